@@ -1,0 +1,338 @@
+//! The fixture model: what a TOML file (or the builder) says the issuers, clients and users are.
+//! `fixtures/default.toml` is compiled in, so `mockidp` runs with no file at all.
+//!
+//! Issuers are configuration, not code: any number of them, each with a dialect, a path,
+//! lifetimes, clients and users. Validation happens once, here, with messages that name the
+//! offending issuer and client.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::error::Error;
+
+/// The default fixtures, as shipped in `fixtures/default.toml`.
+pub const DEFAULT_FIXTURES: &str = include_str!("../fixtures/default.toml");
+
+/// The whole configuration of one mockidp server.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub keys: KeysConfig,
+    #[serde(default, rename = "issuer")]
+    pub issuers: Vec<IssuerConfig>,
+    /// Directory that relative key paths are resolved against.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
+}
+
+/// Where the signing key comes from. With nothing set, the fixture key compiled into the binary.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KeysConfig {
+    /// PEM private key (PKCS#8 or PKCS#1), relative to the fixture file.
+    pub private_key: Option<PathBuf>,
+    /// PEM certificate for that key (`x5c`); made up when absent.
+    pub certificate: Option<PathBuf>,
+    /// Make a fresh key at start instead (takes about half a second).
+    #[serde(default)]
+    pub generate: bool,
+}
+
+/// Which product an issuer imitates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DialectKind {
+    /// Keycloak (Quarkus distribution): realms under `/realms/{realm}`.
+    Keycloak,
+    /// IdentityServer3, as Inqom runs it under `/identity`.
+    #[serde(alias = "identity-server", alias = "identity_server")]
+    IdentityServer,
+    /// A Django OAuth Toolkit server at `/` (`/token/`, `/resource/`).
+    Generic,
+}
+
+impl DialectKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Keycloak => "keycloak",
+            Self::IdentityServer => "identityserver",
+            Self::Generic => "generic",
+        }
+    }
+}
+
+/// Access tokens as signed JWTs, or as opaque random strings that only this server can read.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum TokenFormat {
+    #[default]
+    Jwt,
+    /// 30 alphanumeric characters, as stock Django OAuth Toolkit issues them.
+    Opaque,
+}
+
+/// One issuer: a product dialect at a path with its clients and users.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerConfig {
+    /// Short name used in logs, the CLI and the admin API.
+    pub name: String,
+    pub dialect: DialectKind,
+    /// Keycloak realm name; defaults to `name`. Sets the path to `/realms/{realm}`.
+    pub realm: Option<String>,
+    /// URL path the issuer lives at; each dialect has a default.
+    pub path: Option<String>,
+    /// Fixed issuer URL (e.g. `https://auth.example.test/realms/x`); by default it follows the
+    /// request's `Host` and `X-Forwarded-*` headers.
+    pub public_url: Option<String>,
+    /// Access token lifetime in seconds; the product's default when absent.
+    pub access_token_ttl: Option<u64>,
+    #[serde(default)]
+    pub token_format: TokenFormat,
+    /// `aud` of access tokens where the dialect does not fix it.
+    pub audience: Option<String>,
+    /// Claims added to every access token of this issuer.
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+    #[serde(default, rename = "client")]
+    pub clients: Vec<ClientConfig>,
+    #[serde(default, rename = "user")]
+    pub users: Vec<UserConfig>,
+}
+
+/// A registered OAuth client.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClientConfig {
+    pub id: String,
+    /// Other spellings of the id that also find this client (Inqom's docs use two).
+    #[serde(default)]
+    pub aliases: Vec<String>,
+    /// Absent for a public client.
+    pub secret: Option<String>,
+    /// Shown at start-up and on login pages.
+    pub description: Option<String>,
+    /// Grant types the client may use, e.g. `client_credentials`.
+    #[serde(default)]
+    pub grants: Vec<String>,
+    /// Scopes the client may ask for.
+    #[serde(default)]
+    pub scopes: Vec<String>,
+    /// Scopes granted when none are asked for; all of `scopes` when absent.
+    pub default_scopes: Option<Vec<String>>,
+    #[serde(default)]
+    pub redirect_uris: Vec<String>,
+    /// Realm roles (Keycloak `realm_access.roles`, `role` elsewhere).
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Client roles by client id (Keycloak `resource_access`).
+    #[serde(default)]
+    pub client_roles: BTreeMap<String, Vec<String>>,
+    /// Claims added to this client's access tokens (after the issuer's).
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+    /// Overrides the issuer's access token lifetime for this client.
+    pub access_token_ttl: Option<u64>,
+}
+
+/// A user who can log in at the issuer's pages.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct UserConfig {
+    pub username: String,
+    /// Checked only when set.
+    pub password: Option<String>,
+    /// Subject identifier; derived from the username when absent.
+    pub sub: Option<String>,
+    #[serde(default)]
+    pub roles: Vec<String>,
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+}
+
+/// Grant types the engine implements, in the order discovery lists them.
+pub const IMPLEMENTED_GRANTS: &[&str] = &["client_credentials"];
+
+/// Grant types a fixture may name (some arrive with later features).
+const KNOWN_GRANTS: &[&str] = &[
+    "authorization_code",
+    "client_credentials",
+    "refresh_token",
+    "password",
+    "urn:ietf:params:oauth:grant-type:device_code",
+    "urn:ietf:params:oauth:grant-type:token-exchange",
+];
+
+impl Config {
+    /// Parses TOML fixtures; errors carry the line and column.
+    pub fn from_toml(text: &str) -> Result<Self, Error> {
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// The compiled-in default fixtures.
+    pub fn default_fixtures() -> Result<Self, Error> {
+        Self::from_toml(DEFAULT_FIXTURES)
+    }
+
+    /// Reads a fixture file; relative key paths are resolved against its directory.
+    pub fn from_file(path: &Path) -> Result<Self, Error> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
+        let mut config = Self::from_toml(&text)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        config.base_dir = path.parent().map(Path::to_path_buf);
+        Ok(config)
+    }
+
+    /// Resolves a path from the fixture file against its directory.
+    pub fn resolve(&self, p: &Path) -> PathBuf {
+        match &self.base_dir {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_path_buf(),
+        }
+    }
+
+    fn validate(&self) -> Result<(), Error> {
+        let fail = |msg: String| Err(Error::Config(msg));
+        if self.issuers.is_empty() {
+            return fail("no [[issuer]] is configured".into());
+        }
+        let mut names = HashSet::new();
+        let mut paths = HashSet::new();
+        for issuer in &self.issuers {
+            let name = &issuer.name;
+            if name.is_empty() || !names.insert(name.as_str()) {
+                return fail(format!("issuer name {name:?} is empty or used twice"));
+            }
+            let path = issuer.mount_path();
+            if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
+                return fail(format!(
+                    "issuer {name:?}: path {path:?} must start with '/' and not end with one"
+                ));
+            }
+            if !paths.insert(path.clone()) {
+                return fail(format!(
+                    "issuer {name:?}: path {path:?} is used by another issuer"
+                ));
+            }
+            if let Some(url) = &issuer.public_url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return fail(format!(
+                    "issuer {name:?}: public_url {url:?} must start with http:// or https://"
+                ));
+            }
+            let mut ids = HashSet::new();
+            for client in &issuer.clients {
+                for id in std::iter::once(&client.id).chain(&client.aliases) {
+                    if id.is_empty() || !ids.insert(id.as_str()) {
+                        return fail(format!(
+                            "issuer {name:?}: client id {id:?} is empty or used twice"
+                        ));
+                    }
+                }
+                if let Some(g) = client
+                    .grants
+                    .iter()
+                    .find(|g| !KNOWN_GRANTS.contains(&g.as_str()))
+                {
+                    return fail(format!(
+                        "issuer {name:?}, client {:?}: unknown grant {g:?} (known: {})",
+                        client.id,
+                        KNOWN_GRANTS.join(", ")
+                    ));
+                }
+                if let Some(s) = client
+                    .default_scopes
+                    .iter()
+                    .flatten()
+                    .find(|s| !client.scopes.contains(s))
+                {
+                    return fail(format!(
+                        "issuer {name:?}, client {:?}: default scope {s:?} is not in its scopes",
+                        client.id
+                    ));
+                }
+            }
+            let mut usernames = HashSet::new();
+            for user in &issuer.users {
+                if user.username.is_empty() || !usernames.insert(user.username.as_str()) {
+                    return fail(format!(
+                        "issuer {name:?}: username {:?} is empty or used twice",
+                        user.username
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+impl IssuerConfig {
+    /// The URL path the issuer is mounted at, without a trailing slash (`""` for the root).
+    pub fn mount_path(&self) -> String {
+        if let Some(p) = &self.path {
+            return p.trim_end_matches('/').to_string();
+        }
+        match self.dialect {
+            DialectKind::Keycloak => format!("/realms/{}", self.realm_name()),
+            DialectKind::IdentityServer => "/identity".into(),
+            DialectKind::Generic => String::new(),
+        }
+    }
+
+    /// The Keycloak realm name (the issuer name unless set).
+    pub fn realm_name(&self) -> &str {
+        self.realm.as_deref().unwrap_or(&self.name)
+    }
+}
+
+impl ClientConfig {
+    pub fn is_public(&self) -> bool {
+        self.secret.is_none()
+    }
+
+    pub fn allows_grant(&self, grant: &str) -> bool {
+        self.grants.iter().any(|g| g == grant)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn default_fixtures_load() {
+        let c = Config::default_fixtures().unwrap();
+        let paths: Vec<_> = c.issuers.iter().map(|i| i.mount_path()).collect();
+        assert!(paths.contains(&"/realms/iopole".to_string()));
+        assert!(paths.contains(&"/identity".to_string()));
+        assert!(paths.contains(&String::new()));
+    }
+
+    #[test]
+    fn errors_name_the_line_and_the_culprit() {
+        let err = Config::from_toml("[[issuer]]\nname = \"a\"\ndialect = \"okta\"\n")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("line 3"), "{err}");
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer.client]]\nid='c'\ngrants=['magic']\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("\"magic\"") && err.contains("\"c\""), "{err}");
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer]]\nname='b'\ndialect='generic'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("used by another issuer"), "{err}");
+    }
+}

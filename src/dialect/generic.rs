@@ -1,0 +1,102 @@
+//! A Django OAuth Toolkit server (oauthlib underneath) mounted at `/`: `/token/` (and `/token`,
+//! which the seed's token-exchange example uses), `invalid_client` as 401 with
+//! `WWW-Authenticate: Bearer error="invalid_client"`, RFC 9068 JWT access tokens by default or
+//! oauthlib's 30-character opaque tokens. Wire facts: `shared/vendors.md` §3.
+
+use serde_json::{Value, json};
+
+use super::{Dialect, Endpoint, Reply, endpoint_url, object, rsa_jwk, without_nulls};
+use crate::config::DialectKind;
+use crate::engine::Issuer;
+use crate::engine::issue::{Issued, TokenContext};
+use crate::error::{ErrorReply, OAuthError};
+use crate::jwt::Object;
+use crate::keys::SigningKey;
+
+pub struct Generic;
+
+impl Dialect for Generic {
+    fn kind(&self) -> DialectKind {
+        DialectKind::Generic
+    }
+
+    fn routes(&self) -> &'static [(&'static str, Endpoint)] {
+        &[
+            (".well-known/openid-configuration", Endpoint::Discovery),
+            (".well-known/openid-configuration/", Endpoint::Discovery),
+            (
+                ".well-known/oauth-authorization-server",
+                Endpoint::Discovery,
+            ),
+            (".well-known/jwks.json", Endpoint::Jwks),
+            ("token/", Endpoint::Token),
+            ("token", Endpoint::Token),
+        ]
+    }
+
+    fn default_access_token_ttl(&self) -> u64 {
+        36000
+    }
+
+    fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
+        json!({
+            "issuer": iss,
+            "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+            "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+            "scopes_supported": super::scopes_supported(issuer, &[]),
+            "grant_types_supported": super::grants_supported(),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        })
+    }
+
+    fn jwks(&self, key: &SigningKey) -> Value {
+        json!({ "keys": [rsa_jwk(key, &key.kid, json!({ "alg": "RS256", "use": "sig" }))] })
+    }
+
+    fn jwt_header(&self, key: &SigningKey) -> Object {
+        object(json!({ "alg": "RS256", "typ": "at+jwt", "kid": key.kid }))
+    }
+
+    fn access_token_claims(&self, ctx: &TokenContext) -> Object {
+        let iss = &ctx.request.issuer_url;
+        let sub = ctx.user.map_or(ctx.client.id.as_str(), |u| {
+            u.sub.as_deref().unwrap_or(&u.username)
+        });
+        let aud = ctx.issuer.config.audience.as_deref().unwrap_or(iss);
+        object(json!({
+            "iss": iss,
+            "sub": sub,
+            "aud": aud,
+            "client_id": ctx.client.id,
+            "scope": ctx.scopes.join(" "),
+            "iat": ctx.issued_at,
+            "exp": ctx.expires_at,
+            "jti": ctx.jti,
+        }))
+    }
+
+    fn token_response(&self, t: &Issued) -> Value {
+        without_nulls(json!({
+            "access_token": t.access_token,
+            "expires_in": t.expires_in,
+            "token_type": "Bearer",
+            "scope": t.scopes.join(" "),
+            "refresh_token": t.refresh_token,
+            "id_token": t.id_token,
+        }))
+    }
+
+    fn shape_error(&self, err: &OAuthError, _issuer: &Issuer) -> ErrorReply {
+        super::standard_error(err, "Bearer error=\"invalid_client\"")
+    }
+
+    fn not_found(&self) -> Reply {
+        Reply {
+            status: 404,
+            content_type: "text/html; charset=utf-8",
+            body: "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n".into(),
+        }
+    }
+}

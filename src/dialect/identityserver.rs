@@ -1,0 +1,107 @@
+//! IdentityServer3, as Inqom runs it under `/identity`: `typ` first in the JWT header with `x5t`
+//! and `kid`, `aud` = `{issuer}/resources`, `scope` claim as an array, no `scope` in the token
+//! response, and every token endpoint error a 400 (even `invalid_client`).
+//! Wire facts: `shared/vendors.md` §1 (DefaultTokenService, TokenErrorResult, DiscoveryEndpoint).
+
+use serde_json::{Value, json};
+
+use super::{Dialect, Endpoint, Reply, endpoint_url, object, rsa_jwk, without_nulls};
+use crate::config::DialectKind;
+use crate::engine::Issuer;
+use crate::engine::issue::{Issued, TokenContext};
+use crate::error::{ErrorReply, OAuthError};
+use crate::jwt::Object;
+use crate::keys::SigningKey;
+
+pub struct IdentityServer;
+
+impl Dialect for IdentityServer {
+    fn kind(&self) -> DialectKind {
+        DialectKind::IdentityServer
+    }
+
+    fn routes(&self) -> &'static [(&'static str, Endpoint)] {
+        &[
+            (".well-known/openid-configuration", Endpoint::Discovery),
+            (".well-known/jwks", Endpoint::Jwks),
+            ("connect/token", Endpoint::Token),
+        ]
+    }
+
+    fn default_access_token_ttl(&self) -> u64 {
+        3600
+    }
+
+    fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
+        json!({
+            "issuer": iss,
+            "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+            "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+            "scopes_supported": super::scopes_supported(issuer, &[]),
+            "claims_supported": ["sub", "email", "email_verified", "name"],
+            "grant_types_supported": super::grants_supported(),
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+        })
+    }
+
+    fn jwks(&self, key: &SigningKey) -> Value {
+        // IdentityServer3 names keys by certificate thumbprint and lists no `alg`.
+        let mut jwk = rsa_jwk(key, &key.x5t, json!({ "x5t": key.x5t, "x5c": [key.x5c] }));
+        if let Some(obj) = jwk.as_object_mut() {
+            obj.insert("use".into(), json!("sig"));
+        }
+        json!({ "keys": [jwk] })
+    }
+
+    fn jwt_header(&self, key: &SigningKey) -> Object {
+        object(json!({ "typ": "JWT", "alg": "RS256", "x5t": key.x5t, "kid": key.x5t }))
+    }
+
+    fn access_token_claims(&self, ctx: &TokenContext) -> Object {
+        let iss = &ctx.request.issuer_url;
+        // System.IdentityModel writes a claim that occurs once as a string, repeated as an array.
+        let scope = match ctx.scopes {
+            [one] => json!(one),
+            many => json!(many),
+        };
+        object(json!({
+            "iss": iss,
+            "aud": format!("{}/resources", iss.trim_end_matches('/')),
+            "exp": ctx.expires_at,
+            "nbf": ctx.issued_at,
+            "client_id": ctx.client.id,
+            "scope": scope,
+            "sub": ctx.user.map(|u| u.sub.clone().unwrap_or_else(|| u.username.clone())),
+            "idp": ctx.user.map(|_| "idsrv"),
+            "amr": ctx.user.map(|_| json!(["password"])),
+        }))
+    }
+
+    fn token_response(&self, t: &Issued) -> Value {
+        without_nulls(json!({
+            "id_token": t.id_token,
+            "access_token": t.access_token,
+            "expires_in": t.expires_in,
+            "token_type": "Bearer",
+            "refresh_token": t.refresh_token,
+        }))
+    }
+
+    fn shape_error(&self, err: &OAuthError, _issuer: &Issuer) -> ErrorReply {
+        ErrorReply {
+            status: 400,
+            www_authenticate: None,
+            body: Some(super::error_body(err.code.as_str(), &err.description)),
+        }
+    }
+
+    fn not_found(&self) -> Reply {
+        Reply {
+            status: 404,
+            content_type: "text/plain; charset=utf-8",
+            body: String::new(),
+        }
+    }
+}

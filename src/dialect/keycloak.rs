@@ -1,0 +1,215 @@
+//! Keycloak (Quarkus distribution, 17+): realms at `/realms/{realm}`, service-account tokens with
+//! `realm_access`/`resource_access`, 401 `unauthorized_client` for a wrong secret.
+//! Wire facts: `shared/vendors.md` §2 (ClientIdAndSecretAuthenticator, TokenEndpoint).
+
+use serde_json::{Value, json};
+
+use super::{Dialect, Endpoint, Reply, endpoint_url, object, rsa_jwk, without_nulls};
+use crate::config::DialectKind;
+use crate::engine::Issuer;
+use crate::engine::issue::{Issued, TokenContext};
+use crate::error::{Cause, ErrorReply, OAuthError};
+use crate::ids;
+use crate::jwt::Object;
+use crate::keys::SigningKey;
+
+pub struct Keycloak;
+
+const INVALID_CLIENT: &str = "Invalid client or Invalid client credentials";
+
+impl Dialect for Keycloak {
+    fn kind(&self) -> DialectKind {
+        DialectKind::Keycloak
+    }
+
+    fn routes(&self) -> &'static [(&'static str, Endpoint)] {
+        &[
+            (".well-known/openid-configuration", Endpoint::Discovery),
+            (
+                ".well-known/oauth-authorization-server",
+                Endpoint::Discovery,
+            ),
+            ("protocol/openid-connect/certs", Endpoint::Jwks),
+            ("protocol/openid-connect/token", Endpoint::Token),
+        ]
+    }
+
+    fn accepts_auth_prefix(&self) -> bool {
+        true
+    }
+
+    fn default_access_token_ttl(&self) -> u64 {
+        300
+    }
+
+    fn always_allowed_scopes(&self) -> &'static [&'static str] {
+        &["openid"]
+    }
+
+    fn scopes_extend_defaults(&self) -> bool {
+        true
+    }
+
+    fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
+        json!({
+            "issuer": iss,
+            "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+            "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+            "grant_types_supported": super::grants_supported(),
+            "subject_types_supported": ["public", "pairwise"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+            "scopes_supported": super::scopes_supported(issuer, &["openid"]),
+            "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name",
+                "family_name", "preferred_username", "email", "acr", "azp"],
+            "mtls_endpoint_aliases": {
+                "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+            },
+        })
+    }
+
+    fn jwks(&self, key: &SigningKey) -> Value {
+        json!({ "keys": [rsa_jwk(key, &key.kid, json!({
+            "alg": "RS256",
+            "use": "sig",
+            "x5c": [key.x5c],
+            "x5t": key.x5t,
+            "x5t#S256": key.x5t_s256,
+        }))] })
+    }
+
+    fn jwt_header(&self, key: &SigningKey) -> Object {
+        object(json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid }))
+    }
+
+    fn access_token_claims(&self, ctx: &TokenContext) -> Object {
+        let realm = ctx.issuer.config.realm_name();
+        let client = ctx.client;
+        let mut realm_roles = vec![
+            format!("default-roles-{}", realm.to_lowercase()),
+            "offline_access".into(),
+            "uma_authorization".into(),
+        ];
+        let own_roles = ctx.user.map_or(&client.roles, |u| &u.roles);
+        realm_roles.extend(own_roles.iter().cloned());
+        let mut resource_access = serde_json::Map::new();
+        for (id, roles) in &client.client_roles {
+            resource_access.insert(id.clone(), json!({ "roles": roles }));
+        }
+        resource_access.insert(
+            "account".into(),
+            json!({ "roles": ["manage-account", "manage-account-links", "view-profile"] }),
+        );
+        let origins: Vec<String> = client
+            .redirect_uris
+            .iter()
+            .filter_map(|u| origin_of(u))
+            .collect();
+        let (sub, username) = match ctx.user {
+            Some(u) => (
+                u.sub
+                    .clone()
+                    .unwrap_or_else(|| ids::stable_uuid(&format!("{realm}/user/{}", u.username))),
+                u.username.to_lowercase(),
+            ),
+            None => (
+                ids::stable_uuid(&format!("{realm}/service-account/{}", client.id)),
+                format!("service-account-{}", client.id.to_lowercase()),
+            ),
+        };
+        let service_account = ctx.user.is_none();
+        object(json!({
+            "exp": ctx.expires_at,
+            "iat": ctx.issued_at,
+            "jti": ctx.jti,
+            "iss": ctx.request.issuer_url,
+            "aud": "account",
+            "sub": sub,
+            "typ": "Bearer",
+            "azp": client.id,
+            "acr": "1",
+            "allowed-origins": if origins.is_empty() { Value::Null } else { json!(origins) },
+            "realm_access": { "roles": realm_roles },
+            "resource_access": resource_access,
+            "scope": ctx.scopes.join(" "),
+            "email_verified": false,
+            "clientHost": if service_account { json!(ctx.request.client_addr) } else { Value::Null },
+            "preferred_username": username,
+            "clientAddress": if service_account { json!(ctx.request.client_addr) } else { Value::Null },
+            "client_id": if service_account { json!(client.id) } else { Value::Null },
+        }))
+    }
+
+    fn token_response(&self, t: &Issued) -> Value {
+        without_nulls(json!({
+            "access_token": t.access_token,
+            "expires_in": t.expires_in,
+            "refresh_expires_in": t.refresh_expires_in.unwrap_or(0),
+            "refresh_token": t.refresh_token,
+            "token_type": "Bearer",
+            "id_token": t.id_token,
+            "not-before-policy": 0,
+            "scope": t.scopes.join(" "),
+        }))
+    }
+
+    fn shape_error(&self, err: &OAuthError, issuer: &Issuer) -> ErrorReply {
+        let challenge = format!("Basic realm=\"{}\"", issuer.config.realm_name());
+        let reply = |status: u16, code: &str, description: &str| ErrorReply {
+            status,
+            www_authenticate: (status == 401).then(|| challenge.clone()),
+            body: Some(super::error_body(code, description)),
+        };
+        match err.cause {
+            Cause::UnknownClient => reply(401, "invalid_client", INVALID_CLIENT),
+            Cause::BadClientSecret => reply(401, "unauthorized_client", INVALID_CLIENT),
+            Cause::MissingClientId => reply(400, "invalid_client", "Missing client_id parameter"),
+            Cause::UnsupportedAuthScheme => ErrorReply {
+                status: 401,
+                www_authenticate: Some(challenge),
+                body: None,
+            },
+            Cause::UnsupportedGrantType => {
+                reply(400, "unsupported_grant_type", "Unsupported grant_type")
+            }
+            Cause::PublicClientCredentials => reply(
+                401,
+                "unauthorized_client",
+                "Public client not allowed to retrieve service account",
+            ),
+            Cause::ClientCredentialsNotAllowed => reply(
+                401,
+                "unauthorized_client",
+                "Client not enabled to retrieve service account",
+            ),
+            Cause::MissingGrantType | Cause::GrantNotAllowed | Cause::Other => {
+                super::standard_error(err, &challenge)
+            }
+        }
+    }
+
+    fn not_found(&self) -> Reply {
+        Reply {
+            status: 404,
+            content_type: "application/json",
+            body: r#"{"error":"Unable to find matching target resource method","error_description":"For more on this error consult the server log."}"#.into(),
+        }
+    }
+
+    fn unknown_issuer(&self, path: &str) -> Option<Reply> {
+        let p = path.strip_prefix("/auth").unwrap_or(path);
+        p.starts_with("/realms/").then(|| Reply {
+            status: 404,
+            content_type: "application/json",
+            body: r#"{"error":"Realm does not exist"}"#.into(),
+        })
+    }
+}
+
+/// `scheme://host[:port]` of a URL, for `allowed-origins`.
+fn origin_of(url: &str) -> Option<String> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host = rest.split(['/', '?', '#']).next()?;
+    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
+}

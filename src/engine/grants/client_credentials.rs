@@ -1,0 +1,40 @@
+//! RFC 6749 §4.4: the client credentials grant. A confidential client gets a token about itself;
+//! no refresh token (§4.4.3).
+
+use crate::config::ClientConfig;
+use crate::engine::issue::Issued;
+use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, scope};
+use crate::error::{Cause, OAuthError};
+
+pub(super) fn grant(
+    engine: &Engine,
+    issuer: &Issuer,
+    client: &ClientConfig,
+    req: &TokenRequest,
+    ctx: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    if client.is_public() {
+        return Err(OAuthError::unauthorized_client(format!(
+            "client {:?} is public (no secret): it cannot use client_credentials",
+            client.id
+        ))
+        .because(Cause::PublicClientCredentials));
+    }
+    let dialect = issuer.dialect;
+    let scopes = scope::grant(
+        client,
+        req.params.get("scope"),
+        dialect.always_allowed_scopes(),
+        dialect.scopes_extend_defaults(),
+    )?;
+    let token_ctx = engine.token_context(issuer, ctx, client, &scopes, "client_credentials");
+    let access_token = engine.mint_access_token(&token_ctx)?;
+    Ok(Issued {
+        access_token,
+        expires_in: token_ctx.expires_at - token_ctx.issued_at,
+        scopes,
+        refresh_token: None,
+        refresh_expires_in: None,
+        id_token: None,
+    })
+}

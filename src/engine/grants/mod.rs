@@ -1,0 +1,80 @@
+//! One module per grant, dispatched by a single `match` on `grant_type` (RFC 6749 §4).
+
+mod client_credentials;
+
+use super::issue::Issued;
+use super::{Engine, Issuer, RequestContext, TokenRequest, client_auth};
+use crate::config::IMPLEMENTED_GRANTS;
+use crate::error::{Cause, ErrorCode, OAuthError};
+
+impl Engine {
+    /// RFC 6749 §3.2: the token endpoint. Checks the grant type first (as Keycloak does), then
+    /// who the client is, then whether it may use that grant.
+    #[tracing::instrument(skip_all, fields(issuer = issuer.name(), grant_type, client_id))]
+    pub fn token(
+        &self,
+        issuer: &Issuer,
+        req: &TokenRequest,
+        ctx: &RequestContext,
+    ) -> Result<Issued, OAuthError> {
+        let grant_type = grant_type(req)?;
+        tracing::Span::current().record("grant_type", grant_type);
+        let client = client_auth::authenticate(issuer, req)?;
+        tracing::Span::current().record("client_id", client.id.as_str());
+        if !client.allows_grant(grant_type) {
+            let cause = match (grant_type, client.is_public()) {
+                ("client_credentials", true) => Cause::PublicClientCredentials,
+                ("client_credentials", false) => Cause::ClientCredentialsNotAllowed,
+                _ => Cause::GrantNotAllowed,
+            };
+            return Err(OAuthError::unauthorized_client(format!(
+                "client {:?} is not allowed to use grant_type {grant_type} (its grants: {})",
+                client.id,
+                client.grants.join(", ")
+            ))
+            .because(cause));
+        }
+        let issued = match grant_type {
+            "client_credentials" => client_credentials::grant(self, issuer, client, req, ctx)?,
+            _ => return Err(unsupported(grant_type)),
+        };
+        tracing::info!(expires_in = issued.expires_in, "token issued");
+        Ok(issued)
+    }
+}
+
+/// The request's `grant_type`, if it is one this engine implements.
+fn grant_type(req: &TokenRequest) -> Result<&'static str, OAuthError> {
+    let Some(raw) = req.params.get("grant_type") else {
+        return Err(
+            OAuthError::invalid_request("Missing form parameter: grant_type")
+                .because(Cause::MissingGrantType),
+        );
+    };
+    if raw.len() > 2 && raw.starts_with('"') && raw.ends_with('"') {
+        return Err(OAuthError::new(
+            ErrorCode::UnsupportedGrantType,
+            format!(
+                "grant_type is wrapped in quotes: send {} without the quotes",
+                &raw[1..raw.len() - 1]
+            ),
+        ));
+    }
+    IMPLEMENTED_GRANTS
+        .iter()
+        .copied()
+        .find(|g| *g == raw)
+        .ok_or_else(|| unsupported(raw))
+}
+
+fn unsupported(raw: &str) -> OAuthError {
+    let shown: String = raw.chars().take(100).collect();
+    OAuthError::new(
+        ErrorCode::UnsupportedGrantType,
+        format!(
+            "Unsupported grant_type {shown:?} (supported: {})",
+            IMPLEMENTED_GRANTS.join(", ")
+        ),
+    )
+    .because(Cause::UnsupportedGrantType)
+}

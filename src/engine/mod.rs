@@ -1,0 +1,161 @@
+//! The OAuth 2.0 engine: clients, grants, scopes and token issuance, with no HTTP and no product
+//! knowledge. The HTTP edge hands it a parsed [`TokenRequest`]; the issuer's dialect shapes what
+//! comes out.
+
+pub mod client_auth;
+pub mod grants;
+pub mod issue;
+pub mod params;
+pub mod scope;
+
+use std::collections::HashMap;
+
+use crate::clock::Clock;
+use crate::config::{ClientConfig, Config, IssuerConfig};
+use crate::dialect::{self, Dialect};
+use crate::error::Error;
+use crate::jwt::Object;
+use crate::keys::SigningKey;
+use crate::store::TtlStore;
+
+pub use params::Params;
+
+/// How many opaque access tokens are remembered at most.
+const OPAQUE_TOKEN_CAPACITY: usize = 100_000;
+
+/// Everything one mockidp server knows. Shared behind an `Arc` by all workers.
+pub struct Engine {
+    pub issuers: Vec<Issuer>,
+    pub key: SigningKey,
+    pub clock: Clock,
+    /// Claims behind each opaque access token, until it expires.
+    pub opaque_tokens: TtlStore<Object>,
+}
+
+/// One configured issuer with its dialect and a client index.
+pub struct Issuer {
+    pub config: IssuerConfig,
+    /// Mount path without trailing slash; `""` for the root.
+    pub path: String,
+    pub dialect: &'static dyn Dialect,
+    clients: HashMap<String, usize>,
+}
+
+impl Issuer {
+    fn new(config: IssuerConfig) -> Self {
+        let mut clients = HashMap::new();
+        for (i, c) in config.clients.iter().enumerate() {
+            for id in std::iter::once(&c.id).chain(&c.aliases) {
+                clients.insert(id.clone(), i);
+            }
+        }
+        Self {
+            path: config.mount_path(),
+            dialect: dialect::for_kind(config.dialect),
+            config,
+            clients,
+        }
+    }
+
+    pub fn name(&self) -> &str {
+        &self.config.name
+    }
+
+    /// The client registered under `id` (or one of its aliases).
+    pub fn client(&self, id: &str) -> Option<&ClientConfig> {
+        self.clients.get(id).map(|&i| &self.config.clients[i])
+    }
+
+    /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
+    pub fn access_token_ttl(&self, client: &ClientConfig) -> u64 {
+        client
+            .access_token_ttl
+            .or(self.config.access_token_ttl)
+            .unwrap_or_else(|| self.dialect.default_access_token_ttl())
+    }
+}
+
+/// Facts about the HTTP request that tokens may mention.
+#[derive(Debug, Clone)]
+pub struct RequestContext {
+    /// This issuer's URL as the caller sees it (`iss`).
+    pub issuer_url: String,
+    /// The caller's IP address (Keycloak puts it in service-account tokens).
+    pub client_addr: String,
+}
+
+/// What the `Authorization` header of a token request held.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authorization {
+    None,
+    /// RFC 6749 §2.3.1 HTTP Basic, already base64- and form-decoded.
+    Basic {
+        id: String,
+        secret: String,
+    },
+    /// `Basic` with a value that does not decode to `id:secret`.
+    MalformedBasic,
+    /// Any other scheme (or a raw token), kept for grants that take one.
+    Other(String),
+}
+
+/// A token endpoint request, parsed but not yet judged.
+#[derive(Debug, Clone)]
+pub struct TokenRequest {
+    pub params: Params,
+    pub authorization: Authorization,
+}
+
+impl Engine {
+    /// Builds the engine for `config`, loading or generating its signing key.
+    pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
+        let keys = &config.keys;
+        let key = if keys.generate {
+            SigningKey::generate()?
+        } else if let Some(path) = &keys.private_key {
+            let read = |p: &std::path::Path| {
+                std::fs::read_to_string(config.resolve(p)).map_err(|e| {
+                    Error::Config(format!("cannot read {}: {e}", config.resolve(p).display()))
+                })
+            };
+            let cert = keys.certificate.as_deref().map(read).transpose()?;
+            SigningKey::from_pem(&read(path)?, cert.as_deref())?
+        } else {
+            SigningKey::fixture()?
+        };
+        Ok(Self {
+            issuers: config.issuers.into_iter().map(Issuer::new).collect(),
+            key,
+            clock,
+            opaque_tokens: TtlStore::new(OPAQUE_TOKEN_CAPACITY),
+        })
+    }
+
+    /// The issuer named `name`.
+    pub fn issuer(&self, name: &str) -> Option<&Issuer> {
+        self.issuers.iter().find(|i| i.name() == name)
+    }
+
+    /// Finds the issuer mounted at the longest prefix of `path` (already slash-normalised) and
+    /// the rest of the path below it. Keycloak issuers also answer under the legacy `/auth`.
+    pub fn route<'p>(&self, path: &'p str) -> Option<(&Issuer, &'p str)> {
+        let mut best: Option<(&Issuer, &'p str)> = None;
+        for issuer in &self.issuers {
+            let candidates = [Some(path), path.strip_prefix("/auth")];
+            let legacy_ok = issuer.dialect.accepts_auth_prefix();
+            for (i, p) in candidates.into_iter().enumerate() {
+                let Some(p) = p else { continue };
+                if i == 1 && !legacy_ok {
+                    continue;
+                }
+                if let Some(rest) = p.strip_prefix(issuer.path.as_str())
+                    && (rest.is_empty() || rest.starts_with('/'))
+                    && best.is_none_or(|(b, _)| b.path.len() < issuer.path.len())
+                {
+                    best = Some((issuer, rest));
+                }
+            }
+        }
+        best
+    }
+}

@@ -1,0 +1,51 @@
+//! Form parameters of a request, with RFC 6749 §3.1's rules applied once: no parameter may
+//! appear twice, and an empty value counts as absent.
+
+use crate::error::OAuthError;
+
+/// Decoded `application/x-www-form-urlencoded` parameters, free of duplicates.
+#[derive(Debug, Clone, Default)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// Parses a form body or query string. A repeated name is `invalid_request` (RFC 6749 §3.1:
+    /// "Request and response parameters MUST NOT be included more than once").
+    pub fn parse(form: &[u8]) -> Result<Self, OAuthError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (k, v) in form_urlencoded::parse(form) {
+            if out.iter().any(|(seen, _)| *seen == k) {
+                return Err(OAuthError::invalid_request(format!(
+                    "duplicated parameter: {k}"
+                )));
+            }
+            out.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(Self(out))
+    }
+
+    /// The value of `name`, treating an empty value as absent.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, v)| k == name && !v.is_empty())
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Parameter names, for logs (values may be secrets).
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        self.0.iter().map(|(k, _)| k.as_str())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn duplicates_are_refused_and_empty_is_absent() {
+        assert!(Params::parse(b"a=1&a=2").is_err());
+        let p = Params::parse(b"a=&b=x%20y+z").unwrap();
+        assert_eq!(p.get("a"), None);
+        assert_eq!(p.get("b"), Some("x y z"));
+    }
+}

@@ -1,0 +1,126 @@
+//! The errors a client sees. The engine says *what* went wrong (an RFC 6749 §5.2 code and a
+//! [`Cause`]); each dialect then decides how its product words it and which status it uses
+//! (`dialect::Dialect::shape_error`), so products never leak into the engine.
+
+use std::borrow::Cow;
+
+/// RFC 6749 §5.2 / §4.1.2.1, RFC 6750 §3.1 and RFC 8693 error codes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ErrorCode {
+    InvalidRequest,
+    InvalidClient,
+    InvalidGrant,
+    UnauthorizedClient,
+    UnsupportedGrantType,
+    InvalidScope,
+    ServerError,
+}
+
+impl ErrorCode {
+    /// The exact wire string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidRequest => "invalid_request",
+            Self::InvalidClient => "invalid_client",
+            Self::InvalidGrant => "invalid_grant",
+            Self::UnauthorizedClient => "unauthorized_client",
+            Self::UnsupportedGrantType => "unsupported_grant_type",
+            Self::InvalidScope => "invalid_scope",
+            Self::ServerError => "server_error",
+        }
+    }
+}
+
+/// Why a request failed, for the cases products word differently.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cause {
+    /// No client with that id.
+    UnknownClient,
+    /// A confidential client gave a wrong secret or none.
+    BadClientSecret,
+    /// No client id in the form nor in a Basic header.
+    MissingClientId,
+    /// An `Authorization` header that is neither Basic nor usable here.
+    UnsupportedAuthScheme,
+    MissingGrantType,
+    UnsupportedGrantType,
+    /// The client exists but may not use this grant.
+    GrantNotAllowed,
+    /// Client credentials asked for by a public client.
+    PublicClientCredentials,
+    /// Client credentials asked for by a confidential client not registered for them.
+    ClientCredentialsNotAllowed,
+    /// Anything else: the engine's own description stands.
+    Other,
+}
+
+/// An OAuth error response before its dialect shapes it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OAuthError {
+    pub code: ErrorCode,
+    pub description: Cow<'static, str>,
+    pub cause: Cause,
+}
+
+impl OAuthError {
+    pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        Self {
+            code,
+            description: description.into(),
+            cause: Cause::Other,
+        }
+    }
+
+    pub fn because(mut self, cause: Cause) -> Self {
+        self.cause = cause;
+        self
+    }
+
+    pub fn invalid_request(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidRequest, d)
+    }
+    pub fn invalid_client(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidClient, d)
+    }
+    pub fn invalid_grant(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidGrant, d)
+    }
+    pub fn unauthorized_client(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::UnauthorizedClient, d)
+    }
+    pub fn invalid_scope(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::InvalidScope, d)
+    }
+    pub fn server_error(d: impl Into<Cow<'static, str>>) -> Self {
+        Self::new(ErrorCode::ServerError, d)
+    }
+}
+
+impl std::fmt::Display for OAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.code.as_str(), self.description)
+    }
+}
+
+impl std::error::Error for OAuthError {}
+
+/// What goes on the wire for an [`OAuthError`]: decided by the issuer's dialect.
+#[derive(Debug, Clone)]
+pub struct ErrorReply {
+    pub status: u16,
+    /// `WWW-Authenticate` value, required by RFC 6749 §5.2 on 401.
+    pub www_authenticate: Option<String>,
+    /// The JSON body; `None` sends an empty body (Keycloak does that on some 401s).
+    pub body: Option<serde_json::Value>,
+}
+
+/// Failures of the program itself (configuration, keys, sockets), never shown to OAuth clients.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("configuration: {0}")]
+    Config(String),
+    #[error("keys: {0}")]
+    Keys(#[from] crate::keys::KeyError),
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+}

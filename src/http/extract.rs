@@ -1,0 +1,110 @@
+//! Turning an HTTP request into engine inputs: the body (bounded), the form, the
+//! `Authorization` header and the issuer URL the caller sees.
+
+use actix_web::HttpRequest;
+use actix_web::http::header;
+use actix_web::web;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD;
+
+use crate::engine::{Authorization, Issuer, Params};
+use crate::error::OAuthError;
+
+/// The largest request body accepted; OAuth forms are a few hundred bytes.
+pub const MAX_BODY: usize = 64 * 1024;
+
+/// Reads the whole body, refusing more than [`MAX_BODY`] bytes without buffering them.
+pub async fn body(payload: web::Payload) -> Result<web::Bytes, OAuthError> {
+    match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(_)) => Err(OAuthError::invalid_request(
+            "the request body could not be read completely",
+        )),
+        Err(_) => Err(OAuthError::invalid_request(format!(
+            "request body is larger than {MAX_BODY} bytes"
+        ))),
+    }
+}
+
+/// The form of a POST, which must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
+pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    let mime = content_type.split(';').next().unwrap_or("").trim();
+    if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
+        let shown: String = content_type.chars().take(80).collect();
+        return Err(OAuthError::invalid_request(if shown.is_empty() {
+            "missing Content-Type: send the parameters as application/x-www-form-urlencoded"
+                .to_string()
+        } else {
+            format!(
+                "Content-Type {shown:?} is not supported: send the parameters as \
+                 application/x-www-form-urlencoded"
+            )
+        }));
+    }
+    Params::parse(body)
+}
+
+/// Parses the `Authorization` header (RFC 6749 §2.3.1: Basic with form-encoded id and secret).
+pub fn authorization(req: &HttpRequest) -> Authorization {
+    let Some(value) = req.headers().get(header::AUTHORIZATION) else {
+        return Authorization::None;
+    };
+    let Ok(value) = value.to_str() else {
+        return Authorization::MalformedBasic;
+    };
+    let value = value.trim();
+    let Some((scheme, rest)) = value.split_once(' ') else {
+        return Authorization::Other(value.to_string());
+    };
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Authorization::Other(value.to_string());
+    }
+    let decoded = STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok());
+    let Some((id, secret)) = decoded.as_deref().and_then(|s| s.split_once(':')) else {
+        return Authorization::MalformedBasic;
+    };
+    Authorization::Basic {
+        id: form_decode(id),
+        secret: form_decode(secret),
+    }
+}
+
+fn form_decode(s: &str) -> String {
+    form_urlencoded::parse(format!("x={s}").as_bytes())
+        .next()
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
+}
+
+/// The issuer URL as the caller sees it: the configured `public_url`, else scheme and host from
+/// the request (`Forwarded`/`X-Forwarded-Proto`/`X-Forwarded-Host` honoured by actix) plus
+/// `X-Forwarded-Prefix` and the issuer's path.
+pub fn issuer_url(req: &HttpRequest, issuer: &Issuer) -> String {
+    if let Some(url) = &issuer.config.public_url {
+        return url.trim_end_matches('/').to_string();
+    }
+    let info = req.connection_info();
+    let prefix = req
+        .headers()
+        .get("x-forwarded-prefix")
+        .and_then(|v| v.to_str().ok())
+        .map(|p| p.trim_end_matches('/'))
+        .filter(|p| p.starts_with('/'))
+        .unwrap_or("");
+    format!("{}://{}{prefix}{}", info.scheme(), info.host(), issuer.path)
+}
+
+/// The caller's IP address, for Keycloak's `clientAddress`.
+pub fn client_addr(req: &HttpRequest) -> String {
+    req.peer_addr()
+        .map(|a| a.ip().to_string())
+        .unwrap_or_else(|| "unknown".into())
+}

@@ -1,0 +1,61 @@
+//! Thin endpoint handlers: parse, call the engine, let the dialect render.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use super::{extract, oauth_error};
+use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
+use crate::error::{ErrorCode, OAuthError};
+
+/// OpenID Connect Discovery 1.0 §4 / RFC 8414 §3.
+pub fn discovery(issuer: &Issuer, issuer_url: &str) -> HttpResponse {
+    HttpResponse::Ok().json(issuer.dialect.discovery(issuer, issuer_url))
+}
+
+/// RFC 7517 §5: the key set tokens verify against.
+pub fn jwks(engine: &Engine, issuer: &Issuer) -> HttpResponse {
+    HttpResponse::Ok().json(issuer.dialect.jwks(&engine.key))
+}
+
+/// RFC 6749 §3.2: the token endpoint.
+pub async fn token(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    payload: web::Payload,
+    issuer_url: String,
+) -> HttpResponse {
+    let result = async {
+        let body = extract::body(payload).await?;
+        let params = extract::form(req, &body)?;
+        let token_req = TokenRequest {
+            params,
+            authorization: extract::authorization(req),
+        };
+        let ctx = RequestContext {
+            issuer_url,
+            client_addr: extract::client_addr(req),
+        };
+        engine.token(issuer, &token_req, &ctx)
+    }
+    .await;
+    match result {
+        Ok(issued) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .insert_header((header::PRAGMA, "no-cache"))
+            .json(issuer.dialect.token_response(&issued)),
+        Err(err) => {
+            log_refusal(issuer, &err);
+            oauth_error(issuer.dialect.shape_error(&err, issuer))
+        }
+    }
+}
+
+/// Logs why a request was refused. Descriptions never contain secrets, codes or tokens.
+fn log_refusal(issuer: &Issuer, err: &OAuthError) {
+    if err.code == ErrorCode::ServerError {
+        tracing::error!(issuer = issuer.name(), error = %err, "request failed");
+    } else {
+        tracing::info!(issuer = issuer.name(), error = %err, "request refused");
+    }
+}

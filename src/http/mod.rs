@@ -1,0 +1,123 @@
+//! The HTTP edge: one catch-all service that finds the issuer by path (paths are data, so issuers
+//! can be added by configuration), parses the request into engine types and renders the answer
+//! through the issuer's dialect. No protocol logic lives here.
+
+mod extract;
+mod handlers;
+
+use std::sync::Arc;
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+
+use crate::dialect::{self, Endpoint, Reply};
+use crate::engine::{Engine, Issuer};
+use crate::error::{ErrorReply, OAuthError};
+
+/// Registers mockidp's routes on an actix app.
+pub fn configure(engine: Arc<Engine>) -> impl FnOnce(&mut web::ServiceConfig) {
+    move |cfg| {
+        cfg.app_data(web::Data::from(engine))
+            .default_service(web::to(dispatch));
+    }
+}
+
+async fn dispatch(
+    req: HttpRequest,
+    payload: web::Payload,
+    engine: web::Data<Engine>,
+) -> HttpResponse {
+    let path = normalize_path(req.path());
+    let Some((issuer, rel)) = engine.route(&path) else {
+        return not_found(&path, None);
+    };
+    let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {
+        return not_found(&path, Some(issuer));
+    };
+    let allowed = match endpoint {
+        Endpoint::Discovery | Endpoint::Jwks => Method::GET,
+        Endpoint::Token => Method::POST,
+    };
+    if req.method() != allowed && !(allowed == Method::GET && req.method() == Method::HEAD) {
+        return method_not_allowed(issuer, &req, &allowed);
+    }
+    let issuer_url = extract::issuer_url(&req, issuer);
+    match endpoint {
+        Endpoint::Discovery => handlers::discovery(issuer, &issuer_url),
+        Endpoint::Jwks => handlers::jwks(&engine, issuer),
+        Endpoint::Token => handlers::token(&engine, issuer, &req, payload, issuer_url).await,
+    }
+}
+
+/// Collapses runs of slashes: Iopole's documentation posts to `//realms/...`.
+fn normalize_path(path: &str) -> String {
+    let mut out = String::with_capacity(path.len());
+    for c in path.chars() {
+        if !(c == '/' && out.ends_with('/')) {
+            out.push(c);
+        }
+    }
+    out
+}
+
+fn not_found(path: &str, issuer: Option<&Issuer>) -> HttpResponse {
+    let reply = dialect::all()
+        .into_iter()
+        .find_map(|d| d.unknown_issuer(path))
+        .or_else(|| issuer.map(|i| i.dialect.not_found()))
+        .unwrap_or_else(|| dialect::for_kind(crate::config::DialectKind::Generic).not_found());
+    page(reply)
+}
+
+fn method_not_allowed(issuer: &Issuer, req: &HttpRequest, allowed: &Method) -> HttpResponse {
+    let err = OAuthError::invalid_request(format!(
+        "HTTP method {} is not allowed here; use {allowed}",
+        req.method()
+    ));
+    let mut reply = issuer.dialect.shape_error(&err, issuer);
+    reply.status = 405;
+    let mut resp = oauth_error(reply);
+    if let Ok(v) = header::HeaderValue::from_str(allowed.as_str()) {
+        resp.headers_mut().insert(header::ALLOW, v);
+    }
+    resp
+}
+
+/// A dialect's non-OAuth page.
+pub(crate) fn page(reply: Reply) -> HttpResponse {
+    HttpResponse::build(status(reply.status))
+        .content_type(reply.content_type)
+        .body(reply.body)
+}
+
+/// An OAuth error as its dialect shaped it, never cached (RFC 6749 §5.1).
+pub(crate) fn oauth_error(reply: ErrorReply) -> HttpResponse {
+    let mut resp = HttpResponse::build(status(reply.status));
+    resp.insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((header::PRAGMA, "no-cache"));
+    if let Some(challenge) = reply.www_authenticate {
+        resp.insert_header((header::WWW_AUTHENTICATE, challenge));
+    }
+    match reply.body {
+        Some(body) => resp.json(body),
+        None => resp.finish(),
+    }
+}
+
+fn status(code: u16) -> StatusCode {
+    StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn slashes_collapse() {
+        assert_eq!(
+            normalize_path("//realms//iopole/protocol"),
+            "/realms/iopole/protocol"
+        );
+        assert_eq!(normalize_path("/token/"), "/token/");
+    }
+}

@@ -1,0 +1,43 @@
+//! # mockidp
+//!
+//! A fake OAuth 2.0 / OpenID Connect identity provider for tests and local development. It keeps
+//! everything in memory, starts in milliseconds, signs real RS256 JWTs and speaks the dialects of
+//! real products, so a client runs against it unchanged: only the base URL differs.
+//!
+//! One server hosts any number of issuers, each at its product's native path:
+//!
+//! | dialect | default path | token endpoint |
+//! |---|---|---|
+//! | `keycloak` | `/realms/{realm}` | `/realms/{realm}/protocol/openid-connect/token` |
+//! | `identityserver` | `/identity` | `/identity/connect/token` |
+//! | `generic` (Django OAuth Toolkit) | `/` | `/token/` |
+//!
+//! ## In a Rust test
+//!
+//! ```no_run
+//! # #[tokio::main] async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//! let idp = mockidp::MockIdp::start().await?; // default fixtures, random loopback port
+//! let issuer = idp.issuer_url("iopole").expect("fixture issuer");
+//! // POST {issuer}/protocol/openid-connect/token with client_id=clientId&client_secret=clientSecret
+//! # let _ = issuer; Ok(()) }
+//! ```
+//!
+//! Fixtures are TOML ([`Config`]); `fixtures/default.toml` is compiled in.
+
+pub mod clock;
+pub mod config;
+mod dialect;
+mod engine;
+pub mod error;
+mod http;
+mod ids;
+mod jwt;
+mod keys;
+mod server;
+mod store;
+
+pub use clock::Clock;
+pub use config::{Config, DialectKind};
+pub use engine::Engine;
+pub use error::Error;
+pub use server::{MockIdp, MockIdpBuilder, banner, serve};
