@@ -86,8 +86,8 @@ fn form_decode(s: &str) -> String {
 
 /// The issuer URL as the caller sees it: the configured `public_url`, else scheme and host from
 /// the request (`Forwarded`/`X-Forwarded-Proto`/`X-Forwarded-Host` honoured by actix) plus
-/// `X-Forwarded-Prefix` and the issuer's path.
-pub fn issuer_url(req: &HttpRequest, issuer: &Issuer) -> String {
+/// `X-Forwarded-Prefix` and the path the issuer was reached at (`mount`).
+pub fn issuer_url(req: &HttpRequest, issuer: &Issuer, mount: &str) -> String {
     if let Some(url) = &issuer.config.public_url {
         return url.trim_end_matches('/').to_string();
     }
@@ -99,7 +99,7 @@ pub fn issuer_url(req: &HttpRequest, issuer: &Issuer) -> String {
         .map(|p| p.trim_end_matches('/'))
         .filter(|p| p.starts_with('/'))
         .unwrap_or("");
-    format!("{}://{}{prefix}{}", info.scheme(), info.host(), issuer.path)
+    format!("{}://{}{prefix}{mount}", info.scheme(), info.host())
 }
 
 /// The caller's IP address, for Keycloak's `clientAddress`.

@@ -41,7 +41,9 @@ async fn dispatch(
     if req.method() != allowed && !(allowed == Method::GET && req.method() == Method::HEAD) {
         return method_not_allowed(issuer, &req, &allowed);
     }
-    let issuer_url = extract::issuer_url(&req, issuer);
+    // The path up to the endpoint: the issuer's mount, with `/auth` when the caller used it.
+    let mount = &path[..path.len() - rel.len()];
+    let issuer_url = extract::issuer_url(&req, issuer, mount);
     match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &issuer_url),
         Endpoint::Jwks => handlers::jwks(&engine, issuer),

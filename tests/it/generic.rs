@@ -1,0 +1,92 @@
+//! The generic (Django OAuth Toolkit) dialect at `/`.
+
+use crate::util::*;
+
+/// The seed's client-credentials example: HTTP Basic, `grant_type` only.
+#[tokio::test]
+async fn client_credentials_with_basic_at_token_slash() {
+    let idp = start().await;
+    let issuer = idp.issuer_url("generic").unwrap();
+    assert_eq!(issuer, idp.url());
+    for path in ["/token/", "/token"] {
+        let (status, body) = status_json(
+            http()
+                .post(format!("{}{path}", idp.url()))
+                .basic_auth("generic-confidential", Some("generic-confidential-secret"))
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body("grant_type=client_credentials")
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(
+            keys(&body),
+            ["access_token", "expires_in", "token_type", "scope"]
+        );
+        assert_eq!(body["expires_in"], 36000);
+        assert_eq!(body["scope"], "read write");
+        let (header, claims) =
+            verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
+        assert_eq!(header.typ.as_deref(), Some("at+jwt"));
+        assert_eq!(claims["sub"], "generic-confidential");
+        assert_eq!(claims["client_id"], "generic-confidential");
+        assert_eq!(claims["scope"], "read write");
+    }
+    let d = get_json(&format!("{}/.well-known/openid-configuration", idp.url())).await;
+    assert_eq!(d["token_endpoint"], format!("{}/token/", idp.url()));
+    assert_eq!(
+        d["jwks_uri"],
+        format!("{}/.well-known/jwks.json", idp.url())
+    );
+}
+
+/// Configured like stock Django OAuth Toolkit: 30-character opaque tokens.
+#[tokio::test]
+async fn opaque_tokens_when_configured() {
+    let idp = start_with(
+        r#"
+        [[issuer]]
+        name = "dot"
+        dialect = "generic"
+        token_format = "opaque"
+        [[issuer.client]]
+        id = "c"
+        secret = "s"
+        grants = ["client_credentials"]
+        scopes = ["read", "write"]
+        "#,
+    )
+    .await;
+    let (status, body) = status_json(
+        post_form(
+            &format!("{}/token/", idp.url()),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "c"),
+                ("client_secret", "s"),
+                ("scope", "read"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    assert_eq!(token.len(), 30);
+    assert!(token.chars().all(|c| c.is_ascii_alphanumeric()));
+    assert_eq!(body["scope"], "read");
+}
+
+#[tokio::test]
+async fn unknown_paths_are_djangos_404() {
+    let idp = start().await;
+    let resp = http()
+        .get(format!("{}/nothing-here/", idp.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert!(resp.text().await.unwrap().contains("<h1>Not Found</h1>"));
+}

@@ -1,0 +1,209 @@
+//! The Keycloak dialect, as Iopole runs it: the seed's request works unchanged.
+
+use crate::util::*;
+
+/// Iopole's documentation snippet, literally: double slash, form fields, `Content-type`.
+#[tokio::test]
+async fn iopole_seed_request_works_unchanged() {
+    let idp = start().await;
+    let resp = http()
+        .post(format!(
+            "{}//realms/iopole/protocol/openid-connect/token",
+            idp.url()
+        ))
+        .header("Content-type", "application/x-www-form-urlencoded")
+        .body("grant_type=client_credentials&client_id=clientId&client_secret=clientSecret")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(resp.headers()["cache-control"], "no-store");
+    let body: serde_json::Value = resp.json().await.unwrap();
+    assert_eq!(
+        keys(&body),
+        [
+            "access_token",
+            "expires_in",
+            "refresh_expires_in",
+            "token_type",
+            "not-before-policy",
+            "scope"
+        ]
+    );
+    assert_eq!(body["expires_in"], 600, "Iopole tokens last 10 minutes");
+    assert_eq!(body["refresh_expires_in"], 0);
+    assert_eq!(body["token_type"], "Bearer");
+    assert_eq!(body["not-before-policy"], 0);
+    assert_eq!(body["scope"], "profile email");
+
+    let issuer = idp.issuer_url("iopole").unwrap();
+    assert_eq!(issuer, format!("{}/realms/iopole", idp.url()));
+    let token = body["access_token"].as_str().unwrap();
+    let (header, claims) = verify_with_discovery(token, &issuer).await;
+    assert_eq!(header.typ.as_deref(), Some("JWT"));
+    assert_eq!(claims["iss"], issuer);
+    assert_eq!(claims["azp"], "clientId");
+    assert_eq!(claims["client_id"], "clientId");
+    assert_eq!(claims["typ"], "Bearer");
+    assert_eq!(claims["aud"], "account");
+    assert_eq!(claims["scope"], "profile email");
+    assert_eq!(claims["preferred_username"], "service-account-clientid");
+    let roles = claims["realm_access"]["roles"].as_array().unwrap();
+    assert!(roles.contains(&"admin".into()) && roles.contains(&"user".into()));
+    assert!(roles.contains(&"default-roles-iopole".into()));
+    assert!(claims["resource_access"]["account"]["roles"].is_array());
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        600
+    );
+    assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
+    assert_eq!(claims["sub"].as_str().unwrap().len(), 36);
+}
+
+/// The admin client has `admin` and not `user`; the user client the reverse.
+#[tokio::test]
+async fn roles_follow_the_client() {
+    let idp = start().await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    for (id, secret, has, lacks) in [
+        ("iopole-admin", "iopole-admin-secret", "admin", "user"),
+        ("iopole-user", "iopole-user-secret", "user", "admin"),
+    ] {
+        let (status, body) = status_json(
+            http()
+                .post(format!("{issuer}/protocol/openid-connect/token"))
+                .basic_auth(id, Some(secret))
+                .form(&[("grant_type", "client_credentials")])
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
+        assert_eq!(status, 200, "{body}");
+        let (_, claims) =
+            verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
+        let roles = claims["realm_access"]["roles"].as_array().unwrap();
+        assert!(roles.contains(&has.into()), "{id}: {roles:?}");
+        assert!(!roles.contains(&lacks.into()), "{id}: {roles:?}");
+        assert_eq!(claims["azp"], id);
+    }
+}
+
+#[tokio::test]
+async fn discovery_and_jwks_have_keycloak_shape() {
+    let idp = start().await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    let d = get_json(&format!("{issuer}/.well-known/openid-configuration")).await;
+    assert_eq!(d["issuer"], issuer);
+    assert_eq!(
+        d["token_endpoint"],
+        format!("{issuer}/protocol/openid-connect/token")
+    );
+    assert_eq!(
+        d["jwks_uri"],
+        format!("{issuer}/protocol/openid-connect/certs")
+    );
+    assert_eq!(
+        d["grant_types_supported"],
+        serde_json::json!(["client_credentials"])
+    );
+    let jwks = get_json(d["jwks_uri"].as_str().unwrap()).await;
+    let key = &jwks["keys"][0];
+    for member in [
+        "kid", "kty", "alg", "use", "n", "e", "x5c", "x5t", "x5t#S256",
+    ] {
+        assert!(!key[member].is_null(), "JWK lacks {member}: {key}");
+    }
+    assert_eq!(key["alg"], "RS256");
+    // The legacy `/auth` prefix of Keycloak < 17 still answers.
+    let legacy = get_json(&format!(
+        "{}/auth/realms/iopole/.well-known/openid-configuration",
+        idp.url()
+    ))
+    .await;
+    assert_eq!(
+        legacy["issuer"],
+        format!("{}/auth/realms/iopole", idp.url())
+    );
+}
+
+#[tokio::test]
+async fn unknown_realm_is_keycloaks_404() {
+    let idp = start().await;
+    let resp = http()
+        .get(format!(
+            "{}/realms/nope/.well-known/openid-configuration",
+            idp.url()
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    assert_eq!(
+        resp.text().await.unwrap(),
+        r#"{"error":"Realm does not exist"}"#
+    );
+    let resp = post_form(
+        &format!("{}/realms/nope/protocol/openid-connect/token", idp.url()),
+        &[("grant_type", "client_credentials")],
+    )
+    .await;
+    assert_eq!(resp.status(), 404);
+}
+
+/// Any realm name works: issuers are configuration.
+#[tokio::test]
+async fn a_configured_realm_serves_at_its_own_path() {
+    let idp = start_with(
+        r#"
+        [[issuer]]
+        name = "acme"
+        dialect = "keycloak"
+        realm = "Acme-Prod"
+        access_token_ttl = 120
+        [[issuer.client]]
+        id = "svc"
+        secret = "s3"
+        grants = ["client_credentials"]
+        scopes = ["profile", "email", "api"]
+        default_scopes = ["profile"]
+        roles = ["writer"]
+        client_roles = { billing = ["read-invoices"] }
+        claims = { tenant = "acme" }
+        "#,
+    )
+    .await;
+    let issuer = idp.issuer_url("acme").unwrap();
+    assert!(issuer.ends_with("/realms/Acme-Prod"));
+    let (status, body) = status_json(
+        post_form(
+            &format!("{issuer}/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "svc"),
+                ("client_secret", "s3"),
+                ("scope", "api"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["expires_in"], 120);
+    assert_eq!(
+        body["scope"], "profile api",
+        "asked scopes add to the defaults"
+    );
+    let (_, claims) = verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
+    assert_eq!(claims["tenant"], "acme");
+    assert_eq!(
+        claims["resource_access"]["billing"]["roles"],
+        serde_json::json!(["read-invoices"])
+    );
+    assert!(
+        claims["realm_access"]["roles"]
+            .as_array()
+            .unwrap()
+            .contains(&"default-roles-acme-prod".into())
+    );
+}

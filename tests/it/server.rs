@@ -1,0 +1,166 @@
+//! Configuration, routing and issuer URLs; the `mockidp` binary itself.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::util::*;
+
+/// The issuer URL follows the request's host and `X-Forwarded-*` unless `public_url` is set.
+#[tokio::test]
+async fn issuer_url_follows_forwarded_headers_or_public_url() {
+    let idp = start_with(
+        r#"
+        [[issuer]]
+        name = "kc"
+        dialect = "keycloak"
+        realm = "r1"
+        [[issuer]]
+        name = "fixed"
+        dialect = "identityserver"
+        public_url = "https://auth.example.test/identity"
+        "#,
+    )
+    .await;
+    let d: serde_json::Value = http()
+        .get(format!(
+            "{}/realms/r1/.well-known/openid-configuration",
+            idp.url()
+        ))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Host", "idp.example.test")
+        .header("X-Forwarded-Prefix", "/sso")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], "https://idp.example.test/sso/realms/r1");
+    assert_eq!(
+        d["token_endpoint"],
+        "https://idp.example.test/sso/realms/r1/protocol/openid-connect/token"
+    );
+    let d = get_json(&format!(
+        "{}/identity/.well-known/openid-configuration",
+        idp.url()
+    ))
+    .await;
+    assert_eq!(d["issuer"], "https://auth.example.test/identity");
+    assert_eq!(
+        idp.issuer_url("fixed").unwrap(),
+        "https://auth.example.test/identity"
+    );
+}
+
+/// `--help` documents every flag with its environment variable.
+#[test]
+fn help_lists_every_flag_and_its_env_var() {
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["serve", "--help"])
+        .output()
+        .unwrap();
+    let help = String::from_utf8(out.stdout).unwrap();
+    for (flag, env) in [
+        ("--bind", "MOCKIDP_BIND"),
+        ("--port", "MOCKIDP_PORT"),
+        ("--config", "MOCKIDP_CONFIG"),
+        ("--generate-keys", "MOCKIDP_GENERATE_KEYS"),
+        ("--workers", "MOCKIDP_WORKERS"),
+    ] {
+        assert!(
+            help.contains(flag) && help.contains(env),
+            "{flag}/{env} missing:\n{help}"
+        );
+    }
+    let top = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    assert!(String::from_utf8(top.stdout).unwrap().contains("RUST_LOG"));
+}
+
+/// A broken fixture file stops start-up with a message naming the line.
+#[test]
+fn bad_fixture_file_is_reported_with_its_line() {
+    let dir = std::env::temp_dir().join(format!("mockidp-bad-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("bad.toml");
+    std::fs::write(&file, "[[issuer]]\nname = \"x\"\ndialect = \"okta\"\n").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["--port", "0", "--config"])
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(err.contains("line 3") && err.contains("bad.toml"), "{err}");
+}
+
+/// The binary prints every issuer and `ready`, serves, and stops promptly on SIGTERM.
+#[tokio::test]
+async fn binary_serves_default_fixtures_and_stops_on_sigterm() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["--port", "0", "--generate-keys"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let stdout = child.stdout.take().unwrap();
+    let lines: Vec<String> = BufReader::new(stdout)
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|l| l != "ready")
+        .collect();
+    let banner = lines.join("\n");
+    let base = banner
+        .split_whitespace()
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    for needle in [
+        "/realms/iopole",
+        "/identity",
+        "clientId",
+        "SandboxAuthorizationCode",
+        "generic-public",
+    ] {
+        assert!(banner.contains(needle), "banner lacks {needle}:\n{banner}");
+    }
+    assert!(
+        !banner.contains("clientSecret"),
+        "the banner shows no secrets"
+    );
+    let (status, body) = status_json(
+        post_form(
+            &format!("{base}//realms/iopole/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "clientId"),
+                ("client_secret", "clientSecret"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    // A generated key is in the JWKS and signs the tokens.
+    verify_with_discovery(
+        body["access_token"].as_str().unwrap(),
+        &format!("{base}/realms/iopole"),
+    )
+    .await;
+    Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            assert!(status.success(), "exit status {status}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "mockidp did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
