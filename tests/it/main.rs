@@ -2,7 +2,6 @@
 //! port and speaks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
-
 mod errors; // every malformed or refused token request, per dialect
 mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
