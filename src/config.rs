@@ -91,6 +91,26 @@ pub struct IssuerConfig {
     pub public_url: Option<String>,
     /// Access token lifetime in seconds; the product's default when absent.
     pub access_token_ttl: Option<u64>,
+    /// ID token lifetime in seconds; the product's default when absent.
+    pub id_token_ttl: Option<u64>,
+    /// Refresh token lifetime in seconds; the product's default when absent.
+    pub refresh_token_ttl: Option<u64>,
+    /// Authorization code lifetime in seconds (default 60).
+    pub code_ttl: Option<u64>,
+    /// How long a browser login (SSO session) lasts, in seconds (default 10 hours).
+    pub session_ttl: Option<u64>,
+    /// Origins allowed to call the token, userinfo, discovery and JWKS endpoints from a browser
+    /// (CORS); `["*"]` allows any. Default: the origins of the clients' redirect URIs.
+    pub allowed_origins: Option<Vec<String>>,
+    /// Absolute path of the page showing who is logged in (Inqom's `/home`); each dialect has
+    /// a default.
+    pub home_path: Option<String>,
+    /// Whether a tester may log in as any username typed on the login page (default true).
+    #[serde(default = "yes")]
+    pub allow_any_user: bool,
+    /// Claims of users typed on the login page who are not in the fixtures.
+    #[serde(default)]
+    pub default_user_claims: Map<String, Value>,
     #[serde(default)]
     pub token_format: TokenFormat,
     /// `aud` of access tokens where the dialect does not fix it.
@@ -124,8 +144,14 @@ pub struct ClientConfig {
     pub scopes: Vec<String>,
     /// Scopes granted when none are asked for; all of `scopes` when absent.
     pub default_scopes: Option<Vec<String>>,
+    /// Exact redirect URIs; a trailing `*` matches any suffix (Keycloak's wildcard).
     #[serde(default)]
     pub redirect_uris: Vec<String>,
+    /// Where logout may send the browser back to; the redirect URIs when absent.
+    pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// Demand PKCE even though the client is confidential (public clients always must).
+    #[serde(default)]
+    pub require_pkce: bool,
     /// Realm roles (Keycloak `realm_access.roles`, `role` elsewhere).
     #[serde(default)]
     pub roles: Vec<String>,
@@ -155,7 +181,11 @@ pub struct UserConfig {
 }
 
 /// Grant types the engine implements, in the order discovery lists them.
-pub const IMPLEMENTED_GRANTS: &[&str] = &["client_credentials"];
+pub const IMPLEMENTED_GRANTS: &[&str] = &["authorization_code", "client_credentials", "refresh_token"];
+
+fn yes() -> bool {
+    true
+}
 
 /// Grant types a fixture may name (some arrive with later features).
 const KNOWN_GRANTS: &[&str] = &[
@@ -301,6 +331,28 @@ impl ClientConfig {
     pub fn allows_grant(&self, grant: &str) -> bool {
         self.grants.iter().any(|g| g == grant)
     }
+
+    /// Whether `uri` is one of the registered redirect URIs (exact, or a `*` prefix pattern).
+    pub fn redirect_uri_registered(&self, uri: &str) -> bool {
+        uri_registered(&self.redirect_uris, uri)
+    }
+
+    /// Whether logout may redirect to `uri`.
+    pub fn post_logout_uri_registered(&self, uri: &str) -> bool {
+        uri_registered(
+            self.post_logout_redirect_uris
+                .as_ref()
+                .unwrap_or(&self.redirect_uris),
+            uri,
+        )
+    }
+}
+
+fn uri_registered(registered: &[String], uri: &str) -> bool {
+    registered.iter().any(|r| match r.strip_suffix('*') {
+        Some(prefix) => uri.starts_with(prefix),
+        None => r == uri,
+    })
 }
 
 #[cfg(test)]

@@ -57,6 +57,14 @@ pub fn random_alnum(len: usize) -> String {
     out
 }
 
+/// 32 lowercase hex characters (IdentityServer3's handle format).
+pub fn random_hex32() -> String {
+    random_bytes::<16>()
+        .iter()
+        .map(|x| format!("{x:02x}"))
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

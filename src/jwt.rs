@@ -1,7 +1,8 @@
-//! Compact JWS (RFC 7515) with RS256: assembling and signing tokens.
+//! Compact JWS (RFC 7515): assembling, signing and verifying tokens.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use aws_lc_rs::hmac;
 use serde_json::{Map, Value};
 
 use crate::keys::SigningKey;
@@ -9,16 +10,48 @@ use crate::keys::SigningKey;
 /// A JSON object: a JOSE header or a claims set.
 pub type Object = Map<String, Value>;
 
-/// Serialises `header` and `claims` and signs them; `None` only if the crypto backend fails.
+/// Serialises `header` and `claims` and signs them with RS256; `None` only if the crypto
+/// backend fails.
 pub fn sign(header: &Object, claims: &Object, key: &SigningKey) -> Option<String> {
+    sign_with(header, claims, |input| key.sign(input))
+}
+
+/// Signs with HS512 (Keycloak's refresh tokens, which only the server itself reads).
+pub fn sign_hs512(header: &Object, claims: &Object, key: &hmac::Key) -> Option<String> {
+    sign_with(header, claims, |input| {
+        Some(hmac::sign(key, input).as_ref().to_vec())
+    })
+}
+
+fn sign_with(
+    header: &Object,
+    claims: &Object,
+    signer: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
+) -> Option<String> {
     let mut out = String::with_capacity(1024);
     out.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).ok()?));
     out.push('.');
     out.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).ok()?));
-    let sig = key.sign(out.as_bytes())?;
+    let sig = signer(out.as_bytes())?;
     out.push('.');
     out.push_str(&URL_SAFE_NO_PAD.encode(sig));
     Some(out)
+}
+
+/// The header and claims of a compact JWS whose RS256 signature `key` made; `None` for
+/// anything else (malformed, another algorithm, another key, tampered).
+pub fn verify(token: &str, key: &SigningKey) -> Option<(Object, Object)> {
+    let (input, sig) = token.rsplit_once('.')?;
+    let (h, c) = input.split_once('.')?;
+    let header: Object = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(h).ok()?).ok()?;
+    if header.get("alg").and_then(serde_json::Value::as_str) != Some("RS256") {
+        return None;
+    }
+    if !key.verify(input.as_bytes(), &URL_SAFE_NO_PAD.decode(sig).ok()?) {
+        return None;
+    }
+    let claims: Object = serde_json::from_slice(&URL_SAFE_NO_PAD.decode(c).ok()?).ok()?;
+    Some((header, claims))
 }
 
 #[cfg(test)]
@@ -38,6 +71,9 @@ mod tests {
         let (input, sig) = token.rsplit_once('.').unwrap();
         let sig = URL_SAFE_NO_PAD.decode(sig).unwrap();
         assert!(key.verify(input.as_bytes(), &sig));
+        let (_, verified) = verify(&token, &key).unwrap();
+        assert_eq!(verified["sub"], "alice");
+        assert!(verify(&token.replacen("eyJ", "eyK", 2), &key).is_none());
         let payload = token.split('.').nth(1).unwrap();
         let claims: Object =
             serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap();

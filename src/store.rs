@@ -2,49 +2,60 @@
 //! (opaque tokens today; codes and device codes later) lives in one, so memory stays bounded
 //! however hard a test suite hammers the server.
 
-use std::collections::HashMap;
+use std::collections::{BTreeSet, HashMap};
 use std::sync::Mutex;
 
 /// Entries live until their expiry (in [`crate::clock::Clock`] seconds) and at most `capacity`
-/// are kept: when full, expired entries are purged first, then the one closest to expiry goes.
+/// are kept: when full, expired entries go first, then the ones closest to expiry. Every
+/// operation is O(log n), so a full store costs no more than an empty one.
 pub struct TtlStore<V> {
     capacity: usize,
-    entries: Mutex<HashMap<String, (u64, V)>>,
+    inner: Mutex<Inner<V>>,
+}
+
+struct Inner<V> {
+    entries: HashMap<String, (u64, u64, V)>,
+    /// (expiry, insertion sequence, key), soonest first.
+    by_expiry: BTreeSet<(u64, u64, String)>,
+    seq: u64,
 }
 
 impl<V: Clone> TtlStore<V> {
     pub fn new(capacity: usize) -> Self {
         Self {
             capacity: capacity.max(1),
-            entries: Mutex::new(HashMap::new()),
+            inner: Mutex::new(Inner {
+                entries: HashMap::new(),
+                by_expiry: BTreeSet::new(),
+                seq: 0,
+            }),
         }
     }
 
-    /// Stores `value` under `key` until `expires_at`.
+    /// Stores `value` under `key` until `expires_at`, replacing any previous value.
     pub fn insert(&self, key: String, value: V, expires_at: u64, now: u64) {
-        let mut map = self.lock();
-        if map.len() >= self.capacity && !map.contains_key(&key) {
-            map.retain(|_, (exp, _)| *exp > now);
-            if map.len() >= self.capacity {
-                let soonest = map
-                    .iter()
-                    .min_by_key(|(_, (exp, _))| *exp)
-                    .map(|(k, _)| k.clone());
-                if let Some(k) = soonest {
-                    map.remove(&k);
-                }
-            }
+        let mut inner = self.lock();
+        inner.remove(&key);
+        inner.purge(now);
+        while inner.entries.len() >= self.capacity {
+            let Some((_, _, k)) = inner.by_expiry.pop_first() else {
+                break;
+            };
+            inner.entries.remove(&k);
         }
-        map.insert(key, (expires_at, value));
+        inner.seq += 1;
+        let seq = inner.seq;
+        inner.by_expiry.insert((expires_at, seq, key.clone()));
+        inner.entries.insert(key, (expires_at, seq, value));
     }
 
     /// The live value under `key`, if any.
     pub fn get(&self, key: &str, now: u64) -> Option<V> {
-        let mut map = self.lock();
-        match map.get(key) {
-            Some((exp, v)) if *exp > now => Some(v.clone()),
+        let mut inner = self.lock();
+        match inner.entries.get(key) {
+            Some((exp, _, v)) if *exp > now => Some(v.clone()),
             Some(_) => {
-                map.remove(key);
+                inner.remove(key);
                 None
             }
             None => None,
@@ -59,13 +70,53 @@ impl<V: Clone> TtlStore<V> {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.lock().len()
+    /// Drops `key` whether live or not.
+    pub fn remove(&self, key: &str) {
+        self.lock().remove(key);
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, (u64, V)>> {
-        // A poisoned lock only means another thread panicked mid-insert; the map is still usable.
-        self.entries.lock().unwrap_or_else(|e| e.into_inner())
+    /// Drops every entry for which `doomed` is true.
+    pub fn remove_where(&self, doomed: impl Fn(&V) -> bool) {
+        let mut inner = self.lock();
+        let keys: Vec<String> = inner
+            .entries
+            .iter()
+            .filter(|(_, (_, _, v))| doomed(v))
+            .map(|(k, _)| k.clone())
+            .collect();
+        for k in keys {
+            inner.remove(&k);
+        }
+    }
+
+    pub fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Inner<V>> {
+        // A poisoned lock only means another thread panicked mid-operation; the maps stay
+        // consistent because every operation updates both before returning.
+        self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl<V> Inner<V> {
+    fn remove(&mut self, key: &str) -> Option<(u64, V)> {
+        let (exp, seq, v) = self.entries.remove(key)?;
+        self.by_expiry.remove(&(exp, seq, key.to_string()));
+        Some((exp, v))
+    }
+
+    /// Drops every entry that expired at or before `now`.
+    fn purge(&mut self, now: u64) {
+        while let Some((exp, _, _)) = self.by_expiry.first() {
+            if *exp > now {
+                break;
+            }
+            if let Some((_, _, k)) = self.by_expiry.pop_first() {
+                self.entries.remove(&k);
+            }
+        }
     }
 }
 
@@ -91,6 +142,16 @@ mod tests {
         assert_eq!(s.len(), 3);
         assert_eq!(s.get("k9", 0), Some(9), "the newest entry survives");
         assert_eq!(s.get("k0", 0), None, "the one closest to expiry went first");
+    }
+
+    #[test]
+    fn inserting_purges_expired_entries() {
+        let s = TtlStore::new(100);
+        for i in 0..10u64 {
+            s.insert(format!("old{i}"), i, 50, 0);
+        }
+        s.insert("new".into(), 0, 500, 60);
+        assert_eq!(s.len(), 1);
     }
 
     #[test]

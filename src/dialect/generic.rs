@@ -5,8 +5,13 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Endpoint, Reply, endpoint_url, object, rsa_jwk, without_nulls};
-use crate::config::DialectKind;
+use aws_lc_rs::hmac;
+
+use super::{
+    Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
+};
+use crate::config::{ClientConfig, DialectKind};
+use crate::ids;
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{ErrorReply, OAuthError};
@@ -31,6 +36,13 @@ impl Dialect for Generic {
             (".well-known/jwks.json", Endpoint::Jwks),
             ("token/", Endpoint::Token),
             ("token", Endpoint::Token),
+            ("authorize/", Endpoint::Authorize),
+            ("authorize", Endpoint::Authorize),
+            ("accounts/login/", Endpoint::Login),
+            ("userinfo/", Endpoint::Userinfo),
+            ("userinfo", Endpoint::Userinfo),
+            ("logout/", Endpoint::Logout),
+            ("logout", Endpoint::Logout),
         ]
     }
 
@@ -39,7 +51,7 @@ impl Dialect for Generic {
     }
 
     fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
-        json!({
+        merged(json!({
             "issuer": iss,
             "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
             "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
@@ -48,7 +60,7 @@ impl Dialect for Generic {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        })
+        }), oidc_metadata(self, iss))
     }
 
     fn jwks(&self, key: &SigningKey) -> Value {
@@ -61,20 +73,49 @@ impl Dialect for Generic {
 
     fn access_token_claims(&self, ctx: &TokenContext) -> Object {
         let iss = &ctx.request.issuer_url;
-        let sub = ctx.user.map_or(ctx.client.id.as_str(), |u| {
-            u.sub.as_deref().unwrap_or(&u.username)
-        });
+        let sub = ctx.user().map_or(ctx.client.id.as_str(), |u| u.sub.as_str());
         let aud = ctx.issuer.config.audience.as_deref().unwrap_or(iss);
         object(json!({
             "iss": iss,
             "sub": sub,
             "aud": aud,
             "client_id": ctx.client.id,
-            "scope": ctx.scopes.join(" "),
+            "scope": ctx.scopes().join(" "),
             "iat": ctx.issued_at,
             "exp": ctx.expires_at,
             "jti": ctx.jti,
         }))
+    }
+
+    fn shape_id_token(&self, claims: &mut Object, _ctx: &TokenContext) {
+        claims.insert("jti".into(), json!(ids::random_uuid()));
+    }
+
+    /// Django OAuth Toolkit's ID_TOKEN_EXPIRE_SECONDS.
+    fn default_id_token_ttl(&self, _issuer: &Issuer, _client: &ClientConfig) -> u64 {
+        36000
+    }
+
+    /// oauthlib's 30-character token.
+    fn refresh_token(&self, _ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
+        Some(ids::random_alnum(30))
+    }
+
+    fn new_code(&self) -> String {
+        ids::random_alnum(30)
+    }
+
+    fn session_cookie(&self) -> &'static str {
+        "sessionid"
+    }
+
+    /// Django's LOGIN_REDIRECT_URL default.
+    fn default_home_path(&self, mount: &str) -> String {
+        format!("{mount}/accounts/profile/")
+    }
+
+    fn product(&self) -> &'static str {
+        "Django OAuth Toolkit"
     }
 
     fn token_response(&self, t: &Issued) -> Value {

@@ -5,8 +5,13 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Endpoint, Reply, endpoint_url, object, rsa_jwk, without_nulls};
-use crate::config::DialectKind;
+use aws_lc_rs::hmac;
+
+use super::{
+    Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
+};
+use crate::config::{ClientConfig, DialectKind};
+use crate::ids;
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{ErrorReply, OAuthError};
@@ -25,6 +30,10 @@ impl Dialect for IdentityServer {
             (".well-known/openid-configuration", Endpoint::Discovery),
             (".well-known/jwks", Endpoint::Jwks),
             ("connect/token", Endpoint::Token),
+            ("connect/authorize", Endpoint::Authorize),
+            ("login", Endpoint::Login),
+            ("connect/userinfo", Endpoint::Userinfo),
+            ("connect/endsession", Endpoint::Logout),
         ]
     }
 
@@ -33,7 +42,7 @@ impl Dialect for IdentityServer {
     }
 
     fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
-        json!({
+        merged(json!({
             "issuer": iss,
             "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
             "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
@@ -43,7 +52,8 @@ impl Dialect for IdentityServer {
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
             "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        })
+            "frontchannel_logout_supported": true,
+        }), oidc_metadata(self, iss))
     }
 
     fn jwks(&self, key: &SigningKey) -> Value {
@@ -62,7 +72,7 @@ impl Dialect for IdentityServer {
     fn access_token_claims(&self, ctx: &TokenContext) -> Object {
         let iss = &ctx.request.issuer_url;
         // System.IdentityModel writes a claim that occurs once as a string, repeated as an array.
-        let scope = match ctx.scopes {
+        let scope = match ctx.scopes() {
             [one] => json!(one),
             many => json!(many),
         };
@@ -73,10 +83,49 @@ impl Dialect for IdentityServer {
             "nbf": ctx.issued_at,
             "client_id": ctx.client.id,
             "scope": scope,
-            "sub": ctx.user.map(|u| u.sub.clone().unwrap_or_else(|| u.username.clone())),
-            "idp": ctx.user.map(|_| "idsrv"),
-            "amr": ctx.user.map(|_| json!(["password"])),
+            "sub": ctx.user().map(|u| &u.sub),
+            "auth_time": ctx.grant.auth_time,
+            "idp": ctx.user().map(|_| "idsrv"),
+            "amr": ctx.user().map(|_| json!(["password"])),
         }))
+    }
+
+    fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext) {
+        claims.insert("nbf".into(), json!(ctx.issued_at));
+        claims.insert("idp".into(), json!("idsrv"));
+        claims.insert("amr".into(), json!(["password"]));
+    }
+
+    /// IdentityServer3's IdentityTokenLifetime.
+    fn default_id_token_ttl(&self, _issuer: &Issuer, _client: &ClientConfig) -> u64 {
+        300
+    }
+
+    /// Only with `offline_access`, as IdentityServer3 does.
+    fn issues_refresh_token(&self, ctx: &TokenContext) -> bool {
+        ctx.grant.user.is_some() && ctx.grant.has_scope("offline_access")
+    }
+
+    /// A 32-hex-digit handle (IdentityModel's CryptoRandom.CreateUniqueId).
+    fn refresh_token(&self, _ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
+        Some(ids::random_hex32())
+    }
+
+    fn new_code(&self) -> String {
+        ids::random_hex32()
+    }
+
+    fn session_cookie(&self) -> &'static str {
+        "idsrv"
+    }
+
+    /// Inqom's landing page, which recognises the IdentityServer session.
+    fn default_home_path(&self, _mount: &str) -> String {
+        "/home".into()
+    }
+
+    fn product(&self) -> &'static str {
+        "IdentityServer"
     }
 
     fn token_response(&self, t: &Issued) -> Value {

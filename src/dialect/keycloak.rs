@@ -4,13 +4,17 @@
 
 use serde_json::{Value, json};
 
-use super::{Dialect, Endpoint, Reply, endpoint_url, object, rsa_jwk, without_nulls};
-use crate::config::DialectKind;
+use aws_lc_rs::hmac;
+
+use super::{
+    Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
+};
+use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
-use crate::engine::issue::{Issued, TokenContext};
+use crate::engine::issue::{Grant, Issued, TokenContext};
 use crate::error::{Cause, ErrorReply, OAuthError};
 use crate::ids;
-use crate::jwt::Object;
+use crate::jwt::{self, Object};
 use crate::keys::SigningKey;
 
 pub struct Keycloak;
@@ -31,6 +35,10 @@ impl Dialect for Keycloak {
             ),
             ("protocol/openid-connect/certs", Endpoint::Jwks),
             ("protocol/openid-connect/token", Endpoint::Token),
+            ("protocol/openid-connect/auth", Endpoint::Authorize),
+            ("login-actions/authenticate", Endpoint::Login),
+            ("protocol/openid-connect/userinfo", Endpoint::Userinfo),
+            ("protocol/openid-connect/logout", Endpoint::Logout),
         ]
     }
 
@@ -51,8 +59,9 @@ impl Dialect for Keycloak {
     }
 
     fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
-        json!({
+        merged(json!({
             "issuer": iss,
+            "authorization_endpoint": endpoint_url(self, iss, Endpoint::Authorize),
             "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
             "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
             "grant_types_supported": super::grants_supported(),
@@ -66,7 +75,8 @@ impl Dialect for Keycloak {
             "mtls_endpoint_aliases": {
                 "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
             },
-        })
+            "authorization_response_iss_parameter_supported": true,
+        }), oidc_metadata(self, iss))
     }
 
     fn jwks(&self, key: &SigningKey) -> Value {
@@ -91,7 +101,7 @@ impl Dialect for Keycloak {
             "offline_access".into(),
             "uma_authorization".into(),
         ];
-        let own_roles = ctx.user.map_or(&client.roles, |u| &u.roles);
+        let own_roles = ctx.user().map_or(&client.roles, |u| &u.roles);
         realm_roles.extend(own_roles.iter().cloned());
         let mut resource_access = serde_json::Map::new();
         for (id, roles) in &client.client_roles {
@@ -106,39 +116,101 @@ impl Dialect for Keycloak {
             .iter()
             .filter_map(|u| origin_of(u))
             .collect();
-        let (sub, username) = match ctx.user {
-            Some(u) => (
-                u.sub
-                    .clone()
-                    .unwrap_or_else(|| ids::stable_uuid(&format!("{realm}/user/{}", u.username))),
-                u.username.to_lowercase(),
-            ),
+        let (sub, username) = match ctx.user() {
+            Some(u) => (u.sub.clone(), u.username.to_lowercase()),
             None => (
                 ids::stable_uuid(&format!("{realm}/service-account/{}", client.id)),
                 format!("service-account-{}", client.id.to_lowercase()),
             ),
         };
-        let service_account = ctx.user.is_none();
-        object(json!({
+        let service_account = ctx.user().is_none();
+        let mut claims = object(json!({
             "exp": ctx.expires_at,
             "iat": ctx.issued_at,
+            "auth_time": ctx.grant.auth_time,
             "jti": ctx.jti,
             "iss": ctx.request.issuer_url,
             "aud": "account",
             "sub": sub,
             "typ": "Bearer",
             "azp": client.id,
+            "sid": ctx.grant.sid,
             "acr": "1",
             "allowed-origins": if origins.is_empty() { Value::Null } else { json!(origins) },
             "realm_access": { "roles": realm_roles },
             "resource_access": resource_access,
-            "scope": ctx.scopes.join(" "),
+            "scope": ctx.scopes().join(" "),
             "email_verified": false,
             "clientHost": if service_account { json!(ctx.request.client_addr) } else { Value::Null },
             "preferred_username": username,
             "clientAddress": if service_account { json!(ctx.request.client_addr) } else { Value::Null },
             "client_id": if service_account { json!(client.id) } else { Value::Null },
-        }))
+        }));
+        claims.extend(ctx.user_claims());
+        claims
+    }
+
+    fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext) {
+        claims.insert("jti".into(), json!(ids::random_uuid()));
+        claims.insert("typ".into(), json!("ID"));
+        claims.insert("azp".into(), json!(ctx.client.id));
+        claims.insert("acr".into(), json!("1"));
+    }
+
+    fn default_id_token_ttl(&self, issuer: &Issuer, client: &ClientConfig) -> u64 {
+        issuer.access_token_ttl(client)
+    }
+
+    /// A JWT signed HS512 with the realm's HMAC key (clients cannot verify it, as in Keycloak);
+    /// `typ` is `Offline` when `offline_access` was granted.
+    fn refresh_token(&self, ctx: &TokenContext, expires_at: u64, key: &hmac::Key) -> Option<String> {
+        let offline = ctx.grant.has_scope("offline_access");
+        let claims = object(json!({
+            "exp": if offline { Value::Null } else { json!(expires_at) },
+            "iat": ctx.issued_at,
+            "jti": ids::random_uuid(),
+            "iss": ctx.request.issuer_url,
+            "aud": ctx.request.issuer_url,
+            "sub": ctx.user().map(|u| &u.sub),
+            "typ": if offline { "Offline" } else { "Refresh" },
+            "azp": ctx.client.id,
+            "sid": ctx.grant.sid,
+            "scope": ctx.scopes().join(" "),
+        }));
+        let header = object(json!({ "alg": "HS512", "typ": "JWT", "kid": "mockidp-hmac" }));
+        jwt::sign_hs512(&header, &claims, key)
+    }
+
+    /// SSO Session Idle (30 minutes), or Offline Session Idle (30 days) for `offline_access`.
+    fn default_refresh_token_ttl(&self, grant: &Grant) -> u64 {
+        if grant.has_scope("offline_access") {
+            30 * 24 * 3600
+        } else {
+            1800
+        }
+    }
+
+    fn new_code(&self) -> String {
+        format!("{}.{}.{}", ids::random_uuid(), ids::random_uuid(), ids::random_uuid())
+    }
+
+    fn code_response_extras(&self, sid: &str, issuer_url: &str) -> Vec<(String, String)> {
+        vec![
+            ("session_state".into(), sid.into()),
+            ("iss".into(), issuer_url.into()),
+        ]
+    }
+
+    fn session_cookie(&self) -> &'static str {
+        "KEYCLOAK_SESSION"
+    }
+
+    fn default_home_path(&self, mount: &str) -> String {
+        format!("{mount}/account")
+    }
+
+    fn product(&self) -> &'static str {
+        "Keycloak"
     }
 
     fn token_response(&self, t: &Issued) -> Value {
@@ -150,6 +222,7 @@ impl Dialect for Keycloak {
             "token_type": "Bearer",
             "id_token": t.id_token,
             "not-before-policy": 0,
+            "session_state": t.session_state,
             "scope": t.scopes.join(" "),
         }))
     }

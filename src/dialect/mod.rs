@@ -8,9 +8,11 @@ mod keycloak;
 
 use serde_json::{Value, json};
 
-use crate::config::{DialectKind, IMPLEMENTED_GRANTS};
+use aws_lc_rs::hmac;
+
+use crate::config::{ClientConfig, DialectKind, IMPLEMENTED_GRANTS};
 use crate::engine::Issuer;
-use crate::engine::issue::{Issued, TokenContext};
+use crate::engine::issue::{Grant, Issued, TokenContext};
 use crate::error::{ErrorCode, ErrorReply, OAuthError};
 use crate::jwt::Object;
 use crate::keys::SigningKey;
@@ -21,6 +23,11 @@ pub enum Endpoint {
     Discovery,
     Jwks,
     Token,
+    Authorize,
+    /// Where the login page posts.
+    Login,
+    Userinfo,
+    Logout,
 }
 
 /// A complete non-OAuth answer (404 pages and the like).
@@ -68,6 +75,45 @@ pub trait Dialect: Sync {
 
     /// The access token claims before the fixtures add theirs.
     fn access_token_claims(&self, ctx: &TokenContext) -> Object;
+
+    /// Adds the product's own claims to an ID token that already has the OpenID Connect ones
+    /// (`iss`, `sub`, `aud`, `exp`, `iat`, `auth_time`, `nonce`, `at_hash`, `sid`, user claims).
+    fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext);
+
+    /// ID token lifetime when the fixture sets none.
+    fn default_id_token_ttl(&self, issuer: &Issuer, client: &ClientConfig) -> u64;
+
+    /// Whether this token response carries a refresh token (the client must also be allowed
+    /// the `refresh_token` grant).
+    fn issues_refresh_token(&self, ctx: &TokenContext) -> bool {
+        ctx.grant.user.is_some()
+    }
+
+    /// A new refresh token in the product's format.
+    fn refresh_token(&self, ctx: &TokenContext, expires_at: u64, key: &hmac::Key) -> Option<String>;
+
+    /// Refresh token lifetime when the fixture sets none.
+    fn default_refresh_token_ttl(&self, _grant: &Grant) -> u64 {
+        30 * 24 * 3600
+    }
+
+    /// A new authorization code in the product's format.
+    fn new_code(&self) -> String;
+
+    /// Parameters the product adds to a successful authorization response besides `code` and
+    /// `state` (Keycloak: `session_state`, `iss`).
+    fn code_response_extras(&self, _sid: &str, _issuer_url: &str) -> Vec<(String, String)> {
+        Vec::new()
+    }
+
+    /// Name of the SSO session cookie (suffixed with the issuer name, so issuers never share).
+    fn session_cookie(&self) -> &'static str;
+
+    /// The product's page showing who is logged in, given the issuer's mount path.
+    fn default_home_path(&self, mount: &str) -> String;
+
+    /// The product's name, shown on pages.
+    fn product(&self) -> &'static str;
 
     /// The token endpoint's success body.
     fn token_response(&self, issued: &Issued) -> Value;
@@ -128,6 +174,18 @@ pub fn grants_supported() -> Value {
     json!(IMPLEMENTED_GRANTS)
 }
 
+/// The OpenID Connect metadata every dialect shares (Discovery 1.0 §3), by endpoint URL.
+pub fn oidc_metadata(dialect: &dyn Dialect, iss: &str) -> Value {
+    json!({
+        "authorization_endpoint": endpoint_url(dialect, iss, Endpoint::Authorize),
+        "userinfo_endpoint": endpoint_url(dialect, iss, Endpoint::Userinfo),
+        "end_session_endpoint": endpoint_url(dialect, iss, Endpoint::Logout),
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query", "form_post"],
+        "code_challenge_methods_supported": ["plain", "S256"],
+    })
+}
+
 /// Every scope some client of `issuer` may ask for, plus `extra`, without repeats.
 pub fn scopes_supported(issuer: &Issuer, extra: &[&str]) -> Value {
     let mut all: Vec<&str> = extra.to_vec();
@@ -157,6 +215,33 @@ pub fn standard_error(err: &OAuthError, www_authenticate: &str) -> ErrorReply {
     }
 }
 
+/// RFC 6750 §3: a protected resource's refusal. 401 with a `Bearer` challenge for a missing
+/// or bad token (the challenge names the error only when a token was sent), 403 for
+/// `insufficient_scope`, 400 for a malformed request.
+pub fn bearer_error(err: &OAuthError, issuer: &Issuer, token_sent: bool) -> ErrorReply {
+    let status = match err.code {
+        ErrorCode::InsufficientScope => 403,
+        ErrorCode::InvalidRequest => 400,
+        ErrorCode::ServerError => 500,
+        _ => 401,
+    };
+    let realm = issuer.config.realm_name().replace('"', "'");
+    let challenge = if token_sent {
+        format!(
+            "Bearer realm=\"{realm}\", error=\"{}\", error_description=\"{}\"",
+            err.code.as_str(),
+            err.description.replace(['"', '\\'], "'")
+        )
+    } else {
+        format!("Bearer realm=\"{realm}\"")
+    };
+    ErrorReply {
+        status,
+        www_authenticate: Some(challenge),
+        body: Some(error_body(err.code.as_str(), &err.description)),
+    }
+}
+
 /// `{"error": ..., "error_description": ...}`.
 pub fn error_body(code: &str, description: &str) -> Value {
     json!({ "error": code, "error_description": description })
@@ -164,11 +249,15 @@ pub fn error_body(code: &str, description: &str) -> Value {
 
 /// The public part of an RSA JWK, plus `extra` members in the product's order.
 pub fn rsa_jwk(key: &SigningKey, kid: &str, extra: Value) -> Value {
-    let mut jwk = json!({ "kid": kid, "kty": "RSA", "n": key.n, "e": key.e });
-    if let (Some(obj), Value::Object(more)) = (jwk.as_object_mut(), extra) {
+    merged(json!({ "kid": kid, "kty": "RSA", "n": key.n, "e": key.e }), extra)
+}
+
+/// `a` with the members of `b` added after its own.
+pub fn merged(mut a: Value, b: Value) -> Value {
+    if let (Some(obj), Value::Object(more)) = (a.as_object_mut(), b) {
         obj.extend(more);
     }
-    jwk
+    a
 }
 
 /// Keeps only the members of a `json!` object whose value is not null (optional fields).

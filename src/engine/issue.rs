@@ -1,25 +1,83 @@
-//! Minting access tokens: the dialect decides the claims, the fixtures add theirs, then the token
-//! is signed (JWT) or remembered (opaque).
+//! Minting tokens. A grant decides *what* is granted (a [`Grant`]); this module turns it into an
+//! access token, an ID token and a refresh token, with the dialect deciding their claims and
+//! formats and the fixtures adding theirs.
 
+use std::sync::Arc;
+
+use aws_lc_rs::digest::{SHA256, digest};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::json;
+
+use super::users::{User, claims_for_scopes};
 use super::{Engine, Issuer, RequestContext};
-use crate::config::{ClientConfig, TokenFormat, UserConfig};
+use crate::config::{ClientConfig, TokenFormat};
 use crate::error::OAuthError;
 use crate::ids;
 use crate::jwt::{self, Object};
 
-/// Everything a dialect may put in an access token.
+/// What a grant decided: whom the tokens are about, for which client and scopes. Codes and
+/// refresh tokens keep one so that redeeming them issues the same thing again.
+#[derive(Debug, Clone)]
+pub struct Grant {
+    pub client_id: String,
+    /// `None` for tokens about the client itself (client credentials).
+    pub user: Option<Arc<User>>,
+    pub scopes: Vec<String>,
+    /// The browser session the grant came from (`sid`).
+    pub sid: Option<String>,
+    /// When the user logged in (`auth_time`).
+    pub auth_time: Option<u64>,
+    /// The client's `nonce`, echoed in the ID token.
+    pub nonce: Option<String>,
+}
+
+impl Grant {
+    /// A grant about the client itself.
+    pub fn for_client(client: &ClientConfig, scopes: Vec<String>) -> Self {
+        Self {
+            client_id: client.id.clone(),
+            user: None,
+            scopes,
+            sid: None,
+            auth_time: None,
+            nonce: None,
+        }
+    }
+
+    pub fn has_scope(&self, scope: &str) -> bool {
+        self.scopes.iter().any(|s| s == scope)
+    }
+}
+
+/// Everything a dialect may put in a token.
 pub struct TokenContext<'a> {
     pub issuer: &'a Issuer,
     pub request: &'a RequestContext,
     pub client: &'a ClientConfig,
-    /// `None` for a token about the client itself (client credentials).
-    pub user: Option<&'a UserConfig>,
-    pub scopes: &'a [String],
+    pub grant: &'a Grant,
     pub grant_type: &'a str,
     pub issued_at: u64,
     pub expires_at: u64,
     /// A fresh random id for `jti`.
     pub jti: String,
+}
+
+impl TokenContext<'_> {
+    pub fn user(&self) -> Option<&User> {
+        self.grant.user.as_deref()
+    }
+
+    pub fn scopes(&self) -> &[String] {
+        &self.grant.scopes
+    }
+
+    /// The user's claims that the granted scopes release.
+    pub fn user_claims(&self) -> Object {
+        self.user()
+            .map(|u| claims_for_scopes(u, self.scopes()))
+            .unwrap_or_default()
+    }
 }
 
 /// A successful token response before its dialect shapes it.
@@ -31,44 +89,98 @@ pub struct Issued {
     pub refresh_token: Option<String>,
     pub refresh_expires_in: Option<u64>,
     pub id_token: Option<String>,
+    /// The browser session id (Keycloak's `session_state`).
+    pub session_state: Option<String>,
+}
+
+/// What a refresh token stands for until it is used (and rotated) or expires.
+#[derive(Debug, Clone)]
+pub struct RefreshRecord {
+    pub issuer: String,
+    pub grant: Grant,
 }
 
 impl Engine {
-    /// A token context for `client` at `issuer`, valid from now for the client's lifetime.
-    pub fn token_context<'a>(
+    /// Issues the access token, and the ID and refresh tokens where the grant and the product
+    /// call for them.
+    pub fn issue(
         &self,
-        issuer: &'a Issuer,
-        request: &'a RequestContext,
-        client: &'a ClientConfig,
-        scopes: &'a [String],
-        grant_type: &'a str,
-    ) -> TokenContext<'a> {
+        issuer: &Issuer,
+        request: &RequestContext,
+        client: &ClientConfig,
+        grant: Grant,
+        grant_type: &str,
+    ) -> Result<Issued, OAuthError> {
+        let dialect = issuer.dialect;
         let now = self.clock.now();
-        TokenContext {
+        let ctx = TokenContext {
             issuer,
             request,
             client,
-            user: None,
-            scopes,
+            grant: &grant,
             grant_type,
             issued_at: now,
             expires_at: now + issuer.access_token_ttl(client),
             jti: ids::random_uuid(),
+        };
+        let access_token = self.mint_access_token(&ctx)?;
+        if grant.user.is_some() {
+            let key = match issuer.config.token_format {
+                TokenFormat::Jwt => ctx.jti.clone(),
+                TokenFormat::Opaque => access_token.clone(),
+            };
+            self.user_tokens
+                .insert(key, grant.clone(), ctx.expires_at, now);
         }
+        let id_token = match &grant.user {
+            Some(_) if grant.has_scope("openid") => Some(self.mint_id_token(&ctx, &access_token)?),
+            _ => None,
+        };
+        let (refresh_token, refresh_expires_in) =
+            if client.allows_grant("refresh_token") && dialect.issues_refresh_token(&ctx) {
+                let ttl = issuer.refresh_token_ttl(&grant);
+                let token = dialect
+                    .refresh_token(&ctx, now + ttl, &self.refresh_key)
+                    .ok_or_else(|| OAuthError::server_error("signing the refresh token failed"))?;
+                let record = RefreshRecord {
+                    issuer: issuer.name().to_string(),
+                    grant: grant.clone(),
+                };
+                self.refresh_tokens
+                    .insert(token.clone(), record, now + ttl, now);
+                (Some(token), Some(ttl))
+            } else {
+                (None, None)
+            };
+        tracing::info!(
+            issuer = issuer.name(),
+            client_id = client.id.as_str(),
+            grant_type,
+            user = grant.user.as_ref().map(|u| u.username.as_str()),
+            scope = grant.scopes.join(" "),
+            id_token = id_token.is_some(),
+            refresh_token = refresh_token.is_some(),
+            "tokens issued"
+        );
+        Ok(Issued {
+            access_token,
+            expires_in: ctx.expires_at - ctx.issued_at,
+            scopes: grant.scopes.clone(),
+            refresh_token,
+            refresh_expires_in,
+            id_token,
+            session_state: grant.sid.clone(),
+        })
     }
 
     /// Mints the access token described by `ctx`.
-    pub fn mint_access_token(&self, ctx: &TokenContext) -> Result<String, OAuthError> {
+    fn mint_access_token(&self, ctx: &TokenContext) -> Result<String, OAuthError> {
         let dialect = ctx.issuer.dialect;
         let mut claims = dialect.access_token_claims(ctx);
         merge(&mut claims, &ctx.issuer.config.claims);
         merge(&mut claims, &ctx.client.claims);
-        if let Some(user) = ctx.user {
-            merge(&mut claims, &user.claims);
-        }
         match ctx.issuer.config.token_format {
-            TokenFormat::Jwt => jwt::sign(&dialect.jwt_header(&self.key), &claims, &self.key)
-                .ok_or_else(|| OAuthError::server_error("signing the token failed")),
+            TokenFormat::Jwt => self.sign(ctx.issuer, &claims),
             TokenFormat::Opaque => {
                 let token = ids::random_alnum(30);
                 self.opaque_tokens
@@ -77,10 +189,50 @@ impl Engine {
             }
         }
     }
+
+    /// OpenID Connect Core §2: the ID token, with `at_hash` (§3.1.3.6) binding it to the
+    /// access token issued with it.
+    fn mint_id_token(&self, ctx: &TokenContext, access_token: &str) -> Result<String, OAuthError> {
+        let grant = ctx.grant;
+        let lifetime = ctx
+            .issuer
+            .config
+            .id_token_ttl
+            .unwrap_or_else(|| ctx.issuer.dialect.default_id_token_ttl(ctx.issuer, ctx.client));
+        let mut claims = Object::new();
+        let mut put = |k: &str, v: serde_json::Value| {
+            if !v.is_null() {
+                claims.insert(k.to_string(), v);
+            }
+        };
+        put("iss", json!(ctx.request.issuer_url));
+        put("sub", json!(ctx.user().map(|u| &u.sub)));
+        put("aud", json!(ctx.client.id));
+        put("exp", json!(ctx.issued_at + lifetime));
+        put("iat", json!(ctx.issued_at));
+        put("auth_time", json!(grant.auth_time));
+        put("nonce", json!(grant.nonce));
+        put("at_hash", json!(at_hash(access_token)));
+        put("sid", json!(grant.sid));
+        merge(&mut claims, &ctx.user_claims());
+        ctx.issuer.dialect.shape_id_token(&mut claims, ctx);
+        self.sign(ctx.issuer, &claims)
+    }
+
+    fn sign(&self, issuer: &Issuer, claims: &Object) -> Result<String, OAuthError> {
+        jwt::sign(&issuer.dialect.jwt_header(&self.key), claims, &self.key)
+            .ok_or_else(|| OAuthError::server_error("signing the token failed"))
+    }
+}
+
+/// Left half of the SHA-256 of the token, base64url (OpenID Connect Core §3.1.3.6).
+pub fn at_hash(access_token: &str) -> String {
+    let d = digest(&SHA256, access_token.as_bytes());
+    URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
 }
 
 /// Copies `extra` over `claims`: fixtures win over the dialect's defaults.
-fn merge(claims: &mut Object, extra: &Object) {
+pub fn merge(claims: &mut Object, extra: &Object) {
     for (k, v) in extra {
         claims.insert(k.clone(), v.clone());
     }

@@ -2,11 +2,17 @@
 //! knowledge. The HTTP edge hands it a parsed [`TokenRequest`]; the issuer's dialect shapes what
 //! comes out.
 
+pub mod authorize;
 pub mod client_auth;
 pub mod grants;
 pub mod issue;
 pub mod params;
+pub mod pkce;
 pub mod scope;
+pub mod session;
+pub mod tokens;
+pub mod userinfo;
+pub mod users;
 
 use std::collections::HashMap;
 
@@ -18,10 +24,15 @@ use crate::jwt::Object;
 use crate::keys::SigningKey;
 use crate::store::TtlStore;
 
+use authorize::CodeRecord;
+use issue::{Grant, RefreshRecord};
+use session::{PendingLogin, Session};
+
 pub use params::Params;
 
-/// How many opaque access tokens are remembered at most.
-const OPAQUE_TOKEN_CAPACITY: usize = 100_000;
+/// How many entries each store keeps at most: generous for any test suite, bounded for a
+/// server left running for weeks.
+const STORE_CAPACITY: usize = 100_000;
 
 /// Everything one mockidp server knows. Shared behind an `Arc` by all workers.
 pub struct Engine {
@@ -30,6 +41,18 @@ pub struct Engine {
     pub clock: Clock,
     /// Claims behind each opaque access token, until it expires.
     pub opaque_tokens: TtlStore<Object>,
+    /// The grant behind each user access token (by `jti`, or the token if opaque).
+    pub user_tokens: TtlStore<Grant>,
+    /// Live refresh tokens (the whole token is the key).
+    pub refresh_tokens: TtlStore<RefreshRecord>,
+    /// Unredeemed authorization codes.
+    pub codes: TtlStore<CodeRecord>,
+    /// Browser sessions by `sid`.
+    pub sessions: TtlStore<Session>,
+    /// Login pages shown and not yet completed.
+    pub pending_logins: TtlStore<PendingLogin>,
+    /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
+    pub refresh_key: aws_lc_rs::hmac::Key,
 }
 
 /// One configured issuer with its dialect and a client index.
@@ -64,6 +87,21 @@ impl Issuer {
     /// The client registered under `id` (or one of its aliases).
     pub fn client(&self, id: &str) -> Option<&ClientConfig> {
         self.clients.get(id).map(|&i| &self.config.clients[i])
+    }
+
+    /// Refresh token lifetime: the issuer's, else the product's for this grant.
+    pub fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
+        self.config
+            .refresh_token_ttl
+            .unwrap_or_else(|| self.dialect.default_refresh_token_ttl(grant))
+    }
+
+    /// Absolute path of the page that shows who is logged in.
+    pub fn home_path(&self) -> String {
+        self.config
+            .home_path
+            .clone()
+            .unwrap_or_else(|| self.dialect.default_home_path(&self.path))
     }
 
     /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
@@ -127,13 +165,31 @@ impl Engine {
             issuers: config.issuers.into_iter().map(Issuer::new).collect(),
             key,
             clock,
-            opaque_tokens: TtlStore::new(OPAQUE_TOKEN_CAPACITY),
+            opaque_tokens: TtlStore::new(STORE_CAPACITY),
+            user_tokens: TtlStore::new(STORE_CAPACITY),
+            refresh_tokens: TtlStore::new(STORE_CAPACITY),
+            codes: TtlStore::new(STORE_CAPACITY),
+            sessions: TtlStore::new(STORE_CAPACITY),
+            pending_logins: TtlStore::new(STORE_CAPACITY),
+            refresh_key: aws_lc_rs::hmac::Key::generate(
+                aws_lc_rs::hmac::HMAC_SHA512,
+                &aws_lc_rs::rand::SystemRandom::new(),
+            )
+            .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?,
         })
     }
 
     /// The issuer named `name`.
     pub fn issuer(&self, name: &str) -> Option<&Issuer> {
         self.issuers.iter().find(|i| i.name() == name)
+    }
+
+    /// The issuer whose SSO landing page (Inqom's `/home`) is at `path`.
+    pub fn home_of(&self, path: &str) -> Option<&Issuer> {
+        let path = path.trim_end_matches('/');
+        self.issuers
+            .iter()
+            .find(|i| i.home_path().trim_end_matches('/') == path)
     }
 
     /// Finds the issuer mounted at the longest prefix of `path` (already slash-normalised) and

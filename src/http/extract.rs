@@ -49,6 +49,37 @@ pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
     Params::parse(body)
 }
 
+/// The parameters of a GET (query) or POST (form) request.
+pub async fn params(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
+    if req.method() == actix_web::http::Method::POST {
+        let body = body(payload).await?;
+        form(req, &body)
+    } else {
+        Params::parse(req.query_string().as_bytes())
+    }
+}
+
+/// RFC 6750 §2: the bearer token from `Authorization: Bearer`, a raw `Authorization` value
+/// (the generic seed's style), or an `access_token` form or query parameter.
+pub fn bearer_token(req: &HttpRequest, params: &Params) -> Option<String> {
+    if let Some(value) = req
+        .headers()
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+    {
+        let value = value.trim();
+        return match value.split_once(' ') {
+            Some((scheme, token)) if scheme.eq_ignore_ascii_case("bearer") => {
+                Some(token.trim().to_string())
+            }
+            Some(_) => None,
+            None if !value.is_empty() => Some(value.to_string()),
+            None => None,
+        };
+    }
+    params.get("access_token").map(str::to_string)
+}
+
 /// Parses the `Authorization` header (RFC 6749 §2.3.1: Basic with form-encoded id and secret).
 pub fn authorization(req: &HttpRequest) -> Authorization {
     let Some(value) = req.headers().get(header::AUTHORIZATION) else {

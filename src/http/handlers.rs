@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{extract, oauth_error};
+use crate::dialect;
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
 use crate::error::{ErrorCode, OAuthError};
 
@@ -47,6 +48,32 @@ pub async fn token(
         Err(err) => {
             log_refusal(issuer, &err);
             oauth_error(issuer.dialect.shape_error(&err, issuer))
+        }
+    }
+}
+
+/// OpenID Connect Core §5.3: UserInfo, with the token in the header, form or query.
+pub async fn userinfo(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match extract::params(req, payload).await {
+        Ok(p) => p,
+        Err(e) => return oauth_error(dialect::bearer_error(&e, issuer, true)),
+    };
+    let Some(token) = extract::bearer_token(req, &params) else {
+        let err = OAuthError::invalid_token("Missing access token: send Authorization: Bearer <token>");
+        return oauth_error(dialect::bearer_error(&err, issuer, false));
+    };
+    match engine.userinfo(issuer, &token) {
+        Ok(claims) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(claims),
+        Err(err) => {
+            log_refusal(issuer, &err);
+            oauth_error(dialect::bearer_error(&err, issuer, true))
         }
     }
 }

@@ -2,13 +2,18 @@
 //! can be added by configuration), parses the request into engine types and renders the answer
 //! through the issuer's dialect. No protocol logic lives here.
 
+mod browser;
+mod cors;
 mod extract;
 mod handlers;
+mod pages;
 
 use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode, header};
 use actix_web::{HttpRequest, HttpResponse, web};
+
+use browser::Site;
 
 use crate::dialect::{self, Endpoint, Reply};
 use crate::engine::{Engine, Issuer};
@@ -28,27 +33,72 @@ async fn dispatch(
     engine: web::Data<Engine>,
 ) -> HttpResponse {
     let path = normalize_path(req.path());
+    if let Some(issuer) = engine.home_of(&path)
+        && (req.method() == Method::GET || req.method() == Method::HEAD)
+    {
+        let site = Site {
+            engine: &engine,
+            issuer,
+            issuer_url: extract::issuer_url(&req, issuer, &issuer.path),
+        };
+        return browser::home(&site, &req);
+    }
     let Some((issuer, rel)) = engine.route(&path) else {
         return not_found(&path, None);
     };
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {
         return not_found(&path, Some(issuer));
     };
-    let allowed = match endpoint {
-        Endpoint::Discovery | Endpoint::Jwks => Method::GET,
-        Endpoint::Token => Method::POST,
+    let cors = matches!(
+        endpoint,
+        Endpoint::Discovery | Endpoint::Jwks | Endpoint::Token | Endpoint::Userinfo | Endpoint::Logout
+    );
+    if cors && req.method() == Method::OPTIONS {
+        return cors::preflight(issuer, &req);
+    }
+    let methods: &[Method] = match endpoint {
+        Endpoint::Discovery | Endpoint::Jwks => &[Method::GET, Method::HEAD],
+        Endpoint::Token | Endpoint::Login => &[Method::POST],
+        Endpoint::Authorize | Endpoint::Userinfo | Endpoint::Logout => &[Method::GET, Method::POST],
     };
-    if req.method() != allowed && !(allowed == Method::GET && req.method() == Method::HEAD) {
-        return method_not_allowed(issuer, &req, &allowed);
+    if !methods.contains(req.method()) {
+        return method_not_allowed(issuer, &req, methods);
     }
     // The path up to the endpoint: the issuer's mount, with `/auth` when the caller used it.
     let mount = &path[..path.len() - rel.len()];
     let issuer_url = extract::issuer_url(&req, issuer, mount);
-    match endpoint {
+    let mut resp = match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &issuer_url),
         Endpoint::Jwks => handlers::jwks(&engine, issuer),
         Endpoint::Token => handlers::token(&engine, issuer, &req, payload, issuer_url).await,
+        Endpoint::Userinfo => handlers::userinfo(&engine, issuer, &req, payload).await,
+        Endpoint::Authorize | Endpoint::Login | Endpoint::Logout => {
+            let site = Site {
+                engine: &engine,
+                issuer,
+                issuer_url,
+            };
+            let params = match extract::params(&req, payload).await {
+                Ok(p) => p,
+                Err(e) => {
+                    return page(Reply {
+                        status: 400,
+                        content_type: "text/html; charset=utf-8",
+                        body: pages::error(issuer, &e.description),
+                    });
+                }
+            };
+            match endpoint {
+                Endpoint::Authorize => browser::authorize(&site, &req, &params),
+                Endpoint::Login => browser::login(&site, &params),
+                _ => browser::logout(&site, &req, &params),
+            }
+        }
+    };
+    if cors {
+        cors::apply(issuer, &req, &mut resp);
     }
+    resp
 }
 
 /// Collapses runs of slashes: Iopole's documentation posts to `//realms/...`.
@@ -71,7 +121,12 @@ fn not_found(path: &str, issuer: Option<&Issuer>) -> HttpResponse {
     page(reply)
 }
 
-fn method_not_allowed(issuer: &Issuer, req: &HttpRequest, allowed: &Method) -> HttpResponse {
+fn method_not_allowed(issuer: &Issuer, req: &HttpRequest, allowed: &[Method]) -> HttpResponse {
+    let allowed = allowed
+        .iter()
+        .map(Method::as_str)
+        .collect::<Vec<_>>()
+        .join(", ");
     let err = OAuthError::invalid_request(format!(
         "HTTP method {} is not allowed here; use {allowed}",
         req.method()
@@ -79,7 +134,7 @@ fn method_not_allowed(issuer: &Issuer, req: &HttpRequest, allowed: &Method) -> H
     let mut reply = issuer.dialect.shape_error(&err, issuer);
     reply.status = 405;
     let mut resp = oauth_error(reply);
-    if let Ok(v) = header::HeaderValue::from_str(allowed.as_str()) {
+    if let Ok(v) = header::HeaderValue::from_str(&allowed) {
         resp.headers_mut().insert(header::ALLOW, v);
     }
     resp

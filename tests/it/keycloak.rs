@@ -105,7 +105,7 @@ async fn discovery_and_jwks_have_keycloak_shape() {
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["client_credentials"])
+        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
     );
     let jwks = get_json(d["jwks_uri"].as_str().unwrap()).await;
     let key = &jwks["keys"][0];

@@ -83,7 +83,7 @@ async fn secrets_never_appear_in_logs() {
     assert_eq!(body["error"], "unauthorized_client");
     assert_eq!(tokens.len(), 1);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
-    assert!(text.contains("token issued"), "the capture works: {text}");
+    assert!(text.contains("tokens issued"), "the capture works: {text}");
     assert!(
         text.contains("request refused"),
         "refusals are logged: {text}"

@@ -2,7 +2,7 @@
 //! no refresh token (§4.4.3).
 
 use crate::config::ClientConfig;
-use crate::engine::issue::Issued;
+use crate::engine::issue::{Grant, Issued};
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, scope};
 use crate::error::{Cause, OAuthError};
 
@@ -27,14 +27,11 @@ pub(super) fn grant(
         dialect.always_allowed_scopes(),
         dialect.scopes_extend_defaults(),
     )?;
-    let token_ctx = engine.token_context(issuer, ctx, client, &scopes, "client_credentials");
-    let access_token = engine.mint_access_token(&token_ctx)?;
-    Ok(Issued {
-        access_token,
-        expires_in: token_ctx.expires_at - token_ctx.issued_at,
-        scopes,
-        refresh_token: None,
-        refresh_expires_in: None,
-        id_token: None,
-    })
+    engine.issue(
+        issuer,
+        ctx,
+        client,
+        Grant::for_client(client, scopes),
+        "client_credentials",
+    )
 }

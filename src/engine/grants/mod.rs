@@ -1,6 +1,8 @@
 //! One module per grant, dispatched by a single `match` on `grant_type` (RFC 6749 §4).
 
+mod authorization_code;
 mod client_credentials;
+mod refresh_token;
 
 use super::issue::Issued;
 use super::{Engine, Issuer, RequestContext, TokenRequest, client_auth};
@@ -34,12 +36,12 @@ impl Engine {
             ))
             .because(cause));
         }
-        let issued = match grant_type {
-            "client_credentials" => client_credentials::grant(self, issuer, client, req, ctx)?,
-            _ => return Err(unsupported(grant_type)),
-        };
-        tracing::info!(expires_in = issued.expires_in, "token issued");
-        Ok(issued)
+        match grant_type {
+            "authorization_code" => authorization_code::grant(self, issuer, client, req, ctx),
+            "client_credentials" => client_credentials::grant(self, issuer, client, req, ctx),
+            "refresh_token" => refresh_token::grant(self, issuer, client, req, ctx),
+            _ => Err(unsupported(grant_type)),
+        }
     }
 }
 

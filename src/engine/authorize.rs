@@ -1,0 +1,277 @@
+//! RFC 6749 §4.1.1 authorization requests (with OpenID Connect Core §3.1.2 and RFC 7636): checks
+//! in the order that keeps redirects safe, then the decision (log in, or answer with a code).
+
+use super::issue::Grant;
+use super::session::Session;
+use super::{Engine, Issuer, Params, pkce, scope};
+use crate::error::OAuthError;
+
+/// How the authorization response travels (OAuth 2.0 Multiple Response Types §2.1,
+/// Form Post Response Mode).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ResponseMode {
+    Query,
+    FormPost,
+}
+
+/// A validated authorization request.
+#[derive(Debug, Clone)]
+pub struct AuthorizeRequest {
+    pub client_id: String,
+    /// Where the response goes: the one asked for, or the client's only registered one.
+    pub redirect_uri: String,
+    /// Whether the request named it (then the token request must repeat it, §4.1.3).
+    pub redirect_uri_given: bool,
+    pub response_mode: ResponseMode,
+    pub scopes: Vec<String>,
+    pub state: Option<String>,
+    pub nonce: Option<String>,
+    pub prompt_none: bool,
+    pub prompt_login: bool,
+    pub max_age: Option<u64>,
+    pub login_hint: Option<String>,
+    pub pkce: Option<(String, pkce::Method)>,
+}
+
+/// An authorization response on its way to the client.
+#[derive(Debug, Clone)]
+pub struct Callback {
+    pub redirect_uri: String,
+    pub response_mode: ResponseMode,
+    pub params: Vec<(String, String)>,
+}
+
+/// A refused authorization request.
+#[derive(Debug, Clone)]
+pub enum AuthorizeError {
+    /// Shown to the user, never redirected: the client or redirect URI cannot be trusted.
+    Page(String),
+    /// Sent back to the client's redirect URI (RFC 6749 §4.1.2.1).
+    Redirect(Callback),
+}
+
+/// What the browser gets for a valid request.
+#[derive(Debug)]
+pub enum Decision {
+    /// Show the login page.
+    Login,
+    /// Answer the client at once (SSO session, or `prompt=none` without one).
+    Respond(Callback),
+}
+
+/// What an authorization code stands for until it is redeemed or expires.
+#[derive(Debug, Clone)]
+pub struct CodeRecord {
+    pub issuer: String,
+    pub grant: Grant,
+    /// The `redirect_uri` of the request, if it named one.
+    pub redirect_uri: Option<String>,
+    pub pkce: Option<(String, pkce::Method)>,
+}
+
+/// Default authorization code lifetime.
+const CODE_TTL: u64 = 60;
+
+/// Validates an authorization request. Until the client and redirect URI are known good every
+/// error is a page; after that, errors go back to the client with its `state`.
+pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, AuthorizeError> {
+    let page = |m: &str| AuthorizeError::Page(m.to_string());
+    let Some(client_id) = params.get("client_id") else {
+        return Err(page("Missing parameter: client_id"));
+    };
+    let Some(client) = issuer.client(client_id) else {
+        return Err(page("Client not found: this client_id is not registered at this issuer."));
+    };
+    let (redirect_uri, given) = match params.get("redirect_uri") {
+        Some(uri) if client.redirect_uri_registered(uri) => (uri.to_string(), true),
+        Some(_) => {
+            return Err(page(
+                "Invalid parameter: redirect_uri. It is not registered for this client.",
+            ));
+        }
+        None => match client.redirect_uris.as_slice() {
+            [only] if !only.ends_with('*') => (only.clone(), false),
+            _ => return Err(page("Missing parameter: redirect_uri")),
+        },
+    };
+    let state = params.get("state").map(str::to_string);
+    let response_mode = match params.get("response_mode") {
+        None | Some("query") => Ok(ResponseMode::Query),
+        Some("form_post") => Ok(ResponseMode::FormPost),
+        Some(_) => Err(OAuthError::invalid_request(
+            "Invalid parameter: response_mode (supported: query, form_post)",
+        )),
+    };
+    let back = |mode: ResponseMode, err: OAuthError| {
+        AuthorizeError::Redirect(error_callback(&redirect_uri, mode, state.as_deref(), &err))
+    };
+    let response_mode = response_mode.map_err(|e| back(ResponseMode::Query, e))?;
+    let fail = |err: OAuthError| back(response_mode, err);
+    match params.get("response_type") {
+        None => return Err(fail(OAuthError::invalid_request("Missing parameter: response_type"))),
+        Some("code") => {}
+        Some(_) => {
+            return Err(fail(OAuthError::new(
+                crate::error::ErrorCode::UnsupportedResponseType,
+                "Unsupported response_type: only code is supported",
+            )));
+        }
+    }
+    if !client.allows_grant("authorization_code") {
+        return Err(fail(OAuthError::unauthorized_client(format!(
+            "client {:?} is not allowed to use the authorization code flow",
+            client.id
+        ))));
+    }
+    let d = issuer.dialect;
+    let scopes = scope::grant(
+        client,
+        params.get("scope"),
+        d.always_allowed_scopes(),
+        d.scopes_extend_defaults(),
+    )
+    .map_err(fail)?;
+    let challenge = params.get("code_challenge");
+    let method = params.get("code_challenge_method");
+    let pkce = match challenge {
+        Some(c) => {
+            let Some(m) = pkce::Method::parse(method) else {
+                return Err(fail(OAuthError::invalid_request(
+                    "Invalid parameter: code_challenge_method (supported: S256, plain)",
+                )));
+            };
+            if !pkce::well_formed(c) {
+                return Err(fail(OAuthError::invalid_request(
+                    "Invalid parameter: code_challenge (43-128 characters of A-Z a-z 0-9 - . _ ~)",
+                )));
+            }
+            Some((c.to_string(), m))
+        }
+        None if method.is_some() => {
+            return Err(fail(OAuthError::invalid_request("Missing parameter: code_challenge")));
+        }
+        None if client.is_public() || client.require_pkce => {
+            return Err(fail(OAuthError::invalid_request(
+                "Missing parameter: code_challenge (PKCE is required for this client)",
+            )));
+        }
+        None => None,
+    };
+    let prompts: Vec<&str> = params.get("prompt").unwrap_or("").split(' ').collect();
+    let prompt_none = prompts.contains(&"none");
+    if prompt_none && prompts.iter().any(|p| !p.is_empty() && *p != "none") {
+        return Err(fail(OAuthError::invalid_request(
+            "Invalid parameter: prompt (none cannot be combined with other values)",
+        )));
+    }
+    let max_age = match params.get("max_age").map(str::parse::<u64>) {
+        None => None,
+        Some(Ok(n)) => Some(n),
+        Some(Err(_)) => {
+            return Err(fail(OAuthError::invalid_request(
+                "Invalid parameter: max_age (a number of seconds)",
+            )));
+        }
+    };
+    Ok(AuthorizeRequest {
+        client_id: client.id.clone(),
+        redirect_uri,
+        redirect_uri_given: given,
+        response_mode,
+        scopes,
+        state,
+        nonce: params.get("nonce").map(str::to_string),
+        prompt_none,
+        prompt_login: prompts.contains(&"login"),
+        max_age,
+        login_hint: params.get("login_hint").map(str::to_string),
+        pkce,
+    })
+}
+
+/// RFC 6749 §4.1.2.1: an error response to the client.
+pub fn error_callback(
+    redirect_uri: &str,
+    mode: ResponseMode,
+    state: Option<&str>,
+    err: &OAuthError,
+) -> Callback {
+    let mut params = vec![
+        ("error".to_string(), err.code.as_str().to_string()),
+        ("error_description".to_string(), err.description.to_string()),
+    ];
+    if let Some(s) = state {
+        params.push(("state".into(), s.into()));
+    }
+    Callback {
+        redirect_uri: redirect_uri.to_string(),
+        response_mode: mode,
+        params,
+    }
+}
+
+impl Engine {
+    /// Decides between the login page and an immediate answer, given the browser's session.
+    pub fn authorize(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        session: Option<&Session>,
+        issuer_url: &str,
+    ) -> Decision {
+        let now = self.clock.now();
+        let fresh = session.filter(|s| req.max_age.is_none_or(|m| s.auth_time + m >= now));
+        match fresh {
+            Some(s) if !req.prompt_login => {
+                Decision::Respond(self.code_callback(issuer, req, s, issuer_url))
+            }
+            _ if req.prompt_none => Decision::Respond(error_callback(
+                &req.redirect_uri,
+                req.response_mode,
+                req.state.as_deref(),
+                &OAuthError::new(
+                    crate::error::ErrorCode::LoginRequired,
+                    "the user is not logged in and prompt=none forbids asking",
+                ),
+            )),
+            _ => Decision::Login,
+        }
+    }
+
+    /// RFC 6749 §4.1.2: issues a code for `session`'s user and builds the response.
+    pub fn code_callback(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        session: &Session,
+        issuer_url: &str,
+    ) -> Callback {
+        let now = self.clock.now();
+        let code = issuer.dialect.new_code();
+        let record = CodeRecord {
+            issuer: issuer.name().to_string(),
+            grant: Grant {
+                client_id: req.client_id.clone(),
+                user: Some(session.user.clone()),
+                scopes: req.scopes.clone(),
+                sid: Some(session.sid.clone()),
+                auth_time: Some(session.auth_time),
+                nonce: req.nonce.clone(),
+            },
+            redirect_uri: req.redirect_uri_given.then(|| req.redirect_uri.clone()),
+            pkce: req.pkce.clone(),
+        };
+        let ttl = issuer.config.code_ttl.unwrap_or(CODE_TTL);
+        self.codes.insert(code.clone(), record, now + ttl, now);
+        let mut params = vec![("code".to_string(), code)];
+        if let Some(s) = &req.state {
+            params.push(("state".into(), s.clone()));
+        }
+        params.extend(issuer.dialect.code_response_extras(&session.sid, issuer_url));
+        Callback {
+            redirect_uri: req.redirect_uri.clone(),
+            response_mode: req.response_mode,
+            params,
+        }
+    }
+}

@@ -1,0 +1,46 @@
+//! RFC 6749 §6: refreshing. Refresh tokens rotate: each use returns a new one and the old one
+//! is refused from then on (`invalid_grant`), as IdentityServer3's OneTimeOnly and Django OAuth
+//! Toolkit's ROTATE_REFRESH_TOKEN do.
+
+use crate::config::ClientConfig;
+use crate::engine::issue::Issued;
+use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
+use crate::error::OAuthError;
+
+pub(super) fn grant(
+    engine: &Engine,
+    issuer: &Issuer,
+    client: &ClientConfig,
+    req: &TokenRequest,
+    ctx: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    let Some(token) = req.params.get("refresh_token") else {
+        return Err(OAuthError::invalid_request("Missing parameter: refresh_token"));
+    };
+    let now = engine.clock.now();
+    let invalid = || OAuthError::invalid_grant("Invalid refresh token: unknown, expired or already used");
+    let record = engine
+        .refresh_tokens
+        .get(token, now)
+        .filter(|r| r.issuer == issuer.name())
+        .ok_or_else(invalid)?;
+    if record.grant.client_id != client.id {
+        return Err(OAuthError::invalid_grant(
+            "Invalid refresh token: it was issued to another client",
+        ));
+    }
+    let mut grant = record.grant;
+    if let Some(asked) = req.params.get("scope") {
+        let asked: Vec<String> = asked.split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
+        if let Some(extra) = asked.iter().find(|s| !grant.has_scope(s)) {
+            return Err(OAuthError::invalid_scope(format!(
+                "scope {extra:?} was not granted originally; a refresh can only narrow scopes"
+            )));
+        }
+        grant.scopes = asked;
+    }
+    // Rotation: exactly one concurrent use wins.
+    engine.refresh_tokens.take(token, now).ok_or_else(invalid)?;
+    grant.nonce = None;
+    engine.issue(issuer, ctx, client, grant, "refresh_token")
+}

@@ -1,0 +1,93 @@
+//! Browser sessions (single sign-on) and logins waiting for the user to type credentials.
+
+use std::sync::Arc;
+
+use super::authorize::AuthorizeRequest;
+use super::users::User;
+use super::{Engine, Issuer};
+use crate::ids;
+
+/// One user logged in at one issuer in one browser.
+#[derive(Debug, Clone)]
+pub struct Session {
+    pub sid: String,
+    pub issuer: String,
+    pub user: Arc<User>,
+    pub auth_time: u64,
+}
+
+/// What happens once the user on the login page has logged in.
+#[derive(Debug, Clone)]
+pub enum AfterLogin {
+    /// Finish an authorization request (redirect back to the client with a code).
+    Authorize(Box<AuthorizeRequest>),
+    /// Go to a page of mockidp's own (the SSO landing page), by absolute path.
+    ReturnTo(String),
+}
+
+/// A login page that was shown and not yet completed.
+#[derive(Debug, Clone)]
+pub struct PendingLogin {
+    pub issuer: String,
+    pub then: AfterLogin,
+}
+
+/// How long a login page stays valid (Keycloak's default login timeout is 30 minutes).
+const LOGIN_TTL: u64 = 1800;
+/// Default SSO session lifetime: 10 hours (Keycloak's SSO Session Max).
+const SESSION_TTL: u64 = 36_000;
+
+impl Engine {
+    /// The live session `sid` of `issuer`, if any.
+    pub fn session(&self, issuer: &Issuer, sid: &str) -> Option<Session> {
+        self.sessions
+            .get(sid, self.clock.now())
+            .filter(|s| s.issuer == issuer.name())
+    }
+
+    /// Logs `user` in at `issuer`: a new session.
+    pub fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+        let now = self.clock.now();
+        let session = Session {
+            sid: ids::random_uuid(),
+            issuer: issuer.name().to_string(),
+            user,
+            auth_time: now,
+        };
+        let ttl = issuer.config.session_ttl.unwrap_or(SESSION_TTL);
+        self.sessions
+            .insert(session.sid.clone(), session.clone(), now + ttl, now);
+        tracing::info!(issuer = issuer.name(), user = session.user.username.as_str(), "logged in");
+        session
+    }
+
+    /// Ends session `sid` (logout).
+    pub fn end_session(&self, sid: &str) {
+        self.sessions.remove(sid);
+    }
+
+    /// Remembers a login page; returns the id its form posts back.
+    pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin) -> String {
+        let id = ids::random_alnum(32);
+        let now = self.clock.now();
+        let pending = PendingLogin {
+            issuer: issuer.name().to_string(),
+            then,
+        };
+        self.pending_logins
+            .insert(id.clone(), pending, now + LOGIN_TTL, now);
+        id
+    }
+
+    /// The login page `id` of `issuer`, still pending.
+    pub fn pending_login(&self, issuer: &Issuer, id: &str) -> Option<PendingLogin> {
+        self.pending_logins
+            .get(id, self.clock.now())
+            .filter(|p| p.issuer == issuer.name())
+    }
+
+    /// Completes login page `id`: it cannot be replayed.
+    pub fn finish_login(&self, id: &str) {
+        self.pending_logins.remove(id);
+    }
+}

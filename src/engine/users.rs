@@ -1,0 +1,170 @@
+//! People who log in: fixture users, or any username a tester types (with the issuer's default
+//! claims), and which of their claims each OpenID scope releases.
+
+use std::sync::Arc;
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use serde_json::{Value, json};
+
+use super::Issuer;
+use crate::config::UserConfig;
+use crate::ids;
+use crate::jwt::Object;
+
+/// A logged-in user, frozen at login time.
+#[derive(Debug, Clone, PartialEq)]
+pub struct User {
+    pub username: String,
+    pub sub: String,
+    pub roles: Vec<String>,
+    pub claims: Object,
+}
+
+/// Why a login attempt failed; shown on the login page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoginError {
+    MissingUsername,
+    WrongPassword,
+    UnknownUser,
+}
+
+impl std::fmt::Display for LoginError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::MissingUsername => "Type a username or pick a user.",
+            Self::WrongPassword => "Invalid username or password.",
+            Self::UnknownUser => "Invalid username or password.",
+        })
+    }
+}
+
+impl Issuer {
+    /// Checks a login: fixture users by password when they have one; other usernames are
+    /// accepted (with the issuer's default claims) unless `allow_any_user` is off.
+    pub fn login(&self, username: &str, password: &str) -> Result<Arc<User>, LoginError> {
+        let username = username.trim();
+        if username.is_empty() {
+            return Err(LoginError::MissingUsername);
+        }
+        let cfg = self
+            .config
+            .users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(username));
+        match cfg {
+            Some(u) => {
+                if let Some(expected) = &u.password
+                    && verify_slices_are_equal(expected.as_bytes(), password.as_bytes()).is_err()
+                {
+                    return Err(LoginError::WrongPassword);
+                }
+                Ok(Arc::new(self.user_from(u)))
+            }
+            None if self.config.allow_any_user => Ok(Arc::new(self.ad_hoc_user(username))),
+            None => Err(LoginError::UnknownUser),
+        }
+    }
+
+    fn user_from(&self, u: &UserConfig) -> User {
+        User {
+            username: u.username.clone(),
+            sub: u.sub.clone().unwrap_or_else(|| self.derived_sub(&u.username)),
+            roles: u.roles.clone(),
+            claims: u.claims.clone(),
+        }
+    }
+
+    fn ad_hoc_user(&self, username: &str) -> User {
+        User {
+            username: username.to_string(),
+            sub: self.derived_sub(username),
+            roles: Vec::new(),
+            claims: self.config.default_user_claims.clone(),
+        }
+    }
+
+    /// A stable subject for a username: the same user gets the same `sub` on every run.
+    fn derived_sub(&self, username: &str) -> String {
+        ids::stable_uuid(&format!(
+            "{}/user/{}",
+            self.name(),
+            username.to_lowercase()
+        ))
+    }
+}
+
+/// OpenID Connect Core §5.4: the claims each standard scope releases.
+const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+    (
+        "profile",
+        &[
+            "name",
+            "family_name",
+            "given_name",
+            "middle_name",
+            "nickname",
+            "preferred_username",
+            "profile",
+            "picture",
+            "website",
+            "gender",
+            "birthdate",
+            "zoneinfo",
+            "locale",
+            "updated_at",
+        ],
+    ),
+    ("email", &["email", "email_verified"]),
+    ("address", &["address"]),
+    ("phone", &["phone_number", "phone_number_verified"]),
+];
+
+/// The user's claims released by `scopes`. `preferred_username` defaults to the username, and
+/// claims no standard scope covers (custom ones from the fixtures) are always released.
+pub fn claims_for_scopes(user: &User, scopes: &[String]) -> Object {
+    let standard = |k: &str| SCOPE_CLAIMS.iter().any(|(_, cs)| cs.contains(&k));
+    let granted = |k: &str| {
+        SCOPE_CLAIMS
+            .iter()
+            .any(|(s, cs)| cs.contains(&k) && scopes.iter().any(|g| g == s))
+    };
+    let mut out = Object::new();
+    if granted("preferred_username") {
+        out.insert("preferred_username".into(), json!(user.username));
+    }
+    for (k, v) in &user.claims {
+        if !standard(k) || granted(k) {
+            out.insert(k.clone(), v.clone());
+        }
+    }
+    if granted("email") && !out.contains_key("email_verified") && out.contains_key("email") {
+        out.insert("email_verified".into(), Value::Bool(false));
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scopes_release_their_claims_only() {
+        let user = User {
+            username: "alice".into(),
+            sub: "1".into(),
+            roles: vec![],
+            claims: json!({"email": "a@x", "name": "Alice", "tenant": "t1"})
+                .as_object()
+                .unwrap()
+                .clone(),
+        };
+        let c = claims_for_scopes(&user, &["openid".into(), "email".into()]);
+        assert_eq!(c["email"], "a@x");
+        assert_eq!(c["tenant"], "t1");
+        assert!(!c.contains_key("name"));
+        let c = claims_for_scopes(&user, &["profile".into()]);
+        assert_eq!(c["name"], "Alice");
+        assert_eq!(c["preferred_username"], "alice");
+        assert!(!c.contains_key("email"));
+    }
+}

@@ -1,0 +1,224 @@
+//! The browser-facing endpoints: authorize, the login form, the SSO landing page and logout.
+//! Sessions live in a cookie per issuer; everything else is the engine's.
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse};
+
+use super::pages::{self, LoginPage};
+use crate::dialect::{Endpoint, endpoint_url};
+use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
+use crate::engine::session::{AfterLogin, Session};
+use crate::engine::{Engine, Issuer, Params};
+
+/// Where a browser request came in: the issuer and its URL as the browser sees it.
+pub struct Site<'a> {
+    pub engine: &'a Engine,
+    pub issuer: &'a Issuer,
+    pub issuer_url: String,
+}
+
+impl Site<'_> {
+    fn cookie_name(&self) -> String {
+        format!("{}_{}", self.issuer.dialect.session_cookie(), self.issuer.name())
+    }
+
+    fn session(&self, req: &HttpRequest) -> Option<Session> {
+        let cookie = req.cookie(&self.cookie_name())?;
+        self.engine.session(self.issuer, cookie.value())
+    }
+
+    fn session_cookie(&self, sid: &str) -> Cookie<'static> {
+        Cookie::build(self.cookie_name(), sid.to_string())
+            .path("/")
+            .http_only(true)
+            .same_site(SameSite::Lax)
+            .finish()
+    }
+
+    fn url(&self, e: Endpoint) -> String {
+        endpoint_url(self.issuer.dialect, &self.issuer_url, e)
+    }
+
+    fn page(&self, status: u16, html: String) -> HttpResponse {
+        super::page(crate::dialect::Reply {
+            status,
+            content_type: "text/html; charset=utf-8",
+            body: html,
+        })
+    }
+
+    fn login_page(&self, login_id: &str, then: &AfterLogin, error: Option<&str>) -> HttpResponse {
+        let (client, hint) = match then {
+            AfterLogin::Authorize(ar) => {
+                let c = self.issuer.client(&ar.client_id);
+                (
+                    c.map(|c| (c.id.as_str(), c.description.as_deref())),
+                    ar.login_hint.as_deref(),
+                )
+            }
+            AfterLogin::ReturnTo(_) => (None, None),
+        };
+        let action = self.url(Endpoint::Login);
+        let html = pages::login(&LoginPage {
+            issuer: self.issuer,
+            client,
+            action: &action,
+            login_id,
+            username: hint,
+            error,
+        });
+        let mut resp = self.page(200, html);
+        resp.headers_mut().insert(
+            header::CACHE_CONTROL,
+            header::HeaderValue::from_static("no-store"),
+        );
+        resp
+    }
+}
+
+/// RFC 6749 §4.1.1: the authorization endpoint (GET query or POST form).
+pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
+    let ar = match authorize::validate(site.issuer, params) {
+        Ok(ar) => ar,
+        Err(AuthorizeError::Page(message)) => {
+            tracing::info!(issuer = site.issuer.name(), reason = message.as_str(), "authorization request refused");
+            return site.page(400, pages::error(site.issuer, &message));
+        }
+        Err(AuthorizeError::Redirect(cb)) => return respond(&cb),
+    };
+    let session = site.session(req);
+    match site
+        .engine
+        .authorize(site.issuer, &ar, session.as_ref(), &site.issuer_url)
+    {
+        Decision::Respond(cb) => respond(&cb),
+        Decision::Login => {
+            let then = AfterLogin::Authorize(Box::new(ar));
+            let id = site.engine.pend_login(site.issuer, then.clone());
+            site.login_page(&id, &then, None)
+        }
+    }
+}
+
+/// The login form's POST: checks the user, starts the session, continues where it was going.
+pub fn login(site: &Site, form: &Params) -> HttpResponse {
+    let id = form.get("login_id").unwrap_or("");
+    let Some(pending) = site.engine.pending_login(site.issuer, id) else {
+        return site.page(
+            400,
+            pages::error(
+                site.issuer,
+                "This login page has expired or was already used. Go back to the application and sign in again.",
+            ),
+        );
+    };
+    let username = form.get("pick").or(form.get("username")).unwrap_or("");
+    let user = match site.issuer.login(username, form.get("password").unwrap_or("")) {
+        Ok(user) => user,
+        Err(e) => {
+            tracing::info!(issuer = site.issuer.name(), user = username, "login refused");
+            return site.login_page(id, &pending.then, Some(&e.to_string()));
+        }
+    };
+    site.engine.finish_login(id);
+    let session = site.engine.start_session(site.issuer, user);
+    let mut resp = match &pending.then {
+        AfterLogin::Authorize(ar) => respond(&site.engine.code_callback(
+            site.issuer,
+            ar,
+            &session,
+            &site.issuer_url,
+        )),
+        AfterLogin::ReturnTo(path) => HttpResponse::Found()
+            .insert_header((header::LOCATION, path.as_str()))
+            .finish(),
+    };
+    let _ = resp.add_cookie(&site.session_cookie(&session.sid));
+    resp
+}
+
+/// The SSO landing page (Inqom's `/home`): the user if logged in, else the login form.
+pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
+    match site.session(req) {
+        Some(s) => site.page(200, pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout))),
+        None => {
+            let then = AfterLogin::ReturnTo(site.issuer.home_path());
+            let id = site.engine.pend_login(site.issuer, then.clone());
+            site.login_page(&id, &then, None)
+        }
+    }
+}
+
+/// OpenID Connect RP-Initiated Logout: ends the session and goes back to the client only to a
+/// registered `post_logout_redirect_uri`.
+pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
+    let back = match params.get("post_logout_redirect_uri") {
+        None => None,
+        Some(uri) => {
+            let client_id = params.get("client_id").map(str::to_string).or_else(|| {
+                params
+                    .get("id_token_hint")
+                    .and_then(|t| crate::jwt::verify(t, &site.engine.key))
+                    .and_then(|(_, c)| c.get("aud").and_then(|a| a.as_str()).map(str::to_string))
+            });
+            let client = client_id.as_deref().and_then(|id| site.issuer.client(id));
+            match client {
+                Some(c) if c.post_logout_uri_registered(uri) => Some(uri.to_string()),
+                Some(_) => {
+                    return site.page(400, pages::error(site.issuer, "Invalid redirect uri: post_logout_redirect_uri is not registered for this client."));
+                }
+                None => {
+                    return site.page(400, pages::error(site.issuer, "Missing parameters: id_token_hint or client_id is needed with post_logout_redirect_uri."));
+                }
+            }
+        }
+    };
+    if let Some(s) = site.session(req) {
+        site.engine.end_session(&s.sid);
+        tracing::info!(issuer = site.issuer.name(), user = s.user.username.as_str(), "logged out");
+    }
+    let mut resp = match back {
+        Some(uri) => {
+            let mut cb = Callback {
+                redirect_uri: uri,
+                response_mode: ResponseMode::Query,
+                params: Vec::new(),
+            };
+            if let Some(state) = params.get("state") {
+                cb.params.push(("state".into(), state.into()));
+            }
+            respond(&cb)
+        }
+        None => site.page(200, pages::logged_out(site.issuer)),
+    };
+    let mut gone = site.session_cookie("");
+    gone.make_removal();
+    let _ = resp.add_cookie(&gone);
+    resp
+}
+
+/// Sends an authorization response: a redirect, or a self-posting form.
+pub fn respond(cb: &Callback) -> HttpResponse {
+    match cb.response_mode {
+        ResponseMode::Query => {
+            let query: String = form_urlencoded::Serializer::new(String::new())
+                .extend_pairs(&cb.params)
+                .finish();
+            let sep = if cb.redirect_uri.contains('?') { '&' } else { '?' };
+            let location = if query.is_empty() {
+                cb.redirect_uri.clone()
+            } else {
+                format!("{}{sep}{query}", cb.redirect_uri)
+            };
+            HttpResponse::Found()
+                .insert_header((header::LOCATION, location))
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .finish()
+        }
+        ResponseMode::FormPost => HttpResponse::Ok()
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .body(pages::form_post(cb)),
+    }
+}

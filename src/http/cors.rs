@@ -1,0 +1,77 @@
+//! CORS for browser apps (SPAs with PKCE) on the endpoints they call with `fetch`: discovery,
+//! JWKS, token, userinfo and logout. Allowed origins are the issuer's `allowed_origins`, or by
+//! default the origins of its clients' redirect URIs.
+
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+
+use crate::engine::Issuer;
+
+/// The request's `Origin` if the issuer allows it.
+fn allowed_origin(issuer: &Issuer, req: &HttpRequest) -> Option<HeaderValue> {
+    let origin = req.headers().get(header::ORIGIN)?;
+    let o = origin.to_str().ok()?;
+    let allowed = match &issuer.config.allowed_origins {
+        Some(list) => list.iter().any(|a| a == "*" || a == o),
+        None => issuer
+            .config
+            .clients
+            .iter()
+            .flat_map(|c| &c.redirect_uris)
+            .any(|uri| origin_of(uri).is_some_and(|u| u == o)),
+    };
+    allowed.then(|| origin.clone())
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host_len = rest.find(['/', '?', '#', '*']).unwrap_or(rest.len());
+    (host_len > 0).then(|| &url[..scheme.len() + 3 + host_len])
+}
+
+/// Adds the CORS headers to a response when the origin is allowed.
+pub fn apply(issuer: &Issuer, req: &HttpRequest, resp: &mut HttpResponse) {
+    if let Some(origin) = allowed_origin(issuer, req) {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        h.insert(
+            header::ACCESS_CONTROL_EXPOSE_HEADERS,
+            HeaderValue::from_static("WWW-Authenticate"),
+        );
+    }
+}
+
+/// Answers a preflight `OPTIONS` request.
+pub fn preflight(issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
+    let mut resp = HttpResponse::NoContent().finish();
+    if let Some(origin) = allowed_origin(issuer, req) {
+        let h = resp.headers_mut();
+        h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+        h.insert(header::VARY, HeaderValue::from_static("Origin"));
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_METHODS,
+            HeaderValue::from_static("GET, POST, OPTIONS"),
+        );
+        h.insert(
+            header::ACCESS_CONTROL_ALLOW_HEADERS,
+            HeaderValue::from_static("Authorization, Content-Type, DPoP"),
+        );
+        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+    }
+    resp
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        assert_eq!(origin_of("http://localhost:8080/cb?x"), Some("http://localhost:8080"));
+        assert_eq!(origin_of("http://localhost:8080"), Some("http://localhost:8080"));
+        assert_eq!(origin_of("https://a.test/*"), Some("https://a.test"));
+        assert_eq!(origin_of("nope"), None);
+    }
+}
