@@ -125,12 +125,8 @@ impl Engine {
         };
         let access_token = self.mint_access_token(&ctx)?;
         if grant.user.is_some() {
-            let key = match issuer.config.token_format {
-                TokenFormat::Jwt => ctx.jti.clone(),
-                TokenFormat::Opaque => access_token.clone(),
-            };
             self.user_tokens
-                .insert(key, grant.clone(), ctx.expires_at, now);
+                .insert(token_key(&access_token), grant.clone(), ctx.expires_at, now);
         }
         let id_token = match &grant.user {
             Some(_) if grant.has_scope("openid") => Some(self.mint_id_token(&ctx, &access_token)?),
@@ -223,6 +219,12 @@ impl Engine {
         jwt::sign(&issuer.dialect.jwt_header(&self.key), claims, &self.key)
             .ok_or_else(|| OAuthError::server_error("signing the token failed"))
     }
+}
+
+/// The key a token is remembered under: a digest, so stores hold 32 bytes per token whatever
+/// its size, and never the token itself.
+pub fn token_key(token: &str) -> String {
+    URL_SAFE_NO_PAD.encode(&digest(&SHA256, token.as_bytes()).as_ref()[..24])
 }
 
 /// Left half of the SHA-256 of the token, base64url (OpenID Connect Core §3.1.3.6).

@@ -41,7 +41,7 @@ pub struct Engine {
     pub clock: Clock,
     /// Claims behind each opaque access token, until it expires.
     pub opaque_tokens: TtlStore<Object>,
-    /// The grant behind each user access token (by `jti`, or the token if opaque).
+    /// The grant behind each user access token (by [`issue::token_key`]).
     pub user_tokens: TtlStore<Grant>,
     /// Live refresh tokens (the whole token is the key).
     pub refresh_tokens: TtlStore<RefreshRecord>,

@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::issue::Grant;
+use super::issue::{Grant, token_key};
 use super::{Engine, Issuer};
 use crate::error::OAuthError;
 use crate::jwt::{self, Object};
@@ -25,7 +25,7 @@ impl Engine {
                 .opaque_tokens
                 .get(token, now)
                 .ok_or_else(|| OAuthError::invalid_token("The access token is unknown or expired"))?;
-            let grant = self.user_tokens.get(token, now);
+            let grant = self.user_tokens.get(&token_key(token), now);
             return Ok(Presented { claims, grant });
         }
         let (_, claims) = jwt::verify(token, &self.key).ok_or_else(|| {
@@ -45,10 +45,7 @@ impl Engine {
         if claims.contains_key("at_hash") || matches!(kind, Some("ID" | "Refresh" | "Offline")) {
             return Err(OAuthError::invalid_token("This is not an access token"));
         }
-        let grant = claims
-            .get("jti")
-            .and_then(Value::as_str)
-            .and_then(|jti| self.user_tokens.get(jti, now));
+        let grant = self.user_tokens.get(&token_key(token), now);
         Ok(Presented { claims, grant })
     }
 

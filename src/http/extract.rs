@@ -49,10 +49,13 @@ pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
     Params::parse(body)
 }
 
-/// The parameters of a GET (query) or POST (form) request.
+/// The parameters of a GET (query) or POST (form; an empty body needs no Content-Type).
 pub async fn params(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
     if req.method() == actix_web::http::Method::POST {
         let body = body(payload).await?;
+        if body.is_empty() {
+            return Ok(Params::default());
+        }
         form(req, &body)
     } else {
         Params::parse(req.query_string().as_bytes())

@@ -86,3 +86,102 @@ pub async fn try_verify(
 pub fn keys(v: &Value) -> Vec<&str> {
     v.as_object().unwrap().keys().map(String::as_str).collect()
 }
+
+/// A client that logs in through mockidp's HTML login form over plain HTTP (no browser),
+/// keeping the session cookie between requests like a browser would.
+#[derive(Default)]
+pub struct Browserless {
+    cookies: Vec<(String, String)>,
+}
+
+impl Browserless {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    fn keep_cookies(&mut self, resp: &reqwest::Response) {
+        for v in resp.headers().get_all("set-cookie") {
+            let pair = v.to_str().unwrap().split(';').next().unwrap();
+            let (k, val) = pair.split_once('=').unwrap();
+            self.cookies.retain(|(n, _)| n != k);
+            if !val.is_empty() {
+                self.cookies.push((k.to_string(), val.to_string()));
+            }
+        }
+    }
+
+    /// GETs `url` with the session cookie; returns the response (redirects are not followed).
+    pub async fn get(&mut self, url: &str) -> reqwest::Response {
+        let resp = http()
+            .get(url)
+            .header("cookie", self.cookie_header())
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&resp);
+        resp
+    }
+
+    /// Opens an authorization URL; if the login page shows, logs in as `username`. Returns the
+    /// `Location` the browser is finally sent to (the client's redirect URI with the response).
+    pub async fn authorize(&mut self, url: &str, username: &str, password: &str) -> String {
+        let resp = self.get(url).await;
+        if resp.status() == 302 {
+            return location(&resp);
+        }
+        assert_eq!(resp.status(), 200, "authorize should show the login page");
+        let html = resp.text().await.unwrap();
+        self.submit_login(&html, username, password).await
+    }
+
+    /// Fills and posts the login form found in `html`; returns the redirect `Location`.
+    pub async fn submit_login(&mut self, html: &str, username: &str, password: &str) -> String {
+        let action = html_attr(html, "form id=\"login\" method=\"post\" action=\"");
+        let login_id = html_attr(html, "name=\"login_id\" value=\"");
+        let resp = http()
+            .post(&action)
+            .header("cookie", self.cookie_header())
+            .form(&[("login_id", login_id.as_str()), ("username", username), ("password", password)])
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&resp);
+        assert_eq!(resp.status(), 302, "login should redirect: {}", resp.text().await.unwrap());
+        location(&resp)
+    }
+}
+
+/// The `Location` header of a redirect.
+pub fn location(resp: &reqwest::Response) -> String {
+    resp.headers()["location"].to_str().unwrap().to_string()
+}
+
+/// The query parameters of a URL.
+pub fn query_params(url: &str) -> std::collections::HashMap<String, String> {
+    let query = url.split_once('?').map_or("", |(_, q)| q);
+    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+}
+
+/// The (HTML-unescaped) value following `prefix` up to the next quote.
+fn html_attr(html: &str, prefix: &str) -> String {
+    let start = html.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {html}")) + prefix.len();
+    let end = html[start..].find('"').unwrap() + start;
+    html[start..end].replace("&amp;", "&")
+}
+
+/// A PKCE verifier and its S256 challenge.
+pub fn pkce_pair() -> (String, String) {
+    use base64::Engine as _;
+    let verifier = format!("{}-verifier-0123456789abcdefghijklmnopqrstuvwxyz", std::process::id());
+    let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+    (verifier, challenge)
+}
