@@ -181,7 +181,8 @@ pub struct UserConfig {
 }
 
 /// Grant types the engine implements, in the order discovery lists them.
-pub const IMPLEMENTED_GRANTS: &[&str] = &["authorization_code", "client_credentials", "refresh_token"];
+pub const IMPLEMENTED_GRANTS: &[&str] =
+    &["authorization_code", "client_credentials", "refresh_token"];
 
 fn yes() -> bool {
     true

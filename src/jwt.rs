@@ -1,8 +1,8 @@
 //! Compact JWS (RFC 7515): assembling, signing and verifying tokens.
 
+use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use aws_lc_rs::hmac;
 use serde_json::{Map, Value};
 
 use crate::keys::SigningKey;

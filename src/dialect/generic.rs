@@ -11,10 +11,10 @@ use super::{
     Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
-use crate::ids;
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{ErrorReply, OAuthError};
+use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
 
@@ -51,16 +51,19 @@ impl Dialect for Generic {
     }
 
     fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
-        merged(json!({
-            "issuer": iss,
-            "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
-            "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
-            "scopes_supported": super::scopes_supported(issuer, &[]),
-            "grant_types_supported": super::grants_supported(),
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-        }), oidc_metadata(self, iss))
+        merged(
+            json!({
+                "issuer": iss,
+                "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+                "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+                "scopes_supported": super::scopes_supported(issuer, &[]),
+                "grant_types_supported": super::grants_supported(),
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+            }),
+            oidc_metadata(self, iss),
+        )
     }
 
     fn jwks(&self, key: &SigningKey) -> Value {
@@ -73,7 +76,9 @@ impl Dialect for Generic {
 
     fn access_token_claims(&self, ctx: &TokenContext) -> Object {
         let iss = &ctx.request.issuer_url;
-        let sub = ctx.user().map_or(ctx.client.id.as_str(), |u| u.sub.as_str());
+        let sub = ctx
+            .user()
+            .map_or(ctx.client.id.as_str(), |u| u.sub.as_str());
         let aud = ctx.issuer.config.audience.as_deref().unwrap_or(iss);
         object(json!({
             "iss": iss,

@@ -11,10 +11,10 @@ use super::{
     Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
-use crate::ids;
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{ErrorReply, OAuthError};
+use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
 
@@ -42,18 +42,21 @@ impl Dialect for IdentityServer {
     }
 
     fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
-        merged(json!({
-            "issuer": iss,
-            "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
-            "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
-            "scopes_supported": super::scopes_supported(issuer, &[]),
-            "claims_supported": ["sub", "email", "email_verified", "name"],
-            "grant_types_supported": super::grants_supported(),
-            "subject_types_supported": ["public"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
-            "frontchannel_logout_supported": true,
-        }), oidc_metadata(self, iss))
+        merged(
+            json!({
+                "issuer": iss,
+                "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+                "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+                "scopes_supported": super::scopes_supported(issuer, &[]),
+                "claims_supported": ["sub", "email", "email_verified", "name"],
+                "grant_types_supported": super::grants_supported(),
+                "subject_types_supported": ["public"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                "frontchannel_logout_supported": true,
+            }),
+            oidc_metadata(self, iss),
+        )
     }
 
     fn jwks(&self, key: &SigningKey) -> Value {

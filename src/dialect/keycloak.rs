@@ -59,24 +59,27 @@ impl Dialect for Keycloak {
     }
 
     fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
-        merged(json!({
-            "issuer": iss,
-            "authorization_endpoint": endpoint_url(self, iss, Endpoint::Authorize),
-            "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
-            "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
-            "grant_types_supported": super::grants_supported(),
-            "subject_types_supported": ["public", "pairwise"],
-            "id_token_signing_alg_values_supported": ["RS256"],
-            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
-            "scopes_supported": super::scopes_supported(issuer, &["openid"]),
-            "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name",
-                "family_name", "preferred_username", "email", "acr", "azp"],
-            "mtls_endpoint_aliases": {
+        merged(
+            json!({
+                "issuer": iss,
+                "authorization_endpoint": endpoint_url(self, iss, Endpoint::Authorize),
                 "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
-            },
-            "authorization_response_iss_parameter_supported": true,
-        }), oidc_metadata(self, iss))
+                "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+                "grant_types_supported": super::grants_supported(),
+                "subject_types_supported": ["public", "pairwise"],
+                "id_token_signing_alg_values_supported": ["RS256"],
+                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+                "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+                "scopes_supported": super::scopes_supported(issuer, &["openid"]),
+                "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name",
+                    "family_name", "preferred_username", "email", "acr", "azp"],
+                "mtls_endpoint_aliases": {
+                    "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+                },
+                "authorization_response_iss_parameter_supported": true,
+            }),
+            oidc_metadata(self, iss),
+        )
     }
 
     fn jwks(&self, key: &SigningKey) -> Value {
@@ -163,7 +166,12 @@ impl Dialect for Keycloak {
 
     /// A JWT signed HS512 with the realm's HMAC key (clients cannot verify it, as in Keycloak);
     /// `typ` is `Offline` when `offline_access` was granted.
-    fn refresh_token(&self, ctx: &TokenContext, expires_at: u64, key: &hmac::Key) -> Option<String> {
+    fn refresh_token(
+        &self,
+        ctx: &TokenContext,
+        expires_at: u64,
+        key: &hmac::Key,
+    ) -> Option<String> {
         let offline = ctx.grant.has_scope("offline_access");
         let claims = object(json!({
             "exp": if offline { Value::Null } else { json!(expires_at) },
@@ -191,7 +199,12 @@ impl Dialect for Keycloak {
     }
 
     fn new_code(&self) -> String {
-        format!("{}.{}.{}", ids::random_uuid(), ids::random_uuid(), ids::random_uuid())
+        format!(
+            "{}.{}.{}",
+            ids::random_uuid(),
+            ids::random_uuid(),
+            ids::random_uuid()
+        )
     }
 
     fn code_response_extras(&self, sid: &str, issuer_url: &str) -> Vec<(String, String)> {

@@ -90,7 +90,8 @@ pub trait Dialect: Sync {
     }
 
     /// A new refresh token in the product's format.
-    fn refresh_token(&self, ctx: &TokenContext, expires_at: u64, key: &hmac::Key) -> Option<String>;
+    fn refresh_token(&self, ctx: &TokenContext, expires_at: u64, key: &hmac::Key)
+    -> Option<String>;
 
     /// Refresh token lifetime when the fixture sets none.
     fn default_refresh_token_ttl(&self, _grant: &Grant) -> u64 {
@@ -249,7 +250,10 @@ pub fn error_body(code: &str, description: &str) -> Value {
 
 /// The public part of an RSA JWK, plus `extra` members in the product's order.
 pub fn rsa_jwk(key: &SigningKey, kid: &str, extra: Value) -> Value {
-    merged(json!({ "kid": kid, "kty": "RSA", "n": key.n, "e": key.e }), extra)
+    merged(
+        json!({ "kid": kid, "kty": "RSA", "n": key.n, "e": key.e }),
+        extra,
+    )
 }
 
 /// `a` with the members of `b` added after its own.

@@ -80,7 +80,9 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
         return Err(page("Missing parameter: client_id"));
     };
     let Some(client) = issuer.client(client_id) else {
-        return Err(page("Client not found: this client_id is not registered at this issuer."));
+        return Err(page(
+            "Client not found: this client_id is not registered at this issuer.",
+        ));
     };
     let (redirect_uri, given) = match params.get("redirect_uri") {
         Some(uri) if client.redirect_uri_registered(uri) => (uri.to_string(), true),
@@ -108,7 +110,11 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
     let response_mode = response_mode.map_err(|e| back(ResponseMode::Query, e))?;
     let fail = |err: OAuthError| back(response_mode, err);
     match params.get("response_type") {
-        None => return Err(fail(OAuthError::invalid_request("Missing parameter: response_type"))),
+        None => {
+            return Err(fail(OAuthError::invalid_request(
+                "Missing parameter: response_type",
+            )));
+        }
         Some("code") => {}
         Some(_) => {
             return Err(fail(OAuthError::new(
@@ -148,7 +154,9 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
             Some((c.to_string(), m))
         }
         None if method.is_some() => {
-            return Err(fail(OAuthError::invalid_request("Missing parameter: code_challenge")));
+            return Err(fail(OAuthError::invalid_request(
+                "Missing parameter: code_challenge",
+            )));
         }
         None if client.is_public() || client.require_pkce => {
             return Err(fail(OAuthError::invalid_request(
@@ -267,7 +275,11 @@ impl Engine {
         if let Some(s) = &req.state {
             params.push(("state".into(), s.clone()));
         }
-        params.extend(issuer.dialect.code_response_extras(&session.sid, issuer_url));
+        params.extend(
+            issuer
+                .dialect
+                .code_response_extras(&session.sid, issuer_url),
+        );
         Callback {
             redirect_uri: req.redirect_uri.clone(),
             response_mode: req.response_mode,

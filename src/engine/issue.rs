@@ -190,11 +190,11 @@ impl Engine {
     /// access token issued with it.
     fn mint_id_token(&self, ctx: &TokenContext, access_token: &str) -> Result<String, OAuthError> {
         let grant = ctx.grant;
-        let lifetime = ctx
-            .issuer
-            .config
-            .id_token_ttl
-            .unwrap_or_else(|| ctx.issuer.dialect.default_id_token_ttl(ctx.issuer, ctx.client));
+        let lifetime = ctx.issuer.config.id_token_ttl.unwrap_or_else(|| {
+            ctx.issuer
+                .dialect
+                .default_id_token_ttl(ctx.issuer, ctx.client)
+        });
         let mut claims = Object::new();
         let mut put = |k: &str, v: serde_json::Value| {
             if !v.is_null() {
@@ -210,6 +210,8 @@ impl Engine {
         put("nonce", json!(grant.nonce));
         put("at_hash", json!(at_hash(access_token)));
         put("sid", json!(grant.sid));
+        // RFC 8176: a password was used (IdentityServer3 rewrites it to its own "password").
+        put("amr", json!(["pwd"]));
         merge(&mut claims, &ctx.user_claims());
         ctx.issuer.dialect.shape_id_token(&mut claims, ctx);
         self.sign(ctx.issuer, &claims)

@@ -49,7 +49,9 @@ pub fn verify(challenge: &str, method: Method, verifier: Option<&str>) -> Result
         Method::S256 => URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes())),
     };
     verify_slices_are_equal(computed.as_bytes(), challenge.as_bytes()).map_err(|_| {
-        OAuthError::invalid_grant("PKCE verification failed: code_verifier does not match the code_challenge")
+        OAuthError::invalid_grant(
+            "PKCE verification failed: code_verifier does not match the code_challenge",
+        )
     })
 }
 

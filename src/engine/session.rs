@@ -57,7 +57,11 @@ impl Engine {
         let ttl = issuer.config.session_ttl.unwrap_or(SESSION_TTL);
         self.sessions
             .insert(session.sid.clone(), session.clone(), now + ttl, now);
-        tracing::info!(issuer = issuer.name(), user = session.user.username.as_str(), "logged in");
+        tracing::info!(
+            issuer = issuer.name(),
+            user = session.user.username.as_str(),
+            "logged in"
+        );
         session
     }
 

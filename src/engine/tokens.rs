@@ -18,13 +18,16 @@ pub struct Presented {
 
 impl Engine {
     /// RFC 6750 §3.1: `invalid_token` unless `token` is a live access token of `issuer`.
-    pub fn check_access_token(&self, issuer: &Issuer, token: &str) -> Result<Presented, OAuthError> {
+    pub fn check_access_token(
+        &self,
+        issuer: &Issuer,
+        token: &str,
+    ) -> Result<Presented, OAuthError> {
         let now = self.clock.now();
         if !token.contains('.') {
-            let claims = self
-                .opaque_tokens
-                .get(token, now)
-                .ok_or_else(|| OAuthError::invalid_token("The access token is unknown or expired"))?;
+            let claims = self.opaque_tokens.get(token, now).ok_or_else(|| {
+                OAuthError::invalid_token("The access token is unknown or expired")
+            })?;
             let grant = self.user_tokens.get(&token_key(token), now);
             return Ok(Presented { claims, grant });
         }

@@ -68,7 +68,10 @@ impl Issuer {
     fn user_from(&self, u: &UserConfig) -> User {
         User {
             username: u.username.clone(),
-            sub: u.sub.clone().unwrap_or_else(|| self.derived_sub(&u.username)),
+            sub: u
+                .sub
+                .clone()
+                .unwrap_or_else(|| self.derived_sub(&u.username)),
             roles: u.roles.clone(),
             claims: u.claims.clone(),
         }
@@ -85,11 +88,7 @@ impl Issuer {
 
     /// A stable subject for a username: the same user gets the same `sub` on every run.
     fn derived_sub(&self, username: &str) -> String {
-        ids::stable_uuid(&format!(
-            "{}/user/{}",
-            self.name(),
-            username.to_lowercase()
-        ))
+        ids::stable_uuid(&format!("{}/user/{}", self.name(), username.to_lowercase()))
     }
 }
 

@@ -20,7 +20,11 @@ pub struct Site<'a> {
 
 impl Site<'_> {
     fn cookie_name(&self) -> String {
-        format!("{}_{}", self.issuer.dialect.session_cookie(), self.issuer.name())
+        format!(
+            "{}_{}",
+            self.issuer.dialect.session_cookie(),
+            self.issuer.name()
+        )
     }
 
     fn session(&self, req: &HttpRequest) -> Option<Session> {
@@ -82,7 +86,11 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
     let ar = match authorize::validate(site.issuer, params) {
         Ok(ar) => ar,
         Err(AuthorizeError::Page(message)) => {
-            tracing::info!(issuer = site.issuer.name(), reason = message.as_str(), "authorization request refused");
+            tracing::info!(
+                issuer = site.issuer.name(),
+                reason = message.as_str(),
+                "authorization request refused"
+            );
             return site.page(400, pages::error(site.issuer, &message));
         }
         Err(AuthorizeError::Redirect(cb)) => return respond(&cb),
@@ -114,10 +122,17 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
         );
     };
     let username = form.get("pick").or(form.get("username")).unwrap_or("");
-    let user = match site.issuer.login(username, form.get("password").unwrap_or("")) {
+    let user = match site
+        .issuer
+        .login(username, form.get("password").unwrap_or(""))
+    {
         Ok(user) => user,
         Err(e) => {
-            tracing::info!(issuer = site.issuer.name(), user = username, "login refused");
+            tracing::info!(
+                issuer = site.issuer.name(),
+                user = username,
+                "login refused"
+            );
             return site.login_page(id, &pending.then, Some(&e.to_string()));
         }
     };
@@ -141,7 +156,10 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
 /// The SSO landing page (Inqom's `/home`): the user if logged in, else the login form.
 pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
     match site.session(req) {
-        Some(s) => site.page(200, pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout))),
+        Some(s) => site.page(
+            200,
+            pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout)),
+        ),
         None => {
             let then = AfterLogin::ReturnTo(site.issuer.home_path());
             let id = site.engine.pend_login(site.issuer, then.clone());
@@ -176,7 +194,11 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     };
     if let Some(s) = site.session(req) {
         site.engine.end_session(&s.sid);
-        tracing::info!(issuer = site.issuer.name(), user = s.user.username.as_str(), "logged out");
+        tracing::info!(
+            issuer = site.issuer.name(),
+            user = s.user.username.as_str(),
+            "logged out"
+        );
     }
     let mut resp = match back {
         Some(uri) => {
@@ -205,7 +227,11 @@ pub fn respond(cb: &Callback) -> HttpResponse {
             let query: String = form_urlencoded::Serializer::new(String::new())
                 .extend_pairs(&cb.params)
                 .finish();
-            let sep = if cb.redirect_uri.contains('?') { '&' } else { '?' };
+            let sep = if cb.redirect_uri.contains('?') {
+                '&'
+            } else {
+                '?'
+            };
             let location = if query.is_empty() {
                 cb.redirect_uri.clone()
             } else {

@@ -58,7 +58,10 @@ pub fn preflight(issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
             header::ACCESS_CONTROL_ALLOW_HEADERS,
             HeaderValue::from_static("Authorization, Content-Type, DPoP"),
         );
-        h.insert(header::ACCESS_CONTROL_MAX_AGE, HeaderValue::from_static("600"));
+        h.insert(
+            header::ACCESS_CONTROL_MAX_AGE,
+            HeaderValue::from_static("600"),
+        );
     }
     resp
 }
@@ -69,8 +72,14 @@ mod tests {
 
     #[test]
     fn origins() {
-        assert_eq!(origin_of("http://localhost:8080/cb?x"), Some("http://localhost:8080"));
-        assert_eq!(origin_of("http://localhost:8080"), Some("http://localhost:8080"));
+        assert_eq!(
+            origin_of("http://localhost:8080/cb?x"),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(
+            origin_of("http://localhost:8080"),
+            Some("http://localhost:8080")
+        );
         assert_eq!(origin_of("https://a.test/*"), Some("https://a.test"));
         assert_eq!(origin_of("nope"), None);
     }

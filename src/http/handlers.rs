@@ -64,7 +64,8 @@ pub async fn userinfo(
         Err(e) => return oauth_error(dialect::bearer_error(&e, issuer, true)),
     };
     let Some(token) = extract::bearer_token(req, &params) else {
-        let err = OAuthError::invalid_token("Missing access token: send Authorization: Bearer <token>");
+        let err =
+            OAuthError::invalid_token("Missing access token: send Authorization: Bearer <token>");
         return oauth_error(dialect::bearer_error(&err, issuer, false));
     };
     match engine.userinfo(issuer, &token) {

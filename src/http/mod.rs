@@ -51,7 +51,11 @@ async fn dispatch(
     };
     let cors = matches!(
         endpoint,
-        Endpoint::Discovery | Endpoint::Jwks | Endpoint::Token | Endpoint::Userinfo | Endpoint::Logout
+        Endpoint::Discovery
+            | Endpoint::Jwks
+            | Endpoint::Token
+            | Endpoint::Userinfo
+            | Endpoint::Logout
     );
     if cors && req.method() == Method::OPTIONS {
         return cors::preflight(issuer, &req);

@@ -69,7 +69,11 @@ pub struct LoginPage<'a> {
 /// The login form: configured users as one-click buttons, or any username typed in.
 pub fn login(p: &LoginPage) -> String {
     let mut body = String::new();
-    let _ = write!(body, "<h1>Sign in</h1><p class=\"who\">{}", issuer_line(p.issuer));
+    let _ = write!(
+        body,
+        "<h1>Sign in</h1><p class=\"who\">{}",
+        issuer_line(p.issuer)
+    );
     if let Some((id, description)) = p.client {
         let _ = write!(body, "<br>for application <strong>{}</strong>", esc(id));
         if let Some(d) = description {
@@ -78,7 +82,11 @@ pub fn login(p: &LoginPage) -> String {
     }
     body.push_str("</p>");
     if let Some(e) = p.error {
-        let _ = write!(body, "<p class=\"error\" id=\"error\" role=\"alert\">{}</p>", esc(e));
+        let _ = write!(
+            body,
+            "<p class=\"error\" id=\"error\" role=\"alert\">{}</p>",
+            esc(e)
+        );
     }
     let _ = write!(
         body,

@@ -65,14 +65,45 @@ async fn other_authorize_errors_redirect_with_state() {
     );
     let (_, challenge) = pkce_pair();
     let cases = [
-        (format!("{generic}&response_type=token&code_challenge={challenge}&code_challenge_method=S256"), "unsupported_response_type"),
-        (format!("{generic}&code_challenge={challenge}&code_challenge_method=S256"), "invalid_request"),
-        (format!("{generic}&response_type=code&scope=admin&code_challenge={challenge}&code_challenge_method=S256"), "invalid_scope"),
+        (
+            format!(
+                "{generic}&response_type=token&code_challenge={challenge}&code_challenge_method=S256"
+            ),
+            "unsupported_response_type",
+        ),
+        (
+            format!("{generic}&code_challenge={challenge}&code_challenge_method=S256"),
+            "invalid_request",
+        ),
+        (
+            format!(
+                "{generic}&response_type=code&scope=admin&code_challenge={challenge}&code_challenge_method=S256"
+            ),
+            "invalid_scope",
+        ),
         (format!("{generic}&response_type=code"), "invalid_request"),
-        (format!("{generic}&response_type=code&code_challenge={challenge}&code_challenge_method=S512"), "invalid_request"),
-        (format!("{generic}&response_type=code&code_challenge=short&code_challenge_method=S256"), "invalid_request"),
-        (format!("{generic}&response_type=code&code_challenge={challenge}&code_challenge_method=S256&prompt=none"), "login_required"),
-        (format!("{generic}&response_type=code&code_challenge={challenge}&code_challenge_method=S256&max_age=soon"), "invalid_request"),
+        (
+            format!(
+                "{generic}&response_type=code&code_challenge={challenge}&code_challenge_method=S512"
+            ),
+            "invalid_request",
+        ),
+        (
+            format!("{generic}&response_type=code&code_challenge=short&code_challenge_method=S256"),
+            "invalid_request",
+        ),
+        (
+            format!(
+                "{generic}&response_type=code&code_challenge={challenge}&code_challenge_method=S256&prompt=none"
+            ),
+            "login_required",
+        ),
+        (
+            format!(
+                "{generic}&response_type=code&code_challenge={challenge}&code_challenge_method=S256&max_age=soon"
+            ),
+            "invalid_request",
+        ),
     ];
     for (url, error) in cases {
         let resp = http().get(&url).send().await.unwrap();
@@ -92,13 +123,25 @@ async fn other_authorize_errors_redirect_with_state() {
 async fn codes_are_single_use_and_bound() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    let loc = browser.authorize(&kc_authorize(&idp, "&nonce=n-1"), "alice", "alice").await;
+    let loc = browser
+        .authorize(&kc_authorize(&idp, "&nonce=n-1"), "alice", "alice")
+        .await;
     let q = query_params(&loc);
     assert_eq!(q["state"], "s1");
     assert!(q.contains_key("session_state") && q.contains_key("iss"));
     let (status, body) = redeem_kc(&idp, &q["code"]).await;
     assert_eq!(status, 200, "{body}");
-    for k in ["access_token", "expires_in", "refresh_expires_in", "refresh_token", "token_type", "id_token", "not-before-policy", "session_state", "scope"] {
+    for k in [
+        "access_token",
+        "expires_in",
+        "refresh_expires_in",
+        "refresh_token",
+        "token_type",
+        "id_token",
+        "not-before-policy",
+        "session_state",
+        "scope",
+    ] {
         assert!(!body[k].is_null(), "missing {k}: {body}");
     }
     assert_eq!(body["refresh_expires_in"], 1800);
@@ -119,15 +162,27 @@ async fn codes_are_single_use_and_bound() {
     assert!(jsonwebtoken::decode_header(refresh).unwrap().alg == jsonwebtoken::Algorithm::HS512);
 
     let (status, again) = redeem_kc(&idp, &q["code"]).await;
-    assert_eq!((status, again["error"].as_str()), (400, Some("invalid_grant")), "reuse");
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "reuse"
+    );
 
     // Another client cannot redeem a code; the redirect URI must match; codes expire.
-    let loc = browser.authorize(&kc_authorize(&idp, ""), "alice", "alice").await;
+    let loc = browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
     let code = query_params(&loc)["code"].clone();
     let (status, body) = status_json(
         post_form(
             &format!("{issuer}/protocol/openid-connect/token"),
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", KC_CB), ("client_id", "clientId"), ("client_secret", "clientSecret")],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", KC_CB),
+                ("client_id", "clientId"),
+                ("client_secret", "clientSecret"),
+            ],
         )
         .await,
     )
@@ -137,24 +192,40 @@ async fn codes_are_single_use_and_bound() {
         (400, Some("unauthorized_client")),
         "clientId may not use the code flow: {body}"
     );
-    let loc = browser.authorize(&kc_authorize(&idp, ""), "alice", "alice").await;
+    let loc = browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
     let code = query_params(&loc)["code"].clone();
     let (status, body) = status_json(
         http()
             .post(format!("{issuer}/protocol/openid-connect/token"))
             .basic_auth("iopole-web", Some("iopole-web-secret"))
-            .form(&[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://localhost:8080/other")])
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://localhost:8080/other"),
+            ])
             .send()
             .await
             .unwrap(),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
-    let loc = browser.authorize(&kc_authorize(&idp, ""), "alice", "alice").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    let loc = browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
     let code = query_params(&loc)["code"].clone();
     idp.clock().advance(61);
     let (status, body) = redeem_kc(&idp, &code).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "expired: {body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "expired: {body}"
+    );
 }
 
 /// A code issued to one client cannot be redeemed by another that may use the code flow.
@@ -190,12 +261,22 @@ async fn a_code_from_another_client_is_invalid_grant() {
     let (status, body) = status_json(
         post_form(
             &format!("{issuer}/protocol/openid-connect/token"),
-            &[("grant_type", "authorization_code"), ("code", &code), ("redirect_uri", "http://app.test/cb"), ("client_id", "b"), ("client_secret", "sb")],
+            &[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", "http://app.test/cb"),
+                ("client_id", "b"),
+                ("client_secret", "sb"),
+            ],
         )
         .await,
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "{body}");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
 }
 
 /// The generic seed's public client: PKCE required, a wrong verifier is `invalid_grant`.
@@ -227,10 +308,24 @@ async fn pkce_for_public_clients() {
         .await;
         if ok {
             assert_eq!(status, 200, "{json}");
-            assert_eq!(keys(&json), ["access_token", "expires_in", "token_type", "scope", "refresh_token", "id_token"]);
+            assert_eq!(
+                keys(&json),
+                [
+                    "access_token",
+                    "expires_in",
+                    "token_type",
+                    "scope",
+                    "refresh_token",
+                    "id_token"
+                ]
+            );
             assert_eq!(json["refresh_token"].as_str().unwrap().len(), 30);
         } else {
-            assert_eq!((status, json["error"].as_str()), (400, Some("invalid_grant")), "{json}");
+            assert_eq!(
+                (status, json["error"].as_str()),
+                (400, Some("invalid_grant")),
+                "{json}"
+            );
         }
     }
 }
@@ -254,7 +349,13 @@ async fn refresh_rotation_and_inqom_shape() {
             status_json(
                 post_form(
                     &token_url,
-                    &[("grant_type", "authorization_code"), ("client_id", "SandboxAuthorizationCode"), ("client_secret", "C8hXEbmW23vNpoV7Zi13"), ("code", &code), ("redirect_uri", "http://localhost:8080")],
+                    &[
+                        ("grant_type", "authorization_code"),
+                        ("client_id", "SandboxAuthorizationCode"),
+                        ("client_secret", "C8hXEbmW23vNpoV7Zi13"),
+                        ("code", &code),
+                        ("redirect_uri", "http://localhost:8080"),
+                    ],
                 )
                 .await,
             )
@@ -262,17 +363,42 @@ async fn refresh_rotation_and_inqom_shape() {
         }
     };
     // Without offline_access: no refresh token.
-    let loc = browser.authorize(&authz("openid%20email"), "alice", "alice").await;
-    assert_eq!(loc.split('?').nth(1).unwrap().split('&').map(|p| p.split('=').next().unwrap()).collect::<Vec<_>>(), ["code", "state"]);
+    let loc = browser
+        .authorize(&authz("openid%20email"), "alice", "alice")
+        .await;
+    assert_eq!(
+        loc.split('?')
+            .nth(1)
+            .unwrap()
+            .split('&')
+            .map(|p| p.split('=').next().unwrap())
+            .collect::<Vec<_>>(),
+        ["code", "state"]
+    );
     let (status, body) = redeem(query_params(&loc)["code"].clone()).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["refresh_token"].is_null());
     // With it, SSO: no login page the second time.
-    let loc = browser.authorize(&authz("openid%20email%20offline_access%20apidata%20accountingdocumentsapi"), "unused", "").await;
+    let loc = browser
+        .authorize(
+            &authz("openid%20email%20offline_access%20apidata%20accountingdocumentsapi"),
+            "unused",
+            "",
+        )
+        .await;
     let code = query_params(&loc)["code"].clone();
     assert_eq!(code.len(), 32);
     let (_, body) = redeem(code).await;
-    assert_eq!(keys(&body), ["id_token", "access_token", "expires_in", "token_type", "refresh_token"]);
+    assert_eq!(
+        keys(&body),
+        [
+            "id_token",
+            "access_token",
+            "expires_in",
+            "token_type",
+            "refresh_token"
+        ]
+    );
     assert_eq!(body["expires_in"], 31104000);
     let first = body["refresh_token"].as_str().unwrap().to_string();
     assert_eq!(first.len(), 32);
@@ -280,18 +406,34 @@ async fn refresh_rotation_and_inqom_shape() {
         let token_url = token_url.clone();
         async move {
             status_json(
-                post_form(&token_url, &[("grant_type", "refresh_token"), ("client_id", "SandboxAuthorizationCode"), ("client_secret", "C8hXEbmW23vNpoV7Zi13"), ("refresh_token", &rt)]).await,
+                post_form(
+                    &token_url,
+                    &[
+                        ("grant_type", "refresh_token"),
+                        ("client_id", "SandboxAuthorizationCode"),
+                        ("client_secret", "C8hXEbmW23vNpoV7Zi13"),
+                        ("refresh_token", &rt),
+                    ],
+                )
+                .await,
             )
             .await
         }
     };
     let (status, body) = refresh(first.clone()).await;
     assert_eq!(status, 200, "{body}");
-    assert!(body["id_token"].is_string(), "IdentityServer3 returns a new id_token on refresh");
+    assert!(
+        body["id_token"].is_string(),
+        "IdentityServer3 returns a new id_token on refresh"
+    );
     let second = body["refresh_token"].as_str().unwrap().to_string();
     assert_ne!(second, first);
     let (status, body) = refresh(first).await;
-    assert_eq!((status, body["error"].as_str()), (400, Some("invalid_grant")), "rotated token reused");
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "rotated token reused"
+    );
     let (status, _) = refresh(second).await;
     assert_eq!(status, 200);
 }
@@ -301,46 +443,100 @@ async fn refresh_rotation_and_inqom_shape() {
 async fn userinfo_on_every_dialect() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    let loc = browser.authorize(&kc_authorize(&idp, ""), "alice", "alice").await;
+    let loc = browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
     let (_, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
     let at = body["access_token"].as_str().unwrap();
-    let url = format!("{}/realms/iopole/protocol/openid-connect/userinfo", idp.url());
+    let url = format!(
+        "{}/realms/iopole/protocol/openid-connect/userinfo",
+        idp.url()
+    );
     let (status, info) = status_json(http().get(&url).bearer_auth(at).send().await.unwrap()).await;
     assert_eq!(status, 200, "{info}");
     assert_eq!(info["email"], "alice@example.test");
-    assert_eq!(info["given_name"], "Alice", "Keycloak adds default scopes (profile): {info}");
-    let (status, info2) = status_json(http().post(&url).bearer_auth(at).send().await.unwrap()).await;
+    assert_eq!(
+        info["given_name"], "Alice",
+        "Keycloak adds default scopes (profile): {info}"
+    );
+    let (status, info2) =
+        status_json(http().post(&url).bearer_auth(at).send().await.unwrap()).await;
     assert_eq!((status, &info2), (200, &info));
     let resp = http().get(&url).send().await.unwrap();
     assert_eq!(resp.status(), 401);
-    assert_eq!(resp.headers()["www-authenticate"], "Bearer realm=\"iopole\"");
-    let resp = http().get(&url).bearer_auth("garbage.token.here").send().await.unwrap();
+    assert_eq!(
+        resp.headers()["www-authenticate"],
+        "Bearer realm=\"iopole\""
+    );
+    let resp = http()
+        .get(&url)
+        .bearer_auth("garbage.token.here")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 401);
-    assert!(resp.headers()["www-authenticate"].to_str().unwrap().contains("error=\"invalid_token\""));
+    assert!(
+        resp.headers()["www-authenticate"]
+            .to_str()
+            .unwrap()
+            .contains("error=\"invalid_token\"")
+    );
     // A client-credentials token is not about a user.
-    let (_, cc) = status_json(post_form(&format!("{}/realms/iopole/protocol/openid-connect/token", idp.url()), &[("grant_type", "client_credentials"), ("client_id", "clientId"), ("client_secret", "clientSecret")]).await).await;
-    let resp = http().get(&url).bearer_auth(cc["access_token"].as_str().unwrap()).send().await.unwrap();
+    let (_, cc) = status_json(
+        post_form(
+            &format!("{}/realms/iopole/protocol/openid-connect/token", idp.url()),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "clientId"),
+                ("client_secret", "clientSecret"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let resp = http()
+        .get(&url)
+        .bearer_auth(cc["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 403);
     // An expired token.
     idp.clock().advance(601);
     let (status, body) = status_json(http().get(&url).bearer_auth(at).send().await.unwrap()).await;
-    assert_eq!((status, body["error"].as_str()), (401, Some("invalid_token")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token"))
+    );
     // The other dialects' paths.
-    for (authz, token, userinfo, form) in [
-        (
-            format!("{}/identity/connect/authorize?response_type=code&client_id=SandboxAuthorizationCode&redirect_uri=http%3A%2F%2Flocalhost%3A8080&scope=openid%20email", idp.url()),
-            format!("{}/identity/connect/token", idp.url()),
-            format!("{}/identity/connect/userinfo", idp.url()),
-            vec![("client_id", "SandboxAuthorizationCode"), ("client_secret", "C8hXEbmW23vNpoV7Zi13"), ("redirect_uri", "http://localhost:8080")],
+    for (authz, token, userinfo, form) in [(
+        format!(
+            "{}/identity/connect/authorize?response_type=code&client_id=SandboxAuthorizationCode&redirect_uri=http%3A%2F%2Flocalhost%3A8080&scope=openid%20email",
+            idp.url()
         ),
-    ] {
+        format!("{}/identity/connect/token", idp.url()),
+        format!("{}/identity/connect/userinfo", idp.url()),
+        vec![
+            ("client_id", "SandboxAuthorizationCode"),
+            ("client_secret", "C8hXEbmW23vNpoV7Zi13"),
+            ("redirect_uri", "http://localhost:8080"),
+        ],
+    )] {
         let loc = Browserless::new().authorize(&authz, "alice", "alice").await;
         let code = query_params(&loc)["code"].clone();
         let mut f = form.clone();
         f.push(("grant_type", "authorization_code"));
         f.push(("code", &code));
         let (_, body) = status_json(post_form(&token, &f).await).await;
-        let (status, info) = status_json(http().get(&userinfo).bearer_auth(body["access_token"].as_str().unwrap()).send().await.unwrap()).await;
+        let (status, info) = status_json(
+            http()
+                .get(&userinfo)
+                .bearer_auth(body["access_token"].as_str().unwrap())
+                .send()
+                .await
+                .unwrap(),
+        )
+        .await;
         assert_eq!(status, 200, "{info}");
         assert_eq!(info["email"], "alice@example.test");
         assert!(info["name"].is_null(), "profile was not asked for: {info}");
@@ -352,7 +548,9 @@ async fn userinfo_on_every_dialect() {
 async fn sso_prompt_and_logout() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    browser.authorize(&kc_authorize(&idp, ""), "alice", "alice").await;
+    browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
     // SSO: straight back with a code.
     let resp = browser.get(&kc_authorize(&idp, "&prompt=none")).await;
     assert_eq!(resp.status(), 302);
@@ -365,11 +563,23 @@ async fn sso_prompt_and_logout() {
         assert!(resp.text().await.unwrap().contains("id=\"login\""));
     }
     // The SSO page shows the user.
-    let home = browser.get(&format!("{}/realms/iopole/account", idp.url())).await.text().await.unwrap();
-    assert!(home.contains("id=\"who\"") && home.contains("alice"), "{home}");
+    let home = browser
+        .get(&format!("{}/realms/iopole/account", idp.url()))
+        .await
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        home.contains("id=\"who\"") && home.contains("alice"),
+        "{home}"
+    );
     // Logout to an unregistered URI: refused, session kept.
     let logout = format!("{}/realms/iopole/protocol/openid-connect/logout", idp.url());
-    let resp = browser.get(&format!("{logout}?client_id=iopole-web&post_logout_redirect_uri=http%3A%2F%2Fevil.test%2F")).await;
+    let resp = browser
+        .get(&format!(
+            "{logout}?client_id=iopole-web&post_logout_redirect_uri=http%3A%2F%2Fevil.test%2F"
+        ))
+        .await;
     assert_eq!(resp.status(), 400);
     // Registered: redirected with state, session gone.
     let resp = browser.get(&format!("{logout}?client_id=iopole-web&post_logout_redirect_uri=http%3A%2F%2Flocalhost%3A8080%2Fbye&state=z")).await;
@@ -377,14 +587,28 @@ async fn sso_prompt_and_logout() {
     assert_eq!(location(&resp), "http://localhost:8080/bye?state=z");
     let resp = browser.get(&kc_authorize(&idp, "&prompt=none")).await;
     assert_eq!(query_params(&location(&resp))["error"], "login_required");
-    let d = get_json(&format!("{}/realms/iopole/.well-known/openid-configuration", idp.url())).await;
+    let d = get_json(&format!(
+        "{}/realms/iopole/.well-known/openid-configuration",
+        idp.url()
+    ))
+    .await;
     assert_eq!(d["end_session_endpoint"], logout);
     // The other dialects advertise theirs.
-    let d = get_json(&format!("{}/identity/.well-known/openid-configuration", idp.url())).await;
-    assert_eq!(d["end_session_endpoint"], format!("{}/identity/connect/endsession", idp.url()));
+    let d = get_json(&format!(
+        "{}/identity/.well-known/openid-configuration",
+        idp.url()
+    ))
+    .await;
+    assert_eq!(
+        d["end_session_endpoint"],
+        format!("{}/identity/connect/endsession", idp.url())
+    );
     let d = get_json(&format!("{}/.well-known/openid-configuration", idp.url())).await;
     assert_eq!(d["end_session_endpoint"], format!("{}/logout/", idp.url()));
-    assert_eq!(d["authorization_endpoint"], format!("{}/authorize/", idp.url()));
+    assert_eq!(
+        d["authorization_endpoint"],
+        format!("{}/authorize/", idp.url())
+    );
 }
 
 /// A wrong password keeps the login page with a message; fixture users without one need none.
@@ -393,7 +617,10 @@ async fn login_form_checks_passwords_only_when_set() {
     let idp = start().await;
     let resp = http().get(kc_authorize(&idp, "")).send().await.unwrap();
     let html = resp.text().await.unwrap();
-    assert!(html.contains("iopole-web") && html.contains("iopole"), "says who is asking");
+    assert!(
+        html.contains("iopole-web") && html.contains("iopole"),
+        "says who is asking"
+    );
     let action_start = html.find("action=\"").unwrap() + 8;
     let action = &html[action_start..action_start + html[action_start..].find('"').unwrap()];
     let id_start = html.find("name=\"login_id\" value=\"").unwrap() + 23;
@@ -402,7 +629,11 @@ async fn login_form_checks_passwords_only_when_set() {
         200,
         http()
             .post(action)
-            .form(&[("login_id", login_id), ("username", "alice"), ("password", "wrong")])
+            .form(&[
+                ("login_id", login_id),
+                ("username", "alice"),
+                ("password", "wrong"),
+            ])
             .send()
             .await
             .unwrap()
@@ -420,7 +651,12 @@ async fn login_form_checks_passwords_only_when_set() {
         .unwrap();
     assert_eq!(resp.status(), 302, "bob has no password");
     // The login page cannot be replayed.
-    let resp = http().post(action).form(&[("login_id", login_id), ("pick", "bob")]).send().await.unwrap();
+    let resp = http()
+        .post(action)
+        .form(&[("login_id", login_id), ("pick", "bob")])
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
 }
 
@@ -442,7 +678,9 @@ async fn reflected_parameters_are_escaped() {
     assert!(html.contains("&quot;&gt;&lt;script&gt;"), "{html}");
     // form_post reflects state and the (wildcard-registered) redirect URI.
     let mut browser = Browserless::new();
-    browser.authorize(&kc_authorize(&idp, ""), "alice", "alice").await;
+    browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
     let url = format!(
         "{}/realms/iopole/protocol/openid-connect/auth?response_type=code&client_id=iopole-web&redirect_uri=http%3A%2F%2Flocalhost%3A8080%2F{evil}&state={evil}&response_mode=form_post",
         idp.url()
@@ -454,7 +692,10 @@ async fn reflected_parameters_are_escaped() {
     assert!(html.matches("&lt;script&gt;").count() >= 2, "{html}");
     // Error pages and usernames.
     let html = http()
-        .get(format!("{}/identity/connect/authorize?client_id={evil}", idp.url()))
+        .get(format!(
+            "{}/identity/connect/authorize?client_id={evil}",
+            idp.url()
+        ))
         .send()
         .await
         .unwrap()
@@ -477,8 +718,16 @@ async fn cors_for_registered_origins() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 204);
-    assert_eq!(resp.headers()["access-control-allow-origin"], "http://localhost:8080");
-    assert!(resp.headers()["access-control-allow-methods"].to_str().unwrap().contains("POST"));
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://localhost:8080"
+    );
+    assert!(
+        resp.headers()["access-control-allow-methods"]
+            .to_str()
+            .unwrap()
+            .contains("POST")
+    );
     let resp = http()
         .get(format!("{}/.well-known/openid-configuration", idp.url()))
         .header("Origin", "http://evil.test")
@@ -492,5 +741,8 @@ async fn cors_for_registered_origins() {
         .send()
         .await
         .unwrap();
-    assert_eq!(resp.headers()["access-control-allow-origin"], "http://127.0.0.1:8080");
+    assert_eq!(
+        resp.headers()["access-control-allow-origin"],
+        "http://127.0.0.1:8080"
+    );
 }

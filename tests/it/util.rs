@@ -149,12 +149,21 @@ impl Browserless {
         let resp = http()
             .post(&action)
             .header("cookie", self.cookie_header())
-            .form(&[("login_id", login_id.as_str()), ("username", username), ("password", password)])
+            .form(&[
+                ("login_id", login_id.as_str()),
+                ("username", username),
+                ("password", password),
+            ])
             .send()
             .await
             .unwrap();
         self.keep_cookies(&resp);
-        assert_eq!(resp.status(), 302, "login should redirect: {}", resp.text().await.unwrap());
+        assert_eq!(
+            resp.status(),
+            302,
+            "login should redirect: {}",
+            resp.text().await.unwrap()
+        );
         location(&resp)
     }
 }
@@ -167,12 +176,17 @@ pub fn location(resp: &reqwest::Response) -> String {
 /// The query parameters of a URL.
 pub fn query_params(url: &str) -> std::collections::HashMap<String, String> {
     let query = url.split_once('?').map_or("", |(_, q)| q);
-    form_urlencoded::parse(query.as_bytes()).into_owned().collect()
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
 }
 
 /// The (HTML-unescaped) value following `prefix` up to the next quote.
 fn html_attr(html: &str, prefix: &str) -> String {
-    let start = html.find(prefix).unwrap_or_else(|| panic!("no {prefix} in {html}")) + prefix.len();
+    let start = html
+        .find(prefix)
+        .unwrap_or_else(|| panic!("no {prefix} in {html}"))
+        + prefix.len();
     let end = html[start..].find('"').unwrap() + start;
     html[start..end].replace("&amp;", "&")
 }
@@ -180,7 +194,10 @@ fn html_attr(html: &str, prefix: &str) -> String {
 /// A PKCE verifier and its S256 challenge.
 pub fn pkce_pair() -> (String, String) {
     use base64::Engine as _;
-    let verifier = format!("{}-verifier-0123456789abcdefghijklmnopqrstuvwxyz", std::process::id());
+    let verifier = format!(
+        "{}-verifier-0123456789abcdefghijklmnopqrstuvwxyz",
+        std::process::id()
+    );
     let digest = aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes());
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     (verifier, challenge)

@@ -20,7 +20,9 @@ pub(super) fn grant(
         .codes
         .take(code, engine.clock.now())
         .filter(|r| r.issuer == issuer.name())
-        .ok_or_else(|| OAuthError::invalid_grant("Code not valid: unknown, expired or already used"))?;
+        .ok_or_else(|| {
+            OAuthError::invalid_grant("Code not valid: unknown, expired or already used")
+        })?;
     if record.grant.client_id != client.id {
         return Err(OAuthError::invalid_grant(
             "Code not valid: it was issued to another client",

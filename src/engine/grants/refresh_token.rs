@@ -15,10 +15,13 @@ pub(super) fn grant(
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let Some(token) = req.params.get("refresh_token") else {
-        return Err(OAuthError::invalid_request("Missing parameter: refresh_token"));
+        return Err(OAuthError::invalid_request(
+            "Missing parameter: refresh_token",
+        ));
     };
     let now = engine.clock.now();
-    let invalid = || OAuthError::invalid_grant("Invalid refresh token: unknown, expired or already used");
+    let invalid =
+        || OAuthError::invalid_grant("Invalid refresh token: unknown, expired or already used");
     let record = engine
         .refresh_tokens
         .get(token, now)
@@ -31,7 +34,11 @@ pub(super) fn grant(
     }
     let mut grant = record.grant;
     if let Some(asked) = req.params.get("scope") {
-        let asked: Vec<String> = asked.split(' ').filter(|s| !s.is_empty()).map(String::from).collect();
+        let asked: Vec<String> = asked
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect();
         if let Some(extra) = asked.iter().find(|s| !grant.has_scope(s)) {
             return Err(OAuthError::invalid_scope(format!(
                 "scope {extra:?} was not granted originally; a refresh can only narrow scopes"
