@@ -118,10 +118,45 @@ pub struct IssuerConfig {
     /// Claims added to every access token of this issuer.
     #[serde(default)]
     pub claims: Map<String, Value>,
+    /// External identity providers whose tokens token exchange accepts as `subject_token`.
+    #[serde(default, rename = "trusted_issuer")]
+    pub trusted_issuers: Vec<TrustedIssuerConfig>,
+    /// Whether tokens of the other issuers of this server are accepted too (default true).
+    #[serde(default = "yes")]
+    pub trust_hosted_issuers: bool,
+    /// Protected resources answering like the generic seed's `GET /resource/`.
+    #[serde(default, rename = "resource")]
+    pub resources: Vec<ResourceConfig>,
     #[serde(default, rename = "client")]
     pub clients: Vec<ClientConfig>,
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
+}
+
+/// An external issuer and where its signing keys come from (exactly one of the three).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrustedIssuerConfig {
+    /// The `iss` its tokens carry.
+    pub issuer: String,
+    /// The JWKS itself, inline (`jwks = { keys = [...] }`).
+    pub jwks: Option<Value>,
+    /// A JWKS file, relative to the fixture file.
+    pub jwks_file: Option<PathBuf>,
+    /// A JWKS URL, fetched when first needed (with a timeout) and cached.
+    pub jwks_url: Option<String>,
+}
+
+/// A protected resource: a path that answers with who called it when the token is good.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceConfig {
+    /// Absolute URL path, e.g. `/resource/` or `/api/invoices`.
+    pub path: String,
+    /// A scope the token must carry (403 `insufficient_scope` otherwise).
+    pub scope: Option<String>,
+    /// A role the token must carry (realm or client role).
+    pub role: Option<String>,
 }
 
 /// A registered OAuth client.
@@ -181,8 +216,15 @@ pub struct UserConfig {
 }
 
 /// Grant types the engine implements, in the order discovery lists them.
-pub const IMPLEMENTED_GRANTS: &[&str] =
-    &["authorization_code", "client_credentials", "refresh_token"];
+pub const IMPLEMENTED_GRANTS: &[&str] = &[
+    "authorization_code",
+    "client_credentials",
+    "refresh_token",
+    TOKEN_EXCHANGE,
+];
+
+/// RFC 8693's grant type.
+pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";
 
 fn yes() -> bool {
     true
@@ -288,6 +330,27 @@ impl Config {
                     return fail(format!(
                         "issuer {name:?}, client {:?}: default scope {s:?} is not in its scopes",
                         client.id
+                    ));
+                }
+            }
+            for t in &issuer.trusted_issuers {
+                let sources = [
+                    t.jwks.is_some(),
+                    t.jwks_file.is_some(),
+                    t.jwks_url.is_some(),
+                ];
+                if sources.iter().filter(|s| **s).count() != 1 {
+                    return fail(format!(
+                        "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                        t.issuer
+                    ));
+                }
+            }
+            for r in &issuer.resources {
+                if !r.path.starts_with('/') {
+                    return fail(format!(
+                        "issuer {name:?}: resource path {:?} must start with '/'",
+                        r.path
                     ));
                 }
             }

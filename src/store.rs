@@ -62,6 +62,15 @@ impl<V: Clone> TtlStore<V> {
         }
     }
 
+    /// The live value under `key` with its expiry.
+    pub fn get_with_expiry(&self, key: &str, now: u64) -> Option<(u64, V)> {
+        let inner = self.lock();
+        match inner.entries.get(key) {
+            Some((exp, _, v)) if *exp > now => Some((*exp, v.clone())),
+            _ => None,
+        }
+    }
+
     /// Removes and returns the live value under `key`: of concurrent callers exactly one wins.
     pub fn take(&self, key: &str, now: u64) -> Option<V> {
         match self.lock().remove(key) {

@@ -10,7 +10,7 @@ use aws_lc_rs::hmac;
 use super::{
     Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
 };
-use crate::config::{ClientConfig, DialectKind};
+use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{ErrorReply, OAuthError};
@@ -43,6 +43,10 @@ impl Dialect for Generic {
             ("userinfo", Endpoint::Userinfo),
             ("logout/", Endpoint::Logout),
             ("logout", Endpoint::Logout),
+            ("introspect/", Endpoint::Introspect),
+            ("introspect", Endpoint::Introspect),
+            ("revoke_token/", Endpoint::Revoke),
+            ("revoke_token", Endpoint::Revoke),
         ]
     }
 
@@ -121,6 +125,15 @@ impl Dialect for Generic {
 
     fn product(&self) -> &'static str {
         "Django OAuth Toolkit"
+    }
+
+    /// The seed's `GET /resource/`.
+    fn default_resources(&self, mount: &str) -> Vec<ResourceConfig> {
+        vec![ResourceConfig {
+            path: format!("{mount}/resource/"),
+            scope: None,
+            role: None,
+        }]
     }
 
     fn token_response(&self, t: &Issued) -> Value {

@@ -34,6 +34,8 @@ impl Dialect for IdentityServer {
             ("login", Endpoint::Login),
             ("connect/userinfo", Endpoint::Userinfo),
             ("connect/endsession", Endpoint::Logout),
+            ("connect/introspect", Endpoint::Introspect),
+            ("connect/revocation", Endpoint::Revoke),
         ]
     }
 
@@ -129,6 +131,12 @@ impl Dialect for IdentityServer {
 
     fn product(&self) -> &'static str {
         "IdentityServer"
+    }
+
+    /// IdentityServer3's JWT access tokens are self-contained: revoking the refresh token
+    /// leaves them valid until they expire.
+    fn refresh_revocation_revokes_access_tokens(&self) -> bool {
+        false
     }
 
     fn token_response(&self, t: &Issued) -> Value {

@@ -7,7 +7,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
+    Dialect, Endpoint, ExchangeStyle, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk,
+    without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -39,6 +40,11 @@ impl Dialect for Keycloak {
             ("login-actions/authenticate", Endpoint::Login),
             ("protocol/openid-connect/userinfo", Endpoint::Userinfo),
             ("protocol/openid-connect/logout", Endpoint::Logout),
+            (
+                "protocol/openid-connect/token/introspect",
+                Endpoint::Introspect,
+            ),
+            ("protocol/openid-connect/revoke", Endpoint::Revoke),
         ]
     }
 
@@ -224,6 +230,10 @@ impl Dialect for Keycloak {
 
     fn product(&self) -> &'static str {
         "Keycloak"
+    }
+
+    fn exchange_style(&self) -> ExchangeStyle {
+        ExchangeStyle::SameIssuer
     }
 
     fn token_response(&self, t: &Issued) -> Value {

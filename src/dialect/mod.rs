@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
 
-use crate::config::{ClientConfig, DialectKind, IMPLEMENTED_GRANTS};
+use crate::config::{ClientConfig, DialectKind, IMPLEMENTED_GRANTS, ResourceConfig};
 use crate::engine::Issuer;
 use crate::engine::issue::{Grant, Issued, TokenContext};
 use crate::error::{ErrorCode, ErrorReply, OAuthError};
@@ -28,6 +28,18 @@ pub enum Endpoint {
     Login,
     Userinfo,
     Logout,
+    Introspect,
+    Revoke,
+}
+
+/// How a product does RFC 8693 token exchange.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExchangeStyle {
+    /// Delegation with trusted external subjects and an `act` claim (the generic seed; also
+    /// what IdentityServer users build as an extension grant).
+    Delegation,
+    /// Keycloak's standard token exchange: same-realm subjects, no actor token.
+    SameIssuer,
 }
 
 /// A complete non-OAuth answer (404 pages and the like).
@@ -116,6 +128,21 @@ pub trait Dialect: Sync {
     /// The product's name, shown on pages.
     fn product(&self) -> &'static str;
 
+    /// How token exchange behaves.
+    fn exchange_style(&self) -> ExchangeStyle {
+        ExchangeStyle::Delegation
+    }
+
+    /// Whether revoking a refresh token also revokes the access tokens issued with it.
+    fn refresh_revocation_revokes_access_tokens(&self) -> bool {
+        true
+    }
+
+    /// Protected resources served when the fixture configures none.
+    fn default_resources(&self, _mount: &str) -> Vec<ResourceConfig> {
+        Vec::new()
+    }
+
     /// The token endpoint's success body.
     fn token_response(&self, issued: &Issued) -> Value;
 
@@ -181,6 +208,8 @@ pub fn oidc_metadata(dialect: &dyn Dialect, iss: &str) -> Value {
         "authorization_endpoint": endpoint_url(dialect, iss, Endpoint::Authorize),
         "userinfo_endpoint": endpoint_url(dialect, iss, Endpoint::Userinfo),
         "end_session_endpoint": endpoint_url(dialect, iss, Endpoint::Logout),
+        "introspection_endpoint": endpoint_url(dialect, iss, Endpoint::Introspect),
+        "revocation_endpoint": endpoint_url(dialect, iss, Endpoint::Revoke),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "code_challenge_methods_supported": ["plain", "S256"],

@@ -3,15 +3,25 @@
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 
-use super::{Authorization, Issuer, TokenRequest};
+use super::tokens::claimed_client;
+use super::{Authorization, Engine, Issuer, TokenRequest};
 use crate::config::ClientConfig;
 use crate::error::{Cause, OAuthError};
 
-/// Identifies and authenticates the client of `req` at `issuer`.
+/// Identifies and authenticates the client of `req` at `issuer`. With `token_auth` (token
+/// exchange, as the generic seed does it) the client may instead present its own access token
+/// in `Authorization`, raw or as `Bearer`.
 pub fn authenticate<'i>(
+    engine: &Engine,
     issuer: &'i Issuer,
     req: &TokenRequest,
+    token_auth: bool,
 ) -> Result<&'i ClientConfig, OAuthError> {
+    if let Authorization::Other(value) = &req.authorization
+        && token_auth
+    {
+        return by_access_token(engine, issuer, value);
+    }
     let form_id = req.params.get("client_id");
     let form_secret = req.params.get("client_secret");
     let (id, secret) = match &req.authorization {
@@ -70,4 +80,36 @@ pub fn authenticate<'i>(
         }
     }
     Ok(client)
+}
+
+/// The confidential client whose client-credentials access token is `value`.
+fn by_access_token<'i>(
+    engine: &Engine,
+    issuer: &'i Issuer,
+    value: &str,
+) -> Result<&'i ClientConfig, OAuthError> {
+    let token = match value.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
+        _ => value,
+    };
+    let presented = engine.check_access_token(issuer, token).map_err(|e| {
+        OAuthError::invalid_client(format!(
+            "the access token in Authorization does not authenticate a client: {}",
+            e.description
+        ))
+    })?;
+    if presented.grant.is_some() {
+        return Err(OAuthError::invalid_client(
+            "the access token in Authorization is a user's: authenticate with the client's own \
+             client-credentials token",
+        ));
+    }
+    claimed_client(&presented.claims)
+        .and_then(|id| issuer.client(id))
+        .filter(|c| !c.is_public())
+        .ok_or_else(|| {
+            OAuthError::invalid_client(
+                "the access token in Authorization names no confidential client",
+            )
+        })
 }

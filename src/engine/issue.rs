@@ -11,10 +11,13 @@ use serde_json::json;
 
 use super::users::{User, claims_for_scopes};
 use super::{Engine, Issuer, RequestContext};
-use crate::config::{ClientConfig, TokenFormat};
+use crate::config::{ClientConfig, TOKEN_EXCHANGE, TokenFormat};
 use crate::error::OAuthError;
 use crate::ids;
 use crate::jwt::{self, Object};
+
+/// RFC 8693 §3: the token type URI of access tokens.
+pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// What a grant decided: whom the tokens are about, for which client and scopes. Codes and
 /// refresh tokens keep one so that redeeming them issues the same thing again.
@@ -30,6 +33,13 @@ pub struct Grant {
     pub auth_time: Option<u64>,
     /// The client's `nonce`, echoed in the ID token.
     pub nonce: Option<String>,
+    /// RFC 8693 §4.1: who acts on the subject's behalf (token exchange).
+    pub act: Option<serde_json::Value>,
+    /// `aud` asked for in a token exchange.
+    pub audience: Option<Vec<String>>,
+    /// Ties together the tokens of one login across refreshes, so revoking a refresh token
+    /// can revoke its access tokens too.
+    pub chain: Option<String>,
 }
 
 impl Grant {
@@ -42,6 +52,9 @@ impl Grant {
             sid: None,
             auth_time: None,
             nonce: None,
+            act: None,
+            audience: None,
+            chain: None,
         }
     }
 
@@ -91,6 +104,8 @@ pub struct Issued {
     pub id_token: Option<String>,
     /// The browser session id (Keycloak's `session_state`).
     pub session_state: Option<String>,
+    /// RFC 8693 §2.2.1 `issued_token_type`, for token exchange.
+    pub issued_token_type: Option<&'static str>,
 }
 
 /// What a refresh token stands for until it is used (and rotated) or expires.
@@ -108,10 +123,14 @@ impl Engine {
         issuer: &Issuer,
         request: &RequestContext,
         client: &ClientConfig,
-        grant: Grant,
+        mut grant: Grant,
         grant_type: &str,
     ) -> Result<Issued, OAuthError> {
         let dialect = issuer.dialect;
+        if grant.user.is_some() && grant.chain.is_none() {
+            grant.chain = Some(ids::random_uuid());
+        }
+        let exchange = grant_type == TOKEN_EXCHANGE;
         let now = self.clock.now();
         let ctx = TokenContext {
             issuer,
@@ -129,25 +148,29 @@ impl Engine {
                 .insert(token_key(&access_token), grant.clone(), ctx.expires_at, now);
         }
         let id_token = match &grant.user {
-            Some(_) if grant.has_scope("openid") => Some(self.mint_id_token(&ctx, &access_token)?),
+            Some(_) if grant.has_scope("openid") && !exchange => {
+                Some(self.mint_id_token(&ctx, &access_token)?)
+            }
             _ => None,
         };
-        let (refresh_token, refresh_expires_in) =
-            if client.allows_grant("refresh_token") && dialect.issues_refresh_token(&ctx) {
-                let ttl = issuer.refresh_token_ttl(&grant);
-                let token = dialect
-                    .refresh_token(&ctx, now + ttl, &self.refresh_key)
-                    .ok_or_else(|| OAuthError::server_error("signing the refresh token failed"))?;
-                let record = RefreshRecord {
-                    issuer: issuer.name().to_string(),
-                    grant: grant.clone(),
-                };
-                self.refresh_tokens
-                    .insert(token.clone(), record, now + ttl, now);
-                (Some(token), Some(ttl))
-            } else {
-                (None, None)
+        let (refresh_token, refresh_expires_in) = if client.allows_grant("refresh_token")
+            && !exchange
+            && dialect.issues_refresh_token(&ctx)
+        {
+            let ttl = issuer.refresh_token_ttl(&grant);
+            let token = dialect
+                .refresh_token(&ctx, now + ttl, &self.refresh_key)
+                .ok_or_else(|| OAuthError::server_error("signing the refresh token failed"))?;
+            let record = RefreshRecord {
+                issuer: issuer.name().to_string(),
+                grant: grant.clone(),
             };
+            self.refresh_tokens
+                .insert(token.clone(), record, now + ttl, now);
+            (Some(token), Some(ttl))
+        } else {
+            (None, None)
+        };
         tracing::info!(
             issuer = issuer.name(),
             client_id = client.id.as_str(),
@@ -166,6 +189,7 @@ impl Engine {
             refresh_expires_in,
             id_token,
             session_state: grant.sid.clone(),
+            issued_token_type: exchange.then_some(ACCESS_TOKEN_TYPE),
         })
     }
 
@@ -173,6 +197,12 @@ impl Engine {
     fn mint_access_token(&self, ctx: &TokenContext) -> Result<String, OAuthError> {
         let dialect = ctx.issuer.dialect;
         let mut claims = dialect.access_token_claims(ctx);
+        if let Some(aud) = &ctx.grant.audience {
+            claims.insert("aud".into(), json!(aud));
+        }
+        if let Some(act) = &ctx.grant.act {
+            claims.insert("act".into(), act.clone());
+        }
         merge(&mut claims, &ctx.issuer.config.claims);
         merge(&mut claims, &ctx.client.claims);
         match ctx.issuer.config.token_format {

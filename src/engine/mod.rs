@@ -5,19 +5,21 @@
 pub mod authorize;
 pub mod client_auth;
 pub mod grants;
+pub mod introspect;
 pub mod issue;
 pub mod params;
 pub mod pkce;
 pub mod scope;
 pub mod session;
 pub mod tokens;
+pub mod trust;
 pub mod userinfo;
 pub mod users;
 
 use std::collections::HashMap;
 
 use crate::clock::Clock;
-use crate::config::{ClientConfig, Config, IssuerConfig};
+use crate::config::{ClientConfig, Config, IssuerConfig, ResourceConfig};
 use crate::dialect::{self, Dialect};
 use crate::error::Error;
 use crate::jwt::Object;
@@ -51,6 +53,10 @@ pub struct Engine {
     pub sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
     pub pending_logins: TtlStore<PendingLogin>,
+    /// Revoked access tokens (by [`issue::token_key`]) until they would have expired.
+    pub revoked: TtlStore<()>,
+    /// Revoked token chains ([`Grant::chain`]): every access token of that login is refused.
+    pub revoked_chains: TtlStore<()>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
     pub refresh_key: aws_lc_rs::hmac::Key,
 }
@@ -62,21 +68,34 @@ pub struct Issuer {
     pub path: String,
     pub dialect: &'static dyn Dialect,
     clients: HashMap<String, usize>,
+    /// External issuers whose tokens token exchange accepts.
+    pub trusted: Vec<trust::TrustedIssuer>,
+    /// Protected resources: the configured ones, else the product's default.
+    pub resources: Vec<ResourceConfig>,
 }
 
 impl Issuer {
-    fn new(config: IssuerConfig) -> Self {
+    fn new(config: IssuerConfig, trusted: Vec<trust::TrustedIssuer>) -> Self {
         let mut clients = HashMap::new();
         for (i, c) in config.clients.iter().enumerate() {
             for id in std::iter::once(&c.id).chain(&c.aliases) {
                 clients.insert(id.clone(), i);
             }
         }
+        let path = config.mount_path();
+        let dialect = dialect::for_kind(config.dialect);
+        let resources = if config.resources.is_empty() {
+            dialect.default_resources(&path)
+        } else {
+            config.resources.clone()
+        };
         Self {
-            path: config.mount_path(),
-            dialect: dialect::for_kind(config.dialect),
+            path,
+            dialect,
             config,
             clients,
+            trusted,
+            resources,
         }
     }
 
@@ -161,8 +180,17 @@ impl Engine {
         } else {
             SigningKey::fixture()?
         };
+        let mut issuers = Vec::new();
+        for issuer in &config.issuers {
+            let trusted = issuer
+                .trusted_issuers
+                .iter()
+                .map(|t| trust::TrustedIssuer::load(t, &config))
+                .collect::<Result<Vec<_>, _>>()?;
+            issuers.push(Issuer::new(issuer.clone(), trusted));
+        }
         Ok(Self {
-            issuers: config.issuers.into_iter().map(Issuer::new).collect(),
+            issuers,
             key,
             clock,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
@@ -171,6 +199,8 @@ impl Engine {
             codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY),
+            revoked: TtlStore::new(STORE_CAPACITY),
+            revoked_chains: TtlStore::new(STORE_CAPACITY),
             refresh_key: aws_lc_rs::hmac::Key::generate(
                 aws_lc_rs::hmac::HMAC_SHA512,
                 &aws_lc_rs::rand::SystemRandom::new(),
@@ -182,6 +212,17 @@ impl Engine {
     /// The issuer named `name`.
     pub fn issuer(&self, name: &str) -> Option<&Issuer> {
         self.issuers.iter().find(|i| i.name() == name)
+    }
+
+    /// The protected resource at `path`, and its issuer.
+    pub fn resource_at(&self, path: &str) -> Option<(&Issuer, &ResourceConfig)> {
+        let trimmed = path.trim_end_matches('/');
+        self.issuers.iter().find_map(|i| {
+            i.resources
+                .iter()
+                .find(|r| r.path.trim_end_matches('/') == trimmed)
+                .map(|r| (i, r))
+        })
     }
 
     /// The issuer whose SSO landing page (Inqom's `/home`) is at `path`.

@@ -54,10 +54,92 @@ impl Engine {
 
     /// Whether the issuer URL `iss` names `issuer` (whatever host it was reached by).
     fn issued_by(&self, issuer: &Issuer, iss: &str) -> bool {
+        self.hosted_issuer(iss)
+            .is_some_and(|i| std::ptr::eq(i, issuer))
+    }
+
+    /// The issuer of this server that the issuer URL `iss` names.
+    pub fn hosted_issuer(&self, iss: &str) -> Option<&Issuer> {
         let path = iss
             .split_once("://")
             .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-        self.route(path)
-            .is_some_and(|(i, rest)| std::ptr::eq(i, issuer) && rest.is_empty())
+        self.route(path.trim_end_matches('/'))
+            .filter(|(_, rest)| rest.is_empty())
+            .map(|(i, _)| i)
     }
+
+    /// RFC 8693 §2.1: checks a `subject_token` from this server or from a trusted external
+    /// issuer; returns its claims. Every failure is `invalid_request` (§2.2.2).
+    pub fn check_subject_token(
+        &self,
+        issuer: &Issuer,
+        token: &str,
+        what: &str,
+    ) -> Result<Object, OAuthError> {
+        let bad = |why: String| OAuthError::invalid_request(format!("{what} {why}"));
+        let (header, claims) = jwt::decode_unverified(token)
+            .ok_or_else(|| bad("is not a JWT (header.payload.signature)".into()))?;
+        let iss = claims
+            .get("iss")
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_string();
+        if let Some(hosted) = self.hosted_issuer(&iss)
+            && (std::ptr::eq(hosted, issuer) || issuer.config.trust_hosted_issuers)
+        {
+            return self
+                .check_access_token(hosted, token)
+                .map(|p| p.claims)
+                .map_err(|e| bad(format!("is not valid: {}", e.description)));
+        }
+        let Some(trusted) = issuer.trusted.iter().find(|t| t.issuer == iss) else {
+            return Err(bad(format!(
+                "was issued by {iss:?}, which this issuer does not trust (add a [[issuer.trusted_issuer]])"
+            )));
+        };
+        let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
+        let kid = header.get("kid").and_then(Value::as_str);
+        let (input, sig) = jwt::signing_input(token).ok_or_else(|| bad("is malformed".into()))?;
+        let now = self.clock.now();
+        trusted
+            .verify(alg, kid, input.as_bytes(), &sig, now)
+            .map_err(|e| bad(format!("signature is invalid: {e}")))?;
+        let exp = claims.get("exp").and_then(Value::as_u64);
+        if exp.is_some_and(|e| e <= now) {
+            return Err(bad("is expired".into()));
+        }
+        if claims
+            .get("nbf")
+            .and_then(Value::as_u64)
+            .is_some_and(|n| n > now + 60)
+        {
+            return Err(bad("is not valid yet (nbf)".into()));
+        }
+        Ok(claims)
+    }
+}
+
+/// The scopes a token's claims grant (`scope` as a space-separated string or an array).
+pub fn claimed_scopes(claims: &Object) -> Vec<String> {
+    match claims.get("scope") {
+        Some(Value::String(s)) => s
+            .split(' ')
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        Some(Value::Array(a)) => a
+            .iter()
+            .filter_map(Value::as_str)
+            .map(String::from)
+            .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The client a token was issued to (`client_id`, else `azp`).
+pub fn claimed_client(claims: &Object) -> Option<&str> {
+    claims
+        .get("client_id")
+        .or_else(|| claims.get("azp"))
+        .and_then(Value::as_str)
 }

@@ -4,6 +4,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{extract, oauth_error};
+use crate::config::ResourceConfig;
 use crate::dialect;
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
 use crate::error::{ErrorCode, OAuthError};
@@ -27,12 +28,7 @@ pub async fn token(
     issuer_url: String,
 ) -> HttpResponse {
     let result = async {
-        let body = extract::body(payload).await?;
-        let params = extract::form(req, &body)?;
-        let token_req = TokenRequest {
-            params,
-            authorization: extract::authorization(req),
-        };
+        let token_req = token_request(req, payload).await?;
         let ctx = RequestContext {
             issuer_url,
             client_addr: extract::client_addr(req),
@@ -45,11 +41,86 @@ pub async fn token(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"))
             .json(issuer.dialect.token_response(&issued)),
+        Err(err) => refuse(issuer, &err),
+    }
+}
+
+/// A form POST to an endpoint that authenticates clients, parsed.
+async fn token_request(
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> Result<TokenRequest, OAuthError> {
+    let body = extract::body(payload).await?;
+    Ok(TokenRequest {
+        params: extract::form(req, &body)?,
+        authorization: extract::authorization(req),
+    })
+}
+
+/// RFC 7662 §2: token introspection.
+pub async fn introspect(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result = match token_request(req, payload).await {
+        Ok(r) => engine.introspect(issuer, &r),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(body),
+        Err(err) => refuse(issuer, &err),
+    }
+}
+
+/// RFC 7009 §2: token revocation; 200 with an empty body on success.
+pub async fn revoke(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let result = match token_request(req, payload).await {
+        Ok(r) => engine.revoke(issuer, &r),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(()) => HttpResponse::Ok().finish(),
+        Err(err) => refuse(issuer, &err),
+    }
+}
+
+/// A protected resource (the generic seed's `GET /resource/`): the token raw or as `Bearer`.
+pub async fn resource(
+    engine: &Engine,
+    issuer: &Issuer,
+    resource: &ResourceConfig,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let params = match extract::params(req, payload).await {
+        Ok(p) => p,
+        Err(e) => return oauth_error(dialect::bearer_error(&e, issuer, true)),
+    };
+    let Some(token) = extract::bearer_token(req, &params) else {
+        let err = OAuthError::invalid_token("Missing access token: send it in Authorization");
+        return oauth_error(dialect::bearer_error(&err, issuer, false));
+    };
+    match engine.resource(issuer, resource, &token) {
+        Ok(body) => HttpResponse::Ok().json(body),
         Err(err) => {
             log_refusal(issuer, &err);
-            oauth_error(issuer.dialect.shape_error(&err, issuer))
+            oauth_error(dialect::bearer_error(&err, issuer, true))
         }
     }
+}
+
+fn refuse(issuer: &Issuer, err: &OAuthError) -> HttpResponse {
+    log_refusal(issuer, err);
+    oauth_error(issuer.dialect.shape_error(err, issuer))
 }
 
 /// OpenID Connect Core §5.3: UserInfo, with the token in the header, form or query.

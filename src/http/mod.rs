@@ -43,6 +43,9 @@ async fn dispatch(
         };
         return browser::home(&site, &req);
     }
+    if let Some((issuer, resource)) = engine.resource_at(&path) {
+        return handlers::resource(&engine, issuer, resource, &req, payload).await;
+    }
     let Some((issuer, rel)) = engine.route(&path) else {
         return not_found(&path, None);
     };
@@ -62,7 +65,9 @@ async fn dispatch(
     }
     let methods: &[Method] = match endpoint {
         Endpoint::Discovery | Endpoint::Jwks => &[Method::GET, Method::HEAD],
-        Endpoint::Token | Endpoint::Login => &[Method::POST],
+        Endpoint::Token | Endpoint::Login | Endpoint::Introspect | Endpoint::Revoke => {
+            &[Method::POST]
+        }
         Endpoint::Authorize | Endpoint::Userinfo | Endpoint::Logout => &[Method::GET, Method::POST],
     };
     if !methods.contains(req.method()) {
@@ -76,6 +81,8 @@ async fn dispatch(
         Endpoint::Jwks => handlers::jwks(&engine, issuer),
         Endpoint::Token => handlers::token(&engine, issuer, &req, payload, issuer_url).await,
         Endpoint::Userinfo => handlers::userinfo(&engine, issuer, &req, payload).await,
+        Endpoint::Introspect => handlers::introspect(&engine, issuer, &req, payload).await,
+        Endpoint::Revoke => handlers::revoke(&engine, issuer, &req, payload).await,
         Endpoint::Authorize | Endpoint::Login | Endpoint::Logout => {
             let site = Site {
                 engine: &engine,

@@ -2,6 +2,8 @@
 //! port and speaks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh, SSO
+mod browser; // a real headless Chromium logs in through each dialect's login page
 mod errors; // every malformed or refused token request, per dialect
 mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity

@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_credentials;
 mod refresh_token;
+mod token_exchange;
 
 use super::issue::Issued;
 use super::{Engine, Issuer, RequestContext, TokenRequest, client_auth};
@@ -21,7 +22,8 @@ impl Engine {
     ) -> Result<Issued, OAuthError> {
         let grant_type = grant_type(req)?;
         tracing::Span::current().record("grant_type", grant_type);
-        let client = client_auth::authenticate(issuer, req)?;
+        let token_auth = grant_type == crate::config::TOKEN_EXCHANGE;
+        let client = client_auth::authenticate(self, issuer, req, token_auth)?;
         tracing::Span::current().record("client_id", client.id.as_str());
         if !client.allows_grant(grant_type) {
             let cause = match (grant_type, client.is_public()) {
@@ -40,6 +42,7 @@ impl Engine {
             "authorization_code" => authorization_code::grant(self, issuer, client, req, ctx),
             "client_credentials" => client_credentials::grant(self, issuer, client, req, ctx),
             "refresh_token" => refresh_token::grant(self, issuer, client, req, ctx),
+            crate::config::TOKEN_EXCHANGE => token_exchange::grant(self, issuer, client, req, ctx),
             _ => Err(unsupported(grant_type)),
         }
     }

@@ -1,0 +1,255 @@
+//! Keys of external identity providers trusted for token exchange: an inline JWKS, a JWKS file
+//! or a JWKS URL (plain `http://`, fetched with a timeout and cached). RS256 and ES256 keys.
+
+use std::io::{Read, Write};
+use std::net::{TcpStream, ToSocketAddrs};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use aws_lc_rs::signature::{self, UnparsedPublicKey};
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use serde_json::Value;
+
+use crate::config::{Config, TrustedIssuerConfig};
+use crate::error::Error;
+
+/// How long a fetched JWKS is reused.
+const JWKS_CACHE_SECS: u64 = 300;
+/// Connect and read timeout for a JWKS URL.
+const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+
+/// One public key from a JWKS.
+#[derive(Debug, Clone)]
+struct Jwk {
+    kid: Option<String>,
+    key: PublicKey,
+}
+
+#[derive(Debug, Clone)]
+enum PublicKey {
+    /// RSA modulus and exponent, big-endian.
+    Rsa { n: Vec<u8>, e: Vec<u8> },
+    /// An uncompressed P-256 point.
+    P256(Vec<u8>),
+}
+
+enum Source {
+    Static(Vec<Jwk>),
+    Url {
+        url: String,
+        cache: Mutex<Option<(u64, Vec<Jwk>)>>,
+    },
+}
+
+/// An external issuer's keys.
+pub struct TrustedIssuer {
+    pub issuer: String,
+    source: Source,
+}
+
+impl TrustedIssuer {
+    /// Loads inline or file keys now (so a broken file stops start-up); URLs are fetched later.
+    pub fn load(cfg: &TrustedIssuerConfig, config: &Config) -> Result<Self, Error> {
+        let bad = |why: String| Error::Config(format!("trusted issuer {:?}: {why}", cfg.issuer));
+        let source = if let Some(jwks) = &cfg.jwks {
+            Source::Static(parse_jwks(jwks).map_err(bad)?)
+        } else if let Some(file) = &cfg.jwks_file {
+            let path = config.resolve(file);
+            let text = std::fs::read_to_string(&path)
+                .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
+            let json: Value = serde_json::from_str(&text)
+                .map_err(|e| bad(format!("{} is not JSON: {e}", path.display())))?;
+            Source::Static(parse_jwks(&json).map_err(bad)?)
+        } else if let Some(url) = &cfg.jwks_url {
+            if !url.starts_with("http://") {
+                return Err(bad(format!(
+                    "jwks_url {url:?}: only http:// URLs can be fetched; save the JWKS and use jwks_file"
+                )));
+            }
+            Source::Url {
+                url: url.clone(),
+                cache: Mutex::new(None),
+            }
+        } else {
+            return Err(bad("no keys: set jwks, jwks_file or jwks_url".into()));
+        };
+        Ok(Self {
+            issuer: cfg.issuer.clone(),
+            source,
+        })
+    }
+
+    /// Whether one of this issuer's keys (the one named `kid`, if given) signed `input`.
+    pub fn verify(
+        &self,
+        alg: &str,
+        kid: Option<&str>,
+        input: &[u8],
+        sig: &[u8],
+        now: u64,
+    ) -> Result<(), String> {
+        let keys = match &self.source {
+            Source::Static(keys) => keys.clone(),
+            Source::Url { url, cache } => {
+                let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
+                match &*cached {
+                    Some((at, keys)) if now < at + JWKS_CACHE_SECS => keys.clone(),
+                    _ => {
+                        let keys = fetch_jwks(url)?;
+                        *cached = Some((now, keys.clone()));
+                        keys
+                    }
+                }
+            }
+        };
+        let candidates: Vec<&Jwk> = keys
+            .iter()
+            .filter(|k| kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
+            .collect();
+        if candidates.is_empty() {
+            return Err(format!(
+                "no key with kid {:?} in the issuer's JWKS",
+                kid.unwrap_or("")
+            ));
+        }
+        let ok = candidates.iter().any(|k| match (&k.key, alg) {
+            (PublicKey::Rsa { n, e }, "RS256") => signature::RsaPublicKeyComponents { n, e }
+                .verify(&signature::RSA_PKCS1_2048_8192_SHA256, input, sig)
+                .is_ok(),
+            (PublicKey::P256(point), "ES256") => {
+                UnparsedPublicKey::new(&signature::ECDSA_P256_SHA256_FIXED, point)
+                    .verify(input, sig)
+                    .is_ok()
+            }
+            _ => false,
+        });
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "the signature ({alg}) does not verify with the issuer's keys"
+            ))
+        }
+    }
+}
+
+fn b64(v: &Value, member: &str) -> Result<Vec<u8>, String> {
+    let s = v[member]
+        .as_str()
+        .ok_or_else(|| format!("a JWK lacks {member:?}"))?;
+    URL_SAFE_NO_PAD
+        .decode(s.trim_end_matches('='))
+        .map_err(|_| format!("JWK member {member:?} is not base64url"))
+}
+
+/// The RSA and P-256 keys of a JWKS document (others are skipped).
+fn parse_jwks(jwks: &Value) -> Result<Vec<Jwk>, String> {
+    let keys = jwks["keys"]
+        .as_array()
+        .ok_or("not a JWKS: no \"keys\" array")?;
+    let mut out = Vec::new();
+    for k in keys {
+        let kid = k["kid"].as_str().map(str::to_string);
+        let key = match (k["kty"].as_str(), k["crv"].as_str()) {
+            (Some("RSA"), _) => PublicKey::Rsa {
+                n: b64(k, "n")?,
+                e: b64(k, "e")?,
+            },
+            (Some("EC"), Some("P-256")) => {
+                let mut point = vec![4u8];
+                point.extend(b64(k, "x")?);
+                point.extend(b64(k, "y")?);
+                PublicKey::P256(point)
+            }
+            _ => continue,
+        };
+        out.push(Jwk { kid, key });
+    }
+    if out.is_empty() {
+        return Err("the JWKS has no RSA or P-256 key".into());
+    }
+    Ok(out)
+}
+
+/// A bounded HTTP/1.1 GET of a JWKS (plain http only: the JWKS of a test IdP on loopback).
+fn fetch_jwks(url: &str) -> Result<Vec<Jwk>, String> {
+    let fail = |why: &str| format!("fetching {url}: {why}");
+    let rest = url
+        .strip_prefix("http://")
+        .ok_or_else(|| fail("not http://"))?;
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let path = if path.is_empty() { "/" } else { path };
+    let authority = if host.contains(':') {
+        host.to_string()
+    } else {
+        format!("{host}:80")
+    };
+    let addr = authority
+        .to_socket_addrs()
+        .map_err(|e| fail(&e.to_string()))?
+        .next()
+        .ok_or_else(|| fail("no address"))?;
+    let mut stream =
+        TcpStream::connect_timeout(&addr, FETCH_TIMEOUT).map_err(|e| fail(&e.to_string()))?;
+    stream
+        .set_read_timeout(Some(FETCH_TIMEOUT))
+        .map_err(|e| fail(&e.to_string()))?;
+    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
+        .map_err(|e| fail(&e.to_string()))?;
+    let mut raw = Vec::new();
+    stream
+        .take(1024 * 1024)
+        .read_to_end(&mut raw)
+        .map_err(|e| fail(&e.to_string()))?;
+    let text = String::from_utf8_lossy(&raw);
+    let (head, body) = text
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| fail("malformed response"))?;
+    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
+        return Err(fail(head.lines().next().unwrap_or("no status")));
+    }
+    let body = if head
+        .to_ascii_lowercase()
+        .contains("transfer-encoding: chunked")
+    {
+        dechunk(body)
+    } else {
+        body.to_string()
+    };
+    let json: Value = serde_json::from_str(&body).map_err(|_| fail("the body is not JSON"))?;
+    parse_jwks(&json).map_err(|e| fail(&e))
+}
+
+/// Joins an HTTP/1.1 chunked body.
+fn dechunk(body: &str) -> String {
+    let mut out = String::new();
+    let mut rest = body;
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
+            break;
+        };
+        if n == 0 || after.len() < n {
+            break;
+        }
+        out.push_str(&after[..n]);
+        rest = after[n..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chunked_bodies_join() {
+        assert_eq!(dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
+    }
+
+    #[test]
+    fn jwks_without_usable_keys_is_refused() {
+        assert!(parse_jwks(&serde_json::json!({"keys": [{"kty": "oct"}]})).is_err());
+        assert!(parse_jwks(&serde_json::json!({"nokeys": 1})).is_err());
+    }
+}
