@@ -144,6 +144,7 @@ impl Dialect for Generic {
             "scope": t.scopes.join(" "),
             "refresh_token": t.refresh_token,
             "id_token": t.id_token,
+            "issued_token_type": t.issued_token_type,
         }))
     }
 

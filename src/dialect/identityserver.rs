@@ -146,6 +146,7 @@ impl Dialect for IdentityServer {
             "expires_in": t.expires_in,
             "token_type": "Bearer",
             "refresh_token": t.refresh_token,
+            "issued_token_type": t.issued_token_type,
         }))
     }
 

@@ -247,6 +247,7 @@ impl Dialect for Keycloak {
             "not-before-policy": 0,
             "session_state": t.session_state,
             "scope": t.scopes.join(" "),
+            "issued_token_type": t.issued_token_type,
         }))
     }
 

@@ -23,6 +23,21 @@ impl Engine {
         issuer: &Issuer,
         token: &str,
     ) -> Result<Presented, OAuthError> {
+        let presented = self.check_token_shape(issuer, token)?;
+        let now = self.clock.now();
+        let revoked = self.revoked.get(&token_key(token), now).is_some()
+            || presented
+                .grant
+                .as_ref()
+                .and_then(|g| g.chain.as_deref())
+                .is_some_and(|c| self.revoked_chains.get(c, now).is_some());
+        if revoked {
+            return Err(OAuthError::invalid_token("The access token was revoked"));
+        }
+        Ok(presented)
+    }
+
+    fn check_token_shape(&self, issuer: &Issuer, token: &str) -> Result<Presented, OAuthError> {
         let now = self.clock.now();
         if !token.contains('.') {
             let claims = self.opaque_tokens.get(token, now).ok_or_else(|| {
@@ -84,18 +99,22 @@ impl Engine {
             .and_then(Value::as_str)
             .unwrap_or("")
             .to_string();
-        if let Some(hosted) = self.hosted_issuer(&iss)
-            && (std::ptr::eq(hosted, issuer) || issuer.config.trust_hosted_issuers)
-        {
-            return self
-                .check_access_token(hosted, token)
-                .map(|p| p.claims)
-                .map_err(|e| bad(format!("is not valid: {}", e.description)));
-        }
         let Some(trusted) = issuer.trusted.iter().find(|t| t.issuer == iss) else {
-            return Err(bad(format!(
-                "was issued by {iss:?}, which this issuer does not trust (add a [[issuer.trusted_issuer]])"
-            )));
+            // Not an external issuer: one of ours, if our key signed it and we trust it.
+            let hosted = self
+                .hosted_issuer(&iss)
+                .filter(|h| std::ptr::eq(*h, issuer) || issuer.config.trust_hosted_issuers)
+                .filter(|_| jwt::verify(token, &self.key).is_some());
+            return match hosted {
+                Some(h) => self
+                    .check_access_token(h, token)
+                    .map(|p| p.claims)
+                    .map_err(|e| bad(format!("is not valid: {}", e.description))),
+                None => Err(bad(format!(
+                    "was issued by {iss:?}, which this issuer does not trust \
+                     (add a [[issuer.trusted_issuer]])"
+                ))),
+            };
         };
         let alg = header.get("alg").and_then(Value::as_str).unwrap_or("none");
         let kid = header.get("kid").and_then(Value::as_str);

@@ -105,7 +105,12 @@ async fn discovery_and_jwks_have_keycloak_shape() {
     );
     assert_eq!(
         d["grant_types_supported"],
-        serde_json::json!(["authorization_code", "client_credentials", "refresh_token"])
+        serde_json::json!([
+            "authorization_code",
+            "client_credentials",
+            "refresh_token",
+            "urn:ietf:params:oauth:grant-type:token-exchange"
+        ])
     );
     let jwks = get_json(d["jwks_uri"].as_str().unwrap()).await;
     let key = &jwks["keys"][0];

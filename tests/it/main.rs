@@ -5,6 +5,7 @@
 mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh, SSO
 mod browser; // a real headless Chromium logs in through each dialect's login page
 mod errors; // every malformed or refused token request, per dialect
+mod exchange; // token exchange, /resource/, introspection, revocation
 mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken

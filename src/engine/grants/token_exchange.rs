@@ -154,9 +154,11 @@ fn actor_claim(actor: &Object, client_id: &str, prior: Option<&Value>) -> Value 
 
 /// The person a subject token is about, with the profile claims it carries.
 fn subject_user(claims: &Object) -> Result<User, OAuthError> {
+    // A client-credentials token (IdentityServer3's have no `sub`) stands for its client.
     let sub = claims
         .get("sub")
         .and_then(Value::as_str)
+        .or_else(|| claimed_client(claims))
         .ok_or_else(|| OAuthError::invalid_request("subject_token has no sub claim"))?;
     let username = claims
         .get("preferred_username")
