@@ -97,6 +97,10 @@ pub struct IssuerConfig {
     pub refresh_token_ttl: Option<u64>,
     /// Authorization code lifetime in seconds (default 60).
     pub code_ttl: Option<u64>,
+    /// Device codes' lifetime in seconds (RFC 8628); the product's default when absent.
+    pub device_code_ttl: Option<u64>,
+    /// Minimum polling interval for device codes in seconds; the product's default when absent.
+    pub device_interval: Option<u64>,
     /// How long a browser login (SSO session) lasts, in seconds (default 10 hours).
     pub session_ttl: Option<u64>,
     /// Origins allowed to call the token, userinfo, discovery and JWKS endpoints from a browser
@@ -220,8 +224,12 @@ pub const IMPLEMENTED_GRANTS: &[&str] = &[
     "authorization_code",
     "client_credentials",
     "refresh_token",
+    DEVICE_CODE,
     TOKEN_EXCHANGE,
 ];
+
+/// RFC 8628's grant type.
+pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
 
 /// RFC 8693's grant type.
 pub const TOKEN_EXCHANGE: &str = "urn:ietf:params:oauth:grant-type:token-exchange";

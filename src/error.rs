@@ -17,6 +17,10 @@ pub enum ErrorCode {
     LoginRequired,
     InvalidToken,
     InsufficientScope,
+    AuthorizationPending,
+    SlowDown,
+    AccessDenied,
+    ExpiredToken,
     ServerError,
 }
 
@@ -34,6 +38,10 @@ impl ErrorCode {
             Self::LoginRequired => "login_required",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
+            Self::AuthorizationPending => "authorization_pending",
+            Self::SlowDown => "slow_down",
+            Self::AccessDenied => "access_denied",
+            Self::ExpiredToken => "expired_token",
             Self::ServerError => "server_error",
         }
     }

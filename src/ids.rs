@@ -57,6 +57,20 @@ pub fn random_alnum(len: usize) -> String {
     out
 }
 
+/// `len` random characters from `alphabet` (ASCII).
+pub fn random_from(alphabet: &[u8], len: usize) -> String {
+    let limit = 256 - 256 % alphabet.len();
+    let mut out = String::with_capacity(len);
+    while out.len() < len {
+        for byte in random_bytes::<32>() {
+            if (byte as usize) < limit && out.len() < len {
+                out.push(alphabet[byte as usize % alphabet.len()] as char);
+            }
+        }
+    }
+    out
+}
+
 /// 32 lowercase hex characters (IdentityServer3's handle format).
 pub fn random_hex32() -> String {
     random_bytes::<16>()

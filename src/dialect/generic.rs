@@ -47,6 +47,10 @@ impl Dialect for Generic {
             ("introspect", Endpoint::Introspect),
             ("revoke_token/", Endpoint::Revoke),
             ("revoke_token", Endpoint::Revoke),
+            ("device-authorization/", Endpoint::DeviceAuthorization),
+            ("device-authorization", Endpoint::DeviceAuthorization),
+            ("device/", Endpoint::DeviceVerify),
+            ("device", Endpoint::DeviceVerify),
         ]
     }
 
@@ -125,6 +129,17 @@ impl Dialect for Generic {
 
     fn product(&self) -> &'static str {
         "Django OAuth Toolkit"
+    }
+
+    /// Eight characters of oauthlib's base32 alphabet, shown as `XXXX-XXXX` for readability.
+    fn new_user_code(&self) -> String {
+        let code = ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8);
+        format!("{}-{}", &code[..4], &code[4..])
+    }
+
+    /// oauthlib's default `expires_in`.
+    fn default_device_code_ttl(&self) -> u64 {
+        1800
     }
 
     /// The seed's `GET /resource/`.

@@ -36,6 +36,8 @@ impl Dialect for IdentityServer {
             ("connect/endsession", Endpoint::Logout),
             ("connect/introspect", Endpoint::Introspect),
             ("connect/revocation", Endpoint::Revoke),
+            ("connect/deviceauthorization", Endpoint::DeviceAuthorization),
+            ("device", Endpoint::DeviceVerify),
         ]
     }
 
@@ -131,6 +133,20 @@ impl Dialect for IdentityServer {
 
     fn product(&self) -> &'static str {
         "IdentityServer"
+    }
+
+    /// Nine digits, as IdentityServer4's NumericUserCodeGenerator makes them.
+    fn new_user_code(&self) -> String {
+        ids::random_from(b"0123456789", 9)
+    }
+
+    /// IdentityServer4's DeviceCodeLifetime.
+    fn default_device_code_ttl(&self) -> u64 {
+        300
+    }
+
+    fn user_code_param(&self) -> &'static str {
+        "userCode"
     }
 
     /// IdentityServer3's JWT access tokens are self-contained: revoking the refresh token

@@ -45,6 +45,11 @@ impl Dialect for Keycloak {
                 Endpoint::Introspect,
             ),
             ("protocol/openid-connect/revoke", Endpoint::Revoke),
+            (
+                "protocol/openid-connect/auth/device",
+                Endpoint::DeviceAuthorization,
+            ),
+            ("device", Endpoint::DeviceVerify),
         ]
     }
 
@@ -230,6 +235,17 @@ impl Dialect for Keycloak {
 
     fn product(&self) -> &'static str {
         "Keycloak"
+    }
+
+    /// `XXXX-XXXX` from consonants (Keycloak's OAuth2DeviceCodeProvider alphabet).
+    fn new_user_code(&self) -> String {
+        let code = ids::random_from(b"BCDFGHJKLMNPQRSTVWXZ", 8);
+        format!("{}-{}", &code[..4], &code[4..])
+    }
+
+    /// OAuth 2.0 Device Code Lifespan: 10 minutes.
+    fn default_device_code_ttl(&self) -> u64 {
+        600
     }
 
     fn exchange_style(&self) -> ExchangeStyle {

@@ -30,6 +30,10 @@ pub enum Endpoint {
     Logout,
     Introspect,
     Revoke,
+    /// RFC 8628 §3.1: the device authorization endpoint.
+    DeviceAuthorization,
+    /// RFC 8628 §3.3: the page where a person enters the user code.
+    DeviceVerify,
 }
 
 /// How a product does RFC 8693 token exchange.
@@ -128,6 +132,17 @@ pub trait Dialect: Sync {
     /// The product's name, shown on pages.
     fn product(&self) -> &'static str;
 
+    /// A new RFC 8628 user code in the product's format.
+    fn new_user_code(&self) -> String;
+
+    /// Device code lifetime when the fixture sets none.
+    fn default_device_code_ttl(&self) -> u64;
+
+    /// The query parameter of `verification_uri_complete` that carries the user code.
+    fn user_code_param(&self) -> &'static str {
+        "user_code"
+    }
+
     /// How token exchange behaves.
     fn exchange_style(&self) -> ExchangeStyle {
         ExchangeStyle::Delegation
@@ -210,6 +225,7 @@ pub fn oidc_metadata(dialect: &dyn Dialect, iss: &str) -> Value {
         "end_session_endpoint": endpoint_url(dialect, iss, Endpoint::Logout),
         "introspection_endpoint": endpoint_url(dialect, iss, Endpoint::Introspect),
         "revocation_endpoint": endpoint_url(dialect, iss, Endpoint::Revoke),
+        "device_authorization_endpoint": endpoint_url(dialect, iss, Endpoint::DeviceAuthorization),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "code_challenge_methods_supported": ["plain", "S256"],

@@ -4,6 +4,7 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod device;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
@@ -53,6 +54,12 @@ pub struct Engine {
     pub sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
     pub pending_logins: TtlStore<PendingLogin>,
+    /// Device authorizations by device code.
+    pub device_codes: TtlStore<device::DeviceRecord>,
+    /// Device codes by (normalised) user code.
+    pub user_codes: TtlStore<String>,
+    /// Wrong user codes per issuer and address, for rate limiting.
+    pub wrong_user_codes: TtlStore<u32>,
     /// Revoked access tokens (by [`issue::token_key`]) until they would have expired.
     pub revoked: TtlStore<()>,
     /// Revoked token chains ([`Grant::chain`]): every access token of that login is refused.
@@ -199,6 +206,9 @@ impl Engine {
             codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY),
+            device_codes: TtlStore::new(STORE_CAPACITY),
+            user_codes: TtlStore::new(STORE_CAPACITY),
+            wrong_user_codes: TtlStore::new(STORE_CAPACITY),
             revoked: TtlStore::new(STORE_CAPACITY),
             revoked_chains: TtlStore::new(STORE_CAPACITY),
             refresh_key: aws_lc_rs::hmac::Key::generate(

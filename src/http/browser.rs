@@ -8,6 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::pages::{self, LoginPage};
 use crate::dialect::{Endpoint, endpoint_url};
 use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
+use crate::engine::device::UserCodeError;
 use crate::engine::session::{AfterLogin, Session};
 use crate::engine::{Engine, Issuer, Params};
 
@@ -218,6 +219,74 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     gone.make_removal();
     let _ = resp.add_cookie(&gone);
     resp
+}
+
+/// RFC 8628 §3.3: the verification page. A person types (or follows a link with) the user
+/// code, logs in if needed, then approves or denies the device.
+pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
+    let code = params
+        .get("user_code")
+        .or(params.get("userCode"))
+        .unwrap_or("");
+    let action = site.url(Endpoint::DeviceVerify);
+    let Some(session) = site.session(req) else {
+        // Log in first, then come back here with the code.
+        let back = device_path(site, code);
+        let then = AfterLogin::ReturnTo(back);
+        let id = site.engine.pend_login(site.issuer, then.clone());
+        return site.login_page(&id, &then, None);
+    };
+    let decision = params.get("action");
+    if req.method() != actix_web::http::Method::POST || decision.is_none() {
+        return site.page(
+            200,
+            pages::device_form(site.issuer, &session.user, &action, code, None),
+        );
+    }
+    let addr = super::extract::client_addr(req);
+    match site.engine.find_user_code(site.issuer, code, &addr) {
+        Ok((device_code, _)) => {
+            let approve = decision == Some("approve");
+            site.engine
+                .decide_device(site.issuer, &device_code, &session, approve);
+            site.page(200, pages::device_done(site.issuer, approve))
+        }
+        Err(UserCodeError::Invalid) => site.page(
+            200,
+            pages::device_form(
+                site.issuer,
+                &session.user,
+                &action,
+                code,
+                Some("That code is not valid or has expired. Check it and try again."),
+            ),
+        ),
+        Err(UserCodeError::TooManyAttempts) => site.page(
+            429,
+            pages::error(
+                site.issuer,
+                "Too many wrong codes. Wait a minute, then try again.",
+            ),
+        ),
+    }
+}
+
+/// The verification page's path (relative to the host) with the user code, for coming back
+/// after the login page.
+fn device_path(site: &Site, code: &str) -> String {
+    let url = site.url(Endpoint::DeviceVerify);
+    let path = url
+        .split_once("://")
+        .and_then(|(_, rest)| rest.find('/').map(|i| rest[i..].to_string()))
+        .unwrap_or_else(|| "/".into());
+    if code.is_empty() {
+        path
+    } else {
+        let q: String = form_urlencoded::Serializer::new(String::new())
+            .append_pair("user_code", code)
+            .finish();
+        format!("{path}?{q}")
+    }
 }
 
 /// Sends an authorization response: a redirect, or a self-posting form.

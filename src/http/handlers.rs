@@ -5,7 +5,9 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use super::{extract, oauth_error};
 use crate::config::ResourceConfig;
-use crate::dialect;
+use serde_json::json;
+
+use crate::dialect::{self, Endpoint};
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
 use crate::error::{ErrorCode, OAuthError};
 
@@ -72,6 +74,42 @@ pub async fn introspect(
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(body),
+        Err(err) => refuse(issuer, &err),
+    }
+}
+
+/// RFC 8628 §3.1–3.2: the device authorization endpoint.
+pub async fn device_authorization(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    payload: web::Payload,
+    issuer_url: &str,
+) -> HttpResponse {
+    let result = match token_request(req, payload).await {
+        Ok(r) => engine.device_authorization(issuer, &r),
+        Err(e) => Err(e),
+    };
+    match result {
+        Ok(codes) => {
+            let d = issuer.dialect;
+            let verification_uri = dialect::endpoint_url(d, issuer_url, Endpoint::DeviceVerify);
+            let complete = format!(
+                "{verification_uri}?{}={}",
+                d.user_code_param(),
+                codes.user_code
+            );
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(json!({
+                    "device_code": codes.device_code,
+                    "user_code": codes.user_code,
+                    "verification_uri": verification_uri,
+                    "verification_uri_complete": complete,
+                    "expires_in": codes.expires_in,
+                    "interval": codes.interval,
+                }))
+        }
         Err(err) => refuse(issuer, &err),
     }
 }

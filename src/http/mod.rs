@@ -65,9 +65,12 @@ async fn dispatch(
     }
     let methods: &[Method] = match endpoint {
         Endpoint::Discovery | Endpoint::Jwks => &[Method::GET, Method::HEAD],
-        Endpoint::Token | Endpoint::Login | Endpoint::Introspect | Endpoint::Revoke => {
-            &[Method::POST]
-        }
+        Endpoint::Token
+        | Endpoint::Login
+        | Endpoint::Introspect
+        | Endpoint::Revoke
+        | Endpoint::DeviceAuthorization => &[Method::POST],
+        Endpoint::DeviceVerify => &[Method::GET, Method::POST],
         Endpoint::Authorize | Endpoint::Userinfo | Endpoint::Logout => &[Method::GET, Method::POST],
     };
     if !methods.contains(req.method()) {
@@ -83,7 +86,10 @@ async fn dispatch(
         Endpoint::Userinfo => handlers::userinfo(&engine, issuer, &req, payload).await,
         Endpoint::Introspect => handlers::introspect(&engine, issuer, &req, payload).await,
         Endpoint::Revoke => handlers::revoke(&engine, issuer, &req, payload).await,
-        Endpoint::Authorize | Endpoint::Login | Endpoint::Logout => {
+        Endpoint::DeviceAuthorization => {
+            handlers::device_authorization(&engine, issuer, &req, payload, &issuer_url).await
+        }
+        Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
             let site = Site {
                 engine: &engine,
                 issuer,
@@ -102,6 +108,7 @@ async fn dispatch(
             match endpoint {
                 Endpoint::Authorize => browser::authorize(&site, &req, &params),
                 Endpoint::Login => browser::login(&site, &params),
+                Endpoint::DeviceVerify => browser::device(&site, &req, &params),
                 _ => browser::logout(&site, &req, &params),
             }
         }

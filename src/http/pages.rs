@@ -139,6 +139,59 @@ pub fn home(issuer: &Issuer, user: &User, logout_url: &str) -> String {
     layout("Home", &body)
 }
 
+/// RFC 8628 §3.3: enter (or confirm) the user code, then approve or deny.
+pub fn device_form(
+    issuer: &Issuer,
+    user: &User,
+    action: &str,
+    code: &str,
+    error: Option<&str>,
+) -> String {
+    let mut body = format!(
+        "<h1>Connect a device</h1><p class=\"who\">{}<br>signed in as <strong>{}</strong></p>",
+        issuer_line(issuer),
+        esc(&user.username)
+    );
+    if let Some(e) = error {
+        let _ = write!(
+            body,
+            "<p class=\"error\" id=\"error\" role=\"alert\">{}</p>",
+            esc(e)
+        );
+    }
+    let _ = write!(
+        body,
+        "<form id=\"device\" method=\"post\" action=\"{}\">\
+         <label for=\"user_code\">Code shown on the device</label>\
+         <input id=\"user_code\" name=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" value=\"{}\">\
+         <button id=\"approve\" class=\"primary\" type=\"submit\" name=\"action\" value=\"approve\">Allow</button>\
+         <button id=\"deny\" class=\"user\" type=\"submit\" name=\"action\" value=\"deny\">Deny</button></form>",
+        esc(action),
+        esc(code)
+    );
+    layout("Connect a device", &body)
+}
+
+/// After the device decision.
+pub fn device_done(issuer: &Issuer, approved: bool) -> String {
+    let (id, text) = if approved {
+        (
+            "device-approved",
+            "Device connected. You can go back to your device.",
+        )
+    } else {
+        (
+            "device-denied",
+            "Access denied. The device will not be connected.",
+        )
+    };
+    let body = format!(
+        "<h1>Done</h1><p class=\"who\">{}</p><p id=\"{id}\">{text}</p>",
+        issuer_line(issuer)
+    );
+    layout("Device", &body)
+}
+
 /// After logout with nowhere to go back to.
 pub fn logged_out(issuer: &Issuer) -> String {
     let body = format!(

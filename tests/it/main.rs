@@ -4,6 +4,7 @@
 
 mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh, SSO
 mod browser; // a real headless Chromium logs in through each dialect's login page
+mod device; // the device authorization grant over HTTP: polling, expiry, brute force
 mod errors; // every malformed or refused token request, per dialect
 mod exchange; // token exchange, /resource/, introspection, revocation
 mod generic; // Django OAuth Toolkit dialect at /token/
@@ -11,5 +12,6 @@ mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
 mod logs; // secrets never reach the logs
+mod oidc; // the openidconnect crate as a relying party
 mod server; // configuration, routing, issuer URLs, the binary's CLI
 mod util;

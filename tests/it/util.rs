@@ -130,6 +130,24 @@ impl Browserless {
         resp
     }
 
+    /// POSTs a form with the session cookie; returns the response.
+    pub async fn post_form_raw(&mut self, url: &str, form: &[(&str, &str)]) -> reqwest::Response {
+        let resp = http()
+            .post(url)
+            .header("cookie", self.cookie_header())
+            .form(form)
+            .send()
+            .await
+            .unwrap();
+        self.keep_cookies(&resp);
+        resp
+    }
+
+    /// POSTs a form with the session cookie; returns the page.
+    pub async fn post_form(&mut self, url: &str, form: &[(&str, &str)]) -> String {
+        self.post_form_raw(url, form).await.text().await.unwrap()
+    }
+
     /// Opens an authorization URL; if the login page shows, logs in as `username`. Returns the
     /// `Location` the browser is finally sent to (the client's redirect URI with the response).
     pub async fn authorize(&mut self, url: &str, username: &str, password: &str) -> String {

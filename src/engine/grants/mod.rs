@@ -2,6 +2,7 @@
 
 mod authorization_code;
 mod client_credentials;
+mod device_code;
 mod refresh_token;
 mod token_exchange;
 
@@ -43,6 +44,7 @@ impl Engine {
             "client_credentials" => client_credentials::grant(self, issuer, client, req, ctx),
             "refresh_token" => refresh_token::grant(self, issuer, client, req, ctx),
             crate::config::TOKEN_EXCHANGE => token_exchange::grant(self, issuer, client, req, ctx),
+            crate::config::DEVICE_CODE => device_code::grant(self, issuer, client, req, ctx),
             _ => Err(unsupported(grant_type)),
         }
     }

@@ -1,0 +1,222 @@
+//! RFC 8628, the device authorization grant: the device asks for a code pair (§3.1), a person
+//! enters the user code on the verification page and approves or denies (§3.3), the device
+//! polls the token endpoint (§3.4, in `grants::device_code`).
+
+use std::sync::Arc;
+
+use super::issue::Grant;
+use super::session::Session;
+use super::{Engine, Issuer, TokenRequest, client_auth, scope};
+use crate::config::DEVICE_CODE;
+use crate::error::OAuthError;
+use crate::ids;
+
+/// Where a device authorization stands.
+#[derive(Debug, Clone)]
+pub enum DeviceStatus {
+    Pending,
+    Approved(Box<Grant>),
+    Denied,
+}
+
+/// A device authorization, keyed by its device code.
+#[derive(Debug, Clone)]
+pub struct DeviceRecord {
+    pub issuer: String,
+    pub client_id: String,
+    pub scopes: Vec<String>,
+    pub user_code: String,
+    /// When the codes stop working (the store keeps the record a while longer so that late
+    /// polls get `expired_token` rather than `invalid_grant`).
+    pub expires_at: u64,
+    pub interval: u64,
+    pub last_poll: Option<u64>,
+    pub status: DeviceStatus,
+}
+
+/// RFC 8628 §3.2: what the device is told.
+#[derive(Debug, Clone)]
+pub struct DeviceCodes {
+    pub device_code: String,
+    pub user_code: String,
+    pub expires_in: u64,
+    pub interval: u64,
+}
+
+/// Why a user code was not accepted on the verification page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UserCodeError {
+    /// Unknown, mistyped, expired or already used.
+    Invalid,
+    /// Too many wrong codes from this address: wait.
+    TooManyAttempts,
+}
+
+/// How long an expired record is kept to answer `expired_token`.
+const EXPIRED_GRACE: u64 = 600;
+/// Wrong user codes allowed per address and issuer per window.
+const MAX_WRONG_CODES: u32 = 5;
+const WRONG_CODE_WINDOW: u64 = 60;
+
+/// A user code as typed: case, dashes and spaces do not matter.
+pub fn normalize_user_code(code: &str) -> String {
+    code.chars()
+        .filter(|c| c.is_ascii_alphanumeric())
+        .map(|c| c.to_ascii_uppercase())
+        .collect()
+}
+
+impl Engine {
+    /// RFC 8628 §3.1–3.2: the device authorization request.
+    pub fn device_authorization(
+        &self,
+        issuer: &Issuer,
+        req: &TokenRequest,
+    ) -> Result<DeviceCodes, OAuthError> {
+        let client = client_auth::authenticate(self, issuer, req, false)?;
+        if !client.allows_grant(DEVICE_CODE) {
+            return Err(OAuthError::unauthorized_client(format!(
+                "Client {:?} is not allowed to initiate OAuth 2.0 Device Authorization Grant. The flow is disabled for the client.",
+                client.id
+            )));
+        }
+        let d = issuer.dialect;
+        let scopes = scope::grant(
+            client,
+            req.params.get("scope"),
+            d.always_allowed_scopes(),
+            d.scopes_extend_defaults(),
+        )?;
+        let now = self.clock.now();
+        let (ttl, interval) = (issuer.device_code_ttl(), issuer.device_interval());
+        let device_code = ids::random_alnum(40);
+        let user_code = d.new_user_code();
+        let record = DeviceRecord {
+            issuer: issuer.name().to_string(),
+            client_id: client.id.clone(),
+            scopes,
+            user_code: normalize_user_code(&user_code),
+            expires_at: now + ttl,
+            interval,
+            last_poll: None,
+            status: DeviceStatus::Pending,
+        };
+        self.user_codes.insert(
+            record.user_code.clone(),
+            device_code.clone(),
+            now + ttl,
+            now,
+        );
+        self.device_codes
+            .insert(device_code.clone(), record, now + ttl + EXPIRED_GRACE, now);
+        tracing::info!(
+            issuer = issuer.name(),
+            client_id = client.id.as_str(),
+            "device authorization started"
+        );
+        Ok(DeviceCodes {
+            device_code,
+            user_code,
+            expires_in: ttl,
+            interval,
+        })
+    }
+
+    /// The pending device authorization a user code names, if the caller (by `addr`) is not
+    /// rate limited. Every miss counts against the address.
+    pub fn find_user_code(
+        &self,
+        issuer: &Issuer,
+        code: &str,
+        addr: &str,
+    ) -> Result<(String, DeviceRecord), UserCodeError> {
+        let now = self.clock.now();
+        let key = format!("{}|{addr}", issuer.name());
+        let (window_end, misses) = self
+            .wrong_user_codes
+            .get_with_expiry(&key, now)
+            .unwrap_or((now + WRONG_CODE_WINDOW, 0));
+        if misses >= MAX_WRONG_CODES {
+            return Err(UserCodeError::TooManyAttempts);
+        }
+        let found = self
+            .user_codes
+            .get(&normalize_user_code(code), now)
+            .and_then(|dc| self.device_codes.get(&dc, now).map(|r| (dc, r)))
+            .filter(|(_, r)| {
+                r.issuer == issuer.name()
+                    && r.expires_at > now
+                    && matches!(r.status, DeviceStatus::Pending)
+            });
+        match found {
+            Some(f) => Ok(f),
+            None => {
+                self.wrong_user_codes
+                    .insert(key, misses + 1, window_end, now);
+                tracing::info!(issuer = issuer.name(), "wrong user code");
+                Err(UserCodeError::Invalid)
+            }
+        }
+    }
+
+    /// RFC 8628 §3.3: the user approves (with their session) or denies the device.
+    pub fn decide_device(
+        &self,
+        issuer: &Issuer,
+        device_code: &str,
+        session: &Session,
+        approve: bool,
+    ) {
+        let now = self.clock.now();
+        let Some((exp, mut record)) = self.device_codes.get_with_expiry(device_code, now) else {
+            return;
+        };
+        self.user_codes.remove(&record.user_code);
+        record.status = if approve {
+            DeviceStatus::Approved(Box::new(Grant {
+                client_id: record.client_id.clone(),
+                user: Some(Arc::clone(&session.user)),
+                scopes: record.scopes.clone(),
+                sid: Some(session.sid.clone()),
+                auth_time: Some(session.auth_time),
+                nonce: None,
+                act: None,
+                audience: None,
+                chain: None,
+            }))
+        } else {
+            DeviceStatus::Denied
+        };
+        tracing::info!(
+            issuer = issuer.name(),
+            user = session.user.username.as_str(),
+            approve,
+            "device decision"
+        );
+        self.device_codes
+            .insert(device_code.to_string(), record, exp, now);
+    }
+}
+
+impl Issuer {
+    pub fn device_code_ttl(&self) -> u64 {
+        self.config
+            .device_code_ttl
+            .unwrap_or_else(|| self.dialect.default_device_code_ttl())
+    }
+
+    pub fn device_interval(&self) -> u64 {
+        self.config.device_interval.unwrap_or(5)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn user_codes_ignore_case_and_dashes() {
+        assert_eq!(normalize_user_code("wdjb-mjht"), "WDJBMJHT");
+        assert_eq!(normalize_user_code(" WDJB MJHT "), "WDJBMJHT");
+    }
+}

@@ -1,0 +1,317 @@
+//! The device authorization grant (RFC 8628) over plain HTTP on every dialect: codes, the
+//! verification page, polling errors, expiry, slow_down and brute-force limits.
+
+use serde_json::Value;
+
+use crate::util::*;
+
+const GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+
+/// Each dialect's device endpoint and public client, and a resource its tokens work at.
+fn dialects(idp: &mockidp::MockIdp) -> Vec<(String, String, &'static str)> {
+    vec![
+        (
+            format!(
+                "{}/realms/iopole/protocol/openid-connect/auth/device",
+                idp.url()
+            ),
+            format!("{}/realms/iopole/protocol/openid-connect/token", idp.url()),
+            "iopole-device",
+        ),
+        (
+            format!("{}/identity/connect/deviceauthorization", idp.url()),
+            format!("{}/identity/connect/token", idp.url()),
+            "inqom-device",
+        ),
+        (
+            format!("{}/device-authorization/", idp.url()),
+            format!("{}/token/", idp.url()),
+            "generic-public",
+        ),
+    ]
+}
+
+async fn start_device(url: &str, client: &str, scope: &str) -> Value {
+    let (status, body) =
+        status_json(post_form(url, &[("client_id", client), ("scope", scope)]).await).await;
+    assert_eq!(status, 200, "{url}: {body}");
+    body
+}
+
+/// The generic seed's polling request, exactly.
+async fn poll(token_url: &str, client: &str, device_code: &str) -> (u16, Value) {
+    let body = format!("client_id={client}&device_code={device_code}&grant_type={GRANT}");
+    status_json(
+        http()
+            .post(token_url)
+            .header("Content-Type", "application/x-www-form-urlencoded")
+            .body(body)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await
+}
+
+/// Approves (or denies) the user code on the verification page as alice.
+async fn decide(browser: &mut Browserless, complete: &str, approve: bool) -> String {
+    let resp = browser.get(complete).await;
+    let html = resp.text().await.unwrap();
+    let html = if html.contains("id=\"login\"") {
+        let back = browser.submit_login(&html, "alice", "alice").await;
+        let back = if back.starts_with('/') {
+            let origin: String = complete.split('/').take(3).collect::<Vec<_>>().join("/");
+            format!("{origin}{back}")
+        } else {
+            back
+        };
+        browser.get(&back).await.text().await.unwrap()
+    } else {
+        html
+    };
+    assert!(html.contains("id=\"device\""), "{html}");
+    let action = html
+        .split("id=\"device\" method=\"post\" action=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    let code = html
+        .split("name=\"user_code\" autocomplete=\"off\" autocapitalize=\"characters\" value=\"")
+        .nth(1)
+        .unwrap()
+        .split('"')
+        .next()
+        .unwrap()
+        .to_string();
+    browser
+        .post_form(
+            &action,
+            &[
+                ("user_code", &code),
+                ("action", if approve { "approve" } else { "deny" }),
+            ],
+        )
+        .await
+}
+
+#[tokio::test]
+async fn whole_flow_on_every_dialect() {
+    let idp = start().await;
+    for (device_url, token_url, client) in dialects(&idp) {
+        let codes = start_device(&device_url, client, "openid email").await;
+        for k in [
+            "device_code",
+            "user_code",
+            "verification_uri",
+            "verification_uri_complete",
+            "expires_in",
+            "interval",
+        ] {
+            assert!(!codes[k].is_null(), "{device_url} lacks {k}: {codes}");
+        }
+        assert_eq!(codes["interval"], 5);
+        let device_code = codes["device_code"].as_str().unwrap();
+        let (status, body) = poll(&token_url, client, device_code).await;
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("authorization_pending")),
+            "{body}"
+        );
+        let done = decide(
+            &mut Browserless::new(),
+            codes["verification_uri_complete"].as_str().unwrap(),
+            true,
+        )
+        .await;
+        assert!(done.contains("device-approved"), "{done}");
+        idp.clock().advance(5);
+        let (status, tokens) = poll(&token_url, client, device_code).await;
+        assert_eq!(status, 200, "{tokens}");
+        assert!(tokens["id_token"].is_string(), "openid was asked: {tokens}");
+        let at = tokens["access_token"].as_str().unwrap();
+        let userinfo = token_url
+            .replace("/token/", "/userinfo/")
+            .replace("connect/token", "connect/userinfo")
+            .replace("openid-connect/token", "openid-connect/userinfo");
+        let (status, info) =
+            status_json(http().get(&userinfo).bearer_auth(at).send().await.unwrap()).await;
+        assert_eq!(
+            (status, info["email"].as_str()),
+            (200, Some("alice@example.test")),
+            "{userinfo}: {info}"
+        );
+        idp.clock().advance(5);
+        let (status, again) = poll(&token_url, client, device_code).await;
+        assert_eq!(
+            (status, again["error"].as_str()),
+            (400, Some("invalid_grant")),
+            "second redemption"
+        );
+    }
+    // The generic seed's /resource/ accepts the device's token raw.
+    let (device_url, token_url, client) = dialects(&idp).pop().unwrap();
+    let codes = start_device(&device_url, client, "read").await;
+    assert_eq!(codes["expires_in"], 1800);
+    decide(
+        &mut Browserless::new(),
+        codes["verification_uri_complete"].as_str().unwrap(),
+        true,
+    )
+    .await;
+    let (_, tokens) = poll(&token_url, client, codes["device_code"].as_str().unwrap()).await;
+    let resp = http()
+        .get(format!("{}/resource/", idp.url()))
+        .header("Authorization", tokens["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+}
+
+#[tokio::test]
+async fn deny_expiry_slow_down_and_other_clients() {
+    let idp = start().await;
+    let (device_url, token_url, client) = dialects(&idp).remove(0);
+    // Deny.
+    let codes = start_device(&device_url, client, "openid").await;
+    let done = decide(
+        &mut Browserless::new(),
+        codes["verification_uri_complete"].as_str().unwrap(),
+        false,
+    )
+    .await;
+    assert!(done.contains("device-denied"));
+    let (status, body) = poll(&token_url, client, codes["device_code"].as_str().unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("access_denied"))
+    );
+    // slow_down, and the interval grows by 5 s from then on.
+    let codes = start_device(&device_url, client, "openid").await;
+    let dc = codes["device_code"].as_str().unwrap();
+    assert_eq!(
+        poll(&token_url, client, dc).await.1["error"],
+        "authorization_pending"
+    );
+    assert_eq!(poll(&token_url, client, dc).await.1["error"], "slow_down");
+    idp.clock().advance(6);
+    assert_eq!(
+        poll(&token_url, client, dc).await.1["error"],
+        "slow_down",
+        "now 10 s apart"
+    );
+    // Each slow_down adds 5 s: 15 now.
+    idp.clock().advance(14);
+    assert_eq!(poll(&token_url, client, dc).await.1["error"], "slow_down");
+    idp.clock().advance(20);
+    assert_eq!(
+        poll(&token_url, client, dc).await.1["error"],
+        "authorization_pending"
+    );
+    // Another client cannot poll it.
+    let (status, body) = status_json(
+        post_form(
+            &token_url,
+            &[
+                ("grant_type", GRANT),
+                ("device_code", dc),
+                ("client_id", "clientId"),
+                ("client_secret", "clientSecret"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["error"] == "invalid_grant" || body["error"] == "unauthorized_client",
+        "{body}"
+    );
+    // Expiry, without sleeping: move the clock past the lifetime.
+    idp.clock().advance(601);
+    let (status, body) = poll(&token_url, client, dc).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("expired_token"))
+    );
+    let (status, body) = poll(&token_url, client, dc).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "expired codes leave memory"
+    );
+    // A client not allowed the device grant.
+    let (status, body) = status_json(
+        post_form(
+            &device_url,
+            &[("client_id", "clientId"), ("client_secret", "clientSecret")],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("unauthorized_client")),
+        "{body}"
+    );
+}
+
+/// Wrong user codes get a friendly message; brute force is stopped.
+#[tokio::test]
+async fn wrong_user_codes_are_rate_limited() {
+    let idp = start().await;
+    let (device_url, _, client) = dialects(&idp).pop().unwrap();
+    let codes = start_device(&device_url, client, "read").await;
+    let mut browser = Browserless::new();
+    let verify = codes["verification_uri"].as_str().unwrap().to_string();
+    // Log in through the verification page.
+    let html = browser.get(&verify).await.text().await.unwrap();
+    let back = browser.submit_login(&html, "alice", "alice").await;
+    assert!(back.starts_with('/'), "{back}");
+    let mut statuses = Vec::new();
+    for i in 0..8 {
+        let resp = browser
+            .post_form_raw(
+                &verify,
+                &[
+                    ("user_code", &format!("WRONG-{i:03}")),
+                    ("action", "approve"),
+                ],
+            )
+            .await;
+        let status = resp.status().as_u16();
+        let html = resp.text().await.unwrap();
+        if status == 200 {
+            assert!(html.contains("not valid"), "{html}");
+        }
+        statuses.push(status);
+    }
+    assert_eq!(&statuses[..5], &[200; 5]);
+    assert!(statuses[5..].iter().all(|s| *s == 429), "{statuses:?}");
+    // Even the right code is refused while limited.
+    let resp = browser
+        .post_form_raw(
+            &verify,
+            &[
+                ("user_code", codes["user_code"].as_str().unwrap()),
+                ("action", "approve"),
+            ],
+        )
+        .await;
+    assert_eq!(resp.status(), 429);
+    // After the window the right code works, typed in lower case without the dash.
+    idp.clock().advance(61);
+    let typed = codes["user_code"]
+        .as_str()
+        .unwrap()
+        .replace('-', "")
+        .to_lowercase();
+    let resp = browser
+        .post_form_raw(&verify, &[("user_code", &typed), ("action", "approve")])
+        .await;
+    assert_eq!(resp.status(), 200);
+    assert!(resp.text().await.unwrap().contains("device-approved"));
+}
