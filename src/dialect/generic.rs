@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
+    Dialect, Endpoint, Reply, TokenKind, endpoint_url, merged, object, oidc_metadata, rsa_jwk,
+    without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
@@ -78,8 +79,14 @@ impl Dialect for Generic {
         json!({ "keys": [rsa_jwk(key, &key.kid, json!({ "alg": "RS256", "use": "sig" }))] })
     }
 
-    fn jwt_header(&self, key: &SigningKey) -> Object {
-        object(json!({ "alg": "RS256", "typ": "at+jwt", "kid": key.kid }))
+    /// RFC 9068 `at+jwt` for access tokens; ID tokens stay `JWT`, as Django OAuth Toolkit
+    /// signs them (and as OpenID Connect clients require).
+    fn jwt_header(&self, key: &SigningKey, kind: TokenKind) -> Object {
+        let typ = match kind {
+            TokenKind::Access => "at+jwt",
+            TokenKind::Id => "JWT",
+        };
+        object(json!({ "alg": "RS256", "typ": typ, "kid": key.kid }))
     }
 
     fn access_token_claims(&self, ctx: &TokenContext) -> Object {

@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk, without_nulls,
+    Dialect, Endpoint, Reply, TokenKind, endpoint_url, merged, object, oidc_metadata, rsa_jwk,
+    without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -72,7 +73,7 @@ impl Dialect for IdentityServer {
         json!({ "keys": [jwk] })
     }
 
-    fn jwt_header(&self, key: &SigningKey) -> Object {
+    fn jwt_header(&self, key: &SigningKey, _kind: TokenKind) -> Object {
         object(json!({ "typ": "JWT", "alg": "RS256", "x5t": key.x5t, "kid": key.x5t }))
     }
 
@@ -88,6 +89,9 @@ impl Dialect for IdentityServer {
             "aud": format!("{}/resources", iss.trim_end_matches('/')),
             "exp": ctx.expires_at,
             "nbf": ctx.issued_at,
+            // IdentityServer3 adds jti only with IncludeJwtId; without it two tokens minted in
+            // the same second would be identical, which breaks per-token revocation.
+            "jti": ctx.jti,
             "client_id": ctx.client.id,
             "scope": scope,
             "sub": ctx.user().map(|u| &u.sub),

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, ExchangeStyle, Reply, endpoint_url, merged, object, oidc_metadata, rsa_jwk,
-    without_nulls,
+    Dialect, Endpoint, ExchangeStyle, Reply, TokenKind, endpoint_url, merged, object,
+    oidc_metadata, rsa_jwk, without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -103,7 +103,7 @@ impl Dialect for Keycloak {
         }))] })
     }
 
-    fn jwt_header(&self, key: &SigningKey) -> Object {
+    fn jwt_header(&self, key: &SigningKey, _kind: TokenKind) -> Object {
         object(json!({ "alg": "RS256", "typ": "JWT", "kid": key.kid }))
     }
 

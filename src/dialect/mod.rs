@@ -36,6 +36,13 @@ pub enum Endpoint {
     DeviceVerify,
 }
 
+/// Which kind of token a JOSE header is for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TokenKind {
+    Access,
+    Id,
+}
+
 /// How a product does RFC 8693 token exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExchangeStyle {
@@ -87,7 +94,7 @@ pub trait Dialect: Sync {
     fn jwks(&self, key: &SigningKey) -> Value;
 
     /// The JOSE header of the tokens it signs.
-    fn jwt_header(&self, key: &SigningKey) -> Object;
+    fn jwt_header(&self, key: &SigningKey, kind: TokenKind) -> Object;
 
     /// The access token claims before the fixtures add theirs.
     fn access_token_claims(&self, ctx: &TokenContext) -> Object;

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::users::{User, claims_for_scopes};
 use super::{Engine, Issuer, RequestContext};
 use crate::config::{ClientConfig, TOKEN_EXCHANGE, TokenFormat};
+use crate::dialect::TokenKind;
 use crate::error::OAuthError;
 use crate::ids;
 use crate::jwt::{self, Object};
@@ -206,7 +207,7 @@ impl Engine {
         merge(&mut claims, &ctx.issuer.config.claims);
         merge(&mut claims, &ctx.client.claims);
         match ctx.issuer.config.token_format {
-            TokenFormat::Jwt => self.sign(ctx.issuer, &claims),
+            TokenFormat::Jwt => self.sign(ctx.issuer, &claims, TokenKind::Access),
             TokenFormat::Opaque => {
                 let token = ids::random_alnum(30);
                 self.opaque_tokens
@@ -244,12 +245,21 @@ impl Engine {
         put("amr", json!(["pwd"]));
         merge(&mut claims, &ctx.user_claims());
         ctx.issuer.dialect.shape_id_token(&mut claims, ctx);
-        self.sign(ctx.issuer, &claims)
+        self.sign(ctx.issuer, &claims, TokenKind::Id)
     }
 
-    fn sign(&self, issuer: &Issuer, claims: &Object) -> Result<String, OAuthError> {
-        jwt::sign(&issuer.dialect.jwt_header(&self.key), claims, &self.key)
-            .ok_or_else(|| OAuthError::server_error("signing the token failed"))
+    fn sign(
+        &self,
+        issuer: &Issuer,
+        claims: &Object,
+        kind: TokenKind,
+    ) -> Result<String, OAuthError> {
+        jwt::sign(
+            &issuer.dialect.jwt_header(&self.key, kind),
+            claims,
+            &self.key,
+        )
+        .ok_or_else(|| OAuthError::server_error("signing the token failed"))
     }
 }
 

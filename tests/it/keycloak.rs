@@ -109,6 +109,7 @@ async fn discovery_and_jwks_have_keycloak_shape() {
             "authorization_code",
             "client_credentials",
             "refresh_token",
+            "urn:ietf:params:oauth:grant-type:device_code",
             "urn:ietf:params:oauth:grant-type:token-exchange"
         ])
     );
