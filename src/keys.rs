@@ -5,6 +5,8 @@
 //! so start-up needs no key generation. A generated key gets a self-signed certificate of its own,
 //! because IdentityServer clients look for `x5t`/`x5c`.
 
+use std::sync::Arc;
+
 use aws_lc_rs::digest::{self, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
 use aws_lc_rs::rand::SystemRandom;
@@ -122,6 +124,50 @@ impl SigningKey {
     pub fn private_pem(&self) -> Option<String> {
         let der = self.pair.as_der().ok()?;
         Some(to_pem("PRIVATE KEY", der.as_ref()))
+    }
+}
+
+/// The signing key and the keys it replaced, each published until its grace period ends, so
+/// tokens signed before a rotation keep verifying for a while.
+#[derive(Debug)]
+pub struct KeyRing {
+    pub current: Arc<SigningKey>,
+    retiring: Vec<(Arc<SigningKey>, u64)>,
+}
+
+impl KeyRing {
+    pub fn new(key: SigningKey) -> Self {
+        Self {
+            current: Arc::new(key),
+            retiring: Vec::new(),
+        }
+    }
+
+    /// Keys to publish and accept at `now`: the current one first.
+    pub fn live(&self, now: u64) -> Vec<&SigningKey> {
+        std::iter::once(self.current.as_ref())
+            .chain(
+                self.retiring
+                    .iter()
+                    .filter(|(_, until)| *until > now)
+                    .map(|(k, _)| k.as_ref()),
+            )
+            .collect()
+    }
+
+    /// A ring where `key` signs and the current key retires after `grace` seconds.
+    pub fn rotated(&self, key: SigningKey, now: u64, grace: u64) -> Self {
+        let mut retiring: Vec<_> = self
+            .retiring
+            .iter()
+            .filter(|(_, until)| *until > now)
+            .cloned()
+            .collect();
+        retiring.push((self.current.clone(), now + grace));
+        Self {
+            current: Arc::new(key),
+            retiring,
+        }
     }
 }
 

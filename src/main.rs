@@ -64,7 +64,7 @@ fn print_banner(engine: &Engine, addr: SocketAddr, source: &str) {
     let mut out = format!(
         "mockidp {} listening on {base} (fixtures: {source}, key id {})\n",
         env!("CARGO_PKG_VERSION"),
-        engine.key.kid
+        engine.keys().current.kid
     );
     out.push_str(&mockidp::banner(engine, &base));
     out.push_str("ready\n");

@@ -122,7 +122,8 @@ impl MockIdp {
 
     /// The issuer URL of the issuer named `name` (as tokens carry it in `iss`).
     pub fn issuer_url(&self, name: &str) -> Option<String> {
-        let issuer = self.engine.issuer(name)?;
+        let issuers = self.engine.issuers();
+        let issuer = issuers.by_name(name)?;
         Some(match &issuer.config.public_url {
             Some(url) => url.trim_end_matches('/').to_string(),
             None => format!("{}{}", self.url(), issuer.path),
@@ -164,7 +165,7 @@ pub async fn serve(
 pub fn banner(engine: &Engine, base: &str) -> String {
     use crate::dialect::{Endpoint, endpoint_url};
     let mut out = String::new();
-    for issuer in &engine.issuers {
+    for issuer in engine.issuers().iter() {
         let url = issuer
             .config
             .public_url

@@ -98,6 +98,13 @@ impl<V: Clone> TtlStore<V> {
         }
     }
 
+    /// Forgets everything.
+    pub fn clear(&self) {
+        let mut inner = self.lock();
+        inner.entries.clear();
+        inner.by_expiry.clear();
+    }
+
     pub fn len(&self) -> usize {
         self.lock().entries.len()
     }

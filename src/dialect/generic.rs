@@ -75,8 +75,8 @@ impl Dialect for Generic {
         )
     }
 
-    fn jwks(&self, key: &SigningKey) -> Value {
-        json!({ "keys": [rsa_jwk(key, &key.kid, json!({ "alg": "RS256", "use": "sig" }))] })
+    fn jwk(&self, key: &SigningKey) -> Value {
+        rsa_jwk(key, &key.kid, json!({ "alg": "RS256", "use": "sig" }))
     }
 
     /// RFC 9068 `at+jwt` for access tokens; ID tokens stay `JWT`, as Django OAuth Toolkit

@@ -64,13 +64,13 @@ impl Dialect for IdentityServer {
         )
     }
 
-    fn jwks(&self, key: &SigningKey) -> Value {
-        // IdentityServer3 names keys by certificate thumbprint and lists no `alg`.
-        let mut jwk = rsa_jwk(key, &key.x5t, json!({ "x5t": key.x5t, "x5c": [key.x5c] }));
-        if let Some(obj) = jwk.as_object_mut() {
-            obj.insert("use".into(), json!("sig"));
-        }
-        json!({ "keys": [jwk] })
+    /// IdentityServer3 names keys by certificate thumbprint and lists no `alg`.
+    fn jwk(&self, key: &SigningKey) -> Value {
+        rsa_jwk(
+            key,
+            &key.x5t,
+            json!({ "x5t": key.x5t, "x5c": [key.x5c], "use": "sig" }),
+        )
     }
 
     fn jwt_header(&self, key: &SigningKey, _kind: TokenKind) -> Object {

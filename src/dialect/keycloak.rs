@@ -93,14 +93,18 @@ impl Dialect for Keycloak {
         )
     }
 
-    fn jwks(&self, key: &SigningKey) -> Value {
-        json!({ "keys": [rsa_jwk(key, &key.kid, json!({
-            "alg": "RS256",
-            "use": "sig",
-            "x5c": [key.x5c],
-            "x5t": key.x5t,
-            "x5t#S256": key.x5t_s256,
-        }))] })
+    fn jwk(&self, key: &SigningKey) -> Value {
+        rsa_jwk(
+            key,
+            &key.kid,
+            json!({
+                "alg": "RS256",
+                "use": "sig",
+                "x5c": [key.x5c],
+                "x5t": key.x5t,
+                "x5t#S256": key.x5t_s256,
+            }),
+        )
     }
 
     fn jwt_header(&self, key: &SigningKey, _kind: TokenKind) -> Object {

@@ -90,8 +90,8 @@ pub trait Dialect: Sync {
     /// The OpenID Provider metadata document.
     fn discovery(&self, issuer: &Issuer, issuer_url: &str) -> Value;
 
-    /// The JSON Web Key Set in the product's form.
-    fn jwks(&self, key: &SigningKey) -> Value;
+    /// One key of the JSON Web Key Set, in the product's form.
+    fn jwk(&self, key: &SigningKey) -> Value;
 
     /// The JOSE header of the tokens it signs.
     fn jwt_header(&self, key: &SigningKey, kind: TokenKind) -> Object;
@@ -298,6 +298,11 @@ pub fn bearer_error(err: &OAuthError, issuer: &Issuer, token_sent: bool) -> Erro
 /// `{"error": ..., "error_description": ...}`.
 pub fn error_body(code: &str, description: &str) -> Value {
     json!({ "error": code, "error_description": description })
+}
+
+/// RFC 7517 §5: the key set of `keys` (current key first) in the dialect's form.
+pub fn jwks(dialect: &dyn Dialect, keys: &[&SigningKey]) -> Value {
+    json!({ "keys": keys.iter().map(|k| dialect.jwk(k)).collect::<Vec<_>>() })
 }
 
 /// The public part of an RSA JWK, plus `extra` members in the product's order.

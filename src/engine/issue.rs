@@ -254,10 +254,11 @@ impl Engine {
         claims: &Object,
         kind: TokenKind,
     ) -> Result<String, OAuthError> {
+        let keys = self.keys();
         jwt::sign(
-            &issuer.dialect.jwt_header(&self.key, kind),
+            &issuer.dialect.jwt_header(&keys.current, kind),
             claims,
-            &self.key,
+            &keys.current,
         )
         .ok_or_else(|| OAuthError::server_error("signing the token failed"))
     }

@@ -8,6 +8,7 @@ pub mod device;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
+pub mod issuers;
 pub mod params;
 pub mod pkce;
 pub mod scope;
@@ -17,20 +18,20 @@ pub mod trust;
 pub mod userinfo;
 pub mod users;
 
-use std::collections::HashMap;
+use std::sync::{Arc, RwLock, RwLockReadGuard};
 
 use crate::clock::Clock;
-use crate::config::{ClientConfig, Config, IssuerConfig, ResourceConfig};
-use crate::dialect::{self, Dialect};
+use crate::config::{Config, IssuerConfig};
 use crate::error::Error;
 use crate::jwt::Object;
-use crate::keys::SigningKey;
+use crate::keys::{KeyRing, SigningKey};
 use crate::store::TtlStore;
 
 use authorize::CodeRecord;
 use issue::{Grant, RefreshRecord};
 use session::{PendingLogin, Session};
 
+pub use issuers::{Issuer, Issuers};
 pub use params::Params;
 
 /// How many entries each store keeps at most: generous for any test suite, bounded for a
@@ -39,8 +40,10 @@ const STORE_CAPACITY: usize = 100_000;
 
 /// Everything one mockidp server knows. Shared behind an `Arc` by all workers.
 pub struct Engine {
-    pub issuers: Vec<Issuer>,
-    pub key: SigningKey,
+    /// The configuration loaded at start, for resets.
+    fixtures: Config,
+    issuers: RwLock<Arc<Issuers>>,
+    keys: RwLock<Arc<KeyRing>>,
     pub clock: Clock,
     /// Claims behind each opaque access token, until it expires.
     pub opaque_tokens: TtlStore<Object>,
@@ -66,77 +69,6 @@ pub struct Engine {
     pub revoked_chains: TtlStore<()>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
     pub refresh_key: aws_lc_rs::hmac::Key,
-}
-
-/// One configured issuer with its dialect and a client index.
-pub struct Issuer {
-    pub config: IssuerConfig,
-    /// Mount path without trailing slash; `""` for the root.
-    pub path: String,
-    pub dialect: &'static dyn Dialect,
-    clients: HashMap<String, usize>,
-    /// External issuers whose tokens token exchange accepts.
-    pub trusted: Vec<trust::TrustedIssuer>,
-    /// Protected resources: the configured ones, else the product's default.
-    pub resources: Vec<ResourceConfig>,
-}
-
-impl Issuer {
-    fn new(config: IssuerConfig, trusted: Vec<trust::TrustedIssuer>) -> Self {
-        let mut clients = HashMap::new();
-        for (i, c) in config.clients.iter().enumerate() {
-            for id in std::iter::once(&c.id).chain(&c.aliases) {
-                clients.insert(id.clone(), i);
-            }
-        }
-        let path = config.mount_path();
-        let dialect = dialect::for_kind(config.dialect);
-        let resources = if config.resources.is_empty() {
-            dialect.default_resources(&path)
-        } else {
-            config.resources.clone()
-        };
-        Self {
-            path,
-            dialect,
-            config,
-            clients,
-            trusted,
-            resources,
-        }
-    }
-
-    pub fn name(&self) -> &str {
-        &self.config.name
-    }
-
-    /// The client registered under `id` (or one of its aliases).
-    pub fn client(&self, id: &str) -> Option<&ClientConfig> {
-        self.clients.get(id).map(|&i| &self.config.clients[i])
-    }
-
-    /// Refresh token lifetime: the issuer's, else the product's for this grant.
-    pub fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
-        self.config
-            .refresh_token_ttl
-            .unwrap_or_else(|| self.dialect.default_refresh_token_ttl(grant))
-    }
-
-    /// Absolute path of the page that shows who is logged in.
-    pub fn home_path(&self) -> String {
-        self.config
-            .home_path
-            .clone()
-            .unwrap_or_else(|| self.dialect.default_home_path(&self.path))
-    }
-
-    /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
-    pub fn access_token_ttl(&self, client: &ClientConfig) -> u64 {
-        client
-            .access_token_ttl
-            .or(self.config.access_token_ttl)
-            .unwrap_or_else(|| self.dialect.default_access_token_ttl())
-    }
 }
 
 /// Facts about the HTTP request that tokens may mention.
@@ -187,18 +119,10 @@ impl Engine {
         } else {
             SigningKey::fixture()?
         };
-        let mut issuers = Vec::new();
-        for issuer in &config.issuers {
-            let trusted = issuer
-                .trusted_issuers
-                .iter()
-                .map(|t| trust::TrustedIssuer::load(t, &config))
-                .collect::<Result<Vec<_>, _>>()?;
-            issuers.push(Issuer::new(issuer.clone(), trusted));
-        }
         Ok(Self {
-            issuers,
-            key,
+            issuers: RwLock::new(Arc::new(Issuers::load(&config)?)),
+            keys: RwLock::new(Arc::new(KeyRing::new(key))),
+            fixtures: config,
             clock,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
@@ -219,50 +143,75 @@ impl Engine {
         })
     }
 
-    /// The issuer named `name`.
-    pub fn issuer(&self, name: &str) -> Option<&Issuer> {
-        self.issuers.iter().find(|i| i.name() == name)
+    /// The issuers as they are now (fixtures plus runtime changes); a snapshot, cheap to take.
+    pub fn issuers(&self) -> Arc<Issuers> {
+        read(&self.issuers).clone()
     }
 
-    /// The protected resource at `path`, and its issuer.
-    pub fn resource_at(&self, path: &str) -> Option<(&Issuer, &ResourceConfig)> {
-        let trimmed = path.trim_end_matches('/');
-        self.issuers.iter().find_map(|i| {
-            i.resources
-                .iter()
-                .find(|r| r.path.trim_end_matches('/') == trimmed)
-                .map(|r| (i, r))
-        })
+    /// The signing keys as they are now.
+    pub fn keys(&self) -> Arc<KeyRing> {
+        read(&self.keys).clone()
     }
 
-    /// The issuer whose SSO landing page (Inqom's `/home`) is at `path`.
-    pub fn home_of(&self, path: &str) -> Option<&Issuer> {
-        let path = path.trim_end_matches('/');
-        self.issuers
-            .iter()
-            .find(|i| i.home_path().trim_end_matches('/') == path)
+    /// Header and claims of a JWT that one of this server's live keys signed.
+    pub fn verify_jwt(&self, token: &str) -> Option<(Object, Object)> {
+        let keys = self.keys();
+        keys.live(self.clock.now())
+            .into_iter()
+            .find_map(|k| crate::jwt::verify(token, k))
     }
 
-    /// Finds the issuer mounted at the longest prefix of `path` (already slash-normalised) and
-    /// the rest of the path below it. Keycloak issuers also answer under the legacy `/auth`.
-    pub fn route<'p>(&self, path: &'p str) -> Option<(&Issuer, &'p str)> {
-        let mut best: Option<(&Issuer, &'p str)> = None;
-        for issuer in &self.issuers {
-            let candidates = [Some(path), path.strip_prefix("/auth")];
-            let legacy_ok = issuer.dialect.accepts_auth_prefix();
-            for (i, p) in candidates.into_iter().enumerate() {
-                let Some(p) = p else { continue };
-                if i == 1 && !legacy_ok {
-                    continue;
-                }
-                if let Some(rest) = p.strip_prefix(issuer.path.as_str())
-                    && (rest.is_empty() || rest.starts_with('/'))
-                    && best.is_none_or(|(b, _)| b.path.len() < issuer.path.len())
-                {
-                    best = Some((issuer, rest));
-                }
-            }
-        }
-        best
+    /// Changes the configuration of issuer `name` at runtime (admin API); `change` may refuse.
+    pub fn update_issuer(
+        &self,
+        name: &str,
+        change: impl FnOnce(&mut IssuerConfig) -> Result<(), String>,
+    ) -> Result<(), String> {
+        let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
+        let current = guard
+            .by_name(name)
+            .ok_or_else(|| format!("no issuer named {name:?}"))?;
+        let mut config = current.config.clone();
+        change(&mut config)?;
+        let updated = Issuer::new(config, current.trusted.clone());
+        *guard = Arc::new(guard.replaced(updated));
+        Ok(())
     }
+
+    /// Back to the fixtures: issuers as loaded, every token, code and session forgotten.
+    pub fn reset(&self) -> Result<(), Error> {
+        let fresh = Issuers::load(&self.fixtures)?;
+        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        self.forget_state();
+        Ok(())
+    }
+
+    /// Makes `key` the signing key; the previous one stays in the JWKS for `grace` seconds.
+    pub fn rotate_key(&self, key: SigningKey, grace: u64) {
+        let now = self.clock.now();
+        let mut guard = self.keys.write().unwrap_or_else(|e| e.into_inner());
+        *guard = Arc::new(guard.rotated(key, now, grace));
+    }
+}
+
+impl Engine {
+    /// Drops every token, code, session and pending login.
+    fn forget_state(&self) {
+        self.opaque_tokens.clear();
+        self.user_tokens.clear();
+        self.refresh_tokens.clear();
+        self.codes.clear();
+        self.sessions.clear();
+        self.pending_logins.clear();
+        self.device_codes.clear();
+        self.user_codes.clear();
+        self.wrong_user_codes.clear();
+        self.revoked.clear();
+        self.revoked_chains.clear();
+    }
+}
+
+/// A read lock that survives a panicked writer (the data is replaced whole, never half-written).
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
 }

@@ -46,7 +46,7 @@ impl Engine {
             let grant = self.user_tokens.get(&token_key(token), now);
             return Ok(Presented { claims, grant });
         }
-        let (_, claims) = jwt::verify(token, &self.key).ok_or_else(|| {
+        let (_, claims) = self.verify_jwt(token).ok_or_else(|| {
             OAuthError::invalid_token("The access token is malformed or its signature is invalid")
         })?;
         let exp = claims.get("exp").and_then(Value::as_u64).unwrap_or(0);
@@ -69,18 +69,9 @@ impl Engine {
 
     /// Whether the issuer URL `iss` names `issuer` (whatever host it was reached by).
     fn issued_by(&self, issuer: &Issuer, iss: &str) -> bool {
-        self.hosted_issuer(iss)
-            .is_some_and(|i| std::ptr::eq(i, issuer))
-    }
-
-    /// The issuer of this server that the issuer URL `iss` names.
-    pub fn hosted_issuer(&self, iss: &str) -> Option<&Issuer> {
-        let path = iss
-            .split_once("://")
-            .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-        self.route(path.trim_end_matches('/'))
-            .filter(|(_, rest)| rest.is_empty())
-            .map(|(i, _)| i)
+        self.issuers()
+            .hosted(iss)
+            .is_some_and(|i| i.name() == issuer.name())
     }
 
     /// RFC 8693 §2.1: checks a `subject_token` from this server or from a trusted external
@@ -101,10 +92,11 @@ impl Engine {
             .to_string();
         let Some(trusted) = issuer.trusted.iter().find(|t| t.issuer == iss) else {
             // Not an external issuer: one of ours, if our key signed it and we trust it.
-            let hosted = self
-                .hosted_issuer(&iss)
-                .filter(|h| std::ptr::eq(*h, issuer) || issuer.config.trust_hosted_issuers)
-                .filter(|_| jwt::verify(token, &self.key).is_some());
+            let issuers = self.issuers();
+            let hosted = issuers
+                .hosted(&iss)
+                .filter(|h| h.name() == issuer.name() || issuer.config.trust_hosted_issuers)
+                .filter(|_| self.verify_jwt(token).is_some());
             return match hosted {
                 Some(h) => self
                     .check_access_token(h, token)

@@ -178,7 +178,7 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
             let client_id = params.get("client_id").map(str::to_string).or_else(|| {
                 params
                     .get("id_token_hint")
-                    .and_then(|t| crate::jwt::verify(t, &site.engine.key))
+                    .and_then(|t| site.engine.verify_jwt(t))
                     .and_then(|(_, c)| c.get("aud").and_then(|a| a.as_str()).map(str::to_string))
             });
             let client = client_id.as_deref().and_then(|id| site.issuer.client(id));

@@ -18,7 +18,11 @@ pub fn discovery(issuer: &Issuer, issuer_url: &str) -> HttpResponse {
 
 /// RFC 7517 §5: the key set tokens verify against.
 pub fn jwks(engine: &Engine, issuer: &Issuer) -> HttpResponse {
-    HttpResponse::Ok().json(issuer.dialect.jwks(&engine.key))
+    let keys = engine.keys();
+    HttpResponse::Ok().json(dialect::jwks(
+        issuer.dialect,
+        &keys.live(engine.clock.now()),
+    ))
 }
 
 /// RFC 6749 §3.2: the token endpoint.

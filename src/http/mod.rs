@@ -33,7 +33,8 @@ async fn dispatch(
     engine: web::Data<Engine>,
 ) -> HttpResponse {
     let path = normalize_path(req.path());
-    if let Some(issuer) = engine.home_of(&path)
+    let issuers = engine.issuers();
+    if let Some(issuer) = issuers.home_of(&path)
         && (req.method() == Method::GET || req.method() == Method::HEAD)
     {
         let site = Site {
@@ -43,10 +44,10 @@ async fn dispatch(
         };
         return browser::home(&site, &req);
     }
-    if let Some((issuer, resource)) = engine.resource_at(&path) {
+    if let Some((issuer, resource)) = issuers.resource_at(&path) {
         return handlers::resource(&engine, issuer, resource, &req, payload).await;
     }
-    let Some((issuer, rel)) = engine.route(&path) else {
+    let Some((issuer, rel)) = issuers.route(&path) else {
         return not_found(&path, None);
     };
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {

@@ -36,8 +36,9 @@ pub(super) fn grant(
     let subject = engine.check_subject_token(issuer, subject_token, "subject_token")?;
     if style == ExchangeStyle::SameIssuer {
         let same = engine
-            .hosted_issuer(subject.get("iss").and_then(Value::as_str).unwrap_or(""))
-            .is_some_and(|i| std::ptr::eq(i, issuer));
+            .issuers()
+            .hosted(subject.get("iss").and_then(Value::as_str).unwrap_or(""))
+            .is_some_and(|i| i.name() == issuer.name());
         if !same {
             return Err(OAuthError::invalid_request(
                 "subject_token must be issued by this realm (standard token exchange)",
