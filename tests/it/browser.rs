@@ -312,6 +312,361 @@ async fn login_page_works_at_360px() {
     );
 }
 
+// --- the device authorization grant (RFC 8628) -------------------------------------------------
+
+/// The issue's whole device flow on Keycloak (realm `iopole`, public client `iopole-device`).
+#[tokio::test]
+async fn device_flow_keycloak() {
+    device_flow(&KEYCLOAK_DEVICE).await;
+}
+
+/// The issue's whole device flow on IdentityServer3 (`/identity`, public client `inqom-device`).
+#[tokio::test]
+async fn device_flow_identityserver() {
+    device_flow(&IDENTITYSERVER_DEVICE).await;
+}
+
+/// The issue's whole device flow on Django OAuth Toolkit (`/`, public client `generic-public`).
+#[tokio::test]
+async fn device_flow_generic() {
+    device_flow(&GENERIC_DEVICE).await;
+}
+
+/// The user denies on the verification page: the page says so and the polling device gets
+/// `access_denied`.
+#[tokio::test]
+async fn device_flow_denied() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let dialect = &KEYCLOAK_DEVICE;
+    let idp = start_with(&device_fixtures()).await;
+    let base = idp.url();
+    let codes = device_authorization(&base, dialect).await;
+    let poller = spawn_poller(&base, dialect, &codes);
+
+    let browser = chrome.session().await;
+    browser
+        .goto(str_field(&codes, "verification_uri_complete"))
+        .await;
+    browser.log_in("alice", "alice").await;
+    browser.wait_for("#device").await;
+    browser.find("#deny").await.click().await;
+    browser.wait_for("#device-denied").await;
+
+    let polled = poller.await.expect("the poller does not panic");
+    assert_eq!(
+        (polled.status, polled.body["error"].as_str()),
+        (400, Some("access_denied")),
+        "{polled:?}"
+    );
+}
+
+/// The user opens `verification_uri` without the code, logs in, and types the code as people
+/// do: lower case, no dash. The device still gets its token.
+#[tokio::test]
+async fn device_flow_user_code_typed_by_hand() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let dialect = &GENERIC_DEVICE;
+    let idp = start_with(&device_fixtures()).await;
+    let base = idp.url();
+    let codes = device_authorization(&base, dialect).await;
+    let poller = spawn_poller(&base, dialect, &codes);
+
+    let browser = chrome.session().await;
+    browser.goto(str_field(&codes, "verification_uri")).await;
+    browser.log_in("alice", "alice").await;
+    browser.wait_for("#device").await;
+    let field = browser.find("#user_code").await;
+    assert_eq!(
+        field.value().await,
+        "",
+        "no code in verification_uri, none prefilled"
+    );
+    let typed = str_field(&codes, "user_code")
+        .replace('-', "")
+        .to_lowercase();
+    field.send_keys(&typed).await;
+    browser.find("#approve").await.click().await;
+    browser.wait_for("#device-approved").await;
+
+    let polled = poller.await.expect("the poller does not panic");
+    assert_eq!(polled.status, 200, "{polled:?}");
+    let token = polled.body["access_token"].as_str().expect("access_token");
+    assert_resource_sees_alice(&base, dialect, token).await;
+}
+
+/// The whole flow, as the issue puts it: the device asks for codes and polls the token endpoint
+/// in the background while a headless Chromium opens `verification_uri_complete`, logs in as
+/// alice and approves the prefilled code; the device's token then works at the issuer's
+/// protected resource (raw, as the generic seed sends it) and at userinfo (as `Bearer`).
+async fn device_flow(dialect: &DeviceDialect) {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let idp = start_with(&device_fixtures()).await;
+    let base = idp.url();
+    let issuer = idp.issuer_url(dialect.issuer).unwrap();
+    let codes = device_authorization(&base, dialect).await;
+    let user_code = str_field(&codes, "user_code");
+    let poller = spawn_poller(&base, dialect, &codes);
+
+    let browser = chrome.session().await;
+    browser
+        .goto(str_field(&codes, "verification_uri_complete"))
+        .await;
+    browser.log_in("alice", "alice").await;
+    browser.wait_for("#device").await;
+    assert_eq!(
+        browser.find("#user_code").await.value().await,
+        user_code,
+        "the code of verification_uri_complete is prefilled"
+    );
+    browser.find("#approve").await.click().await;
+    browser.wait_for("#device-approved").await;
+
+    let polled = poller.await.expect("the poller does not panic");
+    eprintln!(
+        "{}: the device got its answer after {:?} ({} pending)",
+        dialect.issuer, polled.elapsed, polled.pending
+    );
+    assert_eq!(polled.status, 200, "{polled:?}");
+    assert!(
+        polled.pending >= 1,
+        "the device polled while the user was still deciding: {polled:?}"
+    );
+    assert_eq!(
+        polled.slow_downs, 0,
+        "a device polling every `interval` seconds is never told to slow down: {polled:?}"
+    );
+    let token = polled.body["access_token"].as_str().expect("access_token");
+    let id_token = polled.body["id_token"]
+        .as_str()
+        .expect("openid asked: id_token");
+    let (_, claims) = verify_with_discovery(id_token, &issuer).await;
+    assert_eq!(claims["aud"], dialect.client, "{claims}");
+
+    assert_resource_sees_alice(&base, dialect, token).await;
+
+    let userinfo = format!("{base}{}", dialect.userinfo);
+    let resp = http()
+        .get(&userinfo)
+        .bearer_auth(token)
+        .send()
+        .await
+        .unwrap();
+    let (status, info) = status_json(resp).await;
+    assert_eq!(
+        (status, info["email"].as_str()),
+        (200, Some("alice@example.test")),
+        "GET {userinfo}: {info}"
+    );
+}
+
+// --- helpers for the device flow ---------------------------------------------------------------
+
+const DEVICE_GRANT: &str = "urn:ietf:params:oauth:grant-type:device_code";
+/// How long the device polls before giving up.
+const POLL_FOR: Duration = Duration::from_secs(30);
+
+/// One dialect's device flow: its issuer (by name and by `dialect` in the fixtures), endpoints
+/// as paths under the server's base URL, public client and protected resource.
+struct DeviceDialect {
+    issuer: &'static str,
+    dialect: &'static str,
+    device: &'static str,
+    token: &'static str,
+    userinfo: &'static str,
+    /// Added to the issuer by [`device_fixtures`].
+    resource: &'static str,
+    client: &'static str,
+}
+
+const KEYCLOAK_DEVICE: DeviceDialect = DeviceDialect {
+    issuer: "iopole",
+    dialect: "keycloak",
+    device: "/realms/iopole/protocol/openid-connect/auth/device",
+    token: "/realms/iopole/protocol/openid-connect/token",
+    userinfo: "/realms/iopole/protocol/openid-connect/userinfo",
+    resource: "/realms/iopole/resource",
+    client: "iopole-device",
+};
+
+const IDENTITYSERVER_DEVICE: DeviceDialect = DeviceDialect {
+    issuer: "inqom",
+    dialect: "identityserver",
+    device: "/identity/connect/deviceauthorization",
+    token: "/identity/connect/token",
+    userinfo: "/identity/connect/userinfo",
+    resource: "/identity/resource",
+    client: "inqom-device",
+};
+
+const GENERIC_DEVICE: DeviceDialect = DeviceDialect {
+    issuer: "generic",
+    dialect: "generic",
+    device: "/device-authorization/",
+    token: "/token/",
+    userinfo: "/userinfo/",
+    resource: "/resource/",
+    client: "generic-public",
+};
+
+/// The default fixtures, with on every issuer `device_interval = 1` (so that polling takes
+/// seconds, not tens of seconds) and its dialect's protected resource from [`DeviceDialect`].
+fn device_fixtures() -> String {
+    let dialects = [&KEYCLOAK_DEVICE, &IDENTITYSERVER_DEVICE, &GENERIC_DEVICE];
+    let resource_table = |path: &str| format!("[[issuer.resource]]\npath = \"{path}\"\n\n");
+    let mut toml = String::new();
+    // The resource of the current issuer, until a sub-table (or the next issuer) starts.
+    let mut resource: Option<&str> = None;
+    for line in mockidp::config::DEFAULT_FIXTURES.lines() {
+        let code = line.trim_start();
+        if code.starts_with('[')
+            && let Some(path) = resource.take()
+        {
+            toml.push_str(&resource_table(path));
+        }
+        toml.push_str(line);
+        toml.push('\n');
+        if let Some(value) = code.strip_prefix("dialect")
+            && let Some((_, value)) = value.split_once('=')
+        {
+            let name = value.split('"').nth(1).expect("dialect = \"…\"");
+            let dialect = dialects
+                .iter()
+                .find(|d| d.dialect == name)
+                .unwrap_or_else(|| panic!("no device test for dialect {name}"));
+            toml.push_str("device_interval = 1\n");
+            resource = Some(dialect.resource);
+        }
+    }
+    if let Some(path) = resource {
+        toml.push('\n');
+        toml.push_str(&resource_table(path));
+    }
+    let config = mockidp::Config::from_toml(&toml)
+        .unwrap_or_else(|e| panic!("device fixtures: {e}\n{toml}"));
+    assert_eq!(config.issuers.len(), dialects.len(), "{toml}");
+    for issuer in &config.issuers {
+        assert_eq!(issuer.device_interval, Some(1), "{}", issuer.name);
+        assert_eq!(issuer.resources.len(), 1, "{}", issuer.name);
+    }
+    toml
+}
+
+/// POSTs the device authorization request (`scope=openid email`) and returns the codes.
+async fn device_authorization(base: &str, dialect: &DeviceDialect) -> Value {
+    let url = format!("{base}{}", dialect.device);
+    let resp = post_form(
+        &url,
+        &[("client_id", dialect.client), ("scope", "openid email")],
+    )
+    .await;
+    let (status, codes) = status_json(resp).await;
+    assert_eq!(status, 200, "POST {url}: {codes}");
+    assert_eq!(
+        codes["interval"], 1,
+        "device_interval = 1 in the fixtures: {codes}"
+    );
+    codes
+}
+
+/// A string field of a JSON object.
+fn str_field<'a>(json: &'a Value, name: &str) -> &'a str {
+    json[name]
+        .as_str()
+        .unwrap_or_else(|| panic!("no {name} in {json}"))
+}
+
+/// How the device's polling ended.
+#[derive(Debug)]
+struct Polled {
+    /// The last answer of the token endpoint.
+    status: u16,
+    body: Value,
+    /// How many `authorization_pending` and `slow_down` answers came before it.
+    pending: u32,
+    slow_downs: u32,
+    elapsed: Duration,
+}
+
+/// The device's side, in a background task: polls the token endpoint with the generic seed's
+/// request every `interval` seconds (5 more after each `slow_down`) until an answer other than
+/// `authorization_pending` or `slow_down`, for at most [`POLL_FOR`].
+fn spawn_poller(
+    base: &str,
+    dialect: &DeviceDialect,
+    codes: &Value,
+) -> tokio::task::JoinHandle<Polled> {
+    let url = format!("{base}{}", dialect.token);
+    // The seed's body, byte for byte: not re-encoded by a form serializer.
+    let body = format!(
+        "client_id={}&device_code={}&grant_type={DEVICE_GRANT}",
+        dialect.client,
+        str_field(codes, "device_code")
+    );
+    let mut interval = codes["interval"].as_u64().expect("interval");
+    let http = reqwest::Client::builder().timeout(WAIT).build().unwrap();
+    tokio::spawn(async move {
+        let start = Instant::now();
+        let (mut pending, mut slow_downs) = (0, 0);
+        loop {
+            let resp = http
+                .post(&url)
+                .header("Content-Type", "application/x-www-form-urlencoded")
+                .body(body.clone())
+                .send()
+                .await
+                .unwrap_or_else(|e| panic!("POST {url}: {e}"));
+            let (status, body) = status_json(resp).await;
+            match body["error"].as_str() {
+                Some("authorization_pending") => pending += 1,
+                Some("slow_down") => {
+                    slow_downs += 1;
+                    interval += 5;
+                }
+                _ => {
+                    return Polled {
+                        status,
+                        body,
+                        pending,
+                        slow_downs,
+                        elapsed: start.elapsed(),
+                    };
+                }
+            }
+            let wait = Duration::from_secs(interval);
+            assert!(
+                start.elapsed() + wait <= POLL_FOR,
+                "still pending after {:?} ({pending} pending, {slow_downs} slow_down): {body}",
+                start.elapsed()
+            );
+            tokio::time::sleep(wait).await;
+        }
+    })
+}
+
+/// The issuer's protected resource accepts `token` sent raw in `Authorization` (no `Bearer`,
+/// as the generic seed sends it) and says the caller is alice.
+async fn assert_resource_sees_alice(base: &str, dialect: &DeviceDialect, token: &str) {
+    let url = format!("{base}{}", dialect.resource);
+    let resp = http()
+        .get(&url)
+        .header("Authorization", token)
+        .send()
+        .await
+        .unwrap();
+    let (status, body) = status_json(resp).await;
+    assert_eq!(
+        (status, body["username"].as_str()),
+        (200, Some("alice")),
+        "GET {url} with the raw token: {body}"
+    );
+}
+
 // --- helpers for the flows ---------------------------------------------------------------------
 
 /// `application/x-www-form-urlencoded` pairs, as in a query string.
@@ -680,6 +1035,15 @@ impl Element<'_> {
     async fn text(&self) -> String {
         let text = self.browser.must("GET", &self.path("text"), None).await;
         text.as_str().unwrap().to_string()
+    }
+
+    /// The current value of a form field (its `value` property, not the attribute).
+    async fn value(&self) -> String {
+        let value = self
+            .browser
+            .must("GET", &self.path("property/value"), None)
+            .await;
+        value.as_str().unwrap_or_default().to_string()
     }
 }
 
