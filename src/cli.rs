@@ -28,6 +28,64 @@ pub struct Cli {
 pub enum Command {
     /// Run the server (the default).
     Serve(ServeArgs),
+    /// Print a signed access token from the fixtures' keys, with no server running.
+    Token(TokenArgs),
+    /// Validate a fixture file; errors name the line.
+    Check {
+        /// The TOML fixture file.
+        file: PathBuf,
+    },
+    /// Exit 0 if a mockidp server answers its health check (for container HEALTHCHECKs).
+    Health {
+        /// Base URL of the server.
+        #[arg(long, env = "MOCKIDP_URL", default_value = "http://127.0.0.1:8180")]
+        url: String,
+    },
+}
+
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// Issuer name, as in the fixtures (e.g. iopole, inqom, generic).
+    #[arg(long)]
+    pub issuer: String,
+    /// Client id the token is issued to.
+    #[arg(long)]
+    pub client: String,
+    /// Make it a user's token (a fixture user or any username).
+    #[arg(long)]
+    pub user: Option<String>,
+    /// Extra claim, `name=value`; the value is JSON if it parses as JSON, else a string.
+    /// Repeat for more.
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    pub claims: Vec<String>,
+    /// Lifetime: seconds, or with a unit: 90s, 15m, 1h, 2d.
+    #[arg(long, value_parser = parse_duration)]
+    pub ttl: Option<u64>,
+    /// Space-separated scopes (default: the client's default scopes).
+    #[arg(long)]
+    pub scope: Option<String>,
+    /// Base URL of the server the token claims to come from (its `iss` is built on it).
+    #[arg(long, env = "MOCKIDP_URL", default_value = "http://127.0.0.1:8180")]
+    pub url: String,
+    /// TOML fixture file (default: the built-in fixtures).
+    #[arg(long, short, env = "MOCKIDP_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+}
+
+/// `90`, `90s`, `15m`, `1h`, `2d` as seconds.
+fn parse_duration(s: &str) -> Result<u64, String> {
+    let (digits, unit) = s.split_at(s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len()));
+    let n: u64 = digits
+        .parse()
+        .map_err(|_| format!("{s:?} is not a duration like 90s, 15m, 1h, 2d"))?;
+    let factor = match unit {
+        "" | "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => return Err(format!("unknown unit {unit:?} in {s:?}: use s, m, h or d")),
+    };
+    Ok(n * factor)
 }
 
 #[derive(Debug, Clone, Args)]
@@ -47,6 +105,9 @@ pub struct ServeArgs {
     /// Worker threads (default: one per CPU core).
     #[arg(long, env = "MOCKIDP_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
+    #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
+    pub admin_token: Option<String>,
 }
 
 impl ServeArgs {
@@ -58,6 +119,9 @@ impl ServeArgs {
         };
         if self.generate_keys {
             config.keys.generate = true;
+        }
+        if self.admin_token.is_some() {
+            config.admin_token = self.admin_token.clone();
         }
         Ok(config)
     }

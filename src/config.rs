@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::error::Error;
@@ -17,20 +17,37 @@ use crate::error::Error;
 pub const DEFAULT_FIXTURES: &str = include_str!("../fixtures/default.toml");
 
 /// The whole configuration of one mockidp server.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
+    /// Bearer token the admin API (`/_mockidp/...`) requires; none: the admin API is open.
+    pub admin_token: Option<String>,
     #[serde(default)]
     pub keys: KeysConfig,
     #[serde(default, rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
+    /// Keycloak realm exports (`kc.sh export`) loaded as Keycloak issuers.
+    #[serde(default, rename = "realm_import", skip_serializing)]
+    pub realm_imports: Vec<RealmImport>,
     /// Directory that relative key paths are resolved against.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
 }
 
+/// A Keycloak realm export to load as an issuer.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RealmImport {
+    /// The realm-export JSON, relative to the fixture file.
+    pub file: PathBuf,
+    /// Issuer name (default: the realm name).
+    pub name: Option<String>,
+    /// Fixed issuer URL, as for any issuer.
+    pub public_url: Option<String>,
+}
+
 /// Where the signing key comes from. With nothing set, the fixture key compiled into the binary.
-#[derive(Debug, Clone, Default, Deserialize)]
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct KeysConfig {
     /// PEM private key (PKCS#8 or PKCS#1), relative to the fixture file.
@@ -43,7 +60,7 @@ pub struct KeysConfig {
 }
 
 /// Which product an issuer imitates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum DialectKind {
     /// Keycloak (Quarkus distribution): realms under `/realms/{realm}`.
@@ -66,7 +83,7 @@ impl DialectKind {
 }
 
 /// Access tokens as signed JWTs, or as opaque random strings that only this server can read.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum TokenFormat {
     #[default]
@@ -76,7 +93,7 @@ pub enum TokenFormat {
 }
 
 /// One issuer: a product dialect at a path with its clients and users.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct IssuerConfig {
     /// Short name used in logs, the CLI and the admin API.
@@ -138,7 +155,7 @@ pub struct IssuerConfig {
 }
 
 /// An external issuer and where its signing keys come from (exactly one of the three).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct TrustedIssuerConfig {
     /// The `iss` its tokens carry.
@@ -152,7 +169,7 @@ pub struct TrustedIssuerConfig {
 }
 
 /// A protected resource: a path that answers with who called it when the token is good.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceConfig {
     /// Absolute URL path, e.g. `/resource/` or `/api/invoices`.
@@ -164,7 +181,7 @@ pub struct ResourceConfig {
 }
 
 /// A registered OAuth client.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct ClientConfig {
     pub id: String,
@@ -205,7 +222,7 @@ pub struct ClientConfig {
 }
 
 /// A user who can log in at the issuer's pages.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub username: String,
@@ -251,7 +268,25 @@ const KNOWN_GRANTS: &[&str] = &[
 impl Config {
     /// Parses TOML fixtures; errors carry the line and column.
     pub fn from_toml(text: &str) -> Result<Self, Error> {
-        let config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        Self::from_toml_in(text, None)
+    }
+
+    /// Parses TOML fixtures whose relative paths (keys, realm imports) are relative to `dir`.
+    fn from_toml_in(text: &str, dir: Option<&Path>) -> Result<Self, Error> {
+        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        config.base_dir = dir.map(Path::to_path_buf);
+        for import in std::mem::take(&mut config.realm_imports) {
+            let file = config.resolve(&import.file);
+            let json = std::fs::read_to_string(&file)
+                .map_err(|e| Error::Config(format!("cannot read {}: {e}", file.display())))?;
+            let mut issuer = crate::realm_import::issuer_from_realm_export(&json)
+                .map_err(|e| Error::Config(format!("{}: {e}", file.display())))?;
+            if let Some(name) = import.name {
+                issuer.name = name;
+            }
+            issuer.public_url = import.public_url.or(issuer.public_url);
+            config.issuers.push(issuer);
+        }
         config.validate()?;
         Ok(config)
     }
@@ -265,10 +300,8 @@ impl Config {
     pub fn from_file(path: &Path) -> Result<Self, Error> {
         let text = std::fs::read_to_string(path)
             .map_err(|e| Error::Config(format!("cannot read {}: {e}", path.display())))?;
-        let mut config = Self::from_toml(&text)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        config.base_dir = path.parent().map(Path::to_path_buf);
-        Ok(config)
+        Self::from_toml_in(&text, path.parent())
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))
     }
 
     /// Resolves a path from the fixture file against its directory.
@@ -280,103 +313,157 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), Error> {
-        let fail = |msg: String| Err(Error::Config(msg));
         if self.issuers.is_empty() {
-            return fail("no [[issuer]] is configured".into());
+            return Err(Error::Config("no [[issuer]] is configured".into()));
         }
         let mut names = HashSet::new();
         let mut paths = HashSet::new();
         for issuer in &self.issuers {
             let name = &issuer.name;
             if name.is_empty() || !names.insert(name.as_str()) {
-                return fail(format!("issuer name {name:?} is empty or used twice"));
+                return Err(Error::Config(format!(
+                    "issuer name {name:?} is empty or used twice"
+                )));
             }
-            let path = issuer.mount_path();
-            if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
-                return fail(format!(
-                    "issuer {name:?}: path {path:?} must start with '/' and not end with one"
-                ));
+            if !paths.insert(issuer.mount_path()) {
+                return Err(Error::Config(format!(
+                    "issuer {name:?}: path {:?} is used by another issuer",
+                    issuer.mount_path()
+                )));
             }
-            if !paths.insert(path.clone()) {
-                return fail(format!(
-                    "issuer {name:?}: path {path:?} is used by another issuer"
-                ));
-            }
-            if let Some(url) = &issuer.public_url
-                && !(url.starts_with("http://") || url.starts_with("https://"))
-            {
-                return fail(format!(
-                    "issuer {name:?}: public_url {url:?} must start with http:// or https://"
-                ));
-            }
-            let mut ids = HashSet::new();
-            for client in &issuer.clients {
-                for id in std::iter::once(&client.id).chain(&client.aliases) {
-                    if id.is_empty() || !ids.insert(id.as_str()) {
-                        return fail(format!(
-                            "issuer {name:?}: client id {id:?} is empty or used twice"
-                        ));
-                    }
-                }
-                if let Some(g) = client
-                    .grants
-                    .iter()
-                    .find(|g| !KNOWN_GRANTS.contains(&g.as_str()))
-                {
-                    return fail(format!(
-                        "issuer {name:?}, client {:?}: unknown grant {g:?} (known: {})",
-                        client.id,
-                        KNOWN_GRANTS.join(", ")
-                    ));
-                }
-                if let Some(s) = client
-                    .default_scopes
-                    .iter()
-                    .flatten()
-                    .find(|s| !client.scopes.contains(s))
-                {
-                    return fail(format!(
-                        "issuer {name:?}, client {:?}: default scope {s:?} is not in its scopes",
-                        client.id
-                    ));
-                }
-            }
-            for t in &issuer.trusted_issuers {
-                let sources = [
-                    t.jwks.is_some(),
-                    t.jwks_file.is_some(),
-                    t.jwks_url.is_some(),
-                ];
-                if sources.iter().filter(|s| **s).count() != 1 {
-                    return fail(format!(
-                        "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
-                        t.issuer
-                    ));
-                }
-            }
-            for r in &issuer.resources {
-                if !r.path.starts_with('/') {
-                    return fail(format!(
-                        "issuer {name:?}: resource path {:?} must start with '/'",
-                        r.path
-                    ));
-                }
-            }
-            let mut usernames = HashSet::new();
-            for user in &issuer.users {
-                if user.username.is_empty() || !usernames.insert(user.username.as_str()) {
-                    return fail(format!(
-                        "issuer {name:?}: username {:?} is empty or used twice",
-                        user.username
-                    ));
-                }
-            }
+            issuer.validate().map_err(Error::Config)?;
         }
         Ok(())
     }
 }
 
+/// `mockidp check`: validates a fixture file. The summary on success; on failure the message,
+/// prefixed with `FILE:LINE:` where the culprit can be found in the text.
+pub fn check_file(path: &Path) -> Result<String, String> {
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| format!("{}: cannot read: {e}", path.display()))?;
+    match Config::from_toml_in(&text, path.parent()) {
+        Ok(c) => {
+            let clients: usize = c.issuers.iter().map(|i| i.clients.len()).sum();
+            let users: usize = c.issuers.iter().map(|i| i.users.len()).sum();
+            Ok(format!(
+                "{}: OK ({} issuers, {clients} clients, {users} users)",
+                path.display(),
+                c.issuers.len()
+            ))
+        }
+        Err(e) => {
+            let msg = match e {
+                Error::Config(m) => m,
+                other => other.to_string(),
+            };
+            // TOML syntax errors carry their line already; semantic ones quote the culprit.
+            let line = if msg.contains(" line ") {
+                None
+            } else {
+                // The most specific culprit is quoted last ("issuer "a", client "c": ... "x"").
+                let quoted: Vec<&str> = msg.split('"').skip(1).step_by(2).collect();
+                quoted
+                    .into_iter()
+                    .rev()
+                    .filter(|q| !q.is_empty())
+                    .find_map(|q| {
+                        let quoted = format!("\"{q}\"");
+                        text.lines().position(|l| l.contains(&quoted))
+                    })
+            };
+            Err(match line {
+                Some(n) => format!("{}:{}: {msg}", path.display(), n + 1),
+                None => format!("{}: {msg}", path.display()),
+            })
+        }
+    }
+}
+
 impl IssuerConfig {
+    /// Checks one issuer on its own (the admin API calls this after a runtime change).
+    pub fn validate(&self) -> Result<(), String> {
+        let fail = |msg: String| Err(msg);
+        let issuer = self;
+        let name = &self.name;
+        let path = issuer.mount_path();
+        if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
+            return fail(format!(
+                "issuer {name:?}: path {path:?} must start with '/' and not end with one"
+            ));
+        }
+        if let Some(url) = &issuer.public_url
+            && !(url.starts_with("http://") || url.starts_with("https://"))
+        {
+            return fail(format!(
+                "issuer {name:?}: public_url {url:?} must start with http:// or https://"
+            ));
+        }
+        let mut ids = HashSet::new();
+        for client in &issuer.clients {
+            for id in std::iter::once(&client.id).chain(&client.aliases) {
+                if id.is_empty() || !ids.insert(id.as_str()) {
+                    return fail(format!(
+                        "issuer {name:?}: client id {id:?} is empty or used twice"
+                    ));
+                }
+            }
+            if let Some(g) = client
+                .grants
+                .iter()
+                .find(|g| !KNOWN_GRANTS.contains(&g.as_str()))
+            {
+                return fail(format!(
+                    "issuer {name:?}, client {:?}: unknown grant {g:?} (known: {})",
+                    client.id,
+                    KNOWN_GRANTS.join(", ")
+                ));
+            }
+            if let Some(s) = client
+                .default_scopes
+                .iter()
+                .flatten()
+                .find(|s| !client.scopes.contains(s))
+            {
+                return fail(format!(
+                    "issuer {name:?}, client {:?}: default scope {s:?} is not in its scopes",
+                    client.id
+                ));
+            }
+        }
+        for t in &issuer.trusted_issuers {
+            let sources = [
+                t.jwks.is_some(),
+                t.jwks_file.is_some(),
+                t.jwks_url.is_some(),
+            ];
+            if sources.iter().filter(|s| **s).count() != 1 {
+                return fail(format!(
+                    "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                    t.issuer
+                ));
+            }
+        }
+        for r in &issuer.resources {
+            if !r.path.starts_with('/') {
+                return fail(format!(
+                    "issuer {name:?}: resource path {:?} must start with '/'",
+                    r.path
+                ));
+            }
+        }
+        let mut usernames = HashSet::new();
+        for user in &issuer.users {
+            if user.username.is_empty() || !usernames.insert(user.username.as_str()) {
+                return fail(format!(
+                    "issuer {name:?}: username {:?} is empty or used twice",
+                    user.username
+                ));
+            }
+        }
+        Ok(())
+    }
+
     /// The URL path the issuer is mounted at, without a trailing slash (`""` for the root).
     pub fn mount_path(&self) -> String {
         if let Some(p) = &self.path {

@@ -142,4 +142,7 @@ pub enum Error {
     Keys(#[from] crate::keys::KeyError),
     #[error("{0}")]
     Io(#[from] std::io::Error),
+    /// A message already complete (e.g. `FILE:LINE: ...`).
+    #[error("{0}")]
+    Message(String),
 }

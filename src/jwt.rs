@@ -23,6 +23,25 @@ pub fn sign_hs512(header: &Object, claims: &Object, key: &hmac::Key) -> Option<S
     })
 }
 
+/// An unsecured JWS (`alg: none`, RFC 7515 Appendix A.5): for tests that prove a client
+/// refuses it.
+pub fn unsigned(header: &Object, claims: &Object) -> Option<String> {
+    sign_with(header, claims, |_| Some(Vec::new()))
+}
+
+/// The token with one signature byte changed: well-formed, but it no longer verifies.
+pub fn corrupt_signature(token: &str) -> String {
+    let Some((input, sig)) = token.rsplit_once('.') else {
+        return token.to_string();
+    };
+    let mut bytes = URL_SAFE_NO_PAD.decode(sig).unwrap_or_default();
+    let middle = bytes.len() / 2;
+    if let Some(b) = bytes.get_mut(middle) {
+        *b ^= 0x55;
+    }
+    format!("{input}.{}", URL_SAFE_NO_PAD.encode(bytes))
+}
+
 fn sign_with(
     header: &Object,
     claims: &Object,

@@ -136,9 +136,9 @@ pub struct KeyRing {
 }
 
 impl KeyRing {
-    pub fn new(key: SigningKey) -> Self {
+    pub fn new(key: Arc<SigningKey>) -> Self {
         Self {
-            current: Arc::new(key),
+            current: key,
             retiring: Vec::new(),
         }
     }

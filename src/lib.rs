@@ -24,20 +24,29 @@
 //!
 //! Fixtures are TOML ([`Config`]); `fixtures/default.toml` is compiled in.
 
+mod admin;
 pub mod clock;
 pub mod config;
 mod dialect;
 mod engine;
 pub mod error;
+mod fetch;
 mod http;
 mod ids;
 mod jwt;
 mod keys;
+mod realm_import;
 mod server;
 mod store;
 
 pub use clock::Clock;
 pub use config::{Config, DialectKind};
 pub use engine::Engine;
+pub use engine::mint::MintRequest;
+
+/// The HTTP status of a GET to a plain `http://` URL (for `mockidp health`).
+pub fn fetch_status(url: &str) -> Result<u16, String> {
+    fetch::get(url, std::time::Duration::from_secs(3)).map(|(status, _)| status)
+}
 pub use error::Error;
 pub use server::{MockIdp, MockIdpBuilder, banner, serve};

@@ -18,11 +18,14 @@ fn main() -> ExitCode {
         )
         .with_writer(std::io::stderr)
         .init();
-    let args = match cli.command {
-        Some(cli::Command::Serve(args)) => args,
-        None => cli.serve,
+    let result = match cli.command {
+        Some(cli::Command::Serve(args)) => run(args),
+        None => run(cli.serve),
+        Some(cli::Command::Token(args)) => token(args),
+        Some(cli::Command::Check { file }) => check(&file),
+        Some(cli::Command::Health { url }) => health(&url),
     };
-    match run(args) {
+    match result {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("mockidp: {e}");
@@ -33,6 +36,17 @@ fn main() -> ExitCode {
 
 fn run(args: cli::ServeArgs) -> Result<(), mockidp::Error> {
     let config = args.load_config()?;
+    if !args.bind.is_loopback() && config.admin_token.is_none() {
+        tracing::warn!(
+            "WARNING: listening on {} with an open admin API: anyone who can reach this port can \
+             change clients, mint tokens and read the journal. Set --admin-token (MOCKIDP_ADMIN_TOKEN).",
+            args.bind
+        );
+        eprintln!(
+            "\n!!! mockidp: the admin API (/_mockidp/) is open on {} — set --admin-token !!!\n",
+            args.bind
+        );
+    }
     let source = args
         .config
         .as_ref()
@@ -71,4 +85,52 @@ fn print_banner(engine: &Engine, addr: SocketAddr, source: &str) {
     print!("{out}");
     use std::io::Write as _;
     let _ = std::io::stdout().flush();
+}
+
+/// `mockidp token`: a signed token from the fixtures' keys, printed on stdout.
+fn token(args: cli::TokenArgs) -> Result<(), mockidp::Error> {
+    let config = match &args.config {
+        Some(path) => mockidp::Config::from_file(path)?,
+        None => mockidp::Config::default_fixtures()?,
+    };
+    let mut claims = serde_json::Map::new();
+    for c in &args.claims {
+        let (k, v) = c
+            .split_once('=')
+            .ok_or_else(|| mockidp::Error::Config(format!("--claim {c:?}: expected NAME=VALUE")))?;
+        let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::json!(v));
+        claims.insert(k.to_string(), value);
+    }
+    let engine = Engine::new(config, Clock::default())?;
+    let request = mockidp::MintRequest {
+        issuer: args.issuer,
+        client_id: args.client,
+        username: args.user,
+        claims,
+        ttl_secs: args.ttl,
+        scope: args.scope,
+        base_url: None,
+    };
+    let token = engine
+        .mint(&request, &args.url)
+        .map_err(mockidp::Error::Config)?;
+    println!("{token}");
+    Ok(())
+}
+
+/// `mockidp check`: validates a fixture file.
+fn check(file: &std::path::Path) -> Result<(), mockidp::Error> {
+    let summary = mockidp::config::check_file(file).map_err(mockidp::Error::Message)?;
+    println!("{summary}");
+    Ok(())
+}
+
+/// `mockidp health`: exit status tells whether the server answers.
+fn health(url: &str) -> Result<(), mockidp::Error> {
+    let target = format!("{}/_mockidp/health", url.trim_end_matches('/'));
+    match mockidp::fetch_status(&target) {
+        Ok(200) => Ok(()),
+        Ok(status) => Err(mockidp::Error::Config(format!("{target}: HTTP {status}"))),
+        Err(e) => Err(mockidp::Error::Config(format!("{target}: {e}"))),
+    }
 }

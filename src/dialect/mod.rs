@@ -43,6 +43,25 @@ pub enum TokenKind {
     Id,
 }
 
+impl Endpoint {
+    /// The name the admin API and the journal use.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Discovery => "discovery",
+            Self::Jwks => "jwks",
+            Self::Token => "token",
+            Self::Authorize => "authorize",
+            Self::Login => "login",
+            Self::Userinfo => "userinfo",
+            Self::Logout => "logout",
+            Self::Introspect => "introspect",
+            Self::Revoke => "revoke",
+            Self::DeviceAuthorization => "device_authorization",
+            Self::DeviceVerify => "device_verify",
+        }
+    }
+}
+
 /// How a product does RFC 8693 token exchange.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ExchangeStyle {

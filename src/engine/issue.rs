@@ -9,6 +9,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
+use super::control::{DefectKind, TokenTarget};
 use super::users::{User, claims_for_scopes};
 use super::{Engine, Issuer, RequestContext};
 use crate::config::{ClientConfig, TOKEN_EXCHANGE, TokenFormat};
@@ -143,7 +144,7 @@ impl Engine {
             expires_at: now + issuer.access_token_ttl(client),
             jti: ids::random_uuid(),
         };
-        let access_token = self.mint_access_token(&ctx)?;
+        let access_token = self.mint_access_token(&ctx, &Object::new())?;
         if grant.user.is_some() {
             self.user_tokens
                 .insert(token_key(&access_token), grant.clone(), ctx.expires_at, now);
@@ -194,8 +195,12 @@ impl Engine {
         })
     }
 
-    /// Mints the access token described by `ctx`.
-    fn mint_access_token(&self, ctx: &TokenContext) -> Result<String, OAuthError> {
+    /// Mints the access token described by `ctx`, with `extra` claims on top.
+    pub fn mint_access_token(
+        &self,
+        ctx: &TokenContext,
+        extra: &Object,
+    ) -> Result<String, OAuthError> {
         let dialect = ctx.issuer.dialect;
         let mut claims = dialect.access_token_claims(ctx);
         if let Some(aud) = &ctx.grant.audience {
@@ -206,12 +211,20 @@ impl Engine {
         }
         merge(&mut claims, &ctx.issuer.config.claims);
         merge(&mut claims, &ctx.client.claims);
+        merge(&mut claims, extra);
         match ctx.issuer.config.token_format {
-            TokenFormat::Jwt => self.sign(ctx.issuer, &claims, TokenKind::Access),
+            TokenFormat::Jwt => self.finish(ctx, TokenKind::Access, claims),
             TokenFormat::Opaque => {
+                let (claims, defect) =
+                    self.controlled(ctx, TokenTarget::AccessToken, claims, &mut Object::new());
                 let token = ids::random_alnum(30);
+                let expires_at = if defect == Some(DefectKind::Expired) {
+                    ctx.issued_at
+                } else {
+                    ctx.expires_at
+                };
                 self.opaque_tokens
-                    .insert(token.clone(), claims, ctx.expires_at, ctx.issued_at);
+                    .insert(token.clone(), claims, expires_at, ctx.issued_at);
                 Ok(token)
             }
         }
@@ -245,22 +258,84 @@ impl Engine {
         put("amr", json!(["pwd"]));
         merge(&mut claims, &ctx.user_claims());
         ctx.issuer.dialect.shape_id_token(&mut claims, ctx);
-        self.sign(ctx.issuer, &claims, TokenKind::Id)
+        self.finish(ctx, TokenKind::Id, claims)
     }
 
-    fn sign(
+    /// Applies what the admin API queued for this token (claim and header overrides, then a
+    /// defect), and signs it.
+    fn finish(
         &self,
-        issuer: &Issuer,
-        claims: &Object,
+        ctx: &TokenContext,
         kind: TokenKind,
+        claims: Object,
     ) -> Result<String, OAuthError> {
         let keys = self.keys();
-        jwt::sign(
-            &issuer.dialect.jwt_header(&keys.current, kind),
-            claims,
-            &keys.current,
-        )
-        .ok_or_else(|| OAuthError::server_error("signing the token failed"))
+        let mut header = ctx.issuer.dialect.jwt_header(&keys.current, kind);
+        let target = match kind {
+            TokenKind::Access => TokenTarget::AccessToken,
+            TokenKind::Id => TokenTarget::IdToken,
+        };
+        let (claims, defect) = self.controlled(ctx, target, claims, &mut header);
+        let failed = || OAuthError::server_error("signing the token failed");
+        match defect {
+            Some(DefectKind::AlgNone) => Ok(jwt::unsigned(&header, &claims).ok_or_else(failed)?),
+            Some(DefectKind::BadSignature) => {
+                let token = jwt::sign(&header, &claims, &keys.current).ok_or_else(failed)?;
+                Ok(jwt::corrupt_signature(&token))
+            }
+            _ => jwt::sign(&header, &claims, &keys.current).ok_or_else(failed),
+        }
+    }
+
+    /// Claims and header after the queued overrides and the claim-level part of a defect.
+    fn controlled(
+        &self,
+        ctx: &TokenContext,
+        target: TokenTarget,
+        mut claims: Object,
+        header: &mut Object,
+    ) -> (Object, Option<DefectKind>) {
+        let (issuer, client) = (ctx.issuer.name(), ctx.client.id.as_str());
+        let user = ctx.user().map(|u| u.username.as_str());
+        for o in self.control.take_overrides(target, issuer, client, user) {
+            for (k, v) in o.claims {
+                if v.is_null() {
+                    claims.remove(&k);
+                } else {
+                    claims.insert(k, v);
+                }
+            }
+            header.extend(o.header);
+        }
+        let defect = self.control.take_defect(target, issuer, client, user);
+        let now = self.clock.now();
+        match defect {
+            Some(DefectKind::Expired) => {
+                claims.insert("iat".into(), json!(now.saturating_sub(3600)));
+                claims.insert("exp".into(), json!(now.saturating_sub(60)));
+            }
+            Some(DefectKind::NotYetValid) => {
+                claims.insert("iat".into(), json!(now + 3600));
+                claims.insert("nbf".into(), json!(now + 3600));
+            }
+            Some(DefectKind::WrongIssuer) => {
+                claims.insert("iss".into(), json!("https://wrong-issuer.invalid"));
+            }
+            Some(DefectKind::WrongAudience) => {
+                claims.insert("aud".into(), json!("wrong-audience"));
+            }
+            Some(DefectKind::UnknownKid) => {
+                header.insert("kid".into(), json!("unknown-kid"));
+            }
+            Some(DefectKind::AlgNone) => {
+                header.insert("alg".into(), json!("none"));
+            }
+            Some(DefectKind::BadSignature) | None => {}
+        }
+        if let Some(d) = defect {
+            tracing::info!(issuer, client_id = client, defect = ?d, "defective token issued on request");
+        }
+        (claims, defect)
     }
 }
 

@@ -4,11 +4,13 @@
 
 pub mod authorize;
 pub mod client_auth;
+pub mod control;
 pub mod device;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
 pub mod issuers;
+pub mod mint;
 pub mod params;
 pub mod pkce;
 pub mod scope;
@@ -67,6 +69,12 @@ pub struct Engine {
     pub revoked: TtlStore<()>,
     /// Revoked token chains ([`Grant::chain`]): every access token of that login is refused.
     pub revoked_chains: TtlStore<()>,
+    /// What the admin API queued: overrides, defects, failures; and the request journal.
+    pub control: control::Control,
+    /// Bearer token the admin API requires, if any.
+    pub admin_token: Option<String>,
+    /// The key the server started with, for resets.
+    initial_key: Arc<SigningKey>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
     pub refresh_key: aws_lc_rs::hmac::Key,
 }
@@ -119,9 +127,13 @@ impl Engine {
         } else {
             SigningKey::fixture()?
         };
+        let key = Arc::new(key);
         Ok(Self {
             issuers: RwLock::new(Arc::new(Issuers::load(&config)?)),
-            keys: RwLock::new(Arc::new(KeyRing::new(key))),
+            keys: RwLock::new(Arc::new(KeyRing::new(key.clone()))),
+            initial_key: key,
+            admin_token: config.admin_token.clone(),
+            control: control::Control::default(),
             fixtures: config,
             clock,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
@@ -178,10 +190,15 @@ impl Engine {
         Ok(())
     }
 
-    /// Back to the fixtures: issuers as loaded, every token, code and session forgotten.
+    /// Back to the fixtures: issuers and key as loaded, clock unmoved, every token, code,
+    /// session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
         let fresh = Issuers::load(&self.fixtures)?;
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
+        *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
+            Arc::new(KeyRing::new(self.initial_key.clone()));
+        self.clock.advance(-self.clock.offset());
+        self.control.clear();
         self.forget_state();
         Ok(())
     }

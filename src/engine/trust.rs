@@ -1,8 +1,6 @@
 //! Keys of external identity providers trusted for token exchange: an inline JWKS, a JWKS file
 //! or a JWKS URL (plain `http://`, fetched with a timeout and cached). RS256 and ES256 keys.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, ToSocketAddrs};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -172,80 +170,20 @@ fn parse_jwks(jwks: &Value) -> Result<Vec<Jwk>, String> {
     Ok(out)
 }
 
-/// A bounded HTTP/1.1 GET of a JWKS (plain http only: the JWKS of a test IdP on loopback).
+/// Fetches and parses a JWKS (plain http only: the JWKS of a test IdP on loopback).
 fn fetch_jwks(url: &str) -> Result<Vec<Jwk>, String> {
     let fail = |why: &str| format!("fetching {url}: {why}");
-    let rest = url
-        .strip_prefix("http://")
-        .ok_or_else(|| fail("not http://"))?;
-    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
-    let path = if path.is_empty() { "/" } else { path };
-    let authority = if host.contains(':') {
-        host.to_string()
-    } else {
-        format!("{host}:80")
-    };
-    let addr = authority
-        .to_socket_addrs()
-        .map_err(|e| fail(&e.to_string()))?
-        .next()
-        .ok_or_else(|| fail("no address"))?;
-    let mut stream =
-        TcpStream::connect_timeout(&addr, FETCH_TIMEOUT).map_err(|e| fail(&e.to_string()))?;
-    stream
-        .set_read_timeout(Some(FETCH_TIMEOUT))
-        .map_err(|e| fail(&e.to_string()))?;
-    write!(stream, "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n")
-        .map_err(|e| fail(&e.to_string()))?;
-    let mut raw = Vec::new();
-    stream
-        .take(1024 * 1024)
-        .read_to_end(&mut raw)
-        .map_err(|e| fail(&e.to_string()))?;
-    let text = String::from_utf8_lossy(&raw);
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| fail("malformed response"))?;
-    if !head.starts_with("HTTP/1.1 200") && !head.starts_with("HTTP/1.0 200") {
-        return Err(fail(head.lines().next().unwrap_or("no status")));
+    let (status, body) = crate::fetch::get(url, FETCH_TIMEOUT).map_err(|e| fail(&e))?;
+    if status != 200 {
+        return Err(fail(&format!("HTTP {status}")));
     }
-    let body = if head
-        .to_ascii_lowercase()
-        .contains("transfer-encoding: chunked")
-    {
-        dechunk(body)
-    } else {
-        body.to_string()
-    };
     let json: Value = serde_json::from_str(&body).map_err(|_| fail("the body is not JSON"))?;
     parse_jwks(&json).map_err(|e| fail(&e))
-}
-
-/// Joins an HTTP/1.1 chunked body.
-fn dechunk(body: &str) -> String {
-    let mut out = String::new();
-    let mut rest = body;
-    while let Some((size, after)) = rest.split_once("\r\n") {
-        let Ok(n) = usize::from_str_radix(size.trim(), 16) else {
-            break;
-        };
-        if n == 0 || after.len() < n {
-            break;
-        }
-        out.push_str(&after[..n]);
-        rest = after[n..].trim_start_matches("\r\n");
-    }
-    out
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn chunked_bodies_join() {
-        assert_eq!(dechunk("4\r\n{\"a\"\r\n3\r\n:1}\r\n0\r\n\r\n"), "{\"a\":1}");
-    }
 
     #[test]
     fn jwks_without_usable_keys_is_refused() {

@@ -65,6 +65,19 @@ impl Issuer {
         }
     }
 
+    /// The user called `username`, fixture or ad hoc, without checking a password (minting).
+    pub fn user_named(&self, username: &str) -> User {
+        match self
+            .config
+            .users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+        {
+            Some(u) => self.user_from(u),
+            None => self.ad_hoc_user(username),
+        }
+    }
+
     fn user_from(&self, u: &UserConfig) -> User {
         User {
             username: u.username.clone(),

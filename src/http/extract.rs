@@ -121,10 +121,15 @@ fn form_decode(s: &str) -> String {
 /// The issuer URL as the caller sees it: the configured `public_url`, else scheme and host from
 /// the request (`Forwarded`/`X-Forwarded-Proto`/`X-Forwarded-Host` honoured by actix) plus
 /// `X-Forwarded-Prefix` and the path the issuer was reached at (`mount`).
-pub fn issuer_url(req: &HttpRequest, issuer: &Issuer, mount: &str) -> String {
-    if let Some(url) = &issuer.config.public_url {
-        return url.trim_end_matches('/').to_string();
+pub fn issuer_url_of(req: &HttpRequest, issuer: &Issuer, mount: &str) -> String {
+    match &issuer.config.public_url {
+        Some(url) => url.trim_end_matches('/').to_string(),
+        None => issuer_url(req, mount),
     }
+}
+
+/// The URL of `mount` on this server as the caller sees it.
+pub fn issuer_url(req: &HttpRequest, mount: &str) -> String {
     let info = req.connection_info();
     let prefix = req
         .headers()

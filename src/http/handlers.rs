@@ -3,7 +3,7 @@
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 
-use super::{extract, oauth_error};
+use super::{extract, journal, oauth_error};
 use crate::config::ResourceConfig;
 use serde_json::json;
 
@@ -35,6 +35,13 @@ pub async fn token(
 ) -> HttpResponse {
     let result = async {
         let token_req = token_request(req, payload).await?;
+        let client_id = match &token_req.authorization {
+            crate::engine::Authorization::Basic { id, .. } => Some(id.as_str()),
+            _ => token_req.params.get("client_id"),
+        };
+        journal::note(req, |n| {
+            n.client(client_id, token_req.params.get("grant_type"))
+        });
         let ctx = RequestContext {
             issuer_url,
             client_addr: extract::client_addr(req),
@@ -47,7 +54,7 @@ pub async fn token(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"))
             .json(issuer.dialect.token_response(&issued)),
-        Err(err) => refuse(issuer, &err),
+        Err(err) => refuse(req, issuer, &err),
     }
 }
 
@@ -78,7 +85,7 @@ pub async fn introspect(
         Ok(body) => HttpResponse::Ok()
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(body),
-        Err(err) => refuse(issuer, &err),
+        Err(err) => refuse(req, issuer, &err),
     }
 }
 
@@ -114,7 +121,7 @@ pub async fn device_authorization(
                     "interval": codes.interval,
                 }))
         }
-        Err(err) => refuse(issuer, &err),
+        Err(err) => refuse(req, issuer, &err),
     }
 }
 
@@ -131,7 +138,7 @@ pub async fn revoke(
     };
     match result {
         Ok(()) => HttpResponse::Ok().finish(),
-        Err(err) => refuse(issuer, &err),
+        Err(err) => refuse(req, issuer, &err),
     }
 }
 
@@ -154,13 +161,15 @@ pub async fn resource(
     match engine.resource(issuer, resource, &token) {
         Ok(body) => HttpResponse::Ok().json(body),
         Err(err) => {
+            journal::note(req, |n| n.failed(&err));
             log_refusal(issuer, &err);
             oauth_error(dialect::bearer_error(&err, issuer, true))
         }
     }
 }
 
-fn refuse(issuer: &Issuer, err: &OAuthError) -> HttpResponse {
+fn refuse(req: &HttpRequest, issuer: &Issuer, err: &OAuthError) -> HttpResponse {
+    journal::note(req, |n| n.failed(err));
     log_refusal(issuer, err);
     oauth_error(issuer.dialect.shape_error(err, issuer))
 }
@@ -186,6 +195,7 @@ pub async fn userinfo(
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .json(claims),
         Err(err) => {
+            journal::note(req, |n| n.failed(&err));
             log_refusal(issuer, &err);
             oauth_error(dialect::bearer_error(&err, issuer, true))
         }

@@ -5,7 +5,9 @@
 mod browser;
 mod cors;
 mod extract;
+mod failures;
 mod handlers;
+pub(crate) mod journal;
 mod pages;
 
 use std::sync::Arc;
@@ -15,6 +17,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 
 use browser::Site;
 
+use crate::admin;
 use crate::dialect::{self, Endpoint, Reply};
 use crate::engine::{Engine, Issuer};
 use crate::error::{ErrorReply, OAuthError};
@@ -33,19 +36,44 @@ async fn dispatch(
     engine: web::Data<Engine>,
 ) -> HttpResponse {
     let path = normalize_path(req.path());
+    if path.starts_with(admin::PREFIX) {
+        let base = extract::issuer_url(&req, "");
+        return admin::handle(&engine, &req, payload, &path, &base).await;
+    }
+    let resp = serve(&req, payload, &engine, &path).await;
+    journal::record(&engine, &req, &path, &resp);
+    resp
+}
+
+/// Answers a request to an issuer, its pages or its resources.
+async fn serve(
+    req: &HttpRequest,
+    payload: web::Payload,
+    engine: &Engine,
+    path: &str,
+) -> HttpResponse {
+    let (req, path) = (req.clone(), path.to_string());
     let issuers = engine.issuers();
     if let Some(issuer) = issuers.home_of(&path)
         && (req.method() == Method::GET || req.method() == Method::HEAD)
     {
+        journal::note(&req, |n| n.at(issuer.name(), "home"));
+        if let Some(resp) = failures::inject(engine, &req, issuer.name(), "home").await {
+            return resp;
+        }
         let site = Site {
-            engine: &engine,
+            engine,
             issuer,
-            issuer_url: extract::issuer_url(&req, issuer, &issuer.path),
+            issuer_url: extract::issuer_url_of(&req, issuer, &issuer.path),
         };
         return browser::home(&site, &req);
     }
     if let Some((issuer, resource)) = issuers.resource_at(&path) {
-        return handlers::resource(&engine, issuer, resource, &req, payload).await;
+        journal::note(&req, |n| n.at(issuer.name(), "resource"));
+        if let Some(resp) = failures::inject(engine, &req, issuer.name(), "resource").await {
+            return resp;
+        }
+        return handlers::resource(engine, issuer, resource, &req, payload).await;
     }
     let Some((issuer, rel)) = issuers.route(&path) else {
         return not_found(&path, None);
@@ -53,6 +81,7 @@ async fn dispatch(
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {
         return not_found(&path, Some(issuer));
     };
+    journal::note(&req, |n| n.at(issuer.name(), endpoint.name()));
     let cors = matches!(
         endpoint,
         Endpoint::Discovery
@@ -77,22 +106,25 @@ async fn dispatch(
     if !methods.contains(req.method()) {
         return method_not_allowed(issuer, &req, methods);
     }
+    if let Some(resp) = failures::inject(engine, &req, issuer.name(), endpoint.name()).await {
+        return resp;
+    }
     // The path up to the endpoint: the issuer's mount, with `/auth` when the caller used it.
     let mount = &path[..path.len() - rel.len()];
-    let issuer_url = extract::issuer_url(&req, issuer, mount);
+    let issuer_url = extract::issuer_url_of(&req, issuer, mount);
     let mut resp = match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &issuer_url),
-        Endpoint::Jwks => handlers::jwks(&engine, issuer),
-        Endpoint::Token => handlers::token(&engine, issuer, &req, payload, issuer_url).await,
-        Endpoint::Userinfo => handlers::userinfo(&engine, issuer, &req, payload).await,
-        Endpoint::Introspect => handlers::introspect(&engine, issuer, &req, payload).await,
-        Endpoint::Revoke => handlers::revoke(&engine, issuer, &req, payload).await,
+        Endpoint::Jwks => handlers::jwks(engine, issuer),
+        Endpoint::Token => handlers::token(engine, issuer, &req, payload, issuer_url).await,
+        Endpoint::Userinfo => handlers::userinfo(engine, issuer, &req, payload).await,
+        Endpoint::Introspect => handlers::introspect(engine, issuer, &req, payload).await,
+        Endpoint::Revoke => handlers::revoke(engine, issuer, &req, payload).await,
         Endpoint::DeviceAuthorization => {
-            handlers::device_authorization(&engine, issuer, &req, payload, &issuer_url).await
+            handlers::device_authorization(engine, issuer, &req, payload, &issuer_url).await
         }
         Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
             let site = Site {
-                engine: &engine,
+                engine,
                 issuer,
                 issuer_url,
             };

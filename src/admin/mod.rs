@@ -1,0 +1,420 @@
+//! The admin API under `/_mockidp/`: what makes mockidp better for tests than a real IdP. A test
+//! changes clients and users at runtime, queues claim overrides, token defects and endpoint
+//! failures, reads the request journal, moves the clock, rotates keys and resets, all in JSON.
+//! `openapi.json` beside this file describes it (served at `/_mockidp/openapi.json`).
+
+use actix_web::http::{Method, StatusCode, header};
+use actix_web::{HttpRequest, HttpResponse, web};
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::config::{ClientConfig, UserConfig};
+use crate::engine::Engine;
+use crate::engine::control::{Defect, Failure, JournalEntry, Override};
+use crate::keys::SigningKey;
+
+/// The OpenAPI 3.1 document of this API.
+pub const OPENAPI: &str = include_str!("openapi.json");
+
+/// The prefix every admin path starts with.
+pub const PREFIX: &str = "/_mockidp/";
+
+/// Largest admin request body.
+const MAX_BODY: usize = 256 * 1024;
+
+/// Answers an admin request (`path` is already slash-normalised).
+pub async fn handle(
+    engine: &Engine,
+    req: &HttpRequest,
+    payload: web::Payload,
+    path: &str,
+    base_url: &str,
+) -> HttpResponse {
+    let rest = path.trim_start_matches(PREFIX).trim_end_matches('/');
+    let segments: Vec<&str> = rest.split('/').collect();
+    let method = req.method().clone();
+    let open = matches!(
+        segments.as_slice(),
+        ["health"] | ["ready"] | ["openapi.json"]
+    );
+    if !open && let Some(expected) = &engine.admin_token {
+        let given = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .unwrap_or("");
+        if verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_err() {
+            return HttpResponse::Unauthorized()
+                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"mockidp-admin\""))
+                .json(json!({"error": "unauthorized", "error_description": "the admin API needs Authorization: Bearer <admin token>"}));
+        }
+    }
+    let body = match payload.to_bytes_limited(MAX_BODY).await {
+        Ok(Ok(b)) => b,
+        _ => {
+            return bad_request(format!(
+                "request body missing, unreadable or over {MAX_BODY} bytes"
+            ))
+            .response();
+        }
+    };
+    let result = route(
+        engine,
+        &method,
+        &segments,
+        &body,
+        req.query_string(),
+        base_url,
+    );
+    match result {
+        Ok(resp) => resp,
+        Err(err) => err.response(),
+    }
+}
+
+type Answer = Result<HttpResponse, AdminError>;
+
+/// A refused admin request: small, turned into a JSON response at the end.
+#[derive(Debug)]
+pub struct AdminError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl AdminError {
+    fn response(&self) -> HttpResponse {
+        HttpResponse::build(self.status)
+            .json(json!({"error": self.error, "error_description": self.description}))
+    }
+}
+
+fn method_not_allowed() -> AdminError {
+    AdminError {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        error: "method_not_allowed",
+        description: "this admin path does not take that method; see /_mockidp/openapi.json".into(),
+    }
+}
+
+fn route(
+    engine: &Engine,
+    method: &Method,
+    segments: &[&str],
+    body: &[u8],
+    query: &str,
+    base_url: &str,
+) -> Answer {
+    let get = method == Method::GET;
+    let post = method == Method::POST;
+    match (segments, method.as_str()) {
+        (["health"], "GET") => ok(json!({"status": "ok"})),
+        (["ready"], "GET") => {
+            ok(json!({"status": "ready", "issuers": engine.issuers().iter().count()}))
+        }
+        (["openapi.json"], "GET") => Ok(HttpResponse::Ok()
+            .content_type("application/json")
+            .body(OPENAPI)),
+        (["issuers"], "GET") => ok(issuers(engine)),
+        (["issuers", issuer, "clients", id], _) => client(engine, method, issuer, id, body),
+        (["issuers", issuer, "users", name], _) => user(engine, method, issuer, name, body),
+        (["overrides"], "POST") => {
+            engine.control.push_override(parse::<Override>(body)?);
+            created()
+        }
+        (["defects"], "POST") => {
+            engine.control.push_defect(parse::<Defect>(body)?);
+            created()
+        }
+        (["failures"], "POST") => {
+            let f = parse::<Failure>(body)?;
+            if !ENDPOINTS.contains(&f.endpoint.as_str()) {
+                return Err(bad_request(format!(
+                    "unknown endpoint {:?}; one of: {}",
+                    f.endpoint,
+                    ENDPOINTS.join(", ")
+                )));
+            }
+            if f.status
+                .is_some_and(|s| StatusCode::from_u16(s).is_err() || s < 100)
+            {
+                return Err(bad_request("status must be an HTTP status code".into()));
+            }
+            engine.control.push_failure(f);
+            created()
+        }
+        (["queue"], "GET") => ok(engine.control.pending()),
+        (["journal"], "GET") => ok(json!(journal(engine, query))),
+        (["journal"], "DELETE") => {
+            engine.control.clear_journal();
+            Ok(HttpResponse::NoContent().finish())
+        }
+        (["clock"], "GET") => ok(clock(engine)),
+        (["clock"], "POST") => {
+            let change = parse::<ClockChange>(body)?;
+            match (change.advance_secs, change.offset_secs) {
+                (Some(d), None) => engine.clock.advance(d),
+                (None, Some(o)) => engine.clock.advance(o - engine.clock.offset()),
+                _ => {
+                    return Err(bad_request(
+                        "send exactly one of advance_secs, offset_secs".into(),
+                    ));
+                }
+            }
+            ok(clock(engine))
+        }
+        (["keys"], "GET") => ok(keys(engine)),
+        (["keys", "rotate"], "POST") => {
+            let r = if body.is_empty() {
+                Rotate::default()
+            } else {
+                parse::<Rotate>(body)?
+            };
+            let key = SigningKey::generate().map_err(|e| server_error(e.to_string()))?;
+            engine.rotate_key(key, r.grace_secs.unwrap_or(3600));
+            ok(keys(engine))
+        }
+        (["reset"], "POST") => {
+            engine.reset().map_err(|e| server_error(e.to_string()))?;
+            ok(json!({"status": "reset"}))
+        }
+        (["tokens"], "POST") => {
+            let m = parse::<crate::engine::mint::MintRequest>(body)?;
+            let token = engine.mint(&m, base_url).map_err(bad_request)?;
+            ok(json!({"access_token": token}))
+        }
+        _ if get || post || method == Method::PUT || method == Method::DELETE => {
+            Err(not_found(format!(
+                "no admin operation {method} {PREFIX}{}; see {PREFIX}openapi.json",
+                segments.join("/")
+            )))
+        }
+        _ => Err(method_not_allowed()),
+    }
+}
+
+/// Endpoint names failures can target.
+pub const ENDPOINTS: &[&str] = &[
+    "discovery",
+    "jwks",
+    "token",
+    "authorize",
+    "login",
+    "userinfo",
+    "logout",
+    "introspect",
+    "revoke",
+    "device_authorization",
+    "device_verify",
+    "resource",
+    "home",
+];
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClockChange {
+    advance_secs: Option<i64>,
+    offset_secs: Option<i64>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct Rotate {
+    grace_secs: Option<u64>,
+}
+
+fn ok(v: Value) -> Answer {
+    Ok(HttpResponse::Ok().json(v))
+}
+
+fn created() -> Answer {
+    Ok(HttpResponse::Created().json(json!({"status": "queued"})))
+}
+
+fn bad_request(description: String) -> AdminError {
+    AdminError {
+        status: StatusCode::BAD_REQUEST,
+        error: "invalid_request",
+        description,
+    }
+}
+
+fn not_found(description: String) -> AdminError {
+    AdminError {
+        status: StatusCode::NOT_FOUND,
+        error: "not_found",
+        description,
+    }
+}
+
+fn server_error(description: String) -> AdminError {
+    AdminError {
+        status: StatusCode::INTERNAL_SERVER_ERROR,
+        error: "server_error",
+        description,
+    }
+}
+
+fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+}
+
+fn issuers(engine: &Engine) -> Value {
+    json!(
+        engine
+            .issuers()
+            .iter()
+            .map(|i| json!({
+                "name": i.name(),
+                "dialect": i.config.dialect.as_str(),
+                "path": i.path,
+                "clients": i.config.clients.iter().map(|c| &c.id).collect::<Vec<_>>(),
+                "users": i.config.users.iter().map(|u| &u.username).collect::<Vec<_>>(),
+            }))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// GET, PUT (add or replace) and DELETE one client.
+fn client(engine: &Engine, method: &Method, issuer: &str, id: &str, body: &[u8]) -> Answer {
+    let issuers = engine.issuers();
+    let Some(i) = issuers.by_name(issuer) else {
+        return Err(not_found(format!("no issuer named {issuer:?}")));
+    };
+    match method.as_str() {
+        "GET" => match i.config.clients.iter().find(|c| c.id == id) {
+            Some(c) => ok(json!(c)),
+            None => Err(not_found(format!("no client {id:?} at issuer {issuer:?}"))),
+        },
+        "PUT" => {
+            let client: ClientConfig = parse(&with_key(body, "id", id)?)?;
+            let existed = i.config.clients.iter().any(|c| c.id == id);
+            engine
+                .update_issuer(issuer, |cfg| {
+                    cfg.clients.retain(|c| c.id != client.id);
+                    cfg.clients.push(client.clone());
+                    cfg.validate()
+                })
+                .map_err(bad_request)?;
+            tracing::info!(issuer, client_id = id, "client set by the admin API");
+            let status = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok(HttpResponse::build(status).json(json!(client)))
+        }
+        "DELETE" => {
+            if !i.config.clients.iter().any(|c| c.id == id) {
+                return Err(not_found(format!("no client {id:?} at issuer {issuer:?}")));
+            }
+            engine
+                .update_issuer(issuer, |cfg| {
+                    cfg.clients.retain(|c| c.id != id);
+                    Ok(())
+                })
+                .map_err(bad_request)?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        _ => Err(method_not_allowed()),
+    }
+}
+
+/// GET, PUT (add or replace) and DELETE one user.
+fn user(engine: &Engine, method: &Method, issuer: &str, name: &str, body: &[u8]) -> Answer {
+    let issuers = engine.issuers();
+    let Some(i) = issuers.by_name(issuer) else {
+        return Err(not_found(format!("no issuer named {issuer:?}")));
+    };
+    match method.as_str() {
+        "GET" => match i.config.users.iter().find(|u| u.username == name) {
+            Some(u) => ok(json!(u)),
+            None => Err(not_found(format!("no user {name:?} at issuer {issuer:?}"))),
+        },
+        "PUT" => {
+            let user: UserConfig = parse(&with_key(body, "username", name)?)?;
+            let existed = i.config.users.iter().any(|u| u.username == name);
+            engine
+                .update_issuer(issuer, |cfg| {
+                    cfg.users.retain(|u| u.username != user.username);
+                    cfg.users.push(user.clone());
+                    cfg.validate()
+                })
+                .map_err(bad_request)?;
+            let status = if existed {
+                StatusCode::OK
+            } else {
+                StatusCode::CREATED
+            };
+            Ok(HttpResponse::build(status).json(json!(user)))
+        }
+        "DELETE" => {
+            if !i.config.users.iter().any(|u| u.username == name) {
+                return Err(not_found(format!("no user {name:?} at issuer {issuer:?}")));
+            }
+            engine
+                .update_issuer(issuer, |cfg| {
+                    cfg.users.retain(|u| u.username != name);
+                    Ok(())
+                })
+                .map_err(bad_request)?;
+            Ok(HttpResponse::NoContent().finish())
+        }
+        _ => Err(method_not_allowed()),
+    }
+}
+
+/// The JSON body with `key` set to the path's value (and refused if it names another).
+fn with_key(body: &[u8], key: &str, value: &str) -> Result<Vec<u8>, AdminError> {
+    let mut v: Value = parse(body)?;
+    let Some(obj) = v.as_object_mut() else {
+        return Err(bad_request("the body must be a JSON object".into()));
+    };
+    match obj.get(key).and_then(Value::as_str) {
+        Some(given) if given != value => {
+            return Err(bad_request(format!(
+                "{key} {given:?} in the body differs from {value:?} in the path"
+            )));
+        }
+        _ => {
+            obj.insert(key.into(), json!(value));
+        }
+    }
+    serde_json::to_vec(&v).map_err(|e| server_error(e.to_string()))
+}
+
+/// Journal entries filtered by the query (`issuer`, `client_id`, `grant_type`, `endpoint`,
+/// `outcome`, `limit`: the newest `limit`).
+fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
+    let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect();
+    let want = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let mut entries = engine.control.journal(|e| {
+        want("issuer").is_none_or(|v| e.issuer.as_deref() == Some(v))
+            && want("client_id").is_none_or(|v| e.client_id.as_deref() == Some(v))
+            && want("grant_type").is_none_or(|v| e.grant_type.as_deref() == Some(v))
+            && want("endpoint").is_none_or(|v| e.endpoint.as_deref() == Some(v))
+            && want("outcome").is_none_or(|v| e.outcome == v)
+    });
+    if let Some(limit) = want("limit").and_then(|l| l.parse::<usize>().ok()) {
+        let skip = entries.len().saturating_sub(limit);
+        entries.drain(..skip);
+    }
+    entries
+}
+
+fn clock(engine: &Engine) -> Value {
+    json!({"now": engine.clock.now(), "offset_secs": engine.clock.offset()})
+}
+
+fn keys(engine: &Engine) -> Value {
+    let now = engine.clock.now();
+    let ring = engine.keys();
+    json!({
+        "current": ring.current.kid,
+        "published": ring.live(now).iter().map(|k| &k.kid).collect::<Vec<_>>(),
+    })
+}

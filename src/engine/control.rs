@@ -1,0 +1,291 @@
+//! Test control: what the admin API queues for the next tokens and requests (claim overrides,
+//! token defects, endpoint failures) and the request journal. Rules are consumed in the order
+//! they were queued; each applies to at most `count` matches.
+
+use std::collections::VecDeque;
+use std::sync::Mutex;
+
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Which token of a response a rule applies to.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum TokenTarget {
+    #[default]
+    AccessToken,
+    IdToken,
+}
+
+/// Whom a rule applies to: every field left out matches anything.
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Target {
+    pub issuer: Option<String>,
+    pub client_id: Option<String>,
+    pub username: Option<String>,
+}
+
+impl Target {
+    fn matches(&self, issuer: &str, client: &str, user: Option<&str>) -> bool {
+        self.issuer.as_deref().is_none_or(|i| i == issuer)
+            && self.client_id.as_deref().is_none_or(|c| c == client)
+            && self.username.as_deref().is_none_or(|u| Some(u) == user)
+    }
+}
+
+fn one() -> u32 {
+    1
+}
+
+/// Claims to set (or, with `null`, remove) and header members to set, for the next tokens.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Override {
+    #[serde(flatten)]
+    pub target: Target,
+    #[serde(default)]
+    pub token: TokenTarget,
+    #[serde(default = "one")]
+    pub count: u32,
+    #[serde(default)]
+    pub claims: Map<String, Value>,
+    #[serde(default)]
+    pub header: Map<String, Value>,
+}
+
+/// Ways to break the next token, so a test can prove its app rejects it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DefectKind {
+    Expired,
+    NotYetValid,
+    WrongIssuer,
+    WrongAudience,
+    BadSignature,
+    UnknownKid,
+    AlgNone,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Defect {
+    #[serde(flatten)]
+    pub target: Target,
+    pub defect: DefectKind,
+    #[serde(default)]
+    pub token: TokenTarget,
+    #[serde(default = "one")]
+    pub count: u32,
+}
+
+/// A failure for the next calls of an endpoint: a delay, an error status, or a dropped
+/// connection.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct Failure {
+    pub issuer: Option<String>,
+    /// Endpoint name: token, authorize, userinfo, jwks, discovery, introspect, revoke,
+    /// device_authorization, logout, resource.
+    pub endpoint: String,
+    #[serde(default = "one")]
+    pub count: u32,
+    /// HTTP status to answer with (none: answer normally after `delay_ms`).
+    pub status: Option<u16>,
+    /// OAuth `error` code for the body (default `temporarily_unavailable`).
+    pub error: Option<String>,
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub delay_ms: u64,
+    /// Close the connection without a complete answer.
+    #[serde(default)]
+    pub drop: bool,
+}
+
+/// One line of the request journal. Secrets, codes and tokens are never recorded: only the
+/// path (no query), the client id and the grant type.
+#[derive(Debug, Clone, Serialize)]
+pub struct JournalEntry {
+    pub seq: u64,
+    pub time: u64,
+    pub method: String,
+    pub path: String,
+    pub issuer: Option<String>,
+    pub endpoint: Option<String>,
+    pub client_id: Option<String>,
+    pub grant_type: Option<String>,
+    pub status: u16,
+    /// `ok`, or the OAuth error code.
+    pub outcome: String,
+}
+
+/// Journal length limit: the oldest entries go first.
+const JOURNAL_CAPACITY: usize = 10_000;
+
+/// Queued rules and the journal.
+#[derive(Default)]
+pub struct Control {
+    overrides: Mutex<Vec<Override>>,
+    defects: Mutex<Vec<Defect>>,
+    failures: Mutex<Vec<Failure>>,
+    journal: Mutex<(u64, VecDeque<JournalEntry>)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Removes and returns the first rule that `pick` selects, counting one use.
+fn take_first<T: Clone>(
+    rules: &mut Vec<T>,
+    pick: impl Fn(&T) -> bool,
+    count: impl Fn(&mut T) -> &mut u32,
+) -> Option<T> {
+    let i = rules.iter().position(pick)?;
+    let rule = rules[i].clone();
+    let left = count(&mut rules[i]);
+    *left = left.saturating_sub(1);
+    if *left == 0 {
+        rules.remove(i);
+    }
+    Some(rule)
+}
+
+impl Control {
+    pub fn push_override(&self, o: Override) {
+        lock(&self.overrides).push(o);
+    }
+
+    pub fn push_defect(&self, d: Defect) {
+        lock(&self.defects).push(d);
+    }
+
+    pub fn push_failure(&self, f: Failure) {
+        lock(&self.failures).push(f);
+    }
+
+    /// Every override queued for this token, each counted once.
+    pub fn take_overrides(
+        &self,
+        token: TokenTarget,
+        issuer: &str,
+        client: &str,
+        user: Option<&str>,
+    ) -> Vec<Override> {
+        let mut rules = lock(&self.overrides);
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < rules.len() {
+            if rules[i].token == token && rules[i].target.matches(issuer, client, user) {
+                out.push(rules[i].clone());
+                rules[i].count = rules[i].count.saturating_sub(1);
+                if rules[i].count == 0 {
+                    rules.remove(i);
+                    continue;
+                }
+            }
+            i += 1;
+        }
+        out
+    }
+
+    pub fn take_defect(
+        &self,
+        token: TokenTarget,
+        issuer: &str,
+        client: &str,
+        user: Option<&str>,
+    ) -> Option<DefectKind> {
+        take_first(
+            &mut lock(&self.defects),
+            |d| d.token == token && d.target.matches(issuer, client, user),
+            |d| &mut d.count,
+        )
+        .map(|d| d.defect)
+    }
+
+    pub fn take_failure(&self, issuer: &str, endpoint: &str) -> Option<Failure> {
+        take_first(
+            &mut lock(&self.failures),
+            |f| f.endpoint == endpoint && f.issuer.as_deref().is_none_or(|i| i == issuer),
+            |f| &mut f.count,
+        )
+    }
+
+    /// What is still queued.
+    pub fn pending(&self) -> Value {
+        serde_json::json!({
+            "overrides": *lock(&self.overrides),
+            "defects": *lock(&self.defects),
+            "failures": *lock(&self.failures),
+        })
+    }
+
+    pub fn record(&self, mut entry: JournalEntry) {
+        let mut j = lock(&self.journal);
+        j.0 += 1;
+        entry.seq = j.0;
+        if j.1.len() >= JOURNAL_CAPACITY {
+            j.1.pop_front();
+        }
+        j.1.push_back(entry);
+    }
+
+    /// Journal entries for which `keep` is true, oldest first.
+    pub fn journal(&self, keep: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
+        lock(&self.journal)
+            .1
+            .iter()
+            .filter(|e| keep(e))
+            .cloned()
+            .collect()
+    }
+
+    pub fn clear_journal(&self) {
+        lock(&self.journal).1.clear();
+    }
+
+    /// Drops every queued rule and the journal.
+    pub fn clear(&self) {
+        lock(&self.overrides).clear();
+        lock(&self.defects).clear();
+        lock(&self.failures).clear();
+        self.clear_journal();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rules_are_counted_and_targeted() {
+        let c = Control::default();
+        c.push_defect(Defect {
+            target: Target {
+                client_id: Some("a".into()),
+                ..Default::default()
+            },
+            defect: DefectKind::Expired,
+            token: TokenTarget::AccessToken,
+            count: 2,
+        });
+        assert_eq!(
+            c.take_defect(TokenTarget::AccessToken, "i", "b", None),
+            None
+        );
+        assert_eq!(c.take_defect(TokenTarget::IdToken, "i", "a", None), None);
+        assert_eq!(
+            c.take_defect(TokenTarget::AccessToken, "i", "a", None),
+            Some(DefectKind::Expired)
+        );
+        assert_eq!(
+            c.take_defect(TokenTarget::AccessToken, "i", "a", None),
+            Some(DefectKind::Expired)
+        );
+        assert_eq!(
+            c.take_defect(TokenTarget::AccessToken, "i", "a", None),
+            None
+        );
+    }
+}

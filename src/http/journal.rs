@@ -1,0 +1,78 @@
+//! Recording each request in the admin journal. Handlers annotate the request as they learn
+//! who called and how it ended; only ids, grant types and error codes are kept, never secrets,
+//! codes or tokens, and never the query string.
+
+use actix_web::{HttpMessage, HttpRequest, HttpResponse};
+
+use crate::engine::Engine;
+use crate::engine::control::JournalEntry;
+use crate::error::OAuthError;
+
+/// What a request turned out to be, filled in along the way.
+#[derive(Debug, Clone, Default)]
+pub struct Note {
+    issuer: Option<String>,
+    endpoint: Option<&'static str>,
+    client_id: Option<String>,
+    grant_type: Option<String>,
+    error: Option<&'static str>,
+}
+
+impl Note {
+    pub fn at(&mut self, issuer: &str, endpoint: &'static str) {
+        self.issuer = Some(issuer.to_string());
+        self.endpoint = Some(endpoint);
+    }
+
+    pub fn client(&mut self, client_id: Option<&str>, grant_type: Option<&str>) {
+        self.client_id = client_id.map(String::from);
+        self.grant_type = grant_type.map(String::from);
+    }
+
+    /// A failure queued through the admin API answered instead.
+    pub fn injected(&mut self, dropped: bool) {
+        self.error = Some(if dropped {
+            "dropped"
+        } else {
+            "injected_failure"
+        });
+    }
+
+    pub fn failed(&mut self, err: &OAuthError) {
+        self.error = Some(err.code.as_str());
+    }
+}
+
+/// Updates the request's note.
+pub fn note(req: &HttpRequest, f: impl FnOnce(&mut Note)) {
+    let mut ext = req.extensions_mut();
+    if ext.get::<Note>().is_none() {
+        ext.insert(Note::default());
+    }
+    if let Some(n) = ext.get_mut::<Note>() {
+        f(n);
+    }
+}
+
+/// Appends the finished request to the journal.
+pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpResponse) {
+    let n = req.extensions().get::<Note>().cloned().unwrap_or_default();
+    let status = resp.status().as_u16();
+    let outcome = match n.error {
+        Some(code) => code.to_string(),
+        None if status < 400 => "ok".to_string(),
+        None => format!("http_{status}"),
+    };
+    engine.control.record(JournalEntry {
+        seq: 0,
+        time: engine.clock.now(),
+        method: req.method().to_string(),
+        path: path.to_string(),
+        issuer: n.issuer,
+        endpoint: n.endpoint.map(String::from),
+        client_id: n.client_id,
+        grant_type: n.grant_type,
+        status,
+        outcome,
+    });
+}
