@@ -312,6 +312,11 @@ impl Config {
         }
     }
 
+    /// Checks a configuration built in code (files are checked as they load).
+    pub fn check(&self) -> Result<(), Error> {
+        self.validate()
+    }
+
     fn validate(&self) -> Result<(), Error> {
         if self.issuers.is_empty() {
             return Err(Error::Config("no [[issuer]] is configured".into()));
@@ -334,6 +339,46 @@ impl Config {
             issuer.validate().map_err(Error::Config)?;
         }
         Ok(())
+    }
+}
+
+/// Builds a fixture struct from a minimal JSON object, so serde's defaults apply exactly as in
+/// a TOML file.
+fn from_minimal<T: serde::de::DeserializeOwned>(v: Value) -> T {
+    // The objects passed here always deserialize: they carry every required field.
+    serde_json::from_value(v).unwrap_or_else(|e| unreachable!("minimal fixture: {e}"))
+}
+
+impl IssuerConfig {
+    /// An issuer with the product's defaults, no clients and no users.
+    pub fn new(name: &str, dialect: DialectKind) -> Self {
+        from_minimal(serde_json::json!({ "name": name, "dialect": dialect }))
+    }
+}
+
+impl ClientConfig {
+    /// A confidential client (client credentials) with this secret.
+    pub fn confidential(id: &str, secret: &str) -> Self {
+        from_minimal(serde_json::json!({
+            "id": id, "secret": secret, "grants": ["client_credentials"],
+        }))
+    }
+
+    /// A public client (authorization code with PKCE) redirecting to `redirect_uri`.
+    pub fn public(id: &str, redirect_uri: &str) -> Self {
+        from_minimal(serde_json::json!({
+            "id": id,
+            "grants": ["authorization_code", "refresh_token"],
+            "scopes": ["openid", "profile", "email"],
+            "redirect_uris": [redirect_uri],
+        }))
+    }
+}
+
+impl UserConfig {
+    /// A user with no password (any password is accepted) and no claims.
+    pub fn new(username: &str) -> Self {
+        from_minimal(serde_json::json!({ "username": username }))
     }
 }
 

@@ -8,18 +8,28 @@ use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{ClientConfig, Config, IssuerConfig, UserConfig};
 use crate::engine::Engine;
+use crate::engine::mint::MintRequest;
 use crate::error::Error;
 use crate::http;
 
-/// A running mockidp server. It listens until dropped.
+/// A running mockidp server on its own thread and runtime, so it works the same from
+/// `#[tokio::test]`, `#[actix_web::test]` or plain threads. It stops when dropped.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), mockidp::Error> {
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), mockidp::Error> {
+/// // Arrange: the default fixtures (Iopole's Keycloak realm, Inqom, a generic server).
 /// let idp = mockidp::MockIdp::start().await?;
-/// let token_url = format!("{}/realms/iopole/protocol/openid-connect/token", idp.url());
-/// # let _ = token_url; Ok(()) }
+/// // Act: a client-credentials token and a hand-made user token, in one line each.
+/// let service = idp.client_credentials_token("iopole", "clientId")?;
+/// let user = idp.token("iopole", "clientId").user("alice").claim("tenant", "acme").ttl(60).sign()?;
+/// // Assert: both are RS256 JWTs whose issuer is the realm URL.
+/// assert_eq!(service.split('.').count(), 3);
+/// assert!(user.len() > 100);
+/// assert_eq!(idp.issuer_url("iopole").unwrap(), format!("{}/realms/iopole", idp.url()));
+/// # Ok(()) }
 /// ```
 pub struct MockIdp {
     addr: SocketAddr,
@@ -27,17 +37,51 @@ pub struct MockIdp {
     engine: Arc<Engine>,
 }
 
-/// Configures a [`MockIdp`] before starting it.
+/// Configures a [`MockIdp`] before starting it: fixtures, extra issuers, clients and users.
 #[derive(Default)]
 pub struct MockIdpBuilder {
-    config: Option<Config>,
+    config: Option<Result<Config, Error>>,
+    issuers: Vec<IssuerConfig>,
+    clients: Vec<(String, ClientConfig)>,
+    users: Vec<(String, UserConfig)>,
+    admin_token: Option<String>,
     addr: Option<SocketAddr>,
 }
 
 impl MockIdpBuilder {
     /// Serve these fixtures instead of the default ones.
     pub fn config(mut self, config: Config) -> Self {
-        self.config = Some(config);
+        self.config = Some(Ok(config));
+        self
+    }
+
+    /// Serve the fixtures of this TOML file (relative paths in it are relative to it).
+    pub fn fixtures(mut self, path: impl AsRef<std::path::Path>) -> Self {
+        self.config = Some(Config::from_file(path.as_ref()));
+        self
+    }
+
+    /// Add an issuer (replacing one of the same name).
+    pub fn issuer(mut self, issuer: IssuerConfig) -> Self {
+        self.issuers.push(issuer);
+        self
+    }
+
+    /// Add a client to the issuer named `issuer` (replacing one with the same id).
+    pub fn client(mut self, issuer: &str, client: ClientConfig) -> Self {
+        self.clients.push((issuer.to_string(), client));
+        self
+    }
+
+    /// Add a user to the issuer named `issuer` (replacing one with the same username).
+    pub fn user(mut self, issuer: &str, user: UserConfig) -> Self {
+        self.users.push((issuer.to_string(), user));
+        self
+    }
+
+    /// Require this bearer token on the admin API.
+    pub fn admin_token(mut self, token: &str) -> Self {
+        self.admin_token = Some(token.to_string());
         self
     }
 
@@ -47,6 +91,33 @@ impl MockIdpBuilder {
         self
     }
 
+    /// The configuration with every addition applied and checked.
+    fn build_config(self) -> Result<(Config, Option<SocketAddr>), Error> {
+        let mut config = match self.config {
+            Some(c) => c?,
+            None => Config::default_fixtures()?,
+        };
+        for issuer in self.issuers {
+            config.issuers.retain(|i| i.name != issuer.name);
+            config.issuers.push(issuer);
+        }
+        for (name, client) in self.clients {
+            let issuer = find(&mut config, &name)?;
+            issuer.clients.retain(|c| c.id != client.id);
+            issuer.clients.push(client);
+        }
+        for (name, user) in self.users {
+            let issuer = find(&mut config, &name)?;
+            issuer.users.retain(|u| u.username != user.username);
+            issuer.users.push(user);
+        }
+        if self.admin_token.is_some() {
+            config.admin_token = self.admin_token;
+        }
+        config.check()?;
+        Ok((config, self.addr))
+    }
+
     /// Starts the server on its own thread and returns once it accepts connections.
     pub async fn start(self) -> Result<MockIdp, Error> {
         self.start_blocking()
@@ -54,15 +125,10 @@ impl MockIdpBuilder {
 
     /// [`MockIdpBuilder::start`] for callers outside an async runtime.
     pub fn start_blocking(self) -> Result<MockIdp, Error> {
-        let config = match self.config {
-            Some(c) => c,
-            None => Config::default_fixtures()?,
-        };
+        let (config, addr) = self.build_config()?;
         let engine = Arc::new(Engine::new(config, Clock::default())?);
-        let listener = TcpListener::bind(
-            self.addr
-                .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))),
-        )?;
+        let listener =
+            TcpListener::bind(addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))))?;
         let addr = listener.local_addr()?;
         let (tx, rx) = std::sync::mpsc::channel();
         let server_engine = engine.clone();
@@ -74,7 +140,7 @@ impl MockIdpBuilder {
                     let server = HttpServer::new(move || {
                         App::new().configure(http::configure(server_engine.clone()))
                     })
-                    .workers(1)
+                    .workers(2)
                     .disable_signals()
                     .shutdown_timeout(1)
                     .listen(listener);
@@ -101,7 +167,90 @@ impl MockIdpBuilder {
     }
 }
 
+fn find<'c>(config: &'c mut Config, name: &str) -> Result<&'c mut IssuerConfig, Error> {
+    config
+        .issuers
+        .iter_mut()
+        .find(|i| i.name == name)
+        .ok_or_else(|| Error::Config(format!("no issuer named {name:?} to add to")))
+}
+
+/// A token being made by [`MockIdp::token`].
+pub struct TokenBuilder<'a> {
+    idp: &'a MockIdp,
+    request: MintRequest,
+}
+
+impl TokenBuilder<'_> {
+    /// About this user (a fixture user or any username) instead of the client.
+    pub fn user(mut self, username: &str) -> Self {
+        self.request.username = Some(username.to_string());
+        self
+    }
+
+    /// Sets a claim (anything serde can turn into JSON).
+    pub fn claim(mut self, name: &str, value: impl serde::Serialize) -> Self {
+        let value = serde_json::to_value(value).unwrap_or(serde_json::Value::Null);
+        self.request.claims.insert(name.to_string(), value);
+        self
+    }
+
+    /// Lifetime in seconds.
+    pub fn ttl(mut self, secs: u64) -> Self {
+        self.request.ttl_secs = Some(secs);
+        self
+    }
+
+    /// Space-separated scopes.
+    pub fn scope(mut self, scope: &str) -> Self {
+        self.request.scope = Some(scope.to_string());
+        self
+    }
+
+    /// The signed token.
+    pub fn sign(self) -> Result<String, Error> {
+        self.idp
+            .engine
+            .mint(&self.request, &self.idp.url())
+            .map_err(Error::Config)
+    }
+}
+
 impl MockIdp {
+    /// A token for `client_id` at `issuer`, as the client-credentials grant would issue it.
+    pub fn client_credentials_token(&self, issuer: &str, client_id: &str) -> Result<String, Error> {
+        self.token(issuer, client_id).sign()
+    }
+
+    /// Starts making a token for `client_id` at `issuer`: add a user, claims, a lifetime,
+    /// then [`TokenBuilder::sign`].
+    pub fn token(&self, issuer: &str, client_id: &str) -> TokenBuilder<'_> {
+        TokenBuilder {
+            idp: self,
+            request: MintRequest {
+                issuer: issuer.to_string(),
+                client_id: client_id.to_string(),
+                ..MintRequest::default()
+            },
+        }
+    }
+
+    /// The JWKS the issuer named `issuer` serves.
+    pub fn jwks(&self, issuer: &str) -> Option<serde_json::Value> {
+        let issuers = self.engine.issuers();
+        let issuer = issuers.by_name(issuer)?;
+        let keys = self.engine.keys();
+        Some(crate::dialect::jwks(
+            issuer.dialect,
+            &keys.live(self.engine.clock.now()),
+        ))
+    }
+
+    /// The admin API's base URL (`/_mockidp`).
+    pub fn admin_url(&self) -> String {
+        format!("{}/_mockidp", self.url())
+    }
+
     /// Starts a server with the default fixtures on a random loopback port.
     pub async fn start() -> Result<Self, Error> {
         Self::builder().start().await
