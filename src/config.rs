@@ -106,6 +106,11 @@ pub struct IssuerConfig {
     /// Fixed issuer URL (e.g. `https://auth.example.test/realms/x`); by default it follows the
     /// request's `Host` and `X-Forwarded-*` headers.
     pub public_url: Option<String>,
+    /// Front-channel URL (what a browser sees, e.g. `http://localhost:8180/realms/x`): the
+    /// issuer (`iss`) and the browser endpoints use it, while token, JWKS and userinfo URLs
+    /// follow the request, so containers reach them by their own host name (Keycloak's
+    /// `hostname` with a dynamic back channel).
+    pub frontend_url: Option<String>,
     /// Access token lifetime in seconds; the product's default when absent.
     pub access_token_ttl: Option<u64>,
     /// ID token lifetime in seconds; the product's default when absent.
@@ -437,12 +442,17 @@ impl IssuerConfig {
                 "issuer {name:?}: path {path:?} must start with '/' and not end with one"
             ));
         }
-        if let Some(url) = &issuer.public_url
-            && !(url.starts_with("http://") || url.starts_with("https://"))
-        {
-            return fail(format!(
-                "issuer {name:?}: public_url {url:?} must start with http:// or https://"
-            ));
+        for (what, url) in [
+            ("public_url", &issuer.public_url),
+            ("frontend_url", &issuer.frontend_url),
+        ] {
+            if let Some(url) = url
+                && !(url.starts_with("http://") || url.starts_with("https://"))
+            {
+                return fail(format!(
+                    "issuer {name:?}: {what} {url:?} must start with http:// or https://"
+                ));
+            }
         }
         let mut ids = HashSet::new();
         for client in &issuer.clients {

@@ -273,10 +273,11 @@ impl MockIdp {
     pub fn issuer_url(&self, name: &str) -> Option<String> {
         let issuers = self.engine.issuers();
         let issuer = issuers.by_name(name)?;
-        Some(match &issuer.config.public_url {
-            Some(url) => url.trim_end_matches('/').to_string(),
-            None => format!("{}{}", self.url(), issuer.path),
-        })
+        Some(
+            issuer
+                .fixed_url()
+                .unwrap_or_else(|| format!("{}{}", self.url(), issuer.path)),
+        )
     }
 
     /// The server's clock: advance it to expire tokens without sleeping.
@@ -316,9 +317,7 @@ pub fn banner(engine: &Engine, base: &str) -> String {
     let mut out = String::new();
     for issuer in engine.issuers().iter() {
         let url = issuer
-            .config
-            .public_url
-            .clone()
+            .fixed_url()
             .unwrap_or_else(|| format!("{base}{}", issuer.path));
         let d = issuer.dialect;
         out.push_str(&format!(

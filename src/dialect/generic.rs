@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, TokenKind, endpoint_url, merged, object, oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
     without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind, ResourceConfig};
@@ -59,19 +59,19 @@ impl Dialect for Generic {
         36000
     }
 
-    fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
+    fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
         merged(
             json!({
-                "issuer": iss,
-                "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
-                "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+                "issuer": u.issuer,
+                "token_endpoint": u.at(self, Endpoint::Token),
+                "jwks_uri": u.at(self, Endpoint::Jwks),
                 "scopes_supported": super::scopes_supported(issuer, &[]),
                 "grant_types_supported": super::grants_supported(),
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             }),
-            oidc_metadata(self, iss),
+            oidc_metadata(self, u),
         )
     }
 

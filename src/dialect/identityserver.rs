@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, TokenKind, endpoint_url, merged, object, oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
     without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
@@ -46,12 +46,12 @@ impl Dialect for IdentityServer {
         3600
     }
 
-    fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
+    fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
         merged(
             json!({
-                "issuer": iss,
-                "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
-                "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+                "issuer": u.issuer,
+                "jwks_uri": u.at(self, Endpoint::Jwks),
+                "token_endpoint": u.at(self, Endpoint::Token),
                 "scopes_supported": super::scopes_supported(issuer, &[]),
                 "claims_supported": ["sub", "email", "email_verified", "name"],
                 "grant_types_supported": super::grants_supported(),
@@ -60,7 +60,7 @@ impl Dialect for IdentityServer {
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
                 "frontchannel_logout_supported": true,
             }),
-            oidc_metadata(self, iss),
+            oidc_metadata(self, u),
         )
     }
 

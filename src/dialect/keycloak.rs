@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, ExchangeStyle, Reply, TokenKind, endpoint_url, merged, object,
-    oidc_metadata, rsa_jwk, without_nulls,
+    Dialect, Endpoint, ExchangeStyle, Reply, TokenKind, Urls, merged, object, oidc_metadata,
+    rsa_jwk, without_nulls,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -69,13 +69,13 @@ impl Dialect for Keycloak {
         true
     }
 
-    fn discovery(&self, issuer: &Issuer, iss: &str) -> Value {
+    fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
         merged(
             json!({
-                "issuer": iss,
-                "authorization_endpoint": endpoint_url(self, iss, Endpoint::Authorize),
-                "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
-                "jwks_uri": endpoint_url(self, iss, Endpoint::Jwks),
+                "issuer": u.issuer,
+                "authorization_endpoint": u.at(self, Endpoint::Authorize),
+                "token_endpoint": u.at(self, Endpoint::Token),
+                "jwks_uri": u.at(self, Endpoint::Jwks),
                 "grant_types_supported": super::grants_supported(),
                 "subject_types_supported": ["public", "pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
@@ -85,11 +85,11 @@ impl Dialect for Keycloak {
                 "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name",
                     "family_name", "preferred_username", "email", "acr", "azp"],
                 "mtls_endpoint_aliases": {
-                    "token_endpoint": endpoint_url(self, iss, Endpoint::Token),
+                    "token_endpoint": u.at(self, Endpoint::Token),
                 },
                 "authorization_response_iss_parameter_supported": true,
             }),
-            oidc_metadata(self, iss),
+            oidc_metadata(self, u),
         )
     }
 

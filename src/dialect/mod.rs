@@ -43,7 +43,46 @@ pub enum TokenKind {
     Id,
 }
 
+/// Where an issuer is, as seen by the caller: `issuer` is what tokens carry in `iss`; browser
+/// endpoints live under `front`, the others under `back` (the two differ when a front-channel
+/// URL is configured, so one issuer works from a browser and from inside a Docker network).
+#[derive(Debug, Clone)]
+pub struct Urls {
+    pub issuer: String,
+    pub front: String,
+    pub back: String,
+}
+
+impl Urls {
+    /// The same base for everything.
+    pub fn single(url: &str) -> Self {
+        Self {
+            issuer: url.to_string(),
+            front: url.to_string(),
+            back: url.to_string(),
+        }
+    }
+
+    /// The absolute URL of `endpoint`.
+    pub fn at(&self, dialect: &dyn Dialect, endpoint: Endpoint) -> String {
+        let base = if endpoint.is_browser() {
+            &self.front
+        } else {
+            &self.back
+        };
+        endpoint_url(dialect, base, endpoint)
+    }
+}
+
 impl Endpoint {
+    /// Endpoints a browser navigates to (front channel).
+    pub fn is_browser(self) -> bool {
+        matches!(
+            self,
+            Self::Authorize | Self::Login | Self::Logout | Self::DeviceVerify
+        )
+    }
+
     /// The name the admin API and the journal use.
     pub fn name(self) -> &'static str {
         match self {
@@ -107,7 +146,7 @@ pub trait Dialect: Sync {
     }
 
     /// The OpenID Provider metadata document.
-    fn discovery(&self, issuer: &Issuer, issuer_url: &str) -> Value;
+    fn discovery(&self, issuer: &Issuer, urls: &Urls) -> Value;
 
     /// One key of the JSON Web Key Set, in the product's form.
     fn jwk(&self, key: &SigningKey) -> Value;
@@ -244,14 +283,14 @@ pub fn grants_supported() -> Value {
 }
 
 /// The OpenID Connect metadata every dialect shares (Discovery 1.0 §3), by endpoint URL.
-pub fn oidc_metadata(dialect: &dyn Dialect, iss: &str) -> Value {
+pub fn oidc_metadata(dialect: &dyn Dialect, u: &Urls) -> Value {
     json!({
-        "authorization_endpoint": endpoint_url(dialect, iss, Endpoint::Authorize),
-        "userinfo_endpoint": endpoint_url(dialect, iss, Endpoint::Userinfo),
-        "end_session_endpoint": endpoint_url(dialect, iss, Endpoint::Logout),
-        "introspection_endpoint": endpoint_url(dialect, iss, Endpoint::Introspect),
-        "revocation_endpoint": endpoint_url(dialect, iss, Endpoint::Revoke),
-        "device_authorization_endpoint": endpoint_url(dialect, iss, Endpoint::DeviceAuthorization),
+        "authorization_endpoint": u.at(dialect, Endpoint::Authorize),
+        "userinfo_endpoint": u.at(dialect, Endpoint::Userinfo),
+        "end_session_endpoint": u.at(dialect, Endpoint::Logout),
+        "introspection_endpoint": u.at(dialect, Endpoint::Introspect),
+        "revocation_endpoint": u.at(dialect, Endpoint::Revoke),
+        "device_authorization_endpoint": u.at(dialect, Endpoint::DeviceAuthorization),
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "code_challenge_methods_supported": ["plain", "S256"],

@@ -52,6 +52,15 @@ impl Issuer {
         &self.config.name
     }
 
+    /// The issuer URL when the fixtures fix it (`public_url`, else `frontend_url`).
+    pub fn fixed_url(&self) -> Option<String> {
+        self.config
+            .public_url
+            .as_ref()
+            .or(self.config.frontend_url.as_ref())
+            .map(|u| u.trim_end_matches('/').to_string())
+    }
+
     /// The client registered under `id` (or one of its aliases).
     pub fn client(&self, id: &str) -> Option<&ClientConfig> {
         self.clients.get(id).map(|&i| &self.config.clients[i])

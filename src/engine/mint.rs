@@ -59,9 +59,7 @@ impl Engine {
             .trim_end_matches('/');
         let request = RequestContext {
             issuer_url: issuer
-                .config
-                .public_url
-                .clone()
+                .fixed_url()
                 .unwrap_or_else(|| format!("{base}{}", issuer.path)),
             client_addr: "127.0.0.1".into(),
         };

@@ -6,7 +6,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 
 use super::pages::{self, LoginPage};
-use crate::dialect::{Endpoint, endpoint_url};
+use crate::dialect::{Endpoint, Urls};
 use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
 use crate::engine::device::UserCodeError;
 use crate::engine::session::{AfterLogin, Session};
@@ -16,7 +16,7 @@ use crate::engine::{Engine, Issuer, Params};
 pub struct Site<'a> {
     pub engine: &'a Engine,
     pub issuer: &'a Issuer,
-    pub issuer_url: String,
+    pub urls: Urls,
 }
 
 impl Site<'_> {
@@ -42,7 +42,7 @@ impl Site<'_> {
     }
 
     fn url(&self, e: Endpoint) -> String {
-        endpoint_url(self.issuer.dialect, &self.issuer_url, e)
+        self.urls.at(self.issuer.dialect, e)
     }
 
     fn page(&self, status: u16, html: String) -> HttpResponse {
@@ -99,7 +99,7 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
     let session = site.session(req);
     match site
         .engine
-        .authorize(site.issuer, &ar, session.as_ref(), &site.issuer_url)
+        .authorize(site.issuer, &ar, session.as_ref(), &site.urls.issuer)
     {
         Decision::Respond(cb) => respond(&cb),
         Decision::Login => {
@@ -144,7 +144,7 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
             site.issuer,
             ar,
             &session,
-            &site.issuer_url,
+            &site.urls.issuer,
         )),
         AfterLogin::ReturnTo(path) => HttpResponse::Found()
             .insert_header((header::LOCATION, path.as_str()))

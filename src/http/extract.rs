@@ -7,6 +7,7 @@ use actix_web::web;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
+use crate::dialect::Urls;
 use crate::engine::{Authorization, Issuer, Params};
 use crate::error::OAuthError;
 
@@ -118,13 +119,28 @@ fn form_decode(s: &str) -> String {
         .unwrap_or_default()
 }
 
-/// The issuer URL as the caller sees it: the configured `public_url`, else scheme and host from
-/// the request (`Forwarded`/`X-Forwarded-Proto`/`X-Forwarded-Host` honoured by actix) plus
-/// `X-Forwarded-Prefix` and the path the issuer was reached at (`mount`).
-pub fn issuer_url_of(req: &HttpRequest, issuer: &Issuer, mount: &str) -> String {
-    match &issuer.config.public_url {
-        Some(url) => url.trim_end_matches('/').to_string(),
-        None => issuer_url(req, mount),
+/// The issuer's URLs as the caller sees them: `public_url` fixes all of them, `frontend_url` the
+/// issuer and browser endpoints; the rest come from the request (`Forwarded`,
+/// `X-Forwarded-Proto`/`-Host` honoured by actix, plus `X-Forwarded-Prefix`) and the path the
+/// issuer was reached at (`mount`).
+pub fn urls(req: &HttpRequest, issuer: &Issuer, mount: &str) -> Urls {
+    let seen = issuer_url(req, mount);
+    let public = issuer
+        .config
+        .public_url
+        .as_ref()
+        .map(|u| u.trim_end_matches('/').to_string());
+    let front = public.clone().or_else(|| {
+        issuer
+            .config
+            .frontend_url
+            .as_ref()
+            .map(|u| u.trim_end_matches('/').to_string())
+    });
+    Urls {
+        issuer: front.clone().unwrap_or_else(|| seen.clone()),
+        front: front.unwrap_or_else(|| seen.clone()),
+        back: public.unwrap_or(seen),
     }
 }
 

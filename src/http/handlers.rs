@@ -7,13 +7,13 @@ use super::{extract, journal, oauth_error};
 use crate::config::ResourceConfig;
 use serde_json::json;
 
-use crate::dialect::{self, Endpoint};
+use crate::dialect::{self, Endpoint, Urls};
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
 use crate::error::{ErrorCode, OAuthError};
 
 /// OpenID Connect Discovery 1.0 §4 / RFC 8414 §3.
-pub fn discovery(issuer: &Issuer, issuer_url: &str) -> HttpResponse {
-    HttpResponse::Ok().json(issuer.dialect.discovery(issuer, issuer_url))
+pub fn discovery(issuer: &Issuer, urls: &Urls) -> HttpResponse {
+    HttpResponse::Ok().json(issuer.dialect.discovery(issuer, urls))
 }
 
 /// RFC 7517 §5: the key set tokens verify against.
@@ -95,7 +95,7 @@ pub async fn device_authorization(
     issuer: &Issuer,
     req: &HttpRequest,
     payload: web::Payload,
-    issuer_url: &str,
+    urls: &Urls,
 ) -> HttpResponse {
     let result = match token_request(req, payload).await {
         Ok(r) => engine.device_authorization(issuer, &r),
@@ -104,7 +104,7 @@ pub async fn device_authorization(
     match result {
         Ok(codes) => {
             let d = issuer.dialect;
-            let verification_uri = dialect::endpoint_url(d, issuer_url, Endpoint::DeviceVerify);
+            let verification_uri = urls.at(d, Endpoint::DeviceVerify);
             let complete = format!(
                 "{verification_uri}?{}={}",
                 d.user_code_param(),

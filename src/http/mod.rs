@@ -64,7 +64,7 @@ async fn serve(
         let site = Site {
             engine,
             issuer,
-            issuer_url: extract::issuer_url_of(&req, issuer, &issuer.path),
+            urls: extract::urls(&req, issuer, &issuer.path),
         };
         return browser::home(&site, &req);
     }
@@ -111,22 +111,22 @@ async fn serve(
     }
     // The path up to the endpoint: the issuer's mount, with `/auth` when the caller used it.
     let mount = &path[..path.len() - rel.len()];
-    let issuer_url = extract::issuer_url_of(&req, issuer, mount);
+    let urls = extract::urls(&req, issuer, mount);
     let mut resp = match endpoint {
-        Endpoint::Discovery => handlers::discovery(issuer, &issuer_url),
+        Endpoint::Discovery => handlers::discovery(issuer, &urls),
         Endpoint::Jwks => handlers::jwks(engine, issuer),
-        Endpoint::Token => handlers::token(engine, issuer, &req, payload, issuer_url).await,
+        Endpoint::Token => handlers::token(engine, issuer, &req, payload, urls.issuer).await,
         Endpoint::Userinfo => handlers::userinfo(engine, issuer, &req, payload).await,
         Endpoint::Introspect => handlers::introspect(engine, issuer, &req, payload).await,
         Endpoint::Revoke => handlers::revoke(engine, issuer, &req, payload).await,
         Endpoint::DeviceAuthorization => {
-            handlers::device_authorization(engine, issuer, &req, payload, &issuer_url).await
+            handlers::device_authorization(engine, issuer, &req, payload, &urls).await
         }
         Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
             let site = Site {
                 engine,
                 issuer,
-                issuer_url,
+                urls,
             };
             let params = match extract::params(&req, payload).await {
                 Ok(p) => p,

@@ -164,3 +164,84 @@ async fn binary_serves_default_fixtures_and_stops_on_sigterm() {
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// A front-channel URL (what the browser sees) differing from the back channel (what a
+/// container sees): `iss` and browser endpoints use the former, the rest follow the request.
+#[tokio::test]
+async fn frontend_url_splits_front_and_back_channel() {
+    let idp = start_with(
+        r#"
+        [[issuer]]
+        name = "kc"
+        dialect = "keycloak"
+        realm = "r1"
+        frontend_url = "http://localhost:18999/realms/r1"
+        [[issuer.client]]
+        id = "svc"
+        secret = "s"
+        grants = ["client_credentials"]
+        "#,
+    )
+    .await;
+    let back = format!("{}/realms/r1", idp.url());
+    let d = get_json(&format!("{back}/.well-known/openid-configuration")).await;
+    assert_eq!(d["issuer"], "http://localhost:18999/realms/r1");
+    assert_eq!(
+        d["authorization_endpoint"],
+        "http://localhost:18999/realms/r1/protocol/openid-connect/auth"
+    );
+    assert_eq!(
+        d["end_session_endpoint"],
+        "http://localhost:18999/realms/r1/protocol/openid-connect/logout"
+    );
+    assert_eq!(
+        d["token_endpoint"],
+        format!("{back}/protocol/openid-connect/token")
+    );
+    assert_eq!(
+        d["jwks_uri"],
+        format!("{back}/protocol/openid-connect/certs")
+    );
+    let (status, body) = status_json(
+        post_form(
+            &format!("{back}/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "client_credentials"),
+                ("client_id", "svc"),
+                ("client_secret", "s"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let token = body["access_token"].as_str().unwrap();
+    // Verify with the back-channel JWKS, expecting the front-channel issuer.
+    let jwks: jsonwebtoken::jwk::JwkSet =
+        serde_json::from_value(get_json(d["jwks_uri"].as_str().unwrap()).await).unwrap();
+    let kid = jsonwebtoken::decode_header(token).unwrap().kid.unwrap();
+    let key = jsonwebtoken::DecodingKey::from_jwk(jwks.find(&kid).unwrap()).unwrap();
+    let mut v = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    v.set_issuer(&["http://localhost:18999/realms/r1"]);
+    v.validate_aud = false;
+    jsonwebtoken::decode::<serde_json::Value>(token, &key, &v)
+        .expect("iss is the front-channel URL");
+    // The server still recognises its own token (introspection through the back channel).
+    let (_, info) = status_json(
+        post_form(
+            &format!("{back}/protocol/openid-connect/token/introspect"),
+            &[
+                ("client_id", "svc"),
+                ("client_secret", "s"),
+                ("token", token),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(info["active"], true, "{info}");
+    assert_eq!(
+        idp.issuer_url("kc").unwrap(),
+        "http://localhost:18999/realms/r1"
+    );
+}
