@@ -105,6 +105,22 @@ pub struct ServeArgs {
     /// Worker threads (default: one per CPU core).
     #[arg(long, env = "MOCKIDP_WORKERS", value_name = "N")]
     pub workers: Option<usize>,
+    /// Serve HTTPS with this PEM certificate (chain); needs --tls-key.
+    #[arg(
+        long,
+        env = "MOCKIDP_TLS_CERT",
+        value_name = "FILE",
+        requires = "tls_key"
+    )]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert.
+    #[arg(
+        long,
+        env = "MOCKIDP_TLS_KEY",
+        value_name = "FILE",
+        requires = "tls_cert"
+    )]
+    pub tls_key: Option<PathBuf>,
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
     #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
@@ -124,6 +140,14 @@ impl ServeArgs {
             config.admin_token = self.admin_token.clone();
         }
         Ok(config)
+    }
+
+    /// The TLS files, when both flags are given.
+    pub fn tls(&self) -> Option<mockidp::TlsFiles> {
+        Some(mockidp::TlsFiles {
+            cert: self.tls_cert.clone()?,
+            key: self.tls_key.clone()?,
+        })
     }
 
     pub fn addr(&self) -> SocketAddr {

@@ -38,6 +38,7 @@ mod keys;
 mod realm_import;
 mod server;
 mod store;
+mod tls;
 
 pub use clock::Clock;
 pub use config::{Config, DialectKind};
@@ -50,3 +51,4 @@ pub fn fetch_status(url: &str) -> Result<u16, String> {
 }
 pub use error::Error;
 pub use server::{MockIdp, MockIdpBuilder, TokenBuilder, banner, serve};
+pub use tls::TlsFiles;

@@ -58,23 +58,26 @@ fn run(args: cli::ServeArgs) -> Result<(), mockidp::Error> {
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
     let banner_engine = engine.clone();
+    let tls = args.tls();
+    let scheme = if tls.is_some() { "https" } else { "http" };
     actix_web::rt::System::new().block_on(mockidp::serve(
         engine,
         args.addr(),
         workers,
-        move |addr| print_banner(&banner_engine, addr, &source),
+        tls.as_ref(),
+        move |addr| print_banner(&banner_engine, addr, scheme, &source),
     ))
 }
 
 /// Start-up summary on stdout: every issuer's URL, token endpoint and sample clients, then
 /// `ready`. Secrets are not printed: they are in the fixture file.
-fn print_banner(engine: &Engine, addr: SocketAddr, source: &str) {
+fn print_banner(engine: &Engine, addr: SocketAddr, scheme: &str, source: &str) {
     let host = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {
         addr
     };
-    let base = format!("http://{host}");
+    let base = format!("{scheme}://{host}");
     let mut out = format!(
         "mockidp {} listening on {base} (fixtures: {source}, key id {})\n",
         env!("CARGO_PKG_VERSION"),

@@ -13,6 +13,7 @@ use crate::engine::Engine;
 use crate::engine::mint::MintRequest;
 use crate::error::Error;
 use crate::http;
+use crate::tls::TlsFiles;
 
 /// A running mockidp server on its own thread and runtime, so it works the same from
 /// `#[tokio::test]`, `#[actix_web::test]` or plain threads. It stops when dropped.
@@ -33,6 +34,7 @@ use crate::http;
 /// ```
 pub struct MockIdp {
     addr: SocketAddr,
+    scheme: &'static str,
     handle: ServerHandle,
     engine: Arc<Engine>,
 }
@@ -46,6 +48,7 @@ pub struct MockIdpBuilder {
     users: Vec<(String, UserConfig)>,
     admin_token: Option<String>,
     addr: Option<SocketAddr>,
+    tls: Option<TlsFiles>,
 }
 
 impl MockIdpBuilder {
@@ -85,6 +88,19 @@ impl MockIdpBuilder {
         self
     }
 
+    /// Serve HTTPS with this PEM certificate chain and key.
+    pub fn tls(
+        mut self,
+        cert: impl Into<std::path::PathBuf>,
+        key: impl Into<std::path::PathBuf>,
+    ) -> Self {
+        self.tls = Some(TlsFiles {
+            cert: cert.into(),
+            key: key.into(),
+        });
+        self
+    }
+
     /// Listen here instead of a random loopback port.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -93,6 +109,7 @@ impl MockIdpBuilder {
 
     /// The configuration with every addition applied and checked.
     fn build_config(self) -> Result<(Config, Option<SocketAddr>), Error> {
+        let addr = self.addr;
         let mut config = match self.config {
             Some(c) => c?,
             None => Config::default_fixtures()?,
@@ -115,7 +132,7 @@ impl MockIdpBuilder {
             config.admin_token = self.admin_token;
         }
         config.check()?;
-        Ok((config, self.addr))
+        Ok((config, addr))
     }
 
     /// Starts the server on its own thread and returns once it accepts connections.
@@ -125,6 +142,12 @@ impl MockIdpBuilder {
 
     /// [`MockIdpBuilder::start`] for callers outside an async runtime.
     pub fn start_blocking(self) -> Result<MockIdp, Error> {
+        let tls = self
+            .tls
+            .as_ref()
+            .map(crate::tls::server_config)
+            .transpose()?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
         let (config, addr) = self.build_config()?;
         let engine = Arc::new(Engine::new(config, Clock::default())?);
         let listener =
@@ -142,8 +165,11 @@ impl MockIdpBuilder {
                     })
                     .workers(2)
                     .disable_signals()
-                    .shutdown_timeout(1)
-                    .listen(listener);
+                    .shutdown_timeout(1);
+                    let server = match tls {
+                        Some(tls) => server.listen_rustls_0_23(listener, tls),
+                        None => server.listen(listener),
+                    };
                     match server {
                         Ok(server) => {
                             let server = server.run();
@@ -161,6 +187,7 @@ impl MockIdpBuilder {
             .map_err(|_| Error::Io(std::io::Error::other("server thread died")))??;
         Ok(MockIdp {
             addr,
+            scheme,
             handle,
             engine,
         })
@@ -262,7 +289,7 @@ impl MockIdp {
 
     /// Base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash.
     pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
+        format!("{}://{}", self.scheme, self.addr)
     }
 
     pub fn address(&self) -> SocketAddr {
@@ -298,12 +325,16 @@ pub async fn serve(
     engine: Arc<Engine>,
     addr: SocketAddr,
     workers: usize,
+    tls: Option<&TlsFiles>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), Error> {
     let server = HttpServer::new(move || App::new().configure(http::configure(engine.clone())))
         .workers(workers.max(1))
-        .shutdown_timeout(2)
-        .bind(addr)?;
+        .shutdown_timeout(2);
+    let server = match tls {
+        Some(files) => server.bind_rustls_0_23(addr, crate::tls::server_config(files)?)?,
+        None => server.bind(addr)?,
+    };
     let bound = server.addrs().first().copied().unwrap_or(addr);
     let running = server.run();
     on_ready(bound);

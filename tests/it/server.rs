@@ -67,6 +67,9 @@ fn help_lists_every_flag_and_its_env_var() {
         ("--config", "MOCKIDP_CONFIG"),
         ("--generate-keys", "MOCKIDP_GENERATE_KEYS"),
         ("--workers", "MOCKIDP_WORKERS"),
+        ("--tls-cert", "MOCKIDP_TLS_CERT"),
+        ("--tls-key", "MOCKIDP_TLS_KEY"),
+        ("--admin-token", "MOCKIDP_ADMIN_TOKEN"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
@@ -244,4 +247,68 @@ async fn frontend_url_splits_front_and_back_channel() {
         idp.issuer_url("kc").unwrap(),
         "http://localhost:18999/realms/r1"
     );
+}
+
+/// HTTPS with the test certificate, checked by curl as a real TLS client.
+#[tokio::test]
+async fn https_with_a_certificate() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let idp = mockidp::MockIdp::builder()
+        .tls(
+            format!("{dir}/fixtures/tls/server.crt"),
+            format!("{dir}/fixtures/tls/server.key"),
+        )
+        .start()
+        .await
+        .unwrap();
+    assert!(idp.url().starts_with("https://"));
+    let port = idp.address().port();
+    let url = format!("https://localhost:{port}/realms/iopole/protocol/openid-connect/token");
+    let curl = |extra: &[&str]| {
+        let mut cmd = Command::new("curl");
+        cmd.args([
+            "-sS",
+            "--max-time",
+            "10",
+            "--cacert",
+            &format!("{dir}/fixtures/tls/ca.crt"),
+        ])
+        .args(["--resolve", &format!("localhost:{port}:127.0.0.1")])
+        .args(extra);
+        cmd.output()
+            .expect("curl is installed (.ci/run installs it)")
+    };
+    let out = curl(&[
+        "-d",
+        "grant_type=client_credentials&client_id=clientId&client_secret=clientSecret",
+        &url,
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let body: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(body["expires_in"], 600);
+    let out = curl(&[&format!(
+        "https://localhost:{port}/realms/iopole/.well-known/openid-configuration"
+    )]);
+    let d: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        d["issuer"],
+        format!("https://localhost:{port}/realms/iopole")
+    );
+    // Without the CA, the certificate is not trusted: it is real TLS.
+    let out = Command::new("curl")
+        .args([
+            "-sS",
+            "--max-time",
+            "10",
+            "--resolve",
+            &format!("localhost:{port}:127.0.0.1"),
+            &url,
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
 }
