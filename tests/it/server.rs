@@ -312,3 +312,111 @@ async fn https_with_a_certificate() {
         .unwrap();
     assert!(!out.status.success());
 }
+
+/// `mockidp token` prints a token from the fixture key that the server's JWKS verifies.
+#[tokio::test]
+async fn token_command_mints_offline() {
+    let idp = start().await;
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args([
+            "token", "--issuer", "iopole", "--client", "clientId", "--user", "alice",
+        ])
+        .args([
+            "--claim",
+            "tenant=acme",
+            "--claim",
+            "level=3",
+            "--ttl",
+            "1h",
+            "--url",
+            &idp.url(),
+        ])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_string();
+    let (_, claims) = verify_with_discovery(&token, &idp.issuer_url("iopole").unwrap()).await;
+    assert_eq!(claims["tenant"], "acme");
+    assert_eq!(claims["level"], 3);
+    assert_eq!(claims["preferred_username"], "alice");
+    assert_eq!(
+        claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
+        3600
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["token", "--issuer", "iopole", "--client", "nobody"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("nobody"));
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args([
+            "token", "--issuer", "iopole", "--client", "clientId", "--ttl", "3 weeks",
+        ])
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "bad durations are refused");
+}
+
+/// `mockidp check` names the line of the culprit.
+#[test]
+fn check_command_names_the_line() {
+    let dir = std::env::temp_dir().join(format!("mockidp-check-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("fixtures.toml");
+    std::fs::write(
+        &file,
+        "[[issuer]]\nname = \"a\"\ndialect = \"generic\"\n\n[[issuer.client]]\nid = \"c\"\ngrants = [\"magic\"]\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .arg("check")
+        .arg(&file)
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8(out.stderr).unwrap();
+    assert!(
+        err.contains("fixtures.toml:7:") && err.contains("magic"),
+        "{err}"
+    );
+    let out = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args([
+            "check",
+            concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/default.toml"),
+        ])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    assert!(
+        String::from_utf8(out.stdout)
+            .unwrap()
+            .contains("OK (3 issuers")
+    );
+}
+
+/// Listening beyond loopback with an open admin API is announced loudly.
+#[test]
+fn open_admin_api_on_a_public_address_warns() {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["--bind", "0.0.0.0", "--port", "0"])
+        .env_remove("MOCKIDP_ADMIN_TOKEN")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut line = String::new();
+    while stdout.read_line(&mut line).unwrap() > 0 && !line.contains("ready") {}
+    let _ = child.kill();
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("admin API") && err.contains("--admin-token"),
+        "{err}"
+    );
+}
