@@ -15,10 +15,7 @@ impl Engine {
     /// RFC 7662 §2: `{"active": false}` for anything not live; the token's claims otherwise.
     pub fn introspect(&self, issuer: &Issuer, req: &TokenRequest) -> Result<Value, OAuthError> {
         client_auth::authenticate(self, issuer, req, false)?;
-        let token = req
-            .params
-            .get("token")
-            .ok_or_else(|| OAuthError::invalid_request("Missing parameter: token"))?;
+        let token = req.params.require("token")?;
         let now = self.clock.now();
         if let Ok(p) = self.check_access_token(issuer, token) {
             let mut out = Object::new();
@@ -66,10 +63,7 @@ impl Engine {
     /// where the product does so.
     pub fn revoke(&self, issuer: &Issuer, req: &TokenRequest) -> Result<(), OAuthError> {
         let client = client_auth::authenticate(self, issuer, req, false)?;
-        let token = req
-            .params
-            .get("token")
-            .ok_or_else(|| OAuthError::invalid_request("Missing parameter: token"))?;
+        let token = req.params.require("token")?;
         let now = self.clock.now();
         let not_yours =
             || OAuthError::unauthorized_client("this token was issued to another client");

@@ -31,6 +31,12 @@ impl Params {
             .map(|(_, v)| v.as_str())
     }
 
+    /// The value of a required parameter, or `invalid_request` naming it.
+    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+        self.get(name)
+            .ok_or_else(|| OAuthError::invalid_request(format!("Missing parameter: {name}")))
+    }
+
     /// Parameter names, for logs (values may be secrets).
     pub fn names(&self) -> impl Iterator<Item = &str> {
         self.0.iter().map(|(k, _)| k.as_str())

@@ -77,14 +77,35 @@ pub async fn introspect(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
+    client_call(
+        req,
+        payload,
+        issuer,
+        |r| engine.introspect(issuer, r),
+        |body| {
+            HttpResponse::Ok()
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .json(body)
+        },
+    )
+    .await
+}
+
+/// Parses a client-authenticated form POST, runs `op`, renders its success with `ok` and its
+/// failure in the dialect's error shape.
+async fn client_call<T>(
+    req: &HttpRequest,
+    payload: web::Payload,
+    issuer: &Issuer,
+    op: impl FnOnce(&TokenRequest) -> Result<T, OAuthError>,
+    ok: impl FnOnce(T) -> HttpResponse,
+) -> HttpResponse {
     let result = match token_request(req, payload).await {
-        Ok(r) => engine.introspect(issuer, &r),
+        Ok(r) => op(&r),
         Err(e) => Err(e),
     };
     match result {
-        Ok(body) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(body),
+        Ok(v) => ok(v),
         Err(err) => refuse(req, issuer, &err),
     }
 }
@@ -97,32 +118,33 @@ pub async fn device_authorization(
     payload: web::Payload,
     urls: &Urls,
 ) -> HttpResponse {
-    let result = match token_request(req, payload).await {
-        Ok(r) => engine.device_authorization(issuer, &r),
-        Err(e) => Err(e),
+    let ok = |codes: crate::engine::device::DeviceCodes| {
+        let d = issuer.dialect;
+        let verification_uri = urls.at(d, Endpoint::DeviceVerify);
+        let complete = format!(
+            "{verification_uri}?{}={}",
+            d.user_code_param(),
+            codes.user_code
+        );
+        HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-store"))
+            .json(json!({
+                "device_code": codes.device_code,
+                "user_code": codes.user_code,
+                "verification_uri": verification_uri,
+                "verification_uri_complete": complete,
+                "expires_in": codes.expires_in,
+                "interval": codes.interval,
+            }))
     };
-    match result {
-        Ok(codes) => {
-            let d = issuer.dialect;
-            let verification_uri = urls.at(d, Endpoint::DeviceVerify);
-            let complete = format!(
-                "{verification_uri}?{}={}",
-                d.user_code_param(),
-                codes.user_code
-            );
-            HttpResponse::Ok()
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .json(json!({
-                    "device_code": codes.device_code,
-                    "user_code": codes.user_code,
-                    "verification_uri": verification_uri,
-                    "verification_uri_complete": complete,
-                    "expires_in": codes.expires_in,
-                    "interval": codes.interval,
-                }))
-        }
-        Err(err) => refuse(req, issuer, &err),
-    }
+    client_call(
+        req,
+        payload,
+        issuer,
+        |r| engine.device_authorization(issuer, r),
+        ok,
+    )
+    .await
 }
 
 /// RFC 7009 §2: token revocation; 200 with an empty body on success.
@@ -132,14 +154,14 @@ pub async fn revoke(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let result = match token_request(req, payload).await {
-        Ok(r) => engine.revoke(issuer, &r),
-        Err(e) => Err(e),
-    };
-    match result {
-        Ok(()) => HttpResponse::Ok().finish(),
-        Err(err) => refuse(req, issuer, &err),
-    }
+    client_call(
+        req,
+        payload,
+        issuer,
+        |r| engine.revoke(issuer, r),
+        |()| HttpResponse::Ok().finish(),
+    )
+    .await
 }
 
 /// A protected resource (the generic seed's `GET /resource/`): the token raw or as `Bearer`.

@@ -13,9 +13,7 @@ pub(super) fn grant(
     req: &TokenRequest,
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
-    let Some(code) = req.params.get("code") else {
-        return Err(OAuthError::invalid_request("Missing parameter: code"));
-    };
+    let code = req.params.require("code")?;
     let record = engine
         .codes
         .take(code, engine.clock.now())

@@ -15,11 +15,7 @@ pub(super) fn grant(
     req: &TokenRequest,
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
-    let Some(code) = req.params.get("device_code") else {
-        return Err(OAuthError::invalid_request(
-            "Missing parameter: device_code",
-        ));
-    };
+    let code = req.params.require("device_code")?;
     let now = engine.clock.now();
     let invalid = || OAuthError::invalid_grant("Invalid device_code: unknown or already used");
     let (stored_until, mut record) = engine

@@ -14,11 +14,7 @@ pub(super) fn grant(
     req: &TokenRequest,
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
-    let Some(token) = req.params.get("refresh_token") else {
-        return Err(OAuthError::invalid_request(
-            "Missing parameter: refresh_token",
-        ));
-    };
+    let token = req.params.require("refresh_token")?;
     let now = engine.clock.now();
     let invalid =
         || OAuthError::invalid_grant("Invalid refresh token: unknown, expired or already used");

@@ -29,9 +29,7 @@ pub(super) fn grant(
 ) -> Result<Issued, OAuthError> {
     let p = &req.params;
     let style = issuer.dialect.exchange_style();
-    let subject_token = p
-        .get("subject_token")
-        .ok_or_else(|| OAuthError::invalid_request("Missing parameter: subject_token"))?;
+    let subject_token = p.require("subject_token")?;
     token_type(p.get("subject_token_type"), "subject_token_type")?;
     let subject = engine.check_subject_token(issuer, subject_token, "subject_token")?;
     if style == ExchangeStyle::SameIssuer {
