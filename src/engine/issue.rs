@@ -310,16 +310,23 @@ impl Engine {
         let defect = self.control.take_defect(target, issuer, client, user);
         let now = self.clock.now();
         match defect {
+            // An hour out of range: beyond every library's default clock-skew leeway.
             Some(DefectKind::Expired) => {
-                claims.insert("iat".into(), json!(now.saturating_sub(3600)));
-                claims.insert("exp".into(), json!(now.saturating_sub(60)));
+                claims.insert("iat".into(), json!(now.saturating_sub(7200)));
+                claims.insert("exp".into(), json!(now.saturating_sub(3600)));
             }
             Some(DefectKind::NotYetValid) => {
+                let lifetime = ctx.expires_at - ctx.issued_at;
                 claims.insert("iat".into(), json!(now + 3600));
                 claims.insert("nbf".into(), json!(now + 3600));
+                claims.insert("exp".into(), json!(now + 3600 + lifetime));
             }
+            // With a path no issuer of this server is mounted at.
             Some(DefectKind::WrongIssuer) => {
-                claims.insert("iss".into(), json!("https://wrong-issuer.invalid"));
+                claims.insert(
+                    "iss".into(),
+                    json!("https://wrong-issuer.invalid/not-this-issuer"),
+                );
             }
             Some(DefectKind::WrongAudience) => {
                 claims.insert("aud".into(), json!("wrong-audience"));

@@ -137,7 +137,7 @@ impl Issuers {
         self.list.iter().find(|i| i.name() == name)
     }
 
-    /// The issuer that the issuer URL `iss` names (whatever host it was reached by).
+    /// The issuer that the issuer URL `iss` names.
     pub fn hosted(&self, iss: &str) -> Option<&Arc<Issuer>> {
         let path = iss
             .split_once("://")
@@ -145,6 +145,12 @@ impl Issuers {
         self.route(path.trim_end_matches('/'))
             .filter(|(_, rest)| rest.is_empty())
             .map(|(i, _)| i)
+            // An issuer whose URL is fixed recognises that URL only; the others answer on any
+            // host (their URL follows the request), so only the path can tell.
+            .filter(|i| {
+                i.fixed_url()
+                    .is_none_or(|fixed| fixed == iss.trim_end_matches('/'))
+            })
     }
 
     /// The protected resource at `path`, and its issuer.

@@ -166,10 +166,15 @@ impl Engine {
     }
 
     /// Header and claims of a JWT that one of this server's live keys signed.
+    /// The key is the one the header's `kid` names (by thumbprint or, as IdentityServer3 names
+    /// keys, by `x5t`); a token without `kid` is tried against every live key.
     pub fn verify_jwt(&self, token: &str) -> Option<(Object, Object)> {
+        let (header, _) = crate::jwt::decode_unverified(token)?;
+        let kid = header.get("kid").and_then(|k| k.as_str());
         let keys = self.keys();
         keys.live(self.clock.now())
             .into_iter()
+            .filter(|k| kid.is_none_or(|kid| kid == k.kid || kid == k.x5t))
             .find_map(|k| crate::jwt::verify(token, k))
     }
 

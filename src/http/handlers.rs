@@ -191,9 +191,13 @@ pub async fn resource(
 }
 
 fn refuse(req: &HttpRequest, issuer: &Issuer, err: &OAuthError) -> HttpResponse {
-    journal::note(req, |n| n.failed(err));
+    let reply = issuer.dialect.shape_error(err, issuer);
+    journal::note(req, |n| {
+        n.failed(err);
+        n.sent(&reply);
+    });
     log_refusal(issuer, err);
-    oauth_error(issuer.dialect.shape_error(err, issuer))
+    oauth_error(reply)
 }
 
 /// OpenID Connect Core §5.3: UserInfo, with the token in the header, form or query.

@@ -6,7 +6,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use crate::engine::Engine;
 use crate::engine::control::JournalEntry;
-use crate::error::OAuthError;
+use crate::error::{ErrorReply, OAuthError};
 
 /// What a request turned out to be, filled in along the way.
 #[derive(Debug, Clone, Default)]
@@ -15,7 +15,7 @@ pub struct Note {
     endpoint: Option<&'static str>,
     client_id: Option<String>,
     grant_type: Option<String>,
-    error: Option<&'static str>,
+    error: Option<String>,
 }
 
 impl Note {
@@ -31,15 +31,27 @@ impl Note {
 
     /// A failure queued through the admin API answered instead.
     pub fn injected(&mut self, dropped: bool) {
-        self.error = Some(if dropped {
+        self.error = Some(String::from(if dropped {
             "dropped"
         } else {
             "injected_failure"
-        });
+        }));
     }
 
     pub fn failed(&mut self, err: &OAuthError) {
-        self.error = Some(err.code.as_str());
+        self.error = Some(err.code.as_str().to_string());
+    }
+
+    /// The error code as the client received it (a dialect may reword the engine's).
+    pub fn sent(&mut self, reply: &ErrorReply) {
+        if let Some(code) = reply
+            .body
+            .as_ref()
+            .and_then(|b| b.get("error"))
+            .and_then(|e| e.as_str())
+        {
+            self.error = Some(code.to_string());
+        }
     }
 }
 
@@ -59,7 +71,7 @@ pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpRespons
     let n = req.extensions().get::<Note>().cloned().unwrap_or_default();
     let status = resp.status().as_u16();
     let outcome = match n.error {
-        Some(code) => code.to_string(),
+        Some(code) => code,
         None if status < 400 => "ok".to_string(),
         None => format!("http_{status}"),
     };

@@ -2,6 +2,7 @@
 //! port and speaks HTTP to it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // tests fail loudly by design
 
+mod admin; // the admin API: runtime changes, overrides, defects, failures, journal, clock, keys
 mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh, SSO
 mod browser; // a real headless Chromium logs in through each dialect's login page
 mod device; // the device authorization grant over HTTP: polling, expiry, brute force
