@@ -315,3 +315,33 @@ async fn wrong_user_codes_are_rate_limited() {
     assert_eq!(resp.status(), 200);
     assert!(resp.text().await.unwrap().contains("device-approved"));
 }
+
+/// A device code polled by another client that may use the device grant is `invalid_grant`.
+#[tokio::test]
+async fn another_clients_device_code_is_invalid_grant() {
+    let idp = start_with(
+        r#"
+        [[issuer]]
+        name = "dot"
+        dialect = "generic"
+        [[issuer.client]]
+        id = "tv"
+        grants = ["urn:ietf:params:oauth:grant-type:device_code"]
+        [[issuer.client]]
+        id = "console"
+        grants = ["urn:ietf:params:oauth:grant-type:device_code"]
+        "#,
+    )
+    .await;
+    let codes = start_device(&format!("{}/device-authorization/", idp.url()), "tv", "").await;
+    let dc = codes["device_code"].as_str().unwrap();
+    let (status, body) = poll(&format!("{}/token/", idp.url()), "console", dc).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
+    // The rightful client still gets authorization_pending.
+    let (_, body) = poll(&format!("{}/token/", idp.url()), "tv", dc).await;
+    assert_eq!(body["error"], "authorization_pending");
+}

@@ -803,3 +803,72 @@ async fn identityserver_extension_grant() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["issued_token_type"], AT);
 }
+
+/// A tiny HTTP server on loopback answering every request with `body` (or never answering).
+async fn serve_once_forever(body: Option<String>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut held = Vec::new();
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 2048];
+            let _ = sock.read(&mut buf).await;
+            match &body {
+                Some(b) => {
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                        b.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                }
+                None => held.push(sock), // never answer
+            }
+        }
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+/// Trusted issuers' keys from a JWKS URL: fetched (and cached); a URL that never answers
+/// fails the exchange after a bounded timeout instead of hanging it.
+#[tokio::test]
+async fn jwks_url_is_fetched_with_a_timeout() {
+    let ext = ExternalIdp::new();
+    let jwks = std::fs::read_to_string(&ext.jwks_path).unwrap();
+    for (url, works) in [
+        (serve_once_forever(Some(jwks)).await, true),
+        (serve_once_forever(None).await, false),
+    ] {
+        let cfg = ext.fixtures().replace(
+            &format!("jwks_file = \"{}\"", ext.jwks_path.display()),
+            &format!("jwks_url = \"{url}\""),
+        );
+        let idp = start_with(&cfg).await;
+        let cc = cc_token(&idp).await;
+        let started = std::time::Instant::now();
+        let (status, body) = exchange(&idp, &cc, &seed_form(&cc, &ext.user_token(600))).await;
+        if works {
+            assert_eq!(status, 200, "{body}");
+        } else {
+            assert_eq!(
+                (status, body["error"].as_str()),
+                (400, Some("invalid_request")),
+                "{body}"
+            );
+            assert!(
+                body["error_description"]
+                    .as_str()
+                    .unwrap()
+                    .contains("fetching"),
+                "{body}"
+            );
+            assert!(
+                started.elapsed() < std::time::Duration::from_secs(10),
+                "bounded"
+            );
+        }
+    }
+}
