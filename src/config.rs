@@ -241,6 +241,10 @@ pub struct UserConfig {
     pub claims: Map<String, Value>,
 }
 
+/// The longest lifetime, grace period or clock move accepted (10 years): beyond it, time
+/// arithmetic could overflow and no test needs it.
+pub const MAX_SECS: u64 = 10 * 365 * 24 * 3600;
+
 /// Grant types the engine implements, in the order discovery lists them.
 pub const IMPLEMENTED_GRANTS: &[&str] = &[
     "authorization_code",
@@ -453,6 +457,28 @@ impl IssuerConfig {
                     "issuer {name:?}: {what} {url:?} must start with http:// or https://"
                 ));
             }
+        }
+        let lifetimes = [
+            ("access_token_ttl", issuer.access_token_ttl),
+            ("id_token_ttl", issuer.id_token_ttl),
+            ("refresh_token_ttl", issuer.refresh_token_ttl),
+            ("code_ttl", issuer.code_ttl),
+            ("session_ttl", issuer.session_ttl),
+            ("device_code_ttl", issuer.device_code_ttl),
+            ("device_interval", issuer.device_interval),
+        ];
+        let clients = issuer
+            .clients
+            .iter()
+            .map(|c| ("a client's access_token_ttl", c.access_token_ttl));
+        if let Some((what, _)) = lifetimes
+            .into_iter()
+            .chain(clients)
+            .find(|(_, v)| v.is_some_and(|v| v > MAX_SECS))
+        {
+            return fail(format!(
+                "issuer {name:?}: {what} is over {MAX_SECS} seconds (10 years)"
+            ));
         }
         let mut ids = HashSet::new();
         for client in &issuer.clients {

@@ -71,6 +71,25 @@ impl<V: Clone> TtlStore<V> {
         }
     }
 
+    /// Changes the live value under `key` in place, atomically; `None` if there is none.
+    pub fn update<R>(&self, key: &str, now: u64, change: impl FnOnce(&mut V) -> R) -> Option<R> {
+        let mut inner = self.lock();
+        match inner.entries.get_mut(key) {
+            Some((exp, _, v)) if *exp > now => Some(change(v)),
+            _ => None,
+        }
+    }
+
+    /// Removes and returns the live value under `key` if `keep` accepts it; of concurrent
+    /// callers exactly one wins, and a value `keep` refuses stays.
+    pub fn take_if(&self, key: &str, now: u64, keep: impl FnOnce(&V) -> bool) -> Option<V> {
+        let mut inner = self.lock();
+        match inner.entries.get(key) {
+            Some((exp, _, v)) if *exp > now && keep(v) => inner.remove(key).map(|(_, v)| v),
+            _ => None,
+        }
+    }
+
     /// Removes and returns the live value under `key`: of concurrent callers exactly one wins.
     pub fn take(&self, key: &str, now: u64) -> Option<V> {
         match self.lock().remove(key) {

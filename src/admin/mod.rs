@@ -172,8 +172,12 @@ fn route(
             } else {
                 parse::<Rotate>(body)?
             };
+            let grace = r.grace_secs.unwrap_or(3600);
+            if grace > crate::config::MAX_SECS {
+                return Err(bad_request("grace_secs is over 10 years".into()));
+            }
             let key = SigningKey::generate().map_err(|e| server_error(e.to_string()))?;
-            engine.rotate_key(key, r.grace_secs.unwrap_or(3600));
+            engine.rotate_key(key, grace);
             ok(keys(engine))
         }
         (["reset"], "POST") => {

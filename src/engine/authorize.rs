@@ -228,7 +228,10 @@ impl Engine {
         issuer_url: &str,
     ) -> Decision {
         let now = self.clock.now();
-        let fresh = session.filter(|s| req.max_age.is_none_or(|m| s.auth_time + m >= now));
+        let fresh = session.filter(|s| {
+            req.max_age
+                .is_none_or(|m| s.auth_time.saturating_add(m) >= now)
+        });
         match fresh {
             Some(s) if !req.prompt_login => {
                 Decision::Respond(self.code_callback(issuer, req, s, issuer_url))

@@ -132,11 +132,20 @@ impl Engine {
     ) -> Result<(String, DeviceRecord), UserCodeError> {
         let now = self.clock.now();
         let key = format!("{}|{addr}", issuer.name());
-        let (window_end, misses) = self
+        // Every attempt counts first (atomically), so parallel guesses cannot slip past the
+        // limit; a right code gives its attempt back.
+        let attempts = self
             .wrong_user_codes
-            .get_with_expiry(&key, now)
-            .unwrap_or((now + WRONG_CODE_WINDOW, 0));
-        if misses >= MAX_WRONG_CODES {
+            .update(&key, now, |n| {
+                *n += 1;
+                *n
+            })
+            .unwrap_or_else(|| {
+                self.wrong_user_codes
+                    .insert(key.clone(), 1, now + WRONG_CODE_WINDOW, now);
+                1
+            });
+        if attempts > MAX_WRONG_CODES {
             return Err(UserCodeError::TooManyAttempts);
         }
         let found = self
@@ -149,10 +158,12 @@ impl Engine {
                     && matches!(r.status, DeviceStatus::Pending)
             });
         match found {
-            Some(f) => Ok(f),
-            None => {
+            Some(f) => {
                 self.wrong_user_codes
-                    .insert(key, misses + 1, window_end, now);
+                    .update(&key, now, |n| *n = n.saturating_sub(1));
+                Ok(f)
+            }
+            None => {
                 tracing::info!(issuer = issuer.name(), "wrong user code");
                 Err(UserCodeError::Invalid)
             }
@@ -166,35 +177,40 @@ impl Engine {
         device_code: &str,
         session: &Session,
         approve: bool,
-    ) {
+    ) -> bool {
         let now = self.clock.now();
-        let Some((exp, mut record)) = self.device_codes.get_with_expiry(device_code, now) else {
-            return;
+        let decided = self.device_codes.update(device_code, now, |record| {
+            if !matches!(record.status, DeviceStatus::Pending) {
+                return None;
+            }
+            record.status = if approve {
+                DeviceStatus::Approved(Box::new(Grant {
+                    client_id: record.client_id.clone(),
+                    user: Some(Arc::clone(&session.user)),
+                    scopes: record.scopes.clone(),
+                    sid: Some(session.sid.clone()),
+                    auth_time: Some(session.auth_time),
+                    nonce: None,
+                    act: None,
+                    audience: None,
+                    chain: None,
+                }))
+            } else {
+                DeviceStatus::Denied
+            };
+            Some(record.user_code.clone())
+        });
+        let Some(Some(user_code)) = decided else {
+            return false;
         };
-        self.user_codes.remove(&record.user_code);
-        record.status = if approve {
-            DeviceStatus::Approved(Box::new(Grant {
-                client_id: record.client_id.clone(),
-                user: Some(Arc::clone(&session.user)),
-                scopes: record.scopes.clone(),
-                sid: Some(session.sid.clone()),
-                auth_time: Some(session.auth_time),
-                nonce: None,
-                act: None,
-                audience: None,
-                chain: None,
-            }))
-        } else {
-            DeviceStatus::Denied
-        };
+        self.user_codes.remove(&user_code);
         tracing::info!(
             issuer = issuer.name(),
             user = session.user.username.as_str(),
             approve,
             "device decision"
         );
-        self.device_codes
-            .insert(device_code.to_string(), record, exp, now);
+        true
     }
 }
 

@@ -33,6 +33,12 @@ pub struct MintRequest {
 impl Engine {
     /// Mints an access token; errors name what is unknown.
     pub fn mint(&self, m: &MintRequest, default_base: &str) -> Result<String, String> {
+        if m.ttl_secs.is_some_and(|t| t > crate::config::MAX_SECS) {
+            return Err(format!(
+                "ttl_secs is over {} (10 years)",
+                crate::config::MAX_SECS
+            ));
+        }
         let issuers = self.issuers();
         let issuer = issuers
             .by_name(&m.issuer)

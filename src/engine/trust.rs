@@ -14,7 +14,9 @@ use crate::error::Error;
 
 /// How long a fetched JWKS is reused.
 const JWKS_CACHE_SECS: u64 = 300;
-/// Connect and read timeout for a JWKS URL.
+/// How long a failed fetch is remembered.
+const FAILURE_CACHE_SECS: u64 = 5;
+/// The whole time a JWKS fetch may take.
 const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
 
 /// One public key from a JWKS.
@@ -36,7 +38,9 @@ enum Source {
     Static(Vec<Jwk>),
     Url {
         url: String,
-        cache: Mutex<Option<(u64, Vec<Jwk>)>>,
+        /// The last fetch and when it happened; failures are kept too (briefly), so a dead
+        /// URL costs one timeout per few seconds, not one per request.
+        cache: Mutex<Option<(u64, Result<Vec<Jwk>, String>)>>,
     },
 }
 
@@ -90,13 +94,22 @@ impl TrustedIssuer {
         let keys = match &self.source {
             Source::Static(keys) => keys.clone(),
             Source::Url { url, cache } => {
+                // Held during the fetch on purpose: concurrent requests wait for one bounded
+                // fetch (FETCH_TIMEOUT) and share its result instead of each fetching.
                 let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
+                let fresh = |at: u64, ok: bool| {
+                    now < at.saturating_add(if ok {
+                        JWKS_CACHE_SECS
+                    } else {
+                        FAILURE_CACHE_SECS
+                    })
+                };
                 match &*cached {
-                    Some((at, keys)) if now < at + JWKS_CACHE_SECS => keys.clone(),
+                    Some((at, result)) if fresh(*at, result.is_ok()) => result.clone()?,
                     _ => {
-                        let keys = fetch_jwks(url)?;
-                        *cached = Some((now, keys.clone()));
-                        keys
+                        let result = fetch_jwks(url);
+                        *cached = Some((now, result.clone()));
+                        result?
                     }
                 }
             }

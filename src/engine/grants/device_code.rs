@@ -3,7 +3,7 @@
 //! `access_denied` after a denial, `expired_token` once the codes expire, tokens exactly once.
 
 use crate::config::ClientConfig;
-use crate::engine::device::DeviceStatus;
+use crate::engine::device::{DeviceRecord, DeviceStatus};
 use crate::engine::issue::Issued;
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
 use crate::error::{ErrorCode, OAuthError};
@@ -18,10 +18,10 @@ pub(super) fn grant(
     let code = req.params.require("device_code")?;
     let now = engine.clock.now();
     let invalid = || OAuthError::invalid_grant("Invalid device_code: unknown or already used");
-    let (stored_until, mut record) = engine
+    let record = engine
         .device_codes
-        .get_with_expiry(code, now)
-        .filter(|(_, r)| r.issuer == issuer.name())
+        .get(code, now)
+        .filter(|r| r.issuer == issuer.name())
         .ok_or_else(invalid)?;
     if record.client_id != client.id {
         return Err(OAuthError::invalid_grant(
@@ -35,47 +35,49 @@ pub(super) fn grant(
             "The device_code has expired: start again",
         ));
     }
-    match record.status {
-        DeviceStatus::Denied => {
-            engine.device_codes.remove(code);
-            Err(OAuthError::new(
-                ErrorCode::AccessDenied,
-                "The user denied the authorization request",
-            ))
-        }
-        DeviceStatus::Approved(_) => {
-            let Some(taken) = engine.device_codes.take(code, now) else {
-                return Err(invalid());
-            };
-            let DeviceStatus::Approved(grant) = taken.status else {
-                return Err(invalid());
-            };
-            engine.issue(issuer, ctx, client, *grant, crate::config::DEVICE_CODE)
-        }
+    // Take an approved code, or note this poll on a pending one, in one atomic step each: a
+    // decision landing between two steps is never lost.
+    let approved = |r: &DeviceRecord| matches!(r.status, DeviceStatus::Approved(_));
+    if let Some(taken) = engine.device_codes.take_if(code, now, approved) {
+        let DeviceStatus::Approved(grant) = taken.status else {
+            return Err(invalid());
+        };
+        return engine.issue(issuer, ctx, client, *grant, crate::config::DEVICE_CODE);
+    }
+    let polled = engine.device_codes.update(code, now, |r| match r.status {
+        DeviceStatus::Denied => Err(OAuthError::new(
+            ErrorCode::AccessDenied,
+            "The user denied the authorization request",
+        )),
+        DeviceStatus::Approved(_) => Err(invalid()),
         DeviceStatus::Pending => {
-            let too_fast = record
+            let too_fast = r
                 .last_poll
-                .is_some_and(|last| now < last + record.interval);
-            record.last_poll = Some(now);
-            let err = if too_fast {
-                record.interval += 5;
-                OAuthError::new(
+                .is_some_and(|last| now < last.saturating_add(r.interval));
+            r.last_poll = Some(now);
+            if too_fast {
+                r.interval += 5;
+                Err(OAuthError::new(
                     ErrorCode::SlowDown,
                     format!(
                         "Polling too fast: wait at least {} seconds between polls",
-                        record.interval
+                        r.interval
                     ),
-                )
+                ))
             } else {
-                OAuthError::new(
+                Err(OAuthError::new(
                     ErrorCode::AuthorizationPending,
                     "The authorization request is still pending",
-                )
-            };
-            engine
-                .device_codes
-                .insert(code.to_string(), record, stored_until, now);
-            Err(err)
+                ))
+            }
         }
+    });
+    match polled {
+        Some(Err(e)) if e.code == ErrorCode::AccessDenied => {
+            engine.device_codes.remove(code);
+            Err(e)
+        }
+        Some(result) => result,
+        None => Err(invalid()),
     }
 }
