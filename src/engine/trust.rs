@@ -34,13 +34,16 @@ enum PublicKey {
     P256(Vec<u8>),
 }
 
+/// When a JWKS was fetched, and what came of it.
+type Fetched = (u64, Result<Vec<Jwk>, String>);
+
 enum Source {
     Static(Vec<Jwk>),
     Url {
         url: String,
         /// The last fetch and when it happened; failures are kept too (briefly), so a dead
         /// URL costs one timeout per few seconds, not one per request.
-        cache: Mutex<Option<(u64, Result<Vec<Jwk>, String>)>>,
+        cache: Mutex<Option<Fetched>>,
     },
 }
 
