@@ -589,8 +589,19 @@ impl ClientConfig {
 }
 
 fn uri_registered(registered: &[String], uri: &str) -> bool {
+    // RFC 6749 §3.1.2: no fragment; and nothing that could split a Location header.
+    if uri.contains('#') || !uri.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
+        return false;
+    }
     registered.iter().any(|r| match r.strip_suffix('*') {
-        Some(prefix) => uri.starts_with(prefix),
+        // A wildcard right after the host must not let the host itself grow
+        // (`http://localhost:8080*` does not match `http://localhost:8080.evil.test`).
+        Some(prefix) => uri.strip_prefix(prefix).is_some_and(|rest| {
+            let has_path = prefix
+                .split_once("://")
+                .is_some_and(|(_, after)| after.contains('/'));
+            has_path || rest.is_empty() || rest.starts_with(['/', '?'])
+        }),
         None => r == uri,
     })
 }

@@ -51,6 +51,9 @@ pub async fn handle(
                 .json(json!({"error": "unauthorized", "error_description": "the admin API needs Authorization: Bearer <admin token>"}));
         }
     }
+    if let Some(refusal) = cross_site(req) {
+        return refusal.response();
+    }
     let body = match payload.to_bytes_limited(MAX_BODY).await {
         Ok(Ok(b)) => b,
         _ => {
@@ -64,7 +67,7 @@ pub async fn handle(
         engine,
         &method,
         &segments,
-        &body,
+        declared_json(req, &body),
         req.query_string(),
         base_url,
     );
@@ -103,7 +106,7 @@ fn route(
     engine: &Engine,
     method: &Method,
     segments: &[&str],
-    body: &[u8],
+    body: Option<&[u8]>,
     query: &str,
     base_url: &str,
 ) -> Answer {
@@ -121,11 +124,17 @@ fn route(
         (["issuers", issuer, "clients", id], _) => client(engine, method, issuer, id, body),
         (["issuers", issuer, "users", name], _) => user(engine, method, issuer, name, body),
         (["overrides"], "POST") => {
-            engine.control.push_override(parse::<Override>(body)?);
+            engine
+                .control
+                .push_override(parse::<Override>(body)?)
+                .map_err(bad_request)?;
             created()
         }
         (["defects"], "POST") => {
-            engine.control.push_defect(parse::<Defect>(body)?);
+            engine
+                .control
+                .push_defect(parse::<Defect>(body)?)
+                .map_err(bad_request)?;
             created()
         }
         (["failures"], "POST") => {
@@ -142,7 +151,7 @@ fn route(
             {
                 return Err(bad_request("status must be an HTTP status code".into()));
             }
-            engine.control.push_failure(f);
+            engine.control.push_failure(f).map_err(bad_request)?;
             created()
         }
         (["queue"], "GET") => ok(engine.control.pending()),
@@ -167,7 +176,7 @@ fn route(
         }
         (["keys"], "GET") => ok(keys(engine)),
         (["keys", "rotate"], "POST") => {
-            let r = if body.is_empty() {
+            let r = if body.is_some_and(<[u8]>::is_empty) {
                 Rotate::default()
             } else {
                 parse::<Rotate>(body)?
@@ -216,6 +225,41 @@ pub const ENDPOINTS: &[&str] = &[
     "home",
 ];
 
+/// Refuses what a web page could send to a local mockidp behind the tester's back: a request
+/// from another origin (bodies not declared JSON are refused by [`parse`]).
+fn cross_site(req: &HttpRequest) -> Option<AdminError> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok());
+    if let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    {
+        let origin_host = origin.split_once("://").map(|(_, h)| h);
+        if origin_host != host {
+            return Some(AdminError {
+                status: StatusCode::FORBIDDEN,
+                error: "forbidden",
+                description: "the admin API refuses requests from other origins".into(),
+            });
+        }
+    }
+    None
+}
+
+/// The request body for parsing: `None` when one was sent without declaring JSON, which a
+/// web page can do cross-site without a preflight, so it is refused when read.
+fn declared_json<'a>(req: &HttpRequest, body: &'a [u8]) -> Option<&'a [u8]> {
+    let json = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .is_some_and(|c| c.trim_start().starts_with("application/json"));
+    (json || body.is_empty()).then_some(body)
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ClockChange {
@@ -261,7 +305,12 @@ fn server_error(description: String) -> AdminError {
     }
 }
 
-fn parse<T: serde::de::DeserializeOwned>(body: &[u8]) -> Result<T, AdminError> {
+fn parse<T: serde::de::DeserializeOwned>(body: Option<&[u8]>) -> Result<T, AdminError> {
+    let body = body.ok_or_else(|| AdminError {
+        status: StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        error: "invalid_request",
+        description: "send the admin API JSON with Content-Type: application/json".into(),
+    })?;
     serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
 }
 
@@ -282,7 +331,7 @@ fn issuers(engine: &Engine) -> Value {
 }
 
 /// GET, PUT (add or replace) and DELETE one client.
-fn client(engine: &Engine, method: &Method, issuer: &str, id: &str, body: &[u8]) -> Answer {
+fn client(engine: &Engine, method: &Method, issuer: &str, id: &str, body: Option<&[u8]>) -> Answer {
     let issuers = engine.issuers();
     let Some(i) = issuers.by_name(issuer) else {
         return Err(not_found(format!("no issuer named {issuer:?}")));
@@ -293,7 +342,7 @@ fn client(engine: &Engine, method: &Method, issuer: &str, id: &str, body: &[u8])
             None => Err(not_found(format!("no client {id:?} at issuer {issuer:?}"))),
         },
         "PUT" => {
-            let client: ClientConfig = parse(&with_key(body, "id", id)?)?;
+            let client: ClientConfig = parse(Some(&with_key(body, "id", id)?))?;
             let existed = i.config.clients.iter().any(|c| c.id == id);
             engine
                 .update_issuer(issuer, |cfg| {
@@ -327,7 +376,7 @@ fn client(engine: &Engine, method: &Method, issuer: &str, id: &str, body: &[u8])
 }
 
 /// GET, PUT (add or replace) and DELETE one user.
-fn user(engine: &Engine, method: &Method, issuer: &str, name: &str, body: &[u8]) -> Answer {
+fn user(engine: &Engine, method: &Method, issuer: &str, name: &str, body: Option<&[u8]>) -> Answer {
     let issuers = engine.issuers();
     let Some(i) = issuers.by_name(issuer) else {
         return Err(not_found(format!("no issuer named {issuer:?}")));
@@ -338,7 +387,7 @@ fn user(engine: &Engine, method: &Method, issuer: &str, name: &str, body: &[u8])
             None => Err(not_found(format!("no user {name:?} at issuer {issuer:?}"))),
         },
         "PUT" => {
-            let user: UserConfig = parse(&with_key(body, "username", name)?)?;
+            let user: UserConfig = parse(Some(&with_key(body, "username", name)?))?;
             let existed = i.config.users.iter().any(|u| u.username == name);
             engine
                 .update_issuer(issuer, |cfg| {
@@ -371,7 +420,7 @@ fn user(engine: &Engine, method: &Method, issuer: &str, name: &str, body: &[u8])
 }
 
 /// The JSON body with `key` set to the path's value (and refused if it names another).
-fn with_key(body: &[u8], key: &str, value: &str) -> Result<Vec<u8>, AdminError> {
+fn with_key(body: Option<&[u8]>, key: &str, value: &str) -> Result<Vec<u8>, AdminError> {
     let mut v: Value = parse(body)?;
     let Some(obj) = v.as_object_mut() else {
         return Err(bad_request("the body must be a JSON object".into()));

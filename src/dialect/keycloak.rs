@@ -252,6 +252,10 @@ impl Dialect for Keycloak {
         600
     }
 
+    fn refresh_needs_session(&self) -> bool {
+        true
+    }
+
     fn exchange_style(&self) -> ExchangeStyle {
         ExchangeStyle::SameIssuer
     }

@@ -213,6 +213,12 @@ pub trait Dialect: Sync {
         ExchangeStyle::Delegation
     }
 
+    /// Whether a refresh token dies with its browser session (Keycloak: "Session not active"
+    /// after logout), except for `offline_access`.
+    fn refresh_needs_session(&self) -> bool {
+        false
+    }
+
     /// Whether revoking a refresh token also revokes the access tokens issued with it.
     fn refresh_revocation_revokes_access_tokens(&self) -> bool {
         true
@@ -341,7 +347,7 @@ pub fn bearer_error(err: &OAuthError, issuer: &Issuer, token_sent: bool) -> Erro
         format!(
             "Bearer realm=\"{realm}\", error=\"{}\", error_description=\"{}\"",
             err.code.as_str(),
-            err.description.replace(['"', '\\'], "'")
+            header_safe(&err.description)
         )
     } else {
         format!("Bearer realm=\"{realm}\"")
@@ -351,6 +357,17 @@ pub fn bearer_error(err: &OAuthError, issuer: &Issuer, token_sent: bool) -> Erro
         www_authenticate: Some(challenge),
         body: Some(error_body(err.code.as_str(), &err.description)),
     }
+}
+
+/// RFC 6750 §3: an `error_description` in a header may only hold %x20-21 / %x23-5B / %x5D-7E.
+fn header_safe(text: &str) -> String {
+    text.chars()
+        .map(|c| match c {
+            ' ' | '!' | '#'..='[' | ']'..='~' => c,
+            _ => '?',
+        })
+        .take(300)
+        .collect()
 }
 
 /// `{"error": ..., "error_description": ...}`.

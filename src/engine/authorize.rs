@@ -69,6 +69,9 @@ pub struct CodeRecord {
     pub pkce: Option<(String, pkce::Method)>,
 }
 
+/// The longest `state`, `nonce`, `login_hint` or `scope` kept for a pending login.
+const MAX_VALUE: usize = 2048;
+
 /// Default authorization code lifetime.
 const CODE_TTL: u64 = 60;
 
@@ -96,6 +99,13 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
             _ => return Err(page("Missing parameter: redirect_uri")),
         },
     };
+    for name in ["state", "nonce", "login_hint", "scope"] {
+        if params.get(name).is_some_and(|v| v.len() > MAX_VALUE) {
+            return Err(AuthorizeError::Page(format!(
+                "Invalid parameter: {name} is longer than {MAX_VALUE} characters"
+            )));
+        }
+    }
     let state = params.get("state").map(str::to_string);
     let response_mode = match params.get("response_mode") {
         None | Some("query") => Ok(ResponseMode::Query),

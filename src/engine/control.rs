@@ -135,6 +135,19 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
 }
 
+/// Queued rules of one kind at most: a runaway test loop gets an error, not unbounded memory.
+const MAX_RULES: usize = 1000;
+
+fn push_bounded<T>(rules: &mut Vec<T>, rule: T) -> Result<(), String> {
+    if rules.len() >= MAX_RULES {
+        return Err(format!(
+            "{MAX_RULES} rules of this kind are already queued: reset or let them run out"
+        ));
+    }
+    rules.push(rule);
+    Ok(())
+}
+
 /// Removes and returns the first rule that `pick` selects, counting one use.
 fn take_first<T: Clone>(
     rules: &mut Vec<T>,
@@ -152,16 +165,16 @@ fn take_first<T: Clone>(
 }
 
 impl Control {
-    pub fn push_override(&self, o: Override) {
-        lock(&self.overrides).push(o);
+    pub fn push_override(&self, o: Override) -> Result<(), String> {
+        push_bounded(&mut lock(&self.overrides), o)
     }
 
-    pub fn push_defect(&self, d: Defect) {
-        lock(&self.defects).push(d);
+    pub fn push_defect(&self, d: Defect) -> Result<(), String> {
+        push_bounded(&mut lock(&self.defects), d)
     }
 
-    pub fn push_failure(&self, f: Failure) {
-        lock(&self.failures).push(f);
+    pub fn push_failure(&self, f: Failure) -> Result<(), String> {
+        push_bounded(&mut lock(&self.failures), f)
     }
 
     /// Every override queued for this token, each counted once.
@@ -261,7 +274,7 @@ mod tests {
     #[test]
     fn rules_are_counted_and_targeted() {
         let c = Control::default();
-        c.push_defect(Defect {
+        let _ = c.push_defect(Defect {
             target: Target {
                 client_id: Some("a".into()),
                 ..Default::default()

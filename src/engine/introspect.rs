@@ -14,7 +14,13 @@ use crate::jwt::Object;
 impl Engine {
     /// RFC 7662 §2: `{"active": false}` for anything not live; the token's claims otherwise.
     pub fn introspect(&self, issuer: &Issuer, req: &TokenRequest) -> Result<Value, OAuthError> {
-        client_auth::authenticate(self, issuer, req, false)?;
+        let client = client_auth::authenticate(self, issuer, req, false)?;
+        // RFC 7662 §2.1: the caller must be authorized; a public client proves nothing.
+        if client.is_public() {
+            return Err(OAuthError::invalid_client(
+                "public clients cannot introspect tokens: authenticate a confidential client",
+            ));
+        }
         let token = req.params.require("token")?;
         let now = self.clock.now();
         if let Ok(p) = self.check_access_token(issuer, token) {

@@ -141,7 +141,7 @@ impl Engine {
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
             codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
-            pending_logins: TtlStore::new(STORE_CAPACITY),
+            pending_logins: TtlStore::new(STORE_CAPACITY / 10),
             device_codes: TtlStore::new(STORE_CAPACITY),
             user_codes: TtlStore::new(STORE_CAPACITY),
             wrong_user_codes: TtlStore::new(STORE_CAPACITY),

@@ -12,10 +12,12 @@ impl Params {
     /// "Request and response parameters MUST NOT be included more than once").
     pub fn parse(form: &[u8]) -> Result<Self, OAuthError> {
         let mut out: Vec<(String, String)> = Vec::new();
+        let mut seen = std::collections::HashSet::new();
         for (k, v) in form_urlencoded::parse(form) {
-            if out.iter().any(|(seen, _)| *seen == k) {
+            if !seen.insert(k.clone()) {
                 return Err(OAuthError::invalid_request(format!(
-                    "duplicated parameter: {k}"
+                    "duplicated parameter: {}",
+                    k.chars().take(100).collect::<String>()
                 )));
             }
             out.push((k.into_owned(), v.into_owned()));

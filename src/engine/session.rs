@@ -90,8 +90,8 @@ impl Engine {
             .filter(|p| p.issuer == issuer.name())
     }
 
-    /// Completes login page `id`: it cannot be replayed.
-    pub fn finish_login(&self, id: &str) {
-        self.pending_logins.remove(id);
+    /// Completes login page `id`: true for the one caller that consumed it.
+    pub fn finish_login(&self, id: &str) -> bool {
+        self.pending_logins.take(id, self.clock.now()).is_some()
     }
 }

@@ -43,6 +43,12 @@ impl Engine {
             let claims = self.opaque_tokens.get(token, now).ok_or_else(|| {
                 OAuthError::invalid_token("The access token is unknown or expired")
             })?;
+            let iss = claims.get("iss").and_then(Value::as_str).unwrap_or("");
+            if !self.issued_by(issuer, iss) {
+                return Err(OAuthError::invalid_token(
+                    "The access token was issued by another issuer",
+                ));
+            }
             let grant = self.user_tokens.get(&token_key(token), now);
             return Ok(Presented { claims, grant });
         }

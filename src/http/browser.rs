@@ -37,6 +37,7 @@ impl Site<'_> {
         Cookie::build(self.cookie_name(), sid.to_string())
             .path("/")
             .http_only(true)
+            .secure(self.urls.front.starts_with("https://"))
             .same_site(SameSite::Lax)
             .finish()
     }
@@ -137,7 +138,16 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
             return site.login_page(id, &pending.then, Some(&e.to_string()));
         }
     };
-    site.engine.finish_login(id);
+    // Consumed here, atomically: a double submit gets the expired page, not a second session.
+    if !site.engine.finish_login(id) {
+        return site.page(
+            400,
+            pages::error(
+                site.issuer,
+                "This login page was already used. Go back to the application and sign in again.",
+            ),
+        );
+    }
     let session = site.engine.start_session(site.issuer, user);
     let mut resp = match &pending.then {
         AfterLogin::Authorize(ar) => respond(&site.engine.code_callback(

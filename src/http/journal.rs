@@ -25,8 +25,8 @@ impl Note {
     }
 
     pub fn client(&mut self, client_id: Option<&str>, grant_type: Option<&str>) {
-        self.client_id = client_id.map(String::from);
-        self.grant_type = grant_type.map(String::from);
+        self.client_id = client_id.map(clip);
+        self.grant_type = grant_type.map(clip);
     }
 
     /// A failure queued through the admin API answered instead.
@@ -55,6 +55,16 @@ impl Note {
     }
 }
 
+/// Journal fields come from requests: kept short, so the journal's memory stays bounded.
+fn clip(s: &str) -> String {
+    const MAX: usize = 200;
+    if s.chars().count() <= MAX {
+        s.to_string()
+    } else {
+        s.chars().take(MAX).chain(std::iter::once('…')).collect()
+    }
+}
+
 /// Updates the request's note.
 pub fn note(req: &HttpRequest, f: impl FnOnce(&mut Note)) {
     let mut ext = req.extensions_mut();
@@ -79,7 +89,7 @@ pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpRespons
         seq: 0,
         time: engine.clock.now(),
         method: req.method().to_string(),
-        path: path.to_string(),
+        path: clip(path),
         issuer: n.issuer,
         endpoint: n.endpoint.map(String::from),
         client_id: n.client_id,

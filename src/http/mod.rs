@@ -82,6 +82,7 @@ async fn serve(
         return not_found(&path, Some(issuer));
     };
     journal::note(&req, |n| n.at(issuer.name(), endpoint.name()));
+    // Browser apps call these with fetch (SPAs with PKCE).
     let cors = matches!(
         endpoint,
         Endpoint::Discovery
@@ -89,10 +90,30 @@ async fn serve(
             | Endpoint::Token
             | Endpoint::Userinfo
             | Endpoint::Logout
+            | Endpoint::Revoke
     );
     if cors && req.method() == Method::OPTIONS {
         return cors::preflight(issuer, &req);
     }
+    let mount = &path[..path.len() - rel.len()];
+    let mut resp = answer(engine, issuer, endpoint, &req, payload, mount).await;
+    if cors {
+        cors::apply(issuer, &req, &mut resp);
+    }
+    resp
+}
+
+/// The answer of `endpoint`, including refusals (wrong method, injected failures), so that
+/// CORS headers reach a browser app whatever happens.
+async fn answer(
+    engine: &Engine,
+    issuer: &Issuer,
+    endpoint: Endpoint,
+    req: &HttpRequest,
+    payload: web::Payload,
+    mount: &str,
+) -> HttpResponse {
+    let req = req.clone();
     let methods: &[Method] = match endpoint {
         Endpoint::Discovery | Endpoint::Jwks => &[Method::GET, Method::HEAD],
         Endpoint::Token
@@ -109,10 +130,9 @@ async fn serve(
     if let Some(resp) = failures::inject(engine, &req, issuer.name(), endpoint.name()).await {
         return resp;
     }
-    // The path up to the endpoint: the issuer's mount, with `/auth` when the caller used it.
-    let mount = &path[..path.len() - rel.len()];
+    // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it.
     let urls = extract::urls(&req, issuer, mount);
-    let mut resp = match endpoint {
+    match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &urls),
         Endpoint::Jwks => handlers::jwks(engine, issuer),
         Endpoint::Token => handlers::token(engine, issuer, &req, payload, urls.issuer).await,
@@ -145,11 +165,7 @@ async fn serve(
                 _ => browser::logout(&site, &req, &params),
             }
         }
-    };
-    if cors {
-        cors::apply(issuer, &req, &mut resp);
     }
-    resp
 }
 
 /// Collapses runs of slashes: Iopole's documentation posts to `//realms/...`.

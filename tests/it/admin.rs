@@ -1246,6 +1246,49 @@ async fn the_admin_token_guards_the_admin_api() {
     cc_token(&idp).await;
 }
 
+/// What a web page could send behind the tester's back is refused and changes nothing: a
+/// request from another origin, and a body that is not declared JSON (no preflight needed).
+#[tokio::test]
+async fn cross_site_admin_requests_are_refused() {
+    let idp = start().await;
+    let admin = idp.admin_url();
+    let resp = http()
+        .post(format!("{admin}/clock"))
+        .header("Origin", "http://evil.example")
+        .header("Content-Type", "application/json")
+        .body("{\"advance_secs\": 1000}")
+        .send()
+        .await
+        .unwrap();
+    assert_refused("cross-origin", &status_json(resp).await, 403);
+    let resp = http()
+        .post(format!("{admin}/clock"))
+        .header("Content-Type", "text/plain")
+        .body("{\"advance_secs\": 1000}")
+        .send()
+        .await
+        .unwrap();
+    assert_refused("text/plain", &status_json(resp).await, 415);
+    assert_eq!(admin_get(&idp, "/clock").await.1["offset_secs"], 0);
+    // The same request from the admin's own origin, declared JSON, is fine.
+    let host = admin
+        .split_once("://")
+        .unwrap()
+        .1
+        .split('/')
+        .next()
+        .unwrap();
+    let resp = http()
+        .post(format!("{admin}/clock"))
+        .header("Origin", format!("http://{host}"))
+        .json(&json!({"advance_secs": 1000}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(admin_get(&idp, "/clock").await.1["offset_secs"], 1000);
+}
+
 // ---------------------------------------------------------------------------------------------
 // Minting
 

@@ -599,7 +599,11 @@ async fn revoking_a_refresh_token() {
     let (status, info) = status_json(
         post_form(
             &format!("{}/introspect/", idp.url()),
-            &[("client_id", "generic-public"), ("token", rt)],
+            &[
+                ("client_id", "generic-confidential"),
+                ("client_secret", "generic-confidential-secret"),
+                ("token", rt),
+            ],
         )
         .await,
     )

@@ -14,10 +14,10 @@ pub(super) fn grant(
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let code = req.params.require("code")?;
+    // Only this issuer's code is consumed: presenting it elsewhere does not burn it.
     let record = engine
         .codes
-        .take(code, engine.clock.now())
-        .filter(|r| r.issuer == issuer.name())
+        .take_if(code, engine.clock.now(), |r| r.issuer == issuer.name())
         .ok_or_else(|| {
             OAuthError::invalid_grant("Code not valid: unknown, expired or already used")
         })?;

@@ -42,6 +42,17 @@ pub(super) fn grant(
         }
         grant.scopes = asked;
     }
+    let session_gone = grant
+        .sid
+        .as_deref()
+        .is_some_and(|sid| engine.sessions.get(sid, now).is_none());
+    if issuer.dialect.refresh_needs_session() && !grant.has_scope("offline_access") && session_gone
+    {
+        engine.refresh_tokens.remove(token);
+        return Err(OAuthError::invalid_grant(
+            "Session not active: the user logged out",
+        ));
+    }
     // Rotation: exactly one concurrent use wins.
     engine.refresh_tokens.take(token, now).ok_or_else(invalid)?;
     grant.nonce = None;
