@@ -7,6 +7,7 @@
 FROM rust:1-slim-bookworm AS build
 WORKDIR /src
 COPY Cargo.toml Cargo.lock ./
+COPY .cargo ./.cargo
 COPY src ./src
 COPY fixtures ./fixtures
 RUN cargo build --release --locked && strip target/release/mockidp
