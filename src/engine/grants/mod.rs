@@ -14,7 +14,7 @@ use crate::error::{Cause, ErrorCode, OAuthError};
 impl Engine {
     /// RFC 6749 §3.2: the token endpoint. Checks the grant type first (as Keycloak does), then
     /// who the client is, then whether it may use that grant.
-    #[tracing::instrument(skip_all, fields(issuer = issuer.name(), grant_type, client_id))]
+    #[tracing::instrument(level = "debug", skip_all, fields(issuer = issuer.name(), grant_type, client_id))]
     pub fn token(
         &self,
         issuer: &Issuer,
