@@ -49,6 +49,7 @@ impl Engine {
         }
         if let Some((exp, r)) = self.refresh_tokens.get_with_expiry(token, now)
             && r.issuer == issuer.name()
+            && !self.chain_revoked(&r.grant, now)
         {
             let g = &r.grant;
             return Ok(json!({

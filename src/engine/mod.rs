@@ -55,6 +55,9 @@ pub struct Engine {
     pub refresh_tokens: TtlStore<RefreshRecord>,
     /// Unredeemed authorization codes.
     pub codes: TtlStore<CodeRecord>,
+    /// Redeemed codes (by [`issue::token_key`]) and the token chain they started, so that a
+    /// replayed code revokes what it issued (RFC 6749 §4.1.2).
+    pub redeemed_codes: TtlStore<String>,
     /// Browser sessions by `sid`.
     pub sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
@@ -140,6 +143,7 @@ impl Engine {
             user_tokens: TtlStore::new(STORE_CAPACITY),
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
             codes: TtlStore::new(STORE_CAPACITY),
+            redeemed_codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY / 10),
             device_codes: TtlStore::new(STORE_CAPACITY),
@@ -223,6 +227,7 @@ impl Engine {
         self.user_tokens.clear();
         self.refresh_tokens.clear();
         self.codes.clear();
+        self.redeemed_codes.clear();
         self.sessions.clear();
         self.pending_logins.clear();
         self.device_codes.clear();

@@ -29,12 +29,19 @@ impl Engine {
             || presented
                 .grant
                 .as_ref()
-                .and_then(|g| g.chain.as_deref())
-                .is_some_and(|c| self.revoked_chains.get(c, now).is_some());
+                .is_some_and(|g| self.chain_revoked(g, now));
         if revoked {
             return Err(OAuthError::invalid_token("The access token was revoked"));
         }
         Ok(presented)
+    }
+
+    /// Whether the login (or code) behind `grant` had its whole token chain revoked.
+    pub fn chain_revoked(&self, grant: &Grant, now: u64) -> bool {
+        grant
+            .chain
+            .as_deref()
+            .is_some_and(|c| self.revoked_chains.get(c, now).is_some())
     }
 
     fn check_token_shape(&self, issuer: &Issuer, token: &str) -> Result<Presented, OAuthError> {

@@ -167,6 +167,36 @@ async fn codes_are_single_use_and_bound() {
         (400, Some("invalid_grant")),
         "reuse"
     );
+    // RFC 6749 §4.1.2: the replay revokes what the code issued (it may have been stolen).
+    let userinfo = http()
+        .get(format!("{issuer}/protocol/openid-connect/userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        userinfo.status(),
+        401,
+        "the access token died with the replay"
+    );
+    let (status, refreshed) = status_json(
+        post_form(
+            &format!("{issuer}/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "iopole-web"),
+                ("client_secret", "iopole-web-secret"),
+                ("refresh_token", refresh),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, refreshed["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "the refresh token died with the replay: {refreshed}"
+    );
 
     // Another client cannot redeem a code; the redirect URI must match; codes expire.
     let loc = browser

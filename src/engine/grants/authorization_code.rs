@@ -1,8 +1,9 @@
 //! RFC 6749 §4.1.3: redeeming an authorization code, with RFC 7636 PKCE. A code is single use:
-//! of concurrent redemptions exactly one wins, and any failure after taking it burns it.
+//! of concurrent redemptions exactly one wins, and any failure after taking it burns it. A code
+//! presented again revokes every token issued from it (§4.1.2: it may have been stolen).
 
 use crate::config::ClientConfig;
-use crate::engine::issue::Issued;
+use crate::engine::issue::{Issued, token_key};
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, pkce};
 use crate::error::OAuthError;
 
@@ -14,13 +15,23 @@ pub(super) fn grant(
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let code = req.params.require("code")?;
+    let now = engine.clock.now();
     // Only this issuer's code is consumed: presenting it elsewhere does not burn it.
-    let record = engine
+    let Some(record) = engine
         .codes
-        .take_if(code, engine.clock.now(), |r| r.issuer == issuer.name())
-        .ok_or_else(|| {
-            OAuthError::invalid_grant("Code not valid: unknown, expired or already used")
-        })?;
+        .take_if(code, now, |r| r.issuer == issuer.name())
+    else {
+        if let Some((until, chain)) = engine.redeemed_codes.get_with_expiry(&token_key(code), now) {
+            engine.revoked_chains.insert(chain, (), until, now);
+            tracing::info!(
+                issuer = issuer.name(),
+                "authorization code replayed: the tokens issued from it are revoked"
+            );
+        }
+        return Err(OAuthError::invalid_grant(
+            "Code not valid: unknown, expired or already used",
+        ));
+    };
     if record.grant.client_id != client.id {
         return Err(OAuthError::invalid_grant(
             "Code not valid: it was issued to another client",
@@ -45,5 +56,18 @@ pub(super) fn grant(
         }
         None => {}
     }
-    engine.issue(issuer, ctx, client, record.grant, "authorization_code")
+    let mut grant = record.grant;
+    let chain = grant
+        .chain
+        .get_or_insert_with(crate::ids::random_uuid)
+        .clone();
+    let issued = engine.issue(issuer, ctx, client, grant, "authorization_code")?;
+    // Kept as long as anything issued from the code can live (refreshes stop once revoked).
+    let lives = issued
+        .expires_in
+        .max(issued.refresh_expires_in.unwrap_or(0));
+    engine
+        .redeemed_codes
+        .insert(token_key(code), chain, now + lives.max(1), now);
+    Ok(issued)
 }

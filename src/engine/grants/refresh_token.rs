@@ -29,6 +29,12 @@ pub(super) fn grant(
         ));
     }
     let mut grant = record.grant;
+    if engine.chain_revoked(&grant, now) {
+        engine.refresh_tokens.remove(token);
+        return Err(OAuthError::invalid_grant(
+            "Invalid refresh token: it was revoked",
+        ));
+    }
     if let Some(asked) = req.params.get("scope") {
         let asked: Vec<String> = asked
             .split(' ')
