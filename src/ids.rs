@@ -32,15 +32,21 @@ pub fn stable_uuid(seed: &str) -> String {
 }
 
 fn format_uuid(b: &[u8; 16]) -> String {
-    let h: String = b.iter().map(|x| format!("{x:02x}")).collect();
-    format!(
-        "{}-{}-{}-{}-{}",
-        &h[0..8],
-        &h[8..12],
-        &h[12..16],
-        &h[16..20],
-        &h[20..32]
-    )
+    let mut out = String::with_capacity(36);
+    for (i, x) in b.iter().enumerate() {
+        if matches!(i, 4 | 6 | 8 | 10) {
+            out.push('-');
+        }
+        push_hex(&mut out, *x);
+    }
+    out
+}
+
+/// Appends `x` as two lowercase hex digits (no `format!`: ids are made on every token).
+fn push_hex(out: &mut String, x: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push(HEX[usize::from(x >> 4)] as char);
+    out.push(HEX[usize::from(x & 0x0f)] as char);
 }
 
 /// `len` random characters from `[A-Za-z0-9]` (oauthlib's token alphabet).
@@ -73,10 +79,11 @@ pub fn random_from(alphabet: &[u8], len: usize) -> String {
 
 /// 32 lowercase hex characters (IdentityServer3's handle format).
 pub fn random_hex32() -> String {
-    random_bytes::<16>()
-        .iter()
-        .map(|x| format!("{x:02x}"))
-        .collect()
+    let mut out = String::with_capacity(32);
+    for x in random_bytes::<16>() {
+        push_hex(&mut out, x);
+    }
+    out
 }
 
 #[cfg(test)]
@@ -87,6 +94,17 @@ mod tests {
     fn shapes() {
         let u = random_uuid();
         assert_eq!(u.len(), 36);
+        assert_eq!(
+            format_uuid(&[
+                0x01, 0x23, 0x45, 0x67, 0x89, 0xab, 0xcd, 0xef, 0, 1, 2, 3, 4, 5, 6, 0xff
+            ]),
+            "01234567-89ab-cdef-0001-0203040506ff"
+        );
+        assert!(
+            random_hex32()
+                .bytes()
+                .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+        );
         assert_eq!(&u[14..15], "4");
         assert_ne!(u, random_uuid());
         assert_eq!(stable_uuid("a"), stable_uuid("a"));
