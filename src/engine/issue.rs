@@ -108,6 +108,8 @@ pub struct Issued {
     pub session_state: Option<String>,
     /// RFC 8693 §2.2.1 `issued_token_type`, for token exchange.
     pub issued_token_type: Option<&'static str>,
+    /// The chain ([`Grant::chain`]) these tokens belong to, to revoke them together.
+    pub chain: Option<String>,
 }
 
 /// What a refresh token stands for until it is used (and rotated) or expires.
@@ -194,6 +196,7 @@ impl Engine {
             id_token,
             session_state: grant.sid.clone(),
             issued_token_type: exchange.then_some(ACCESS_TOKEN_TYPE),
+            chain: grant.chain.clone(),
         })
     }
 

@@ -113,7 +113,6 @@ async fn answer(
     payload: web::Payload,
     mount: &str,
 ) -> HttpResponse {
-    let req = req.clone();
     let methods: &[Method] = match endpoint {
         Endpoint::Discovery | Endpoint::Jwks => &[Method::GET, Method::HEAD],
         Endpoint::Token
@@ -125,22 +124,22 @@ async fn answer(
         Endpoint::Authorize | Endpoint::Userinfo | Endpoint::Logout => &[Method::GET, Method::POST],
     };
     if !methods.contains(req.method()) {
-        return method_not_allowed(issuer, &req, methods);
+        return method_not_allowed(issuer, req, methods);
     }
-    if let Some(resp) = failures::inject(engine, &req, issuer.name(), endpoint.name()).await {
+    if let Some(resp) = failures::inject(engine, req, issuer.name(), endpoint.name()).await {
         return resp;
     }
     // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it.
-    let urls = extract::urls(&req, issuer, mount);
+    let urls = extract::urls(req, issuer, mount);
     match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &urls),
         Endpoint::Jwks => handlers::jwks(engine, issuer),
-        Endpoint::Token => handlers::token(engine, issuer, &req, payload, urls.issuer).await,
-        Endpoint::Userinfo => handlers::userinfo(engine, issuer, &req, payload).await,
-        Endpoint::Introspect => handlers::introspect(engine, issuer, &req, payload).await,
-        Endpoint::Revoke => handlers::revoke(engine, issuer, &req, payload).await,
+        Endpoint::Token => handlers::token(engine, issuer, req, payload, urls.issuer).await,
+        Endpoint::Userinfo => handlers::userinfo(engine, issuer, req, payload).await,
+        Endpoint::Introspect => handlers::introspect(engine, issuer, req, payload).await,
+        Endpoint::Revoke => handlers::revoke(engine, issuer, req, payload).await,
         Endpoint::DeviceAuthorization => {
-            handlers::device_authorization(engine, issuer, &req, payload, &urls).await
+            handlers::device_authorization(engine, issuer, req, payload, &urls).await
         }
         Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
             let site = Site {
@@ -148,7 +147,7 @@ async fn answer(
                 issuer,
                 urls,
             };
-            let params = match extract::params(&req, payload).await {
+            let params = match extract::params(req, payload).await {
                 Ok(p) => p,
                 Err(e) => {
                     return page(Reply {
@@ -159,10 +158,10 @@ async fn answer(
                 }
             };
             match endpoint {
-                Endpoint::Authorize => browser::authorize(&site, &req, &params),
+                Endpoint::Authorize => browser::authorize(&site, req, &params),
                 Endpoint::Login => browser::login(&site, &params),
-                Endpoint::DeviceVerify => browser::device(&site, &req, &params),
-                _ => browser::logout(&site, &req, &params),
+                Endpoint::DeviceVerify => browser::device(&site, req, &params),
+                _ => browser::logout(&site, req, &params),
             }
         }
     }

@@ -56,18 +56,15 @@ pub(super) fn grant(
         }
         None => {}
     }
-    let mut grant = record.grant;
-    let chain = grant
-        .chain
-        .get_or_insert_with(crate::ids::random_uuid)
-        .clone();
-    let issued = engine.issue(issuer, ctx, client, grant, "authorization_code")?;
-    // Kept as long as anything issued from the code can live (refreshes stop once revoked).
-    let lives = issued
-        .expires_in
-        .max(issued.refresh_expires_in.unwrap_or(0));
-    engine
-        .redeemed_codes
-        .insert(token_key(code), chain, now + lives.max(1), now);
+    let issued = engine.issue(issuer, ctx, client, record.grant, "authorization_code")?;
+    if let Some(chain) = &issued.chain {
+        // Kept as long as anything issued from the code can live (refreshes stop once revoked).
+        let lives = issued
+            .expires_in
+            .max(issued.refresh_expires_in.unwrap_or(0));
+        engine
+            .redeemed_codes
+            .insert(token_key(code), chain.clone(), now + lives.max(1), now);
+    }
     Ok(issued)
 }
