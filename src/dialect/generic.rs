@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
-    without_nulls,
+    Dialect, Endpoint, Members, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
@@ -158,16 +157,15 @@ impl Dialect for Generic {
         }]
     }
 
-    fn token_response(&self, t: &Issued) -> Value {
-        without_nulls(json!({
-            "access_token": t.access_token,
-            "expires_in": t.expires_in,
-            "token_type": "Bearer",
-            "scope": t.scopes.join(" "),
-            "refresh_token": t.refresh_token,
-            "id_token": t.id_token,
-            "issued_token_type": t.issued_token_type,
-        }))
+    fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
+        Members::new()
+            .put("access_token", &t.access_token)
+            .put("expires_in", t.expires_in)
+            .put("token_type", "Bearer")
+            .put("scope", t.scopes.join(" "))
+            .put("refresh_token", t.refresh_token.as_ref())
+            .put("id_token", t.id_token.as_ref())
+            .put("issued_token_type", t.issued_token_type)
     }
 
     fn shape_error(&self, err: &OAuthError, _issuer: &Issuer) -> ErrorReply {

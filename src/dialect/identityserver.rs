@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
-    without_nulls,
+    Dialect, Endpoint, Members, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -159,15 +158,14 @@ impl Dialect for IdentityServer {
         false
     }
 
-    fn token_response(&self, t: &Issued) -> Value {
-        without_nulls(json!({
-            "id_token": t.id_token,
-            "access_token": t.access_token,
-            "expires_in": t.expires_in,
-            "token_type": "Bearer",
-            "refresh_token": t.refresh_token,
-            "issued_token_type": t.issued_token_type,
-        }))
+    fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
+        Members::new()
+            .put("id_token", t.id_token.as_ref())
+            .put("access_token", &t.access_token)
+            .put("expires_in", t.expires_in)
+            .put("token_type", "Bearer")
+            .put("refresh_token", t.refresh_token.as_ref())
+            .put("issued_token_type", t.issued_token_type)
     }
 
     fn shape_error(&self, err: &OAuthError, _issuer: &Issuer) -> ErrorReply {

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, ExchangeStyle, Reply, TokenKind, Urls, merged, object, oidc_metadata,
-    rsa_jwk, without_nulls,
+    Dialect, Endpoint, ExchangeStyle, Members, Reply, TokenKind, Urls, merged, object,
+    oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -260,19 +260,18 @@ impl Dialect for Keycloak {
         ExchangeStyle::SameIssuer
     }
 
-    fn token_response(&self, t: &Issued) -> Value {
-        without_nulls(json!({
-            "access_token": t.access_token,
-            "expires_in": t.expires_in,
-            "refresh_expires_in": t.refresh_expires_in.unwrap_or(0),
-            "refresh_token": t.refresh_token,
-            "token_type": "Bearer",
-            "id_token": t.id_token,
-            "not-before-policy": 0,
-            "session_state": t.session_state,
-            "scope": t.scopes.join(" "),
-            "issued_token_type": t.issued_token_type,
-        }))
+    fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
+        Members::new()
+            .put("access_token", &t.access_token)
+            .put("expires_in", t.expires_in)
+            .put("refresh_expires_in", t.refresh_expires_in.unwrap_or(0))
+            .put("refresh_token", t.refresh_token.as_ref())
+            .put("token_type", "Bearer")
+            .put("id_token", t.id_token.as_ref())
+            .put("not-before-policy", 0)
+            .put("session_state", t.session_state.as_ref())
+            .put("scope", t.scopes.join(" "))
+            .put("issued_token_type", t.issued_token_type)
     }
 
     fn shape_error(&self, err: &OAuthError, issuer: &Issuer) -> ErrorReply {

@@ -5,6 +5,9 @@
 mod generic;
 mod identityserver;
 mod keycloak;
+mod members;
+
+pub use members::Members;
 
 use serde_json::{Value, json};
 
@@ -230,7 +233,7 @@ pub trait Dialect: Sync {
     }
 
     /// The token endpoint's success body.
-    fn token_response(&self, issued: &Issued) -> Value;
+    fn token_response<'a>(&self, issued: &'a Issued) -> Members<'a>;
 
     /// Status, headers and body of an error, in the product's words.
     fn shape_error(&self, err: &OAuthError, issuer: &Issuer) -> ErrorReply;
@@ -396,18 +399,14 @@ pub fn merged(mut a: Value, b: Value) -> Value {
     a
 }
 
-/// Keeps only the members of a `json!` object whose value is not null (optional fields).
-pub fn without_nulls(v: Value) -> Value {
-    match v {
-        Value::Object(m) => Value::Object(m.into_iter().filter(|(_, v)| !v.is_null()).collect()),
-        other => other,
-    }
-}
-
-/// Turns a `json!({...})` literal into an [`Object`].
+/// Turns a `json!({...})` literal into an [`Object`], leaving out its null members (optional
+/// claims).
 pub fn object(v: Value) -> Object {
-    match without_nulls(v) {
-        Value::Object(m) => m,
+    match v {
+        Value::Object(mut m) => {
+            m.retain(|_, v| !v.is_null());
+            m
+        }
         _ => Object::new(),
     }
 }

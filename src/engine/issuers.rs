@@ -21,6 +21,8 @@ pub struct Issuer {
     pub trusted: Arc<Vec<trust::TrustedIssuer>>,
     /// Protected resources: the configured ones, else the product's default.
     pub resources: Vec<ResourceConfig>,
+    /// Absolute path of the page that shows who is logged in (Inqom's `/home`).
+    pub home_path: String,
 }
 
 impl Issuer {
@@ -38,7 +40,12 @@ impl Issuer {
         } else {
             config.resources.clone()
         };
+        let home_path = config
+            .home_path
+            .clone()
+            .unwrap_or_else(|| dialect.default_home_path(&path));
         Self {
+            home_path,
             path,
             dialect,
             config,
@@ -71,14 +78,6 @@ impl Issuer {
         self.config
             .refresh_token_ttl
             .unwrap_or_else(|| self.dialect.default_refresh_token_ttl(grant))
-    }
-
-    /// Absolute path of the page that shows who is logged in.
-    pub fn home_path(&self) -> String {
-        self.config
-            .home_path
-            .clone()
-            .unwrap_or_else(|| self.dialect.default_home_path(&self.path))
     }
 
     /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
@@ -169,7 +168,7 @@ impl Issuers {
         let path = path.trim_end_matches('/');
         self.list
             .iter()
-            .find(|i| i.home_path().trim_end_matches('/') == path)
+            .find(|i| i.home_path.trim_end_matches('/') == path)
     }
 
     /// Finds the issuer mounted at the longest prefix of `path` (already slash-normalised) and

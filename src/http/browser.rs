@@ -172,7 +172,7 @@ pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
             pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout)),
         ),
         None => {
-            let then = AfterLogin::ReturnTo(site.issuer.home_path());
+            let then = AfterLogin::ReturnTo(site.issuer.home_path.clone());
             let id = site.engine.pend_login(site.issuer, then.clone());
             site.login_page(&id, &then, None)
         }

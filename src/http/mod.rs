@@ -52,36 +52,35 @@ async fn serve(
     engine: &Engine,
     path: &str,
 ) -> HttpResponse {
-    let (req, path) = (req.clone(), path.to_string());
     let issuers = engine.issuers();
-    if let Some(issuer) = issuers.home_of(&path)
+    if let Some(issuer) = issuers.home_of(path)
         && (req.method() == Method::GET || req.method() == Method::HEAD)
     {
-        journal::note(&req, |n| n.at(issuer.name(), "home"));
-        if let Some(resp) = failures::inject(engine, &req, issuer.name(), "home").await {
+        journal::note(req, |n| n.at(issuer.name(), "home"));
+        if let Some(resp) = failures::inject(engine, req, issuer.name(), "home").await {
             return resp;
         }
         let site = Site {
             engine,
             issuer,
-            urls: extract::urls(&req, issuer, &issuer.path),
+            urls: extract::urls(req, issuer, &issuer.path),
         };
-        return browser::home(&site, &req);
+        return browser::home(&site, req);
     }
-    if let Some((issuer, resource)) = issuers.resource_at(&path) {
-        journal::note(&req, |n| n.at(issuer.name(), "resource"));
-        if let Some(resp) = failures::inject(engine, &req, issuer.name(), "resource").await {
+    if let Some((issuer, resource)) = issuers.resource_at(path) {
+        journal::note(req, |n| n.at(issuer.name(), "resource"));
+        if let Some(resp) = failures::inject(engine, req, issuer.name(), "resource").await {
             return resp;
         }
-        return handlers::resource(engine, issuer, resource, &req, payload).await;
+        return handlers::resource(engine, issuer, resource, req, payload).await;
     }
-    let Some((issuer, rel)) = issuers.route(&path) else {
-        return not_found(&path, None);
+    let Some((issuer, rel)) = issuers.route(path) else {
+        return not_found(path, None);
     };
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {
-        return not_found(&path, Some(issuer));
+        return not_found(path, Some(issuer));
     };
-    journal::note(&req, |n| n.at(issuer.name(), endpoint.name()));
+    journal::note(req, |n| n.at(issuer.name(), endpoint.name()));
     // Browser apps call these with fetch (SPAs with PKCE).
     let cors = matches!(
         endpoint,
@@ -93,12 +92,12 @@ async fn serve(
             | Endpoint::Revoke
     );
     if cors && req.method() == Method::OPTIONS {
-        return cors::preflight(issuer, &req);
+        return cors::preflight(issuer, req);
     }
     let mount = &path[..path.len() - rel.len()];
-    let mut resp = answer(engine, issuer, endpoint, &req, payload, mount).await;
+    let mut resp = answer(engine, issuer, endpoint, req, payload, mount).await;
     if cors {
-        cors::apply(issuer, &req, &mut resp);
+        cors::apply(issuer, req, &mut resp);
     }
     resp
 }
