@@ -37,11 +37,14 @@ pub fn get(url: &str, timeout: Duration) -> Result<(u16, String), String> {
     stream
         .set_write_timeout(Some(left()?))
         .map_err(|e| e.to_string())?;
-    write!(
-        stream,
+    // One write: `write!` on the socket would send each formatted piece as its own segment,
+    // and a server that answers the first one and closes makes the rest fail (EPIPE).
+    let request = format!(
         "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: application/json\r\nConnection: close\r\n\r\n"
-    )
-    .map_err(|e| e.to_string())?;
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| e.to_string())?;
     let mut raw = Vec::new();
     let mut buf = [0u8; 8192];
     loop {
