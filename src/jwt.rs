@@ -47,13 +47,18 @@ fn sign_with(
     claims: &Object,
     signer: impl FnOnce(&[u8]) -> Option<Vec<u8>>,
 ) -> Option<String> {
-    let mut out = String::with_capacity(1024);
-    out.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(header).ok()?));
+    // Sized once: tokens are built on every request and run to a kilobyte or two.
+    let mut json = Vec::with_capacity(2048);
+    let mut out = String::with_capacity(3072);
+    serde_json::to_writer(&mut json, header).ok()?;
+    URL_SAFE_NO_PAD.encode_string(&json, &mut out);
     out.push('.');
-    out.push_str(&URL_SAFE_NO_PAD.encode(serde_json::to_vec(claims).ok()?));
+    json.clear();
+    serde_json::to_writer(&mut json, claims).ok()?;
+    URL_SAFE_NO_PAD.encode_string(&json, &mut out);
     let sig = signer(out.as_bytes())?;
     out.push('.');
-    out.push_str(&URL_SAFE_NO_PAD.encode(sig));
+    URL_SAFE_NO_PAD.encode_string(sig, &mut out);
     Some(out)
 }
 

@@ -63,6 +63,24 @@ impl<'a> Members<'a> {
     }
 }
 
+impl Members<'_> {
+    /// The object as JSON, in a buffer sized for it up front.
+    pub fn to_json(&self) -> Vec<u8> {
+        let size: usize = self
+            .0
+            .iter()
+            .map(|(name, value)| match value {
+                Member::Str(s) => name.len() + s.len() + 8,
+                _ => name.len() + 24,
+            })
+            .sum();
+        let mut out = Vec::with_capacity(size + 2);
+        // Strings and integers only: serializing them cannot fail.
+        let _ = serde_json::to_writer(&mut out, self);
+        out
+    }
+}
+
 impl Serialize for Members<'_> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         let mut map = serializer.serialize_map(Some(self.0.len()))?;
@@ -89,9 +107,8 @@ mod tests {
             .put("id_token", None::<&str>)
             .put("expires_in", 600)
             .put("scope", String::from("a b"));
-        assert_eq!(
-            serde_json::to_string(&m).unwrap(),
-            r#"{"access_token":"abc","expires_in":600,"scope":"a b"}"#
-        );
+        let json = r#"{"access_token":"abc","expires_in":600,"scope":"a b"}"#;
+        assert_eq!(serde_json::to_string(&m).unwrap(), json);
+        assert_eq!(m.to_json(), json.as_bytes());
     }
 }

@@ -51,9 +51,10 @@ pub async fn token(
     .await;
     match result {
         Ok(issued) => HttpResponse::Ok()
+            .content_type("application/json")
             .insert_header((header::CACHE_CONTROL, "no-store"))
             .insert_header((header::PRAGMA, "no-cache"))
-            .json(issuer.dialect.token_response(&issued)),
+            .body(issuer.dialect.token_response(&issued).to_json()),
         Err(err) => refuse(req, issuer, &err),
     }
 }
