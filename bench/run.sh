@@ -6,10 +6,12 @@
 #   3. cold start: exec -> first 200 on the discovery URL (bench/startup.py, median of STARTS)
 #   4. VmRSS idle (after IDLE_S s) and after the load run
 #   5. peers side by side via ../shared/bench/run-peers.sh (when present; PEERS=0 skips)
+#   6. the floor: bench/floor (read request, sign, answer; nothing else) under the same wrk, in each
+#      round right after mockidp, so mockidp's own cost shows apart from the machine's (FLOOR=0 skips)
 # usage: bench/run.sh [--install] [--no-peers]        (run from anywhere; uses the repo root)
 # env:   MOCKIDP_BIN=target/release/mockidp (built if missing)  PORT=18180  DUR=10 WARM_S=3
 #        CONC=16 THREADS=2 ROUNDS=3 STARTS=10 IDLE_S=2 OSSL_S=5 PEERS=1 PEER_SYSTEMS="oms panva mockidp"
-#        PEERS_DIR=/tmp/peers  MAX_LOAD=1.0 LOAD_WAIT=300 (wait up to LOAD_WAIT s for 1-min load <= MAX_LOAD)
+#        FLOOR=1  PEERS_DIR=/tmp/peers  MAX_LOAD=1.0 LOAD_WAIT=300 (wait up to LOAD_WAIT s for 1-min load <= MAX_LOAD)
 # Only 127.0.0.1 is targeted; every loop is bounded; everything started here is killed on exit.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
@@ -17,7 +19,7 @@ ROOT=$PWD
 MOCKIDP_BIN=${MOCKIDP_BIN:-target/release/mockidp}
 PORT=${PORT:-18180}; DUR=${DUR:-10}; WARM_S=${WARM_S:-3}; CONC=${CONC:-16}; THREADS=${THREADS:-2}
 ROUNDS=${ROUNDS:-3}; STARTS=${STARTS:-10}; IDLE_S=${IDLE_S:-2}; OSSL_S=${OSSL_S:-5}; PEERS=${PEERS:-1}
-PEER_SYSTEMS=${PEER_SYSTEMS:-oms panva mockidp}; PEERS_DIR=${PEERS_DIR:-/tmp/peers}
+PEER_SYSTEMS=${PEER_SYSTEMS:-oms panva mockidp}; PEERS_DIR=${PEERS_DIR:-/tmp/peers}; FLOOR=${FLOOR:-1}
 MAX_LOAD=${MAX_LOAD:-1.0}; LOAD_WAIT=${LOAD_WAIT:-300}
 INSTALL=0
 for a in "$@"; do case $a in --install) INSTALL=1;; --no-peers) PEERS=0;; *) echo "unknown arg $a" >&2; exit 2;; esac; done
@@ -28,7 +30,9 @@ BODY="grant_type=client_credentials&client_id=$CID&client_secret=$CSECRET"
 PEERS_SH=../shared/bench/run-peers.sh
 LOG=$(mktemp -d /tmp/mockidp-bench.XXXX)
 SRV=""
-cleanup() { [ -n "$SRV" ] && { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; }; SRV=""; }
+FLR=""
+cleanup() { [ -n "$SRV" ] && { kill "$SRV" 2>/dev/null; wait "$SRV" 2>/dev/null; }; SRV=""
+            [ -n "$FLR" ] && { kill "$FLR" 2>/dev/null; wait "$FLR" 2>/dev/null; }; FLR=""; }
 trap cleanup EXIT; trap 'exit 130' INT TERM
 say() { echo "# $*" >&2; }
 load1() { cut -d' ' -f1 /proc/loadavg; }
@@ -43,6 +47,12 @@ if [ ! -x "$MOCKIDP_BIN" ]; then
   say "building $MOCKIDP_BIN (cargo build --release)"; cargo build --release >&2 || exit 1
 fi
 MOCKIDP_BIN=$(realpath "$MOCKIDP_BIN")
+FLOOR_BIN=target/bench-floor/release/mockidp-bench-floor
+if [ "$FLOOR" = 1 ] && [ ! -x "$FLOOR_BIN" ]; then
+  say "building $FLOOR_BIN (bench/floor)"
+  AWS_LC_SYS_NO_JITTER_ENTROPY=1 CARGO_TARGET_DIR=target/bench-floor \
+    cargo build --release --manifest-path bench/floor/Cargo.toml >&2 || FLOOR=0
+fi
 
 # --- wait for a quiet machine (bounded) ------------------------------------------------------------
 for ((w = 0; w < LOAD_WAIT; w += 10)); do
@@ -80,6 +90,11 @@ wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
 EOF
 say "wrk warm-up ${WARM_S}s, then $ROUNDS rounds of (openssl -multi 2, wrk -t$THREADS -c$CONC -d${DUR}s)"
 wrk -t"$THREADS" -c"$CONC" -d"${WARM_S}s" -s "$LOG/cc.lua" "$base$TOKEN_PATH" >/dev/null 2>&1
+floor_url=http://127.0.0.1:$((PORT + 50))$TOKEN_PATH
+if [ "$FLOOR" = 1 ]; then
+  "$FLOOR_BIN" fixtures/keys/signing.pem $((PORT + 50)) >"$LOG/floor.log" 2>&1 & FLR=$!
+  sleep 0.3; wrk -t"$THREADS" -c"$CONC" -d"${WARM_S}s" -s "$LOG/cc.lua" "$floor_url" >/dev/null 2>&1 || FLOOR=0
+fi
 mark wrk; HZ=$(getconf CLK_TCK); TIMEFORMAT='%3U %3S'; NON2XX=0; SOCKERR=""; ROUND_ROWS=""
 # The host's speed drifts by ±10% within a minute (shared VM), so each wrk round is paired with an
 # openssl -multi 2 run just before it, and the round with the median ratio is reported.
@@ -98,12 +113,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
   N=$(awk '/Non-2xx/{print $NF}' "$LOG/wrk$r.txt"); NON2XX=$((NON2XX + ${N:-0}))
   SOCKERR="$SOCKERR$(grep -o 'Socket errors.*' "$LOG/wrk$r.txt" || true)"
   PCT_R=$(calc '%.1f' "${R:-0} * 100 / ${O2:-1}")
-  say "round $r: openssl -multi 2 $O2 sign/s, mockidp $R tokens/s = $PCT_R%"
-  ROUND_ROWS="$ROUND_ROWS| $r | $O2 | $R | $PCT_R% |"$'\n'
-  echo "$PCT_R $r $O2 $R $CPU" >>"$LOG/rounds.txt"
+  F=NA; PCT_F=NA
+  if [ "$FLOOR" = 1 ]; then
+    F=$(wrk -t"$THREADS" -c"$CONC" -d"${DUR}s" -s "$LOG/cc.lua" "$floor_url" 2>&1 | tee "$LOG/floor$r.txt" | awk '/^Requests\/sec/{print $2}')
+    PCT_F=$(calc '%.1f' "${F:-0} * 100 / ${O2:-1}")
+  fi
+  say "round $r: openssl -multi 2 $O2 sign/s, mockidp $R tokens/s = $PCT_R%, floor $F = $PCT_F%"
+  ROUND_ROWS="$ROUND_ROWS| $r | $O2 | $R | $PCT_R% | $F | $PCT_F% |"$'\n'
+  echo "$PCT_R $r $O2 $R $CPU $F" >>"$LOG/rounds.txt"
 done
 # The median round (by ratio) gives the headline numbers.
-read -r _ MID OSSL2 RPS C_SRV C_WRK C_REST C_STEAL C_SIRQ < <(sort -n "$LOG/rounds.txt" | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+read -r _ MID OSSL2 RPS C_SRV C_WRK C_REST C_STEAL C_SIRQ FLOOR_RPS < <(sort -n "$LOG/rounds.txt" | sed -n "$(( (ROUNDS + 1) / 2 ))p")
+# The floor's own median ratio, over the same rounds.
+FLOOR_PCT=$(awk '$10 != "NA" {print $10 * 100 / $3}' "$LOG/rounds.txt" | sort -n | awk '{v[NR]=$1} END{if (NR) printf "%.0f", v[int((NR+1)/2)]; else print "NA"}')
 P50=$(awk '$1=="50%"{print $2}' "$LOG/wrk$MID.txt"); P99=$(awk '$1=="99%"{print $2}' "$LOG/wrk$MID.txt")
 RSS_LOAD=$(vmrss_mb $SRV)
 kill -0 $SRV 2>/dev/null || say "WARNING: mockidp died during the load run"
@@ -143,6 +165,7 @@ echo "| openssl RSA-2048 sign/s, 1 process | $OSSL1 | | |"
 echo "| openssl RSA-2048 sign/s, -multi 2 (just before that round) | $OSSL2 | RS256 ceiling | $(calc '%.2f' "$OSSL2 / $OSSL1")× 1 process |"
 echo "| mockidp tokens/s (wrk -t$THREADS -c$CONC, ${DUR}s; median of $ROUNDS rounds by ratio) | $RPS | ≥ 80% of openssl -multi 2 | $PCT% $( [ "$PCT" -ge 80 ] && echo ok || echo '**MISS**') |"
 echo "| CPU during the run (cores, of $(nproc)) | server $C_SRV, wrk $C_WRK, rest $C_REST (softirq $C_SIRQ, steal $C_STEAL; the remainder is other processes) | | |"
+[ "$FLOOR" = 1 ] && echo "| floor tokens/s: bench/floor (read, sign, answer; nothing else), same round | $FLOOR_RPS | what any server reaches here | $(calc '%.0f' "$FLOOR_RPS * 100 / $OSSL2")% of openssl (median of rounds $FLOOR_PCT%); mockidp = $(calc '%.0f' "$RPS * 100 / $FLOOR_RPS")% of the floor |"
 echo "| tokens per server CPU-second | $(calc '%.0f' "$RPS / $C_SRV") | openssl 1-process sign/s | $(calc '%.0f' "$RPS / $C_SRV * 100 / $OSSL1")% |"
 echo "| latency p50 / p99 | $P50 / $P99 | | |"
 echo "| non-2xx responses | $NON2XX ${SOCKERR} | 0 | $( [ "$NON2XX" = 0 ] && [ -z "$SOCKERR" ] && echo ok || echo '**FLAG**') |"
@@ -150,7 +173,7 @@ echo "| cold start to first 200, median of $STARTS | ${START_MS} ms ($START_RANG
 echo "| idle VmRSS (after ${IDLE_S}s) | $RSS_IDLE MB | < 15 MB | $(below "$RSS_IDLE" 15) |"
 echo "| VmRSS after load run | $RSS_LOAD MB | | |"
 echo; echo "Throughput rounds (openssl -multi 2 just before each wrk run):"; echo
-echo "| round | openssl -multi 2 sign/s | mockidp tokens/s | ratio |"; echo "|---|---|---|---|"
+echo "| round | openssl -multi 2 sign/s | mockidp tokens/s | ratio | floor tokens/s | floor ratio |"; echo "|---|---|---|---|---|---|"
 printf '%s' "$ROUND_ROWS"
 if [ -n "$PEER_OUT" ] && [ -s "$PEER_OUT" ]; then
   echo; echo "Peers (../shared/bench/run-peers.sh; its start times are curl-polled, ~10 ms resolution; RSS = process tree):"; echo
