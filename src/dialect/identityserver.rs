@@ -144,6 +144,11 @@ impl Dialect for IdentityServer {
     }
 
     /// IdentityServer4's DeviceCodeLifetime.
+    /// IdentityServer3's `Client.AuthorizationCodeLifetime` default.
+    fn default_code_ttl(&self) -> u64 {
+        300
+    }
+
     fn default_device_code_ttl(&self) -> u64 {
         300
     }

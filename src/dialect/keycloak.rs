@@ -248,6 +248,17 @@ impl Dialect for Keycloak {
     }
 
     /// OAuth 2.0 Device Code Lifespan: 10 minutes.
+    /// Keycloak's "Revoke Refresh Token" realm setting is off by default: a refreshed token
+    /// stays usable (tabs and workers refreshing at once all succeed).
+    fn refresh_tokens_are_single_use(&self) -> bool {
+        false
+    }
+
+    /// Keycloak detaches the client session when a code is used twice.
+    fn code_replay_revokes_tokens(&self) -> bool {
+        true
+    }
+
     fn default_device_code_ttl(&self) -> u64 {
         600
     }

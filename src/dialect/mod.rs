@@ -222,6 +222,23 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Authorization code lifetime when the fixture sets none.
+    fn default_code_ttl(&self) -> u64 {
+        60
+    }
+
+    /// Whether using a refresh token retires it (IdentityServer3's OneTimeOnly, Django OAuth
+    /// Toolkit's ROTATE_REFRESH_TOKEN); otherwise it stays valid until it expires.
+    fn refresh_tokens_are_single_use(&self) -> bool {
+        true
+    }
+
+    /// Whether presenting a used authorization code again revokes the tokens issued from it
+    /// (RFC 6749 §4.1.2 "SHOULD"; Keycloak does, the others only refuse the code).
+    fn code_replay_revokes_tokens(&self) -> bool {
+        false
+    }
+
     /// Whether revoking a refresh token also revokes the access tokens issued with it.
     fn refresh_revocation_revokes_access_tokens(&self) -> bool {
         true

@@ -72,9 +72,6 @@ pub struct CodeRecord {
 /// The longest `state`, `nonce`, `login_hint` or `scope` kept for a pending login.
 const MAX_VALUE: usize = 2048;
 
-/// Default authorization code lifetime.
-const CODE_TTL: u64 = 60;
-
 /// Validates an authorization request. Until the client and redirect URI are known good every
 /// error is a page; after that, errors go back to the client with its `state`.
 pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, AuthorizeError> {
@@ -285,7 +282,10 @@ impl Engine {
             redirect_uri: req.redirect_uri_given.then(|| req.redirect_uri.clone()),
             pkce: req.pkce.clone(),
         };
-        let ttl = issuer.config.code_ttl.unwrap_or(CODE_TTL);
+        let ttl = issuer
+            .config
+            .code_ttl
+            .unwrap_or_else(|| issuer.dialect.default_code_ttl());
         self.codes.insert(code.clone(), record, now + ttl, now);
         let mut params = vec![("code".to_string(), code)];
         if let Some(s) = &req.state {

@@ -418,7 +418,16 @@ async fn refresh_rotation_and_inqom_shape() {
         .await;
     let code = query_params(&loc)["code"].clone();
     assert_eq!(code.len(), 32);
-    let (_, body) = redeem(code).await;
+    // IdentityServer3's codes live 300 s (a person may paste one into curl, as Inqom's docs do).
+    idp.clock().advance(240);
+    let (status, body) = redeem(code.clone()).await;
+    assert_eq!(status, 200, "{body}");
+    // A replayed code is refused but, unlike Keycloak, IdentityServer3 revokes nothing.
+    let (status, again) = redeem(code).await;
+    assert_eq!(
+        (status, again["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
     assert_eq!(
         keys(&body),
         [
@@ -466,6 +475,43 @@ async fn refresh_rotation_and_inqom_shape() {
     );
     let (status, _) = refresh(second).await;
     assert_eq!(status, 200);
+}
+
+/// Keycloak keeps a used refresh token valid ("Revoke Refresh Token" is off by default): tabs
+/// or workers refreshing with the same token at once all succeed.
+#[tokio::test]
+async fn keycloak_refresh_tokens_stay_valid_after_use() {
+    let idp = start().await;
+    let mut browser = Browserless::new();
+    let loc = browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
+    let (status, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["refresh_token"].as_str().unwrap().to_string();
+    let token_url = format!(
+        "{}/protocol/openid-connect/token",
+        idp.issuer_url("iopole").unwrap()
+    );
+    let tasks: Vec<_> = (0..4)
+        .map(|_| {
+            let (token_url, refresh) = (token_url.clone(), refresh.clone());
+            tokio::spawn(async move {
+                let form = [
+                    ("grant_type", "refresh_token"),
+                    ("client_id", "iopole-web"),
+                    ("client_secret", "iopole-web-secret"),
+                    ("refresh_token", refresh.as_str()),
+                ];
+                status_json(post_form(&token_url, &form).await).await
+            })
+        })
+        .collect();
+    for task in tasks {
+        let (status, body) = task.await.unwrap();
+        assert_eq!(status, 200, "{body}");
+        assert_ne!(body["refresh_token"].as_str(), Some(refresh.as_str()));
+    }
 }
 
 /// UserInfo: GET and POST with Bearer, scopes honoured, RFC 6750 errors.

@@ -1,6 +1,7 @@
 //! RFC 6749 §4.1.3: redeeming an authorization code, with RFC 7636 PKCE. A code is single use:
-//! of concurrent redemptions exactly one wins, and any failure after taking it burns it. A code
-//! presented again revokes every token issued from it (§4.1.2: it may have been stolen).
+//! of concurrent redemptions exactly one wins, and any failure after taking it burns it. Where
+//! the product does (Keycloak), a code presented again revokes every token issued from it
+//! (§4.1.2: it may have been stolen).
 
 use crate::config::ClientConfig;
 use crate::engine::issue::{Issued, token_key};
@@ -21,7 +22,9 @@ pub(super) fn grant(
         .codes
         .take_if(code, now, |r| r.issuer == issuer.name())
     else {
-        if let Some((until, chain)) = engine.redeemed_codes.get_with_expiry(&token_key(code), now) {
+        if let Some((until, chain)) = engine.redeemed_codes.get_with_expiry(&token_key(code), now)
+            && issuer.dialect.code_replay_revokes_tokens()
+        {
             engine.revoked_chains.insert(chain, (), until, now);
             tracing::info!(
                 issuer = issuer.name(),
@@ -57,7 +60,11 @@ pub(super) fn grant(
         None => {}
     }
     let issued = engine.issue(issuer, ctx, client, record.grant, "authorization_code")?;
-    if let Some(chain) = &issued.chain {
+    if let Some(chain) = issued
+        .chain
+        .as_ref()
+        .filter(|_| issuer.dialect.code_replay_revokes_tokens())
+    {
         // Kept as long as anything issued from the code can live (refreshes stop once revoked).
         let lives = issued
             .expires_in

@@ -1,6 +1,6 @@
-//! RFC 6749 §6: refreshing. Refresh tokens rotate: each use returns a new one and the old one
-//! is refused from then on (`invalid_grant`), as IdentityServer3's OneTimeOnly and Django OAuth
-//! Toolkit's ROTATE_REFRESH_TOKEN do.
+//! RFC 6749 §6: refreshing. Each use returns a new refresh token; where the product retires the
+//! old one (IdentityServer3's OneTimeOnly, Django OAuth Toolkit's ROTATE_REFRESH_TOKEN) it is
+//! refused from then on (`invalid_grant`), while Keycloak's stays valid until it expires.
 
 use crate::config::ClientConfig;
 use crate::engine::issue::Issued;
@@ -59,8 +59,10 @@ pub(super) fn grant(
             "Session not active: the user logged out",
         ));
     }
-    // Rotation: exactly one concurrent use wins.
-    engine.refresh_tokens.take(token, now).ok_or_else(invalid)?;
+    if issuer.dialect.refresh_tokens_are_single_use() {
+        // Rotation: exactly one concurrent use wins.
+        engine.refresh_tokens.take(token, now).ok_or_else(invalid)?;
+    }
     grant.nonce = None;
     engine.issue(issuer, ctx, client, grant, "refresh_token")
 }
