@@ -96,6 +96,12 @@ impl SigningKey {
         }
     }
 
+    /// The base64 DER SubjectPublicKeyInfo (Keycloak's realm `public_key`).
+    pub fn public_key_base64(&self) -> Option<String> {
+        let spki: PublicKeyX509Der = self.pair.public_key().as_der().ok()?;
+        Some(STANDARD.encode(spki.as_ref()))
+    }
+
     /// RSASSA-PKCS1-v1_5 with SHA-256 (JWS `RS256`) over `message`.
     pub fn sign(&self, message: &[u8]) -> Option<Vec<u8>> {
         let mut sig = vec![0u8; self.pair.public_modulus_len()];

@@ -50,6 +50,15 @@ impl Dialect for Keycloak {
                 Endpoint::DeviceAuthorization,
             ),
             ("device", Endpoint::DeviceVerify),
+            ("", Endpoint::IssuerInfo),
+            (
+                "protocol/openid-connect/3p-cookies/step1.html",
+                Endpoint::Page,
+            ),
+            (
+                "protocol/openid-connect/3p-cookies/step2.html",
+                Endpoint::Page,
+            ),
         ]
     }
 
@@ -320,6 +329,34 @@ impl Dialect for Keycloak {
         }
     }
 
+    /// `GET /realms/{realm}`: what python-keycloak's `public_key()` and older adapters read.
+    fn issuer_info(&self, issuer: &Issuer, urls: &Urls, key: &SigningKey) -> Option<Value> {
+        Some(json!({
+            "realm": issuer.config.realm_name(),
+            "public_key": key.public_key_base64()?,
+            "token-service": format!("{}/protocol/openid-connect", urls.issuer),
+            "account-service": format!("{}/account", urls.issuer),
+            "tokens-not-before": 0,
+        }))
+    }
+
+    /// keycloak-js's third-party cookie check (`init()` waits for its message): step 1 sets a
+    /// cookie and moves to step 2, which tells the parent window whether it came back.
+    fn page(&self, rel: &str) -> Option<Reply> {
+        let script = match rel.trim_start_matches('/') {
+            "protocol/openid-connect/3p-cookies/step1.html" => STEP1_SCRIPT,
+            "protocol/openid-connect/3p-cookies/step2.html" => STEP2_SCRIPT,
+            _ => return None,
+        };
+        Some(Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: format!(
+                "<!doctype html>\n<html>\n<body>\n<script>\n{script}</script>\n</body>\n</html>\n"
+            ),
+        })
+    }
+
     fn not_found(&self) -> Reply {
         Reply {
             status: 404,
@@ -337,6 +374,20 @@ impl Dialect for Keycloak {
         })
     }
 }
+
+const STEP1_SCRIPT: &str = r#"document.cookie = "KEYCLOAK_3P_COOKIE_SAMESITE=supported; Max-Age=60; SameSite=None; Secure";
+document.cookie = "KEYCLOAK_3P_COOKIE=supported; Max-Age=60";
+window.location = "step2.html";
+"#;
+
+const STEP2_SCRIPT: &str = r#"if (document.cookie.indexOf("KEYCLOAK_3P_COOKIE") !== -1) {
+  document.cookie = "KEYCLOAK_3P_COOKIE_SAMESITE=; Max-Age=0; SameSite=None; Secure";
+  document.cookie = "KEYCLOAK_3P_COOKIE=; Max-Age=0";
+  window.parent.postMessage("supported", "*");
+} else {
+  window.parent.postMessage("unsupported", "*");
+}
+"#;
 
 /// `scheme://host[:port]` of a URL, for `allowed-origins`.
 fn origin_of(url: &str) -> Option<String> {

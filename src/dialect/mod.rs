@@ -37,6 +37,11 @@ pub enum Endpoint {
     DeviceAuthorization,
     /// RFC 8628 §3.3: the page where a person enters the user code.
     DeviceVerify,
+    /// What the product serves at the issuer URL itself (Keycloak's realm `public_key`).
+    IssuerInfo,
+    /// A static page the product's client library loads (keycloak-js's third-party cookie
+    /// check); the dialect picks it by path.
+    Page,
 }
 
 /// Which kind of token a JOSE header is for.
@@ -100,6 +105,8 @@ impl Endpoint {
             Self::Revoke => "revoke",
             Self::DeviceAuthorization => "device_authorization",
             Self::DeviceVerify => "device_verify",
+            Self::IssuerInfo => "issuer_info",
+            Self::Page => "page",
         }
     }
 }
@@ -242,6 +249,16 @@ pub trait Dialect: Sync {
     /// Whether revoking a refresh token also revokes the access tokens issued with it.
     fn refresh_revocation_revokes_access_tokens(&self) -> bool {
         true
+    }
+
+    /// The body of [`Endpoint::IssuerInfo`], for products that route it.
+    fn issuer_info(&self, _issuer: &Issuer, _urls: &Urls, _key: &SigningKey) -> Option<Value> {
+        None
+    }
+
+    /// The [`Endpoint::Page`] at `rel` (the path below the issuer), for products that route one.
+    fn page(&self, _rel: &str) -> Option<Reply> {
+        None
     }
 
     /// Protected resources served when the fixture configures none.

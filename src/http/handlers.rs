@@ -25,6 +25,15 @@ pub fn jwks(engine: &Engine, issuer: &Issuer) -> HttpResponse {
     ))
 }
 
+/// The issuer's own URL, where its product serves something there (Keycloak's realm info).
+pub fn issuer_info(engine: &Engine, issuer: &Issuer, urls: &Urls) -> HttpResponse {
+    let keys = engine.keys();
+    match issuer.dialect.issuer_info(issuer, urls, &keys.current) {
+        Some(info) => HttpResponse::Ok().json(info),
+        None => super::page(issuer.dialect.not_found()),
+    }
+}
+
 /// RFC 6749 §3.2: the token endpoint.
 pub async fn token(
     engine: &Engine,

@@ -86,6 +86,7 @@ async fn serve(
         endpoint,
         Endpoint::Discovery
             | Endpoint::Jwks
+            | Endpoint::IssuerInfo
             | Endpoint::Token
             | Endpoint::Userinfo
             | Endpoint::Logout
@@ -95,7 +96,7 @@ async fn serve(
         return cors::preflight(issuer, req);
     }
     let mount = &path[..path.len() - rel.len()];
-    let mut resp = answer(engine, issuer, endpoint, req, payload, mount).await;
+    let mut resp = answer(engine, issuer, endpoint, req, payload, (mount, rel)).await;
     if cors {
         cors::apply(issuer, req, &mut resp);
     }
@@ -110,10 +111,12 @@ async fn answer(
     endpoint: Endpoint,
     req: &HttpRequest,
     payload: web::Payload,
-    mount: &str,
+    (mount, rel): (&str, &str),
 ) -> HttpResponse {
     let methods: &[Method] = match endpoint {
-        Endpoint::Discovery | Endpoint::Jwks => &[Method::GET, Method::HEAD],
+        Endpoint::Discovery | Endpoint::Jwks | Endpoint::IssuerInfo | Endpoint::Page => {
+            &[Method::GET, Method::HEAD]
+        }
         Endpoint::Token
         | Endpoint::Login
         | Endpoint::Introspect
@@ -128,11 +131,19 @@ async fn answer(
     if let Some(resp) = failures::inject(engine, req, issuer.name(), endpoint.name()).await {
         return resp;
     }
-    // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it.
+    // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
+    // `rel` the rest.
     let urls = extract::urls(req, issuer, mount);
     match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &urls),
         Endpoint::Jwks => handlers::jwks(engine, issuer),
+        Endpoint::IssuerInfo => handlers::issuer_info(engine, issuer, &urls),
+        Endpoint::Page => page(
+            issuer
+                .dialect
+                .page(rel)
+                .unwrap_or_else(|| issuer.dialect.not_found()),
+        ),
         Endpoint::Token => handlers::token(engine, issuer, req, payload, urls.issuer).await,
         Endpoint::Userinfo => handlers::userinfo(engine, issuer, req, payload).await,
         Endpoint::Introspect => handlers::introspect(engine, issuer, req, payload).await,
@@ -177,12 +188,18 @@ fn normalize_path(path: &str) -> String {
     out
 }
 
+/// A path under an issuer mounted there answers in its product's words; anything else (what
+/// falls through to a root-mounted issuer included) may look like another product's unknown
+/// issuer (Keycloak's "Realm does not exist").
 fn not_found(path: &str, issuer: Option<&Issuer>) -> HttpResponse {
-    let reply = dialect::all()
-        .into_iter()
-        .find_map(|d| d.unknown_issuer(path))
-        .or_else(|| issuer.map(|i| i.dialect.not_found()))
-        .unwrap_or_else(|| dialect::for_kind(crate::config::DialectKind::Generic).not_found());
+    let reply = match issuer {
+        Some(i) if !i.path.is_empty() => i.dialect.not_found(),
+        _ => dialect::all()
+            .into_iter()
+            .find_map(|d| d.unknown_issuer(path))
+            .or_else(|| issuer.map(|i| i.dialect.not_found()))
+            .unwrap_or_else(|| dialect::for_kind(crate::config::DialectKind::Generic).not_found()),
+    };
     page(reply)
 }
 

@@ -53,6 +53,34 @@ async fn chromium_renders_a_mockidp_page() {
     );
 }
 
+/// keycloak-js's `init()` loads the realm's third-party cookie check in an iframe and waits
+/// for its message ("supported" or "unsupported"); without it, init fails after 10 s.
+#[tokio::test]
+async fn keycloak_js_third_party_cookie_check_answers() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let idp = start().await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    let browser = chrome.session().await;
+    browser.goto(&issuer).await;
+    browser
+        .execute(&format!(
+            r#"window.addEventListener("message", e => {{ window.checked = e.data; }});
+               const f = document.createElement("iframe");
+               f.src = "{issuer}/protocol/openid-connect/3p-cookies/step1.html";
+               document.body.appendChild(f);"#
+        ))
+        .await;
+    let started = Instant::now();
+    let mut answer = Value::Null;
+    while answer.is_null() && started.elapsed() < WAIT {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        answer = browser.execute("return window.checked || null;").await;
+    }
+    assert_eq!(answer, "supported", "{}", browser.describe().await);
+}
+
 /// Inqom's documented authorize URL, the login form, the seed's token request, then the SSO
 /// session seen from a second tab, and not from a second browser.
 #[tokio::test]

@@ -155,6 +155,72 @@ async fn unknown_realm_is_keycloaks_404() {
     )
     .await;
     assert_eq!(resp.status(), 404);
+    // Under a realm that exists, an unknown path is Keycloak's "no such resource", not "no realm".
+    let resp = http()
+        .get(format!("{}/realms/iopole/nope", idp.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 404);
+    let (_, body) = status_json(resp).await;
+    assert_eq!(
+        body["error"],
+        "Unable to find matching target resource method"
+    );
+}
+
+/// `GET /realms/{realm}`: the realm's public key, which python-keycloak's `public_key()` and
+/// older adapters verify tokens with.
+#[tokio::test]
+async fn realm_url_serves_the_public_key() {
+    let idp = start().await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    let info = get_json(&issuer).await;
+    assert_eq!(
+        keys(&info),
+        [
+            "realm",
+            "public_key",
+            "token-service",
+            "account-service",
+            "tokens-not-before"
+        ]
+    );
+    assert_eq!(info["realm"], "iopole");
+    assert_eq!(
+        info["token-service"],
+        format!("{issuer}/protocol/openid-connect")
+    );
+    // A SubjectPublicKeyInfo: the rsaEncryption header of a 2048-bit key, then PKCS#1.
+    use base64::Engine as _;
+    let spki = base64::engine::general_purpose::STANDARD
+        .decode(info["public_key"].as_str().unwrap())
+        .unwrap();
+    let (header, pkcs1) = spki.split_at(24);
+    assert_eq!(
+        header,
+        b"\x30\x82\x01\x22\x30\x0d\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01\x05\x00\x03\x82\x01\x0f\x00"
+    );
+    let key = jsonwebtoken::DecodingKey::from_rsa_der(pkcs1);
+    let resp = post_form(
+        &format!("{issuer}/protocol/openid-connect/token"),
+        &[
+            ("grant_type", "client_credentials"),
+            ("client_id", "clientId"),
+            ("client_secret", "clientSecret"),
+        ],
+    )
+    .await;
+    let (_, body) = status_json(resp).await;
+    let mut validation = jsonwebtoken::Validation::new(jsonwebtoken::Algorithm::RS256);
+    validation.set_audience(&["account"]);
+    let token = jsonwebtoken::decode::<serde_json::Value>(
+        body["access_token"].as_str().unwrap(),
+        &key,
+        &validation,
+    )
+    .unwrap();
+    assert_eq!(token.claims["azp"], "clientId");
 }
 
 /// Any realm name works: issuers are configuration.
