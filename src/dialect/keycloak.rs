@@ -263,6 +263,10 @@ impl Dialect for Keycloak {
         false
     }
 
+    fn logout_by_refresh_token(&self) -> bool {
+        true
+    }
+
     /// Keycloak detaches the client session when a code is used twice.
     fn code_replay_revokes_tokens(&self) -> bool {
         true

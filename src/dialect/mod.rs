@@ -229,6 +229,12 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether a client may end a session by posting its refresh token to the logout endpoint
+    /// (Keycloak's back-channel logout, answered 204).
+    fn logout_by_refresh_token(&self) -> bool {
+        false
+    }
+
     /// Authorization code lifetime when the fixture sets none.
     fn default_code_ttl(&self) -> u64 {
         60

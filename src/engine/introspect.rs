@@ -68,6 +68,43 @@ impl Engine {
     /// RFC 7009 §2: revokes a refresh or access token of the calling client. Unknown tokens are
     /// not an error (§2.2). Revoking a refresh token revokes the access tokens issued with it
     /// where the product does so.
+    /// Keycloak's back-channel logout (`POST …/logout` with the client's own refresh token, as
+    /// python-keycloak's `logout()` sends it): ends the browser session the token belongs to
+    /// and revokes what was issued in it.
+    pub fn logout_by_refresh_token(
+        &self,
+        issuer: &Issuer,
+        req: &TokenRequest,
+    ) -> Result<(), OAuthError> {
+        let client = client_auth::authenticate(self, issuer, req, false)?;
+        let token = req.params.require("refresh_token")?;
+        let now = self.clock.now();
+        let (exp, record) = self
+            .refresh_tokens
+            .get_with_expiry(token, now)
+            .filter(|(_, r)| r.issuer == issuer.name())
+            .ok_or_else(|| OAuthError::invalid_grant("Invalid refresh token"))?;
+        if record.grant.client_id != client.id {
+            return Err(OAuthError::invalid_grant(
+                "Invalid refresh token: it was issued to another client",
+            ));
+        }
+        self.refresh_tokens.remove(token);
+        if let Some(sid) = &record.grant.sid {
+            self.end_session(sid);
+        }
+        if let Some(chain) = &record.grant.chain {
+            self.revoked_chains
+                .insert(chain.clone(), (), exp.max(now + 86_400), now);
+        }
+        tracing::info!(
+            issuer = issuer.name(),
+            client_id = client.id.as_str(),
+            "logged out by the client (back channel)"
+        );
+        Ok(())
+    }
+
     pub fn revoke(&self, issuer: &Issuer, req: &TokenRequest) -> Result<(), OAuthError> {
         let client = client_auth::authenticate(self, issuer, req, false)?;
         let token = req.params.require("token")?;

@@ -8,7 +8,7 @@ use crate::config::ResourceConfig;
 use serde_json::json;
 
 use crate::dialect::{self, Endpoint, Urls};
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
+use crate::engine::{Engine, Issuer, Params, RequestContext, TokenRequest};
 use crate::error::{ErrorCode, OAuthError};
 
 /// OpenID Connect Discovery 1.0 §4 / RFC 8414 §3.
@@ -116,6 +116,23 @@ async fn client_call<T>(
     };
     match result {
         Ok(v) => ok(v),
+        Err(err) => refuse(req, issuer, &err),
+    }
+}
+
+/// A client logging its user out with the refresh token (Keycloak's back channel): 204.
+pub fn back_channel_logout(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    params: Params,
+) -> HttpResponse {
+    let token_req = TokenRequest {
+        params,
+        authorization: extract::authorization(req),
+    };
+    match engine.logout_by_refresh_token(issuer, &token_req) {
+        Ok(()) => HttpResponse::NoContent().finish(),
         Err(err) => refuse(req, issuer, &err),
     }
 }

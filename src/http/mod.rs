@@ -167,6 +167,13 @@ async fn answer(
                     });
                 }
             };
+            let back_channel = endpoint == Endpoint::Logout
+                && req.method() == Method::POST
+                && params.get("refresh_token").is_some()
+                && issuer.dialect.logout_by_refresh_token();
+            if back_channel {
+                return handlers::back_channel_logout(engine, issuer, req, params);
+            }
             match endpoint {
                 Endpoint::Authorize => browser::authorize(&site, req, &params),
                 Endpoint::Login => browser::login(&site, &params),

@@ -822,3 +822,77 @@ async fn cors_for_registered_origins() {
         "http://127.0.0.1:8080"
     );
 }
+
+/// Keycloak's back-channel logout, as python-keycloak's `logout()` sends it: the client posts its
+/// refresh token to the logout endpoint and gets 204; the session and its tokens are gone.
+#[tokio::test]
+async fn keycloak_back_channel_logout_ends_the_session() {
+    let idp = start().await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    let mut browser = Browserless::new();
+    let loc = browser
+        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
+        .await;
+    let (status, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
+    assert_eq!(status, 200, "{body}");
+    let refresh = body["refresh_token"].as_str().unwrap();
+    let logout = format!("{issuer}/protocol/openid-connect/logout");
+    // Another client cannot end alice's session with her token.
+    let (status, err) = status_json(
+        post_form(
+            &logout,
+            &[
+                ("client_id", "clientId"),
+                ("client_secret", "clientSecret"),
+                ("refresh_token", refresh),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let resp = post_form(
+        &logout,
+        &[
+            ("client_id", "iopole-web"),
+            ("client_secret", "iopole-web-secret"),
+            ("refresh_token", refresh),
+        ],
+    )
+    .await;
+    assert_eq!(resp.status(), 204);
+    let (status, err) = status_json(
+        post_form(
+            &format!("{issuer}/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "iopole-web"),
+                ("client_secret", "iopole-web-secret"),
+                ("refresh_token", refresh),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, err["error"].as_str()),
+        (400, Some("invalid_grant"))
+    );
+    let userinfo = http()
+        .get(format!("{issuer}/protocol/openid-connect/userinfo"))
+        .bearer_auth(body["access_token"].as_str().unwrap())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(userinfo.status(), 401);
+    // The browser's SSO session ended too: the next authorize shows the login page.
+    let resp = browser.get(&kc_authorize(&idp, "")).await;
+    assert_eq!(
+        resp.status(),
+        200,
+        "a login page, not a redirect with a code"
+    );
+}
