@@ -66,6 +66,8 @@ pub enum Cause {
     PublicClientCredentials,
     /// Client credentials asked for by a confidential client not registered for them.
     ClientCredentialsNotAllowed,
+    /// A device code this issuer never issued (or already redeemed).
+    UnknownDeviceCode,
     /// Anything else: the engine's own description stands.
     Other,
 }

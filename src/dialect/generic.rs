@@ -13,7 +13,7 @@ use super::{
 use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
-use crate::error::{ErrorReply, OAuthError};
+use crate::error::{Cause, ErrorReply, OAuthError};
 use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
@@ -138,9 +138,14 @@ impl Dialect for Generic {
     }
 
     /// Eight characters of oauthlib's base32 alphabet, shown as `XXXX-XXXX` for readability.
+    /// oauthlib's default: 8 characters, no dash.
     fn new_user_code(&self) -> String {
-        let code = ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8);
-        format!("{}-{}", &code[..4], &code[4..])
+        ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
+    }
+
+    /// Django OAuth Toolkit has no `slow_down` (a to-do in its source).
+    fn enforces_poll_interval(&self) -> bool {
+        false
     }
 
     /// oauthlib's default `expires_in`.
@@ -169,6 +174,14 @@ impl Dialect for Generic {
     }
 
     fn shape_error(&self, err: &OAuthError, _issuer: &Issuer) -> ErrorReply {
+        if err.cause == Cause::UnknownDeviceCode {
+            // Django OAuth Toolkit's own answer for a device code it does not know.
+            return ErrorReply {
+                status: 404,
+                www_authenticate: None,
+                body: Some(super::error_body("device_not_found", &err.description)),
+            };
+        }
         super::standard_error(err, "Bearer error=\"invalid_client\"")
     }
 

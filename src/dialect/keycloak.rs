@@ -327,9 +327,10 @@ impl Dialect for Keycloak {
                 "unauthorized_client",
                 "Client not enabled to retrieve service account",
             ),
-            Cause::MissingGrantType | Cause::GrantNotAllowed | Cause::Other => {
-                super::standard_error(err, &challenge)
-            }
+            Cause::MissingGrantType
+            | Cause::GrantNotAllowed
+            | Cause::UnknownDeviceCode
+            | Cause::Other => super::standard_error(err, &challenge),
         }
     }
 

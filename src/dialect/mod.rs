@@ -229,6 +229,11 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether polling a device code faster than its interval gets `slow_down` (RFC 8628 §3.5).
+    fn enforces_poll_interval(&self) -> bool {
+        true
+    }
+
     /// Whether a client may end a session by posting its refresh token to the logout endpoint
     /// (Keycloak's back-channel logout, answered 204).
     fn logout_by_refresh_token(&self) -> bool {

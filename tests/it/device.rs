@@ -145,11 +145,12 @@ async fn whole_flow_on_every_dialect() {
         );
         idp.clock().advance(5);
         let (status, again) = poll(&token_url, client, device_code).await;
-        assert_eq!(
-            (status, again["error"].as_str()),
-            (400, Some("invalid_grant")),
-            "second redemption"
-        );
+        let gone = if client == "generic-public" {
+            (404, Some("device_not_found")) // Django OAuth Toolkit's word for it
+        } else {
+            (400, Some("invalid_grant"))
+        };
+        assert_eq!((status, again["error"].as_str()), gone, "second redemption");
     }
     // The generic seed's /resource/ accepts the device's token raw.
     let (device_url, token_url, client) = dialects(&idp).pop().unwrap();
@@ -169,6 +170,33 @@ async fn whole_flow_on_every_dialect() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 200);
+}
+
+/// Django OAuth Toolkit's device flow: oauthlib's 8-character user code without a dash, no
+/// `slow_down` (DOT does not implement it), and 404 `device_not_found` for an unknown code.
+#[tokio::test]
+async fn generic_device_flow_speaks_django_oauth_toolkit() {
+    let idp = start().await;
+    let (device_url, token_url, client) = dialects(&idp).remove(2);
+    let codes = start_device(&device_url, client, "openid").await;
+    let user_code = codes["user_code"].as_str().unwrap();
+    assert!(
+        user_code.len() == 8 && user_code.chars().all(|c| c.is_ascii_alphanumeric()),
+        "{user_code}"
+    );
+    let dc = codes["device_code"].as_str().unwrap();
+    for _ in 0..3 {
+        assert_eq!(
+            poll(&token_url, client, dc).await.1["error"],
+            "authorization_pending"
+        );
+    }
+    let (status, body) = poll(&token_url, client, "no-such-device-code").await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (404, Some("device_not_found")),
+        "{body}"
+    );
 }
 
 #[tokio::test]

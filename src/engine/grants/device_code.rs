@@ -1,12 +1,13 @@
 //! RFC 8628 §3.4–3.5: the device polls for its tokens. `authorization_pending` until the user
-//! decides, `slow_down` (and 5 s more from then on) when polled faster than the interval,
+//! decides, `slow_down` (and 5 s more from then on) when polled faster than the interval where
+//! the product enforces it (Django OAuth Toolkit does not),
 //! `access_denied` after a denial, `expired_token` once the codes expire, tokens exactly once.
 
 use crate::config::ClientConfig;
 use crate::engine::device::{DeviceRecord, DeviceStatus};
 use crate::engine::issue::Issued;
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{Cause, ErrorCode, OAuthError};
 
 pub(super) fn grant(
     engine: &Engine,
@@ -17,7 +18,10 @@ pub(super) fn grant(
 ) -> Result<Issued, OAuthError> {
     let code = req.params.require("device_code")?;
     let now = engine.clock.now();
-    let invalid = || OAuthError::invalid_grant("Invalid device_code: unknown or already used");
+    let invalid = || {
+        OAuthError::invalid_grant("Invalid device_code: unknown or already used")
+            .because(Cause::UnknownDeviceCode)
+    };
     let record = engine
         .device_codes
         .get(code, now)
@@ -51,9 +55,9 @@ pub(super) fn grant(
         )),
         DeviceStatus::Approved(_) => Err(invalid()),
         DeviceStatus::Pending => {
-            let too_fast = r
-                .last_poll
-                .is_some_and(|last| now < last.saturating_add(r.interval));
+            let too_fast = issuer.dialect.enforces_poll_interval()
+                && r.last_poll
+                    .is_some_and(|last| now < last.saturating_add(r.interval));
             r.last_poll = Some(now);
             if too_fast {
                 r.interval += 5;
