@@ -13,7 +13,7 @@ use super::{
 use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
-use crate::error::{Cause, ErrorReply, OAuthError};
+use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
@@ -143,6 +143,12 @@ impl Dialect for Generic {
         ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
     }
 
+    /// `IntrospectTokenView` is a `ClientProtectedScopedResourceView`: client credentials, or a
+    /// resource server's token with this scope (`RESOURCE_SERVER_AUTH_TOKEN`).
+    fn introspection_scope(&self) -> Option<&'static str> {
+        Some("introspection")
+    }
+
     /// Django OAuth Toolkit has no `slow_down` (a to-do in its source).
     fn enforces_poll_interval(&self) -> bool {
         false
@@ -182,7 +188,11 @@ impl Dialect for Generic {
                 body: Some(super::error_body("device_not_found", &err.description)),
             };
         }
-        super::standard_error(err, "Bearer error=\"invalid_client\"")
+        let mut reply = super::standard_error(err, "Bearer error=\"invalid_client\"");
+        if err.code == ErrorCode::InsufficientScope {
+            reply.status = 403; // DOT's scoped views answer 403 Forbidden
+        }
+        reply
     }
 
     fn not_found(&self) -> Reply {

@@ -229,6 +229,12 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// The scope that lets a bearer token (instead of client credentials) call introspection
+    /// (Django OAuth Toolkit's `introspection`).
+    fn introspection_scope(&self) -> Option<&'static str> {
+        None
+    }
+
     /// Whether polling a device code faster than its interval gets `slow_down` (RFC 8628 §3.5).
     fn enforces_poll_interval(&self) -> bool {
         true

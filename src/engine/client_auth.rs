@@ -88,16 +88,14 @@ fn by_access_token<'i>(
     issuer: &'i Issuer,
     value: &str,
 ) -> Result<&'i ClientConfig, OAuthError> {
-    let token = match value.split_once(' ') {
-        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
-        _ => value,
-    };
-    let presented = engine.check_access_token(issuer, token).map_err(|e| {
-        OAuthError::invalid_client(format!(
-            "the access token in Authorization does not authenticate a client: {}",
-            e.description
-        ))
-    })?;
+    let presented = engine
+        .check_access_token(issuer, bearer(value))
+        .map_err(|e| {
+            OAuthError::invalid_client(format!(
+                "the access token in Authorization does not authenticate a client: {}",
+                e.description
+            ))
+        })?;
     if presented.grant.is_some() {
         return Err(OAuthError::invalid_client(
             "the access token in Authorization is a user's: authenticate with the client's own \
@@ -112,4 +110,13 @@ fn by_access_token<'i>(
                 "the access token in Authorization names no confidential client",
             )
         })
+}
+
+/// The token in an `Authorization` value, with or without the `Bearer` scheme (the generic
+/// seed sends it raw).
+pub fn bearer(value: &str) -> &str {
+    match value.split_once(' ') {
+        Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
+        _ => value,
+    }
 }

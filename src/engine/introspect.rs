@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 use super::client_auth;
 use super::issue::token_key;
 use super::tokens::{claimed_client, claimed_scopes};
-use super::{Engine, Issuer, TokenRequest};
+use super::{Authorization, Engine, Issuer, TokenRequest};
 use crate::config::ResourceConfig;
 use crate::error::{ErrorCode, OAuthError};
 use crate::jwt::Object;
@@ -14,13 +14,7 @@ use crate::jwt::Object;
 impl Engine {
     /// RFC 7662 §2: `{"active": false}` for anything not live; the token's claims otherwise.
     pub fn introspect(&self, issuer: &Issuer, req: &TokenRequest) -> Result<Value, OAuthError> {
-        let client = client_auth::authenticate(self, issuer, req, false)?;
-        // RFC 7662 §2.1: the caller must be authorized; a public client proves nothing.
-        if client.is_public() {
-            return Err(OAuthError::invalid_client(
-                "public clients cannot introspect tokens: authenticate a confidential client",
-            ));
-        }
+        self.authorize_introspection(issuer, req)?;
         let token = req.params.require("token")?;
         let now = self.clock.now();
         if let Ok(p) = self.check_access_token(issuer, token) {
@@ -68,6 +62,45 @@ impl Engine {
     /// RFC 7009 §2: revokes a refresh or access token of the calling client. Unknown tokens are
     /// not an error (§2.2). Revoking a refresh token revokes the access tokens issued with it
     /// where the product does so.
+    /// RFC 7662 §2.1: the caller must be authorized. A confidential client, or where the
+    /// product allows it (Django OAuth Toolkit's resource servers) a bearer token carrying its
+    /// introspection scope; a public client proves nothing.
+    fn authorize_introspection(
+        &self,
+        issuer: &Issuer,
+        req: &TokenRequest,
+    ) -> Result<(), OAuthError> {
+        if let (Some(scope), Authorization::Other(value)) =
+            (issuer.dialect.introspection_scope(), &req.authorization)
+        {
+            let p = self
+                .check_access_token(issuer, client_auth::bearer(value))
+                .map_err(|e| {
+                    OAuthError::invalid_client(format!(
+                        "the token in Authorization cannot introspect: {}",
+                        e.description
+                    ))
+                })?;
+            let scopes = p
+                .grant
+                .map_or_else(|| claimed_scopes(&p.claims), |g| g.scopes);
+            if !scopes.iter().any(|s| s == scope) {
+                return Err(OAuthError::new(
+                    ErrorCode::InsufficientScope,
+                    format!("the token in Authorization lacks the {scope:?} scope"),
+                ));
+            }
+            return Ok(());
+        }
+        let client = client_auth::authenticate(self, issuer, req, false)?;
+        if client.is_public() {
+            return Err(OAuthError::invalid_client(
+                "public clients cannot introspect tokens: authenticate a confidential client",
+            ));
+        }
+        Ok(())
+    }
+
     /// Keycloak's back-channel logout (`POST …/logout` with the client's own refresh token, as
     /// python-keycloak's `logout()` sends it): ends the browser session the token belongs to
     /// and revokes what was issued in it.

@@ -90,3 +90,62 @@ async fn unknown_paths_are_djangos_404() {
     assert_eq!(resp.status(), 404);
     assert!(resp.text().await.unwrap().contains("<h1>Not Found</h1>"));
 }
+
+/// Django OAuth Toolkit's introspection, as its resource servers call it: a token carrying the
+/// `introspection` scope in `Authorization: Bearer` (or client credentials, as everywhere).
+#[tokio::test]
+async fn introspection_by_a_resource_servers_token() {
+    let idp = start().await;
+    let cc = |client: &'static str, scope: &'static str| {
+        let url = format!("{}/token/", idp.url());
+        async move {
+            let (status, body) = status_json(
+                http()
+                    .post(url)
+                    .basic_auth(client, Some(format!("{client}-secret")))
+                    .form(&[("grant_type", "client_credentials"), ("scope", scope)])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await;
+            assert_eq!(status, 200, "{body}");
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let resource_server = cc("generic-resource-server", "introspection").await;
+    let subject = cc("generic-confidential", "read").await;
+    let introspect = |auth: String| {
+        let url = format!("{}/introspect/", idp.url());
+        let subject = subject.clone();
+        async move {
+            status_json(
+                http()
+                    .post(url)
+                    .header("Authorization", auth)
+                    .form(&[("token", subject.as_str())])
+                    .send()
+                    .await
+                    .unwrap(),
+            )
+            .await
+        }
+    };
+    let (status, body) = introspect(format!("Bearer {resource_server}")).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["active"], true);
+    assert_eq!(body["scope"], "read");
+    // Without the scope: 403, as DOT's scoped views answer.
+    let (status, body) = introspect(format!("Bearer {subject}")).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (403, Some("insufficient_scope")),
+        "{body}"
+    );
+    let (status, body) = introspect("Bearer not-a-token".into()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client")),
+        "{body}"
+    );
+}
