@@ -143,6 +143,11 @@ impl Dialect for Generic {
         ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
     }
 
+    /// Django's `LoginView` form: `#id_username`, `#id_password`.
+    fn login_ids(&self) -> [&'static str; 4] {
+        ["login", "id_username", "id_password", "submit"]
+    }
+
     /// `IntrospectTokenView` is a `ClientProtectedScopedResourceView`: client credentials, or a
     /// resource server's token with this scope (`RESOURCE_SERVER_AUTH_TOKEN`).
     fn introspection_scope(&self) -> Option<&'static str> {

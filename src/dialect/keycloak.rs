@@ -263,6 +263,11 @@ impl Dialect for Keycloak {
         false
     }
 
+    /// Keycloak's login theme: `#kc-form-login`, `#username`, `#password`, `#kc-login`.
+    fn login_ids(&self) -> [&'static str; 4] {
+        ["kc-form-login", "username", "password", "kc-login"]
+    }
+
     fn logout_by_refresh_token(&self) -> bool {
         true
     }

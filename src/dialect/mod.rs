@@ -229,6 +229,12 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Element ids of the login page (form, username, password, submit button) as the
+    /// product's own page names them, so browser tests written against it find their fields.
+    fn login_ids(&self) -> [&'static str; 4] {
+        ["login", "username", "password", "submit"]
+    }
+
     /// The scope that lets a bearer token (instead of client credentials) call introspection
     /// (Django OAuth Toolkit's `introspection`).
     fn introspection_scope(&self) -> Option<&'static str> {

@@ -88,15 +88,16 @@ pub fn login(p: &LoginPage) -> String {
             esc(e)
         );
     }
+    let [form, username, password, submit] = p.issuer.dialect.login_ids();
     let _ = write!(
         body,
-        "<form id=\"login\" method=\"post\" action=\"{}\">\
+        "<form id=\"{form}\" class=\"login\" method=\"post\" action=\"{}\">\
          <input type=\"hidden\" name=\"login_id\" value=\"{}\">\
-         <label for=\"username\">Username</label>\
-         <input id=\"username\" name=\"username\" autocomplete=\"username\" value=\"{}\">\
-         <label for=\"password\">Password</label>\
-         <input id=\"password\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
-         <button id=\"submit\" class=\"primary\" type=\"submit\">Sign in</button>",
+         <label for=\"{username}\">Username</label>\
+         <input id=\"{username}\" name=\"username\" autocomplete=\"username\" value=\"{}\">\
+         <label for=\"{password}\">Password</label>\
+         <input id=\"{password}\" name=\"password\" type=\"password\" autocomplete=\"current-password\">\
+         <button id=\"{submit}\" name=\"login\" class=\"primary\" type=\"submit\">Sign in</button>",
         esc(p.action),
         esc(p.login_id),
         esc(p.username.unwrap_or(""))

@@ -636,7 +636,7 @@ async fn sso_prompt_and_logout() {
         idp.clock().advance(2);
         let resp = browser.get(&kc_authorize(&idp, extra)).await;
         assert_eq!(resp.status(), 200, "{extra}");
-        assert!(resp.text().await.unwrap().contains("id=\"login\""));
+        assert!(resp.text().await.unwrap().contains("class=\"login\""));
     }
     // The SSO page shows the user.
     let home = browser

@@ -101,10 +101,22 @@ async fn inqom_seed_flow_with_sso_home() {
              &state=state245135413"
         ))
         .await;
-    browser.wait_for("#login").await;
-    browser.find("#username").await.send_keys("alice").await;
-    browser.find("#password").await.send_keys("alice").await;
-    browser.find("#submit").await.click().await;
+    browser.wait_for("form.login").await;
+    browser
+        .find("form.login [name=username]")
+        .await
+        .send_keys("alice")
+        .await;
+    browser
+        .find("form.login [name=password]")
+        .await
+        .send_keys("alice")
+        .await;
+    browser
+        .find("form.login button.primary")
+        .await
+        .click()
+        .await;
 
     let redirect = browser.wait_for_redirect(APP).await;
     assert!(
@@ -161,7 +173,7 @@ async fn inqom_seed_flow_with_sso_home() {
     // Another browser, no cookies: the login form.
     let stranger = chrome.session().await;
     stranger.goto(&format!("{base}/home")).await;
-    stranger.wait_for("#login").await;
+    stranger.wait_for("form.login").await;
 }
 
 /// Keycloak: log in by picking a listed user, redeem with HTTP Basic, then a second authorize
@@ -191,8 +203,18 @@ async fn keycloak_realm_flow_with_sso() {
 
     let (state, nonce) = (random(), random());
     browser.goto(&authorize(&state, &nonce)).await;
-    browser.wait_for("#login").await;
-    browser.find("#password").await.send_keys("alice").await;
+    browser.wait_for("form.login").await;
+    // Keycloak's own element ids, which browser tests written against Keycloak use.
+    for id in ["#kc-form-login", "#username", "#password", "#kc-login"] {
+        browser
+            .find(&format!("form.login{id}, form.login {id}"))
+            .await;
+    }
+    browser
+        .find("form.login [name=password]")
+        .await
+        .send_keys("alice")
+        .await;
     browser
         .find(r#"button[name="pick"][value="alice"]"#)
         .await
@@ -274,6 +296,9 @@ async fn generic_public_client_with_pkce() {
             ])
         ))
         .await;
+    // Django's login form ids, as tests written against a DOT project use them.
+    browser.find("form.login #id_username").await;
+    browser.find("form.login #id_password").await;
     browser.log_in("alice", "alice").await;
 
     let redirect = browser.wait_for_redirect(CALLBACK).await;
@@ -323,7 +348,7 @@ async fn login_page_works_at_360px() {
             idp.url()
         ))
         .await;
-    browser.wait_for("#login").await;
+    browser.wait_for("form.login").await;
 
     let png = browser.screenshot().await;
     let path = std::env::temp_dir().join("mockidp-login-360px.png");
@@ -1004,10 +1029,16 @@ impl Browser {
 
     /// Fills in the login form and submits it.
     async fn log_in(&self, username: &str, password: &str) {
-        self.wait_for("#login").await;
-        self.find("#username").await.send_keys(username).await;
-        self.find("#password").await.send_keys(password).await;
-        self.find("#submit").await.click().await;
+        self.wait_for("form.login").await;
+        self.find("form.login [name=username]")
+            .await
+            .send_keys(username)
+            .await;
+        self.find("form.login [name=password]")
+            .await
+            .send_keys(password)
+            .await;
+        self.find("form.login button.primary").await.click().await;
     }
 
     /// Waits up to [`WAIT`] for the browser to be sent to `redirect_uri` and returns the full
@@ -1021,7 +1052,7 @@ impl Browser {
                 return url;
             }
             if Instant::now() > deadline {
-                let login = !self.find_all("#login").await.is_empty();
+                let login = !self.find_all("form.login").await.is_empty();
                 panic!(
                     "not redirected to {redirect_uri} after {WAIT:?} (login form shown: {login}) {}",
                     self.describe().await
@@ -1037,7 +1068,7 @@ impl Browser {
         assert!(who.contains("Signed in as"), "#who: {who}");
         assert!(who.contains(username), "#who: {who}");
         assert!(
-            self.find_all("#login").await.is_empty(),
+            self.find_all("form.login").await.is_empty(),
             "a login form next to the session of {username}"
         );
     }

@@ -57,7 +57,7 @@ async fn poll(token_url: &str, client: &str, device_code: &str) -> (u16, Value) 
 async fn decide(browser: &mut Browserless, complete: &str, approve: bool) -> String {
     let resp = browser.get(complete).await;
     let html = resp.text().await.unwrap();
-    let html = if html.contains("id=\"login\"") {
+    let html = if html.contains("class=\"login\"") {
         let back = browser.submit_login(&html, "alice", "alice").await;
         let back = if back.starts_with('/') {
             let origin: String = complete.split('/').take(3).collect::<Vec<_>>().join("/");

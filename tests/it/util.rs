@@ -162,7 +162,7 @@ impl Browserless {
 
     /// Fills and posts the login form found in `html`; returns the redirect `Location`.
     pub async fn submit_login(&mut self, html: &str, username: &str, password: &str) -> String {
-        let action = html_attr(html, "form id=\"login\" method=\"post\" action=\"");
+        let action = html_attr(html, "class=\"login\" method=\"post\" action=\"");
         let login_id = html_attr(html, "name=\"login_id\" value=\"");
         let resp = http()
             .post(&action)
