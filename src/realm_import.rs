@@ -11,8 +11,11 @@
 //!   client scopes, and the realm and client roles of their service-account users;
 //! - its other users (`UserRepresentation`): profile, attributes, realm roles, id as `sub`.
 //!
-//! What Keycloak works out at run time is not: composite roles, groups, protocol mappers,
-//! authentication flows, the users' client roles (mockidp users have realm roles only).
+//! - the clients' hardcoded-claim protocol mappers, as fixed claims of their tokens.
+//!
+//! What Keycloak works out at run time is not: composite roles, groups, the other protocol
+//! mappers, authentication flows, the users' client roles (mockidp users have realm roles
+//! only), the service-account users' ids (a service account's `sub` is mockidp's own).
 //!
 //! Passwords: a real export holds only password hashes (`credentials[].secretData`), which
 //! mockidp cannot check, so such users get no `password` and log in with any password. The plain
@@ -350,7 +353,68 @@ fn client_config(
         config.insert("roles".into(), json!(account.roles));
         config.insert("client_roles".into(), json!(account.client_roles));
     }
+    let claims = hardcoded_claims(client)?;
+    if !claims.is_empty() {
+        config.insert("claims".into(), Value::Object(claims));
+    }
     Ok(Value::Object(config))
+}
+
+/// The client's `oidc-hardcoded-claim-mapper`s that write to the access token, as fixed claims:
+/// typed by `jsonType.label`, nested where `claim.name` has dots (`a\.b` keeps one), as
+/// Keycloak does. Other mappers compute values at run time and are not imported.
+fn hardcoded_claims(client: &Fields) -> Result<Map<String, Value>, String> {
+    let mut claims = Map::new();
+    for (i, mapper) in client.objects("protocolMappers")?.into_iter().enumerate() {
+        let mapper = Fields::new(mapper, format!("{}: protocolMappers[{i}]", client.ctx));
+        let Some(config) = mapper.object("config")? else {
+            continue;
+        };
+        if mapper.str("protocolMapper")? != Some("oidc-hardcoded-claim-mapper")
+            || config.str("access.token.claim")? == Some("false")
+        {
+            continue;
+        }
+        let (Some(name), Some(text)) = (config.str("claim.name")?, config.str("claim.value")?)
+        else {
+            continue;
+        };
+        let value = match config.str("jsonType.label")?.unwrap_or("String") {
+            "long" | "int" => text.parse::<i64>().map(Value::from).ok(),
+            "boolean" => text.parse::<bool>().map(Value::from).ok(),
+            "JSON" => serde_json::from_str(text).ok(),
+            _ => Some(json!(text)),
+        }
+        .ok_or_else(|| config.invalid("claim.value", "a value of its jsonType.label"))?;
+        let path: Vec<String> = name
+            .replace("\\.", "\u{0}")
+            .split('.')
+            .map(|p| p.replace('\u{0}', "."))
+            .collect();
+        insert_at(&mut claims, &path, value);
+    }
+    Ok(claims)
+}
+
+/// Puts `value` at `path` in nested objects, making the objects on the way.
+fn insert_at(obj: &mut Map<String, Value>, path: &[String], value: Value) {
+    match path {
+        [] => {}
+        [last] => {
+            obj.insert(last.clone(), value);
+        }
+        [first, rest @ ..] => {
+            let child = obj
+                .entry(first.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            if !child.is_object() {
+                *child = Value::Object(Map::new());
+            }
+            if let Some(child) = child.as_object_mut() {
+                insert_at(child, rest, value);
+            }
+        }
+    }
 }
 
 /// `secret`, unless `publicClient`. A confidential client needs its real secret: without it (or
@@ -930,5 +994,29 @@ mod tests {
         assert_eq!(err, "clients[0] must be an object");
         let err = error(r#"{ "realm": "r", "clients": [ { "name": "x" } ] }"#);
         assert_eq!(err, "clients[0]: clientId is missing");
+    }
+
+    #[test]
+    fn hardcoded_claim_mappers_become_typed_nested_claims() {
+        let mapper = |name: &str, value: &str, ty: &str| {
+            json!({"protocolMapper": "oidc-hardcoded-claim-mapper",
+                   "config": {"claim.name": name, "claim.value": value, "jsonType.label": ty,
+                              "access.token.claim": "true"}})
+        };
+        let client = json!({"protocolMappers": [
+            mapper("tenant", "acme", "String"),
+            mapper("org.level", "3", "long"),
+            mapper("org.paid", "true", "boolean"),
+            mapper("dotted\\.name", "{\"a\":1}", "JSON"),
+            {"protocolMapper": "oidc-usermodel-attribute-mapper", "config": {"claim.name": "x"}},
+        ]});
+        let map = client.as_object().unwrap();
+        let claims = hardcoded_claims(&Fields::new(map, "c".into())).unwrap();
+        assert_eq!(
+            Value::Object(claims),
+            json!({"tenant": "acme", "org": {"level": 3, "paid": true}, "dotted.name": {"a": 1}})
+        );
+        let bad = json!({"protocolMappers": [mapper("n", "x", "long")]});
+        assert!(hardcoded_claims(&Fields::new(bad.as_object().unwrap(), "c".into())).is_err());
     }
 }

@@ -153,6 +153,10 @@ async fn fixtures_from_a_file_with_a_realm_import() {
             .contains(&"admin".into())
     );
     assert_eq!(claims["resource_access"]["acme-web"]["roles"][0], "reader");
+    assert_eq!(
+        claims["tenant"], "acme",
+        "the client's hardcoded-claim mapper"
+    );
     // jane logs in with the password from the export.
     let loc = Browserless::new()
         .authorize(
