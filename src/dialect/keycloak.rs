@@ -59,6 +59,14 @@ impl Dialect for Keycloak {
                 "protocol/openid-connect/3p-cookies/step2.html",
                 Endpoint::Page,
             ),
+            (
+                "protocol/openid-connect/login-status-iframe.html",
+                Endpoint::Page,
+            ),
+            (
+                "protocol/openid-connect/login-status-iframe.html/init",
+                Endpoint::SessionStatusInit,
+            ),
         ]
     }
 
@@ -97,6 +105,8 @@ impl Dialect for Keycloak {
                     "token_endpoint": u.at(self, Endpoint::Token),
                 },
                 "authorization_response_iss_parameter_supported": true,
+                "check_session_iframe":
+                    format!("{}/protocol/openid-connect/login-status-iframe.html", u.front),
             }),
             oidc_metadata(self, u),
         )
@@ -268,6 +278,10 @@ impl Dialect for Keycloak {
         ["kc-form-login", "username", "password", "kc-login"]
     }
 
+    fn script_session_cookie(&self) -> Option<&'static str> {
+        Some("KEYCLOAK_SESSION")
+    }
+
     fn logout_by_refresh_token(&self) -> bool {
         true
     }
@@ -351,11 +365,15 @@ impl Dialect for Keycloak {
     }
 
     /// keycloak-js's third-party cookie check (`init()` waits for its message): step 1 sets a
-    /// cookie and moves to step 2, which tells the parent window whether it came back.
+    /// cookie and moves to step 2, which tells the parent window whether it came back. And its
+    /// session status iframe, which `updateToken()` waits on: it answers `unchanged` while the
+    /// browser's session is the token's (`sid`), `changed` once it is not, `error` for a client
+    /// or origin the realm does not know.
     fn page(&self, rel: &str) -> Option<Reply> {
         let script = match rel.trim_start_matches('/') {
             "protocol/openid-connect/3p-cookies/step1.html" => STEP1_SCRIPT,
             "protocol/openid-connect/3p-cookies/step2.html" => STEP2_SCRIPT,
+            "protocol/openid-connect/login-status-iframe.html" => STATUS_IFRAME_SCRIPT,
             _ => return None,
         };
         Some(Reply {
@@ -384,6 +402,52 @@ impl Dialect for Keycloak {
         })
     }
 }
+
+const STATUS_IFRAME_SCRIPT: &str = r#"var init;
+function sessionCookie() {
+  var m = document.cookie.match(/(?:^|;\s*)KEYCLOAK_SESSION=([^;]*)/);
+  return m ? decodeURIComponent(m[1]) : null;
+}
+function checkState(clientId, origin, sessionState, callback) {
+  var check = function () {
+    if (clientId !== init.clientId || origin !== init.origin) {
+      callback("error");
+      return;
+    }
+    var cookie = sessionCookie();
+    if (!cookie) {
+      callback(sessionState ? "changed" : "unchanged");
+    } else {
+      callback(sessionState === cookie.split("/")[2] ? "unchanged" : "changed");
+    }
+  };
+  if (init) {
+    check();
+    return;
+  }
+  var req = new XMLHttpRequest();
+  req.open("GET", location.href.split("?")[0] + "/init?client_id=" + encodeURIComponent(clientId)
+    + "&origin=" + encodeURIComponent(origin), true);
+  req.onreadystatechange = function () {
+    if (req.readyState !== 4) return;
+    if (req.status === 204) {
+      init = { clientId: clientId, origin: origin };
+      check();
+    } else {
+      callback("error");
+    }
+  };
+  req.send();
+}
+window.addEventListener("message", function (event) {
+  if (typeof event.data !== "string") return;
+  var data = event.data.split(" ");
+  if (data.length !== 2) return;
+  checkState(data[0], event.origin, data[1], function (result) {
+    event.source.postMessage(result, event.origin);
+  });
+}, false);
+"#;
 
 const STEP1_SCRIPT: &str = r#"document.cookie = "KEYCLOAK_3P_COOKIE_SAMESITE=supported; Max-Age=60; SameSite=None; Secure";
 document.cookie = "KEYCLOAK_3P_COOKIE=supported; Max-Age=60";

@@ -40,8 +40,11 @@ pub enum Endpoint {
     /// What the product serves at the issuer URL itself (Keycloak's realm `public_key`).
     IssuerInfo,
     /// A static page the product's client library loads (keycloak-js's third-party cookie
-    /// check); the dialect picks it by path.
+    /// check, its session status iframe); the dialect picks it by path.
     Page,
+    /// The session status iframe asking whether a client and origin may use it (keycloak-js's
+    /// `login-status-iframe.html/init`).
+    SessionStatusInit,
 }
 
 /// Which kind of token a JOSE header is for.
@@ -107,6 +110,7 @@ impl Endpoint {
             Self::DeviceVerify => "device_verify",
             Self::IssuerInfo => "issuer_info",
             Self::Page => "page",
+            Self::SessionStatusInit => "session_status_init",
         }
     }
 }
@@ -244,6 +248,13 @@ pub trait Dialect: Sync {
     /// Whether polling a device code faster than its interval gets `slow_down` (RFC 8628 §3.5).
     fn enforces_poll_interval(&self) -> bool {
         true
+    }
+
+    /// A cookie scripts may read, next to the session cookie, telling the product's session
+    /// status iframe which session the browser holds (Keycloak's `KEYCLOAK_SESSION`,
+    /// `{realm}/{user id}/{session id}`); `None` for products without one.
+    fn script_session_cookie(&self) -> Option<&'static str> {
+        None
     }
 
     /// Whether a client may end a session by posting its refresh token to the logout endpoint

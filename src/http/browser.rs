@@ -42,6 +42,18 @@ impl Site<'_> {
             .finish()
     }
 
+    /// The product's script-readable session cookie, for its session status iframe.
+    fn script_session_cookie(&self, value: String) -> Option<Cookie<'static>> {
+        let name = self.issuer.dialect.script_session_cookie()?;
+        Some(
+            Cookie::build(name, value)
+                .path(format!("{}/", self.issuer.path))
+                .secure(self.urls.front.starts_with("https://"))
+                .same_site(SameSite::Lax)
+                .finish(),
+        )
+    }
+
     fn url(&self, e: Endpoint) -> String {
         self.urls.at(self.issuer.dialect, e)
     }
@@ -161,6 +173,15 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
             .finish(),
     };
     let _ = resp.add_cookie(&site.session_cookie(&session.sid));
+    let value = format!(
+        "{}/{}/{}",
+        site.issuer.config.realm_name(),
+        session.user.sub,
+        session.sid
+    );
+    if let Some(cookie) = site.script_session_cookie(value) {
+        let _ = resp.add_cookie(&cookie);
+    }
     resp
 }
 
@@ -228,6 +249,10 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     let mut gone = site.session_cookie("");
     gone.make_removal();
     let _ = resp.add_cookie(&gone);
+    if let Some(mut gone) = site.script_session_cookie(String::new()) {
+        gone.make_removal();
+        let _ = resp.add_cookie(&gone);
+    }
     resp
 }
 

@@ -10,17 +10,20 @@ use crate::engine::Issuer;
 /// The request's `Origin` if the issuer allows it.
 fn allowed_origin(issuer: &Issuer, req: &HttpRequest) -> Option<HeaderValue> {
     let origin = req.headers().get(header::ORIGIN)?;
-    let o = origin.to_str().ok()?;
-    let allowed = match &issuer.config.allowed_origins {
-        Some(list) => list.iter().any(|a| a == "*" || a == o),
+    origin_allowed(issuer, origin.to_str().ok()?).then(|| origin.clone())
+}
+
+/// Whether a page at `origin` may call the issuer from a browser.
+pub fn origin_allowed(issuer: &Issuer, origin: &str) -> bool {
+    match &issuer.config.allowed_origins {
+        Some(list) => list.iter().any(|a| a == "*" || a == origin),
         None => issuer
             .config
             .clients
             .iter()
             .flat_map(|c| &c.redirect_uris)
-            .any(|uri| origin_of(uri).is_some_and(|u| u == o)),
-    };
-    allowed.then(|| origin.clone())
+            .any(|uri| origin_of(uri).is_some_and(|u| u == origin)),
+    }
 }
 
 /// `scheme://host[:port]` of a URL.

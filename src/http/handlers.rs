@@ -34,6 +34,23 @@ pub fn issuer_info(engine: &Engine, issuer: &Issuer, urls: &Urls) -> HttpRespons
     }
 }
 
+/// keycloak-js's session status iframe asks whether `client_id`, embedded at `origin`, may
+/// use it: 204, or 403 for a client or origin the issuer does not know.
+pub fn session_status_init(issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
+    let params = Params::parse(req.query_string().as_bytes()).unwrap_or_default();
+    let known = params
+        .get("client_id")
+        .is_some_and(|id| issuer.client(id).is_some());
+    let allowed = params
+        .get("origin")
+        .is_some_and(|o| super::cors::origin_allowed(issuer, o));
+    if known && allowed {
+        HttpResponse::NoContent().finish()
+    } else {
+        HttpResponse::Forbidden().finish()
+    }
+}
+
 /// RFC 6749 §3.2: the token endpoint.
 pub async fn token(
     engine: &Engine,

@@ -114,9 +114,11 @@ async fn answer(
     (mount, rel): (&str, &str),
 ) -> HttpResponse {
     let methods: &[Method] = match endpoint {
-        Endpoint::Discovery | Endpoint::Jwks | Endpoint::IssuerInfo | Endpoint::Page => {
-            &[Method::GET, Method::HEAD]
-        }
+        Endpoint::Discovery
+        | Endpoint::Jwks
+        | Endpoint::IssuerInfo
+        | Endpoint::Page
+        | Endpoint::SessionStatusInit => &[Method::GET, Method::HEAD],
         Endpoint::Token
         | Endpoint::Login
         | Endpoint::Introspect
@@ -138,6 +140,7 @@ async fn answer(
         Endpoint::Discovery => handlers::discovery(issuer, &urls),
         Endpoint::Jwks => handlers::jwks(engine, issuer),
         Endpoint::IssuerInfo => handlers::issuer_info(engine, issuer, &urls),
+        Endpoint::SessionStatusInit => handlers::session_status_init(issuer, req),
         Endpoint::Page => page(
             issuer
                 .dialect

@@ -81,6 +81,113 @@ async fn keycloak_js_third_party_cookie_check_answers() {
     assert_eq!(answer, "supported", "{}", browser.describe().await);
 }
 
+/// keycloak-js's session status iframe (`updateToken()` waits for its answer): `unchanged`
+/// for the browser's session, `changed` for another, `error` for a client it was not set up
+/// for; after logout the session is `changed`.
+#[tokio::test]
+async fn keycloak_js_session_status_iframe_answers() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    // The test page is served by mockidp itself: let any origin embed the iframe.
+    let idp = start_with(&mockidp::config::DEFAULT_FIXTURES.replacen(
+        "dialect = \"keycloak\"",
+        "dialect = \"keycloak\"\nallowed_origins = [\"*\"]",
+        1,
+    ))
+    .await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    let browser = chrome.session().await;
+    browser
+        .goto(&format!(
+            "{issuer}/protocol/openid-connect/auth?{}",
+            encode(&[
+                ("response_type", "code"),
+                ("client_id", "iopole-web"),
+                ("redirect_uri", CALLBACK),
+                ("scope", "openid"),
+            ])
+        ))
+        .await;
+    browser.log_in("alice", "alice").await;
+    let redirect = browser.wait_for_redirect(CALLBACK).await;
+    let code = param(&query_pairs(&redirect), "code")
+        .expect("code")
+        .to_string();
+    let (status, body) = status_json(
+        http()
+            .post(format!("{issuer}/protocol/openid-connect/token"))
+            .basic_auth("iopole-web", Some("iopole-web-secret"))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", &code),
+                ("redirect_uri", CALLBACK),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    let (_, claims) = verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
+    let sid = claims["sid"].as_str().expect("sid").to_string();
+
+    browser.goto(&issuer).await;
+    browser
+        .execute(&format!(
+            r#"window.answers = [];
+               window.addEventListener("message", e => window.answers.push(e.data));
+               const f = document.createElement("iframe");
+               f.onload = () => f.contentWindow.postMessage("iopole-web {sid}", "*");
+               f.src = "{issuer}/protocol/openid-connect/login-status-iframe.html";
+               document.body.appendChild(f);
+               window.statusFrame = f;"#
+        ))
+        .await;
+    let answer = |n: usize| {
+        let browser = &browser;
+        async move {
+            let started = Instant::now();
+            loop {
+                let v = browser
+                    .execute(&format!("return window.answers[{n}] || null;"))
+                    .await;
+                if !v.is_null() || started.elapsed() > WAIT {
+                    return v;
+                }
+                tokio::time::sleep(Duration::from_millis(50)).await;
+            }
+        }
+    };
+    assert_eq!(answer(0).await, "unchanged", "{}", browser.describe().await);
+    let ask = |msg: String| {
+        let script =
+            format!("window.statusFrame.contentWindow.postMessage({msg:?}, \"*\"); return null;");
+        let browser = &browser;
+        async move { browser.execute(&script).await }
+    };
+    ask("iopole-web another-session".into()).await;
+    assert_eq!(answer(1).await, "changed");
+    ask(format!("someone-else {sid}")).await;
+    assert_eq!(answer(2).await, "error");
+    // Logged out: the session the token names is gone.
+    browser
+        .goto(&format!("{issuer}/protocol/openid-connect/logout"))
+        .await;
+    browser.goto(&issuer).await;
+    browser
+        .execute(&format!(
+            r#"window.answers = [];
+               window.addEventListener("message", e => window.answers.push(e.data));
+               const f = document.createElement("iframe");
+               f.onload = () => f.contentWindow.postMessage("iopole-web {sid}", "*");
+               f.src = "{issuer}/protocol/openid-connect/login-status-iframe.html";
+               document.body.appendChild(f);"#
+        ))
+        .await;
+    assert_eq!(answer(0).await, "changed", "{}", browser.describe().await);
+}
+
 /// Inqom's documented authorize URL, the login form, the seed's token request, then the SSO
 /// session seen from a second tab, and not from a second browser.
 #[tokio::test]
