@@ -54,14 +54,9 @@ pub async fn handle(
     if let Some(refusal) = cross_site(req) {
         return refusal.response();
     }
-    let body = match payload.to_bytes_limited(MAX_BODY).await {
-        Ok(Ok(b)) => b,
-        _ => {
-            return bad_request(format!(
-                "request body missing, unreadable or over {MAX_BODY} bytes"
-            ))
-            .response();
-        }
+    let body = match crate::http::extract::read_body(req, payload, MAX_BODY).await {
+        Ok(b) => b,
+        Err(e) => return bad_request(e.describe(MAX_BODY)).response(),
     };
     let result = route(
         engine,

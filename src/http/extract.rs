@@ -1,6 +1,8 @@
 //! Turning an HTTP request into engine inputs: the body (bounded), the form, the
 //! `Authorization` header and the issuer URL the caller sees.
 
+use std::time::Duration;
+
 use actix_web::HttpRequest;
 use actix_web::http::header;
 use actix_web::web;
@@ -14,17 +16,59 @@ use crate::error::OAuthError;
 /// The largest request body accepted; OAuth forms are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
 
-/// Reads the whole body, refusing more than [`MAX_BODY`] bytes without buffering them.
-pub async fn body(payload: web::Payload) -> Result<web::Bytes, OAuthError> {
-    match payload.to_bytes_limited(MAX_BODY).await {
-        Ok(Ok(bytes)) => Ok(bytes),
-        Ok(Err(_)) => Err(OAuthError::invalid_request(
-            "the request body could not be read completely",
-        )),
-        Err(_) => Err(OAuthError::invalid_request(format!(
-            "request body is larger than {MAX_BODY} bytes"
-        ))),
+/// How long a body may take to arrive after its headers: a client that announces more than it
+/// sends gets an answer instead of holding a worker's connection forever.
+pub const BODY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// Why a body could not be read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BodyError {
+    TooLarge,
+    Incomplete,
+    TimedOut,
+}
+
+impl BodyError {
+    pub fn describe(self, max: usize) -> String {
+        match self {
+            Self::TooLarge => format!("request body is larger than {max} bytes"),
+            Self::Incomplete => "the request body could not be read completely".into(),
+            Self::TimedOut => format!(
+                "the request body did not arrive within {} seconds (is Content-Length right?)",
+                BODY_TIMEOUT.as_secs()
+            ),
+        }
     }
+}
+
+/// Reads the whole body within [`BODY_TIMEOUT`], refusing more than `max` bytes without
+/// buffering them, and a larger `Content-Length` before reading anything.
+pub async fn read_body(
+    req: &HttpRequest,
+    payload: web::Payload,
+    max: usize,
+) -> Result<web::Bytes, BodyError> {
+    let announced = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max as u64) {
+        return Err(BodyError::TooLarge);
+    }
+    match actix_web::rt::time::timeout(BODY_TIMEOUT, payload.to_bytes_limited(max)).await {
+        Ok(Ok(Ok(bytes))) => Ok(bytes),
+        Ok(Ok(Err(_))) => Err(BodyError::Incomplete),
+        Ok(Err(_)) => Err(BodyError::TooLarge),
+        Err(_) => Err(BodyError::TimedOut),
+    }
+}
+
+/// The body of an OAuth request (see [`read_body`]), at most [`MAX_BODY`] bytes.
+pub async fn body(req: &HttpRequest, payload: web::Payload) -> Result<web::Bytes, OAuthError> {
+    read_body(req, payload, MAX_BODY)
+        .await
+        .map_err(|e| OAuthError::invalid_request(e.describe(MAX_BODY)))
 }
 
 /// The form of a POST, which must be `application/x-www-form-urlencoded` (RFC 6749 §3.2).
@@ -53,7 +97,7 @@ pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
 /// The parameters of a GET (query) or POST (form; an empty body needs no Content-Type).
 pub async fn params(req: &HttpRequest, payload: web::Payload) -> Result<Params, OAuthError> {
     if req.method() == actix_web::http::Method::POST {
-        let body = body(payload).await?;
+        let body = body(req, payload).await?;
         if body.is_empty() {
             return Ok(Params::default());
         }

@@ -90,7 +90,7 @@ async fn token_request(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<TokenRequest, OAuthError> {
-    let body = extract::body(payload).await?;
+    let body = extract::body(req, payload).await?;
     Ok(TokenRequest {
         params: extract::form(req, &body)?,
         authorization: extract::authorization(req),

@@ -4,7 +4,7 @@
 
 mod browser;
 mod cors;
-mod extract;
+pub(crate) mod extract;
 mod failures;
 mod handlers;
 pub(crate) mod journal;

@@ -399,3 +399,45 @@ async fn hostile_input_gets_answers_not_crashes() {
     .await;
     assert_eq!(status, 200);
 }
+
+/// Sends `request` raw and returns what the server answers before closing or `wait` passes.
+async fn raw_exchange(idp: &mockidp::MockIdp, request: &'static str, wait: u64) -> String {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let addr = idp.url().trim_start_matches("http://").to_string();
+    let mut socket = tokio::net::TcpStream::connect(addr).await.unwrap();
+    socket.write_all(request.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(
+        std::time::Duration::from_secs(wait),
+        socket.read_to_end(&mut answer),
+    )
+    .await;
+    String::from_utf8_lossy(&answer).to_string()
+}
+
+/// A body shorter than its Content-Length gets an answer after a bounded wait, not a hang; a
+/// Content-Length over the limit is refused before anything is read.
+#[tokio::test]
+async fn short_and_oversized_bodies_get_an_answer() {
+    let idp = start().await;
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(
+        &idp,
+        "POST /token/ HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 20\r\n\r\na=b",
+        20,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("did not arrive within"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(15));
+    let started = std::time::Instant::now();
+    let answer = raw_exchange(
+        &idp,
+        "POST /realms/iopole/protocol/openid-connect/token HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: 99999999\r\n\r\na=b",
+        20,
+    )
+    .await;
+    assert!(answer.starts_with("HTTP/1.1 400"), "{answer}");
+    assert!(answer.contains("larger than"), "{answer}");
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+}
