@@ -54,6 +54,11 @@ pub async fn handle(
     if let Some(refusal) = cross_site(req) {
         return refusal.response();
     }
+    if engine.admin_token.is_none()
+        && let Some(refusal) = untrusted_host(engine, req)
+    {
+        return refusal.response();
+    }
     let body = match crate::http::extract::read_body(req, payload, MAX_BODY).await {
         Ok(b) => b,
         Err(e) => return bad_request(e.describe(MAX_BODY)).response(),
@@ -242,6 +247,42 @@ fn cross_site(req: &HttpRequest) -> Option<AdminError> {
         }
     }
     None
+}
+
+/// DNS rebinding: a web page on a domain its owner points at 127.0.0.1 reaches this API
+/// same-origin. Without an admin token the API answers only when `Host` is an IP address, a
+/// name without a dot (`localhost`, a compose service), `*.localhost`, or the host of a
+/// configured issuer URL — names a remote attacker cannot point here.
+fn untrusted_host(engine: &Engine, req: &HttpRequest) -> Option<AdminError> {
+    let host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("");
+    let name = match host.strip_prefix('[') {
+        Some(v6) => v6.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _)| name),
+    }
+    .to_ascii_lowercase();
+    let configured = engine.issuers().iter().any(|i| {
+        i.fixed_url().is_some_and(|u| {
+            u.split_once("://")
+                .map(|(_, rest)| rest.split(['/', ':']).next().unwrap_or(""))
+                .is_some_and(|h| h.eq_ignore_ascii_case(&name))
+        })
+    });
+    let trusted = name.parse::<std::net::IpAddr>().is_ok()
+        || !name.contains('.')
+        || name.ends_with(".localhost")
+        || configured;
+    (!trusted).then(|| AdminError {
+        status: StatusCode::FORBIDDEN,
+        error: "forbidden",
+        description: format!(
+            "the admin API does not answer for host {name:?} without an admin token: use \
+             localhost or an IP address, or set admin_token (--admin-token) to call it by name"
+        ),
+    })
 }
 
 /// The request body for parsing: `None` when one was sent without declaring JSON, which a

@@ -1289,6 +1289,37 @@ async fn cross_site_admin_requests_are_refused() {
     assert_eq!(admin_get(&idp, "/clock").await.1["offset_secs"], 1000);
 }
 
+/// DNS rebinding: a page on a domain pointed at 127.0.0.1 calls the API same-origin. Without an
+/// admin token, only IP, dotless and `*.localhost` hosts are answered.
+#[tokio::test]
+async fn admin_api_ignores_rebound_domain_names() {
+    let idp = start().await;
+    let admin = idp.admin_url();
+    let port = idp.url().rsplit(':').next().unwrap().to_string();
+    for (host, allowed) in [
+        (format!("evil.example:{port}"), false),
+        (format!("a.b.rebind.example:{port}"), false),
+        (format!("localhost:{port}"), true),
+        (format!("app.localhost:{port}"), true),
+        (format!("mockidp:{port}"), true),
+        (format!("[::1]:{port}"), true),
+    ] {
+        let resp = http()
+            .get(format!("{admin}/issuers/iopole/users/alice"))
+            .header("Host", host.as_str())
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_json(resp).await;
+        if allowed {
+            assert_eq!(status, 200, "{host}: {body}");
+        } else {
+            assert_eq!(status, 403, "{host}: {body}");
+            assert!(body.get("password").is_none(), "{body}");
+        }
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Minting
 
