@@ -511,6 +511,18 @@ impl IssuerConfig {
                     client.id
                 ));
             }
+            let uris = client
+                .redirect_uris
+                .iter()
+                .chain(client.post_logout_redirect_uris.iter().flatten());
+            if let Some(uri) = uris.into_iter().find(|u| !redirect_uri_acceptable(u)) {
+                return fail(format!(
+                    "issuer {name:?}, client {:?}: redirect URI {uri:?} is not an absolute URI \
+                     an application can receive a code at (javascript:, data: and the like are \
+                     refused, as Keycloak does)",
+                    client.id
+                ));
+            }
         }
         for t in &issuer.trusted_issuers {
             let sources = [
@@ -588,6 +600,20 @@ impl ClientConfig {
     }
 }
 
+/// A registrable redirect URI: absolute, with a scheme a browser hands a code to an application
+/// through (a web URL or an app's own scheme), never one that runs script in the IdP's page.
+fn redirect_uri_acceptable(uri: &str) -> bool {
+    let Some((scheme, _)) = uri.split_once(':') else {
+        return false;
+    };
+    let scheme = scheme.to_ascii_lowercase();
+    !scheme.is_empty()
+        && scheme
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
+        && !["javascript", "data", "vbscript", "file", "about", "blob"].contains(&scheme.as_str())
+}
+
 fn uri_registered(registered: &[String], uri: &str) -> bool {
     // RFC 6749 §3.1.2: no fragment; and nothing that could split a Location header.
     if uri.contains('#') || !uri.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
@@ -595,13 +621,16 @@ fn uri_registered(registered: &[String], uri: &str) -> bool {
     }
     registered.iter().any(|r| match r.strip_suffix('*') {
         // A wildcard right after the host must not let the host itself grow
-        // (`http://localhost:8080*` does not match `http://localhost:8080.evil.test`).
-        Some(prefix) => uri.strip_prefix(prefix).is_some_and(|rest| {
-            let has_path = prefix
-                .split_once("://")
-                .is_some_and(|(_, after)| after.contains('/'));
-            has_path || rest.is_empty() || rest.starts_with(['/', '?'])
-        }),
+        // (`http://localhost:8080*` does not match `http://localhost:8080.evil.test`); and
+        // `http://app/*` also takes `http://app`, as Keycloak does.
+        Some(prefix) => {
+            uri.strip_prefix(prefix).is_some_and(|rest| {
+                let has_path = prefix
+                    .split_once("://")
+                    .is_some_and(|(_, after)| after.contains('/'));
+                has_path || rest.is_empty() || rest.starts_with(['/', '?'])
+            }) || (prefix.ends_with('/') && uri == prefix.trim_end_matches('/'))
+        }
         None => r == uri,
     })
 }
@@ -637,5 +666,38 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("used by another issuer"), "{err}");
+    }
+
+    #[test]
+    fn redirect_uris_refuse_script_schemes_and_wildcards_take_the_bare_origin() {
+        for bad in [
+            "javascript:alert(1)//",
+            "JavaScript:x",
+            "data:text/html,x",
+            "nocolon",
+        ] {
+            assert!(!redirect_uri_acceptable(bad), "{bad}");
+        }
+        for good in [
+            "http://localhost:8080/cb",
+            "https://app.test/",
+            "com.example.app:/cb",
+        ] {
+            assert!(redirect_uri_acceptable(good), "{good}");
+        }
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer.client]]\nid='c'\n\
+             grants=['authorization_code']\nredirect_uris=['javascript:alert(1)']\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("javascript:alert(1)"), "{err}");
+        let registered = ["http://localhost:8080/*".to_string()];
+        assert!(uri_registered(&registered, "http://localhost:8080"));
+        assert!(uri_registered(&registered, "http://localhost:8080/cb"));
+        assert!(!uri_registered(
+            &registered,
+            "http://localhost:8080.evil.test"
+        ));
     }
 }

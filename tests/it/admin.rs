@@ -1372,3 +1372,17 @@ async fn minted_tokens_verify_and_carry_what_was_asked() {
         assert_refused(what, &r, expected);
     }
 }
+
+/// A client whose redirect URI would run script on mockidp's own pages (form_post) is refused.
+#[tokio::test]
+async fn script_redirect_uris_are_refused() {
+    let idp = start().await;
+    let refused = admin_put(
+        &idp,
+        "/issuers/generic/clients/jsc",
+        json!({"grants": ["authorization_code"], "redirect_uris": ["javascript:alert(document.domain)//"]}),
+    )
+    .await;
+    assert_refused("javascript: redirect URI", &refused, 400);
+    assert_eq!(admin_get(&idp, "/issuers/generic/clients/jsc").await.0, 404);
+}
