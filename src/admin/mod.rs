@@ -163,13 +163,24 @@ fn route(
         (["clock"], "GET") => ok(clock(engine)),
         (["clock"], "POST") => {
             let change = parse::<ClockChange>(body)?;
-            match (change.advance_secs, change.offset_secs) {
-                (Some(d), None) => engine.clock.advance(d),
-                (None, Some(o)) => engine.clock.advance(o - engine.clock.offset()),
+            let now = engine.clock.offset();
+            let target = match (change.advance_secs, change.offset_secs) {
+                (Some(d), None) => now.checked_add(d),
+                (None, Some(o)) => Some(o),
                 _ => {
                     return Err(bad_request(
                         "send exactly one of advance_secs, offset_secs".into(),
                     ));
+                }
+            };
+            // Tokens carry times as JSON numbers: keep them well inside what every parser reads.
+            const MAX_OFFSET: i64 = 100 * 366 * 86_400;
+            match target {
+                Some(t) if t.abs() <= MAX_OFFSET => engine.clock.advance(t - now),
+                _ => {
+                    return Err(bad_request(format!(
+                        "the clock may be moved at most {MAX_OFFSET} seconds (100 years) from real time"
+                    )));
                 }
             }
             ok(clock(engine))

@@ -1386,3 +1386,18 @@ async fn script_redirect_uris_are_refused() {
     assert_refused("javascript: redirect URI", &refused, 400);
     assert_eq!(admin_get(&idp, "/issuers/generic/clients/jsc").await.0, 404);
 }
+
+/// The clock moves within 100 years of real time: out-of-range moves are refused, not wrapped.
+#[tokio::test]
+async fn clock_moves_are_bounded() {
+    let idp = start().await;
+    for body in [
+        json!({"advance_secs": i64::MAX}),
+        json!({"advance_secs": 4_000_000_000_i64}),
+        json!({"offset_secs": -4_000_000_000_i64}),
+    ] {
+        let refused = admin_raw(&idp, "POST", "/clock", Some(body.to_string())).await;
+        assert_refused(&body.to_string(), &refused, 400);
+    }
+    assert_eq!(admin_get(&idp, "/clock").await.1["offset_secs"], 0);
+}
