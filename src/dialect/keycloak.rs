@@ -241,11 +241,12 @@ impl Dialect for Keycloak {
         )
     }
 
-    fn code_response_extras(&self, sid: &str, issuer_url: &str) -> Vec<(String, String)> {
-        vec![
-            ("session_state".into(), sid.into()),
-            ("iss".into(), issuer_url.into()),
-        ]
+    fn code_response_extras(&self, sid: &str) -> Vec<(String, String)> {
+        vec![("session_state".into(), sid.into())]
+    }
+
+    fn authorization_response_iss(&self) -> bool {
+        true
     }
 
     fn session_cookie(&self) -> &'static str {

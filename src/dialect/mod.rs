@@ -197,9 +197,15 @@ pub trait Dialect: Sync {
     fn new_code(&self) -> String;
 
     /// Parameters the product adds to a successful authorization response besides `code` and
-    /// `state` (Keycloak: `session_state`, `iss`).
-    fn code_response_extras(&self, _sid: &str, _issuer_url: &str) -> Vec<(String, String)> {
+    /// `state` (Keycloak: `session_state`).
+    fn code_response_extras(&self, _sid: &str) -> Vec<(String, String)> {
         Vec::new()
+    }
+
+    /// Whether authorization responses, errors included, carry RFC 9207's `iss` (Keycloak's
+    /// discovery says `authorization_response_iss_parameter_supported`).
+    fn authorization_response_iss(&self) -> bool {
+        false
     }
 
     /// Name of the SSO session cookie (suffixed with the issuer name, so issuers never share).

@@ -232,7 +232,6 @@ impl Engine {
         issuer: &Issuer,
         req: &AuthorizeRequest,
         session: Option<&Session>,
-        issuer_url: &str,
     ) -> Decision {
         let now = self.clock.now();
         let fresh = session.filter(|s| {
@@ -240,9 +239,7 @@ impl Engine {
                 .is_none_or(|m| s.auth_time.saturating_add(m) >= now)
         });
         match fresh {
-            Some(s) if !req.prompt_login => {
-                Decision::Respond(self.code_callback(issuer, req, s, issuer_url))
-            }
+            Some(s) if !req.prompt_login => Decision::Respond(self.code_callback(issuer, req, s)),
             _ if req.prompt_none => Decision::Respond(error_callback(
                 &req.redirect_uri,
                 req.response_mode,
@@ -262,7 +259,6 @@ impl Engine {
         issuer: &Issuer,
         req: &AuthorizeRequest,
         session: &Session,
-        issuer_url: &str,
     ) -> Callback {
         let now = self.clock.now();
         let code = issuer.dialect.new_code();
@@ -291,11 +287,7 @@ impl Engine {
         if let Some(s) = &req.state {
             params.push(("state".into(), s.clone()));
         }
-        params.extend(
-            issuer
-                .dialect
-                .code_response_extras(&session.sid, issuer_url),
-        );
+        params.extend(issuer.dialect.code_response_extras(&session.sid));
         Callback {
             redirect_uri: req.redirect_uri.clone(),
             response_mode: req.response_mode,

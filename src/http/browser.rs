@@ -54,6 +54,15 @@ impl Site<'_> {
         )
     }
 
+    /// Sends the browser back to the client with the authorization response, success or
+    /// error, adding RFC 9207's `iss` where the product sends it (Keycloak).
+    fn answer_client(&self, mut cb: Callback) -> HttpResponse {
+        if self.issuer.dialect.authorization_response_iss() {
+            cb.params.push(("iss".into(), self.urls.issuer.clone()));
+        }
+        respond(&cb)
+    }
+
     fn url(&self, e: Endpoint) -> String {
         self.urls.at(self.issuer.dialect, e)
     }
@@ -107,14 +116,11 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
             );
             return site.page(400, pages::error(site.issuer, &message));
         }
-        Err(AuthorizeError::Redirect(cb)) => return respond(&cb),
+        Err(AuthorizeError::Redirect(cb)) => return site.answer_client(cb),
     };
     let session = site.session(req);
-    match site
-        .engine
-        .authorize(site.issuer, &ar, session.as_ref(), &site.urls.issuer)
-    {
-        Decision::Respond(cb) => respond(&cb),
+    match site.engine.authorize(site.issuer, &ar, session.as_ref()) {
+        Decision::Respond(cb) => site.answer_client(cb),
         Decision::Login => {
             let then = AfterLogin::Authorize(Box::new(ar));
             let id = site.engine.pend_login(site.issuer, then.clone());
@@ -162,12 +168,9 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
     }
     let session = site.engine.start_session(site.issuer, user);
     let mut resp = match &pending.then {
-        AfterLogin::Authorize(ar) => respond(&site.engine.code_callback(
-            site.issuer,
-            ar,
-            &session,
-            &site.urls.issuer,
-        )),
+        AfterLogin::Authorize(ar) => {
+            site.answer_client(site.engine.code_callback(site.issuer, ar, &session))
+        }
         AfterLogin::ReturnTo(path) => HttpResponse::Found()
             .insert_header((header::LOCATION, path.as_str()))
             .finish(),

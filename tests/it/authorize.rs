@@ -115,7 +115,21 @@ async fn other_authorize_errors_redirect_with_state() {
         assert_eq!(q["state"], "xyz");
         assert!(!q["error_description"].is_empty());
         assert!(!q.contains_key("code"));
+        assert!(
+            !q.contains_key("iss"),
+            "Django OAuth Toolkit sends no iss: {loc}"
+        );
     }
+    // Keycloak sends RFC 9207's `iss` with errors too (its discovery says it does).
+    let resp = http()
+        .get(kc_authorize(&idp, "").replace("scope=openid%20email", "scope=bogus"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 302);
+    let q = query_params(&location(&resp));
+    assert_eq!(q["error"], "invalid_scope");
+    assert_eq!(q["iss"], idp.issuer_url("iopole").unwrap());
 }
 
 /// Codes: single use, bound to client and redirect URI, short-lived; a Keycloak token response.
