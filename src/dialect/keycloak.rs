@@ -296,7 +296,7 @@ impl Dialect for Keycloak {
         600
     }
 
-    fn refresh_needs_session(&self) -> bool {
+    fn tokens_need_session(&self) -> bool {
         true
     }
 

@@ -233,9 +233,9 @@ pub trait Dialect: Sync {
         ExchangeStyle::Delegation
     }
 
-    /// Whether a refresh token dies with its browser session (Keycloak: "Session not active"
-    /// after logout), except for `offline_access`.
-    fn refresh_needs_session(&self) -> bool {
+    /// Whether a user's tokens die with their browser session (Keycloak: "Session not active"
+    /// for refresh, 401 at userinfo after logout), except for `offline_access`.
+    fn tokens_need_session(&self) -> bool {
         false
     }
 

@@ -33,6 +33,19 @@ impl Engine {
         if revoked {
             return Err(OAuthError::invalid_token("The access token was revoked"));
         }
+        // Keycloak's tokens die with their browser session (logout, expiry), offline ones aside.
+        let session_gone = presented.grant.as_ref().is_some_and(|g| {
+            issuer.dialect.tokens_need_session()
+                && !g.has_scope("offline_access")
+                && g.sid
+                    .as_deref()
+                    .is_some_and(|sid| self.sessions.get(sid, now).is_none())
+        });
+        if session_gone {
+            return Err(OAuthError::invalid_token(
+                "User session not found or doesn't have client attached on it",
+            ));
+        }
         Ok(presented)
     }
 

@@ -191,6 +191,20 @@ pub fn urls(req: &HttpRequest, issuer: &Issuer, mount: &str) -> Urls {
 /// The URL of `mount` on this server as the caller sees it.
 pub fn issuer_url(req: &HttpRequest, mount: &str) -> String {
     let info = req.connection_info();
+    // Forwarded headers are taken only when they make a URL: a scheme that is not http(s) or
+    // a host with other characters falls back to how the request really arrived.
+    let scheme = match info.scheme() {
+        s @ ("http" | "https") => s,
+        _ if req.app_config().secure() => "https",
+        _ => "http",
+    };
+    let host = Some(info.host())
+        .filter(|h| {
+            !h.is_empty()
+                && h.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+        })
+        .map_or_else(|| req.app_config().local_addr().to_string(), str::to_string);
     let prefix = req
         .headers()
         .get("x-forwarded-prefix")
@@ -198,7 +212,7 @@ pub fn issuer_url(req: &HttpRequest, mount: &str) -> String {
         .map(|p| p.trim_end_matches('/'))
         .filter(|p| p.starts_with('/'))
         .unwrap_or("");
-    format!("{}://{}{prefix}{mount}", info.scheme(), info.host())
+    format!("{scheme}://{host}{prefix}{mount}")
 }
 
 /// The caller's IP address, for Keycloak's `clientAddress`.

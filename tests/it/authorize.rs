@@ -638,9 +638,20 @@ async fn userinfo_on_every_dialect() {
 async fn sso_prompt_and_logout() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    browser
+    let loc = browser
         .authorize(&kc_authorize(&idp, ""), "alice", "alice")
         .await;
+    let (_, tokens) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
+    let userinfo = || {
+        http()
+            .get(format!(
+                "{}/realms/iopole/protocol/openid-connect/userinfo",
+                idp.url()
+            ))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+    };
+    assert_eq!(userinfo().await.unwrap().status(), 200);
     // SSO: straight back with a code.
     let resp = browser.get(&kc_authorize(&idp, "&prompt=none")).await;
     assert_eq!(resp.status(), 302);
@@ -677,6 +688,8 @@ async fn sso_prompt_and_logout() {
     assert_eq!(location(&resp), "http://localhost:8080/bye?state=z");
     let resp = browser.get(&kc_authorize(&idp, "&prompt=none")).await;
     assert_eq!(query_params(&location(&resp))["error"], "login_required");
+    // Keycloak's access tokens die with their session.
+    assert_eq!(userinfo().await.unwrap().status(), 401);
     let d = get_json(&format!(
         "{}/realms/iopole/.well-known/openid-configuration",
         idp.url()

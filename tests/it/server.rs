@@ -41,6 +41,21 @@ async fn issuer_url_follows_forwarded_headers_or_public_url() {
         d["token_endpoint"],
         "https://idp.example.test/sso/realms/r1/protocol/openid-connect/token"
     );
+    // Forwarded values that make no URL are ignored, not pasted into links and forms.
+    let d: serde_json::Value = http()
+        .get(format!(
+            "{}/realms/r1/.well-known/openid-configuration",
+            idp.url()
+        ))
+        .header("X-Forwarded-Proto", "javascript")
+        .header("X-Forwarded-Host", "evil.test/<x>")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], format!("{}/realms/r1", idp.url()));
     let d = get_json(&format!(
         "{}/identity/.well-known/openid-configuration",
         idp.url()
