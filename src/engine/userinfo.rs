@@ -13,10 +13,17 @@ impl Engine {
     pub fn userinfo(&self, issuer: &Issuer, token: &str) -> Result<Object, OAuthError> {
         let presented = self.check_access_token(issuer, token)?;
         let Some(grant) = presented.grant else {
-            return Err(OAuthError::new(
-                ErrorCode::InsufficientScope,
-                "This token is not about a user (client credentials)",
-            ));
+            return Err(if about_a_client(&presented.claims) {
+                OAuthError::new(
+                    ErrorCode::InsufficientScope,
+                    "This token is not about a user (client credentials)",
+                )
+            } else {
+                OAuthError::invalid_token(
+                    "This token's user session is unknown here: it was issued before a reset or \
+                     a restart of this server",
+                )
+            });
         };
         if !grant.has_scope("openid") {
             return Err(OAuthError::new(
@@ -31,4 +38,16 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// Whether a signed token this server holds no grant for is a client-credentials token (no
+/// `sub`, `sub` = its client, or a Keycloak service account) rather than a user's token whose
+/// grant was forgotten (admin reset, restart).
+fn about_a_client(claims: &Object) -> bool {
+    let sub = claims.get("sub").and_then(serde_json::Value::as_str);
+    let service_account = claims
+        .get("preferred_username")
+        .and_then(serde_json::Value::as_str)
+        .is_some_and(|u| u.starts_with("service-account-"));
+    sub.is_none() || sub == super::tokens::claimed_client(claims) || service_account
 }

@@ -1108,6 +1108,15 @@ async fn reset_returns_to_the_fixtures() {
     let idp = start().await;
     let issuer = idp.issuer_url("iopole").unwrap();
     let (h0, _) = decode_unverified(&cc_token(&idp).await);
+    let (code, verifier) = generic_code(&idp, "alice", "alice").await;
+    let (_, user_tokens) = redeem_generic(&idp, &code, &verifier).await;
+    let userinfo = || {
+        http()
+            .get(format!("{}/userinfo/", idp.url()))
+            .bearer_auth(user_tokens["access_token"].as_str().unwrap())
+            .send()
+    };
+    assert_eq!(userinfo().await.unwrap().status(), 200);
     let (status, _) = admin_put(
         &idp,
         "/issuers/iopole/clients/new-svc",
@@ -1142,6 +1151,14 @@ async fn reset_returns_to_the_fixtures() {
 
     let (_, journal) = admin_get(&idp, "/journal").await;
     assert_eq!(journal, json!([]), "journal empty after reset");
+    // A user's token from before the reset: its session is forgotten, so it is invalid (401),
+    // not mistaken for a client's token.
+    let (status, body) = status_json(userinfo().await.unwrap()).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_token")),
+        "{body}"
+    );
     let (_, clock) = admin_get(&idp, "/clock").await;
     assert_eq!(clock["offset_secs"], 0, "{clock}");
     let (_, queue) = admin_get(&idp, "/queue").await;
