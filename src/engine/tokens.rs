@@ -121,13 +121,19 @@ impl Engine {
             let issuers = self.issuers();
             let hosted = issuers
                 .hosted(&iss)
-                .filter(|h| h.name() == issuer.name() || issuer.config.trust_hosted_issuers)
-                .filter(|_| self.verify_jwt(token).is_some());
+                .filter(|h| h.name() == issuer.name() || issuer.config.trust_hosted_issuers);
             return match hosted {
-                Some(h) => self
+                Some(h) if self.verify_jwt(token).is_some() => self
                     .check_access_token(h, token)
                     .map(|p| p.claims)
                     .map_err(|e| bad(format!("is not valid: {}", e.description))),
+                // A path of ours on any host: this server's token with a bad signature, or
+                // another IdP's token; say both.
+                Some(_) => Err(bad(format!(
+                    "names issuer {iss:?} but its signature (alg {:?}) is not this server's, \
+                     and that issuer is not trusted (add a [[issuer.trusted_issuer]])",
+                    header.get("alg").and_then(Value::as_str).unwrap_or("none")
+                ))),
                 None => Err(bad(format!(
                     "was issued by {iss:?}, which this issuer does not trust \
                      (add a [[issuer.trusted_issuer]])"

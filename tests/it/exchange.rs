@@ -247,6 +247,9 @@ async fn exchange_errors() {
     let untrusted =
         stranger.token(json!({"iss": "https://evil.test", "sub": "x", "exp": 4_000_000_000u64}));
     let forged = stranger.token(json!({"iss": EXTERNAL, "sub": "x", "exp": 4_000_000_000u64}));
+    // Claims to come from this very server, signed by another key.
+    let forged_here =
+        stranger.token(json!({"iss": idp.url(), "sub": "x", "exp": 4_000_000_000u64}));
     let expired = ext.user_token(-10);
     let other_cc = {
         let (_, b) = status_json(
@@ -279,7 +282,15 @@ async fn exchange_errors() {
             &cc,
             400,
             "invalid_request",
-            "does not trust",
+            "not trusted",
+        ),
+        (
+            "this server's issuer, another key",
+            seed_form(&cc, &forged_here),
+            &cc,
+            400,
+            "invalid_request",
+            "is not this server's",
         ),
         (
             "bad signature",
