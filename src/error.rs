@@ -15,6 +15,9 @@ pub enum ErrorCode {
     InvalidScope,
     UnsupportedResponseType,
     LoginRequired,
+    /// OpenID Connect Core §6: request objects are not supported.
+    RequestNotSupported,
+    RequestUriNotSupported,
     InvalidToken,
     InsufficientScope,
     AuthorizationPending,
@@ -36,6 +39,8 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
+            Self::RequestNotSupported => "request_not_supported",
+            Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",
             Self::InsufficientScope => "insufficient_scope",
             Self::AuthorizationPending => "authorization_pending",

@@ -377,6 +377,9 @@ pub fn oidc_metadata(dialect: &dyn Dialect, u: &Urls) -> Value {
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
         "code_challenge_methods_supported": ["plain", "S256"],
+        // OpenID Connect Discovery defaults request_uri support to true: say it is not.
+        "request_parameter_supported": false,
+        "request_uri_parameter_supported": false,
     })
 }
 

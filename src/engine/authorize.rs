@@ -4,7 +4,7 @@
 use super::issue::Grant;
 use super::session::Session;
 use super::{Engine, Issuer, Params, pkce, scope};
-use crate::error::OAuthError;
+use crate::error::{ErrorCode, OAuthError};
 
 /// How the authorization response travels (OAuth 2.0 Multiple Response Types §2.1,
 /// Form Post Response Mode).
@@ -116,6 +116,19 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
     };
     let response_mode = response_mode.map_err(|e| back(ResponseMode::Query, e))?;
     let fail = |err: OAuthError| back(response_mode, err);
+    // OpenID Connect Core §6: say so rather than ignore a request object's parameters.
+    if params.get("request").is_some() {
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestNotSupported,
+            "request objects (request) are not supported: send the parameters in the query",
+        )));
+    }
+    if params.get("request_uri").is_some() {
+        return Err(fail(OAuthError::new(
+            ErrorCode::RequestUriNotSupported,
+            "request_uri is not supported: send the parameters in the query",
+        )));
+    }
     match params.get("response_type") {
         None => {
             return Err(fail(OAuthError::invalid_request(
@@ -245,7 +258,7 @@ impl Engine {
                 req.response_mode,
                 req.state.as_deref(),
                 &OAuthError::new(
-                    crate::error::ErrorCode::LoginRequired,
+                    ErrorCode::LoginRequired,
                     "the user is not logged in and prompt=none forbids asking",
                 ),
             )),

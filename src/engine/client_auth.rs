@@ -62,8 +62,11 @@ pub fn authenticate<'i>(
         },
     };
     let Some(client) = issuer.client(id) else {
+        // Shown clipped: the id comes from the request and could be kilobytes long.
+        let shown: String = id.chars().take(100).collect();
         return Err(OAuthError::invalid_client(format!(
-            "unknown client {id:?} at issuer {:?}",
+            "unknown client {shown:?}{} at issuer {:?}",
+            if shown.len() < id.len() { "…" } else { "" },
             issuer.name()
         ))
         .because(Cause::UnknownClient));

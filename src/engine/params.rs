@@ -13,7 +13,8 @@ impl Params {
     pub fn parse(form: &[u8]) -> Result<Self, OAuthError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
-        for (k, v) in form_urlencoded::parse(form) {
+        // Nameless pairs (`&&`, `=x`) carry nothing: skipped, as form parsers do.
+        for (k, v) in form_urlencoded::parse(form).filter(|(k, _)| !k.is_empty()) {
             if !seen.insert(k.clone()) {
                 return Err(OAuthError::invalid_request(format!(
                     "duplicated parameter: {}",
@@ -52,6 +53,7 @@ mod tests {
     #[test]
     fn duplicates_are_refused_and_empty_is_absent() {
         assert!(Params::parse(b"a=1&a=2").is_err());
+        assert!(Params::parse(b"&&=&=x&a=1").is_ok_and(|p| p.get("a") == Some("1")));
         let p = Params::parse(b"a=&b=x%20y+z").unwrap();
         assert_eq!(p.get("a"), None);
         assert_eq!(p.get("b"), Some("x y z"));

@@ -104,6 +104,14 @@ async fn other_authorize_errors_redirect_with_state() {
             ),
             "invalid_request",
         ),
+        (
+            format!("{generic}&response_type=code&request=eyJhbGciOiJub25lIn0.e30."),
+            "request_not_supported",
+        ),
+        (
+            format!("{generic}&response_type=code&request_uri=urn%3Aexample%3Ar"),
+            "request_uri_not_supported",
+        ),
     ];
     for (url, error) in cases {
         let resp = http().get(&url).send().await.unwrap();
