@@ -32,7 +32,23 @@ pub async fn handle(
     base_url: &str,
 ) -> HttpResponse {
     let rest = path.trim_start_matches(PREFIX).trim_end_matches('/');
-    let segments: Vec<&str> = rest.split('/').collect();
+    // Ids in the path are percent-decoded (`clients/a%20b` is client "a b").
+    let decoded: Option<Vec<String>> = rest
+        .split('/')
+        .map(|seg| {
+            let s = percent_encoding::percent_decode_str(seg)
+                .decode_utf8()
+                .ok()?;
+            (!s.chars().any(char::is_control)).then(|| s.into_owned())
+        })
+        .collect();
+    let Some(decoded) = decoded else {
+        return bad_request(
+            "a path segment is not valid percent-encoded UTF-8 or holds control characters".into(),
+        )
+        .response();
+    };
+    let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let method = req.method().clone();
     let open = matches!(
         segments.as_slice(),

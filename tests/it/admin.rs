@@ -1418,3 +1418,32 @@ async fn clock_moves_are_bounded() {
     }
     assert_eq!(admin_get(&idp, "/clock").await.1["offset_secs"], 0);
 }
+
+/// Path ids are percent-decoded: `clients/a%20b` is the client "a b"; control characters and
+/// broken encodings are refused.
+#[tokio::test]
+async fn admin_path_ids_are_percent_decoded() {
+    let idp = start().await;
+    let (status, body) = admin_put(
+        &idp,
+        "/issuers/generic/clients/svc%20one",
+        json!({"secret": "s", "grants": ["client_credentials"]}),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    let (status, body) = status_json(
+        http()
+            .post(format!("{}/token/", idp.url()))
+            .basic_auth("svc one", Some("s"))
+            .form(&[("grant_type", "client_credentials")])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    for bad in ["/issuers/generic/users/%00", "/issuers/generic/users/%FF"] {
+        let refused = admin_put(&idp, bad, json!({})).await;
+        assert_refused(bad, &refused, 400);
+    }
+}
