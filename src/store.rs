@@ -117,6 +117,15 @@ impl<V: Clone> TtlStore<V> {
         }
     }
 
+    /// What `pick` makes of each entry, live or not, where it makes something.
+    pub fn collect<T>(&self, pick: impl Fn(&V) -> Option<T>) -> Vec<T> {
+        self.lock()
+            .entries
+            .values()
+            .filter_map(|(_, _, v)| pick(v))
+            .collect()
+    }
+
     /// Forgets everything.
     pub fn clear(&self) {
         let mut inner = self.lock();

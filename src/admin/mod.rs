@@ -476,6 +476,7 @@ fn user(engine: &Engine, method: &Method, issuer: &str, name: &str, body: Option
                     Ok(())
                 })
                 .map_err(bad_request)?;
+            engine.forget_user(i, name);
             Ok(HttpResponse::NoContent().finish())
         }
         _ => Err(method_not_allowed()),

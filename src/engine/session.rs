@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::authorize::AuthorizeRequest;
+use super::issue::Grant;
 use super::users::User;
 use super::{Engine, Issuer};
 use crate::ids;
@@ -68,6 +69,30 @@ impl Engine {
     /// Ends session `sid` (logout).
     pub fn end_session(&self, sid: &str) {
         self.sessions.remove(sid);
+    }
+
+    /// A user deleted from `issuer` (admin API): their sessions end and every token issued to
+    /// them there stops working, as in Keycloak.
+    pub fn forget_user(&self, issuer: &Issuer, username: &str) {
+        let now = self.clock.now();
+        let theirs = |g: &Grant| {
+            g.user.as_ref().is_some_and(|u| u.username == username)
+                && issuer.client(&g.client_id).is_some()
+        };
+        let chain = |g: &Grant| g.chain.clone().filter(|_| theirs(g));
+        let mut chains = self.user_tokens.collect(chain);
+        chains.extend(
+            self.refresh_tokens
+                .collect(|r| chain(&r.grant).filter(|_| r.issuer == issuer.name())),
+        );
+        self.sessions
+            .remove_where(|s| s.issuer == issuer.name() && s.user.username == username);
+        self.refresh_tokens
+            .remove_where(|r| r.issuer == issuer.name() && theirs(&r.grant));
+        for chain in chains {
+            self.revoked_chains
+                .insert(chain, (), now + 400 * 86_400, now);
+        }
     }
 
     /// Remembers a login page; returns the id its form posts back.

@@ -478,6 +478,34 @@ async fn users_are_added_and_deleted_at_runtime() {
     assert_eq!(status, 204, "{body}");
     let r = admin_get(&idp, path).await;
     assert_refused("a deleted user", &r, 404);
+    // Their tokens died with them: userinfo refuses the access token, refresh the refresh token.
+    let (status, _) = status_json(
+        http()
+            .get(format!("{}/userinfo/", idp.url()))
+            .bearer_auth(tokens["access_token"].as_str().unwrap())
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(status, 401, "a deleted user's access token");
+    let (status, body) = status_json(
+        post_form(
+            &format!("{}/token/", idp.url()),
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "generic-public"),
+                ("refresh_token", tokens["refresh_token"].as_str().unwrap()),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "{body}"
+    );
     let r = admin_delete(&idp, path).await;
     assert_refused("deleting a user twice", &r, 404);
 }
