@@ -35,6 +35,23 @@ async fn redeem_kc(idp: &mockidp::MockIdp, code: &str) -> (u16, Value) {
     .await
 }
 
+/// Refreshes with `iopole-web`'s refresh token at the Keycloak realm.
+async fn refresh_kc(idp_url: &str, refresh_token: &str) -> (u16, Value) {
+    status_json(
+        post_form(
+            &format!("{idp_url}/realms/iopole/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "refresh_token"),
+                ("client_id", "iopole-web"),
+                ("client_secret", "iopole-web-secret"),
+                ("refresh_token", refresh_token),
+            ],
+        )
+        .await,
+    )
+    .await
+}
+
 /// Unknown client or unregistered redirect URI: an error page, never a redirect.
 #[tokio::test]
 async fn untrusted_clients_and_redirects_get_a_page_not_a_redirect() {
@@ -201,19 +218,7 @@ async fn codes_are_single_use_and_bound() {
         401,
         "the access token died with the replay"
     );
-    let (status, refreshed) = status_json(
-        post_form(
-            &format!("{issuer}/protocol/openid-connect/token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "iopole-web"),
-                ("client_secret", "iopole-web-secret"),
-                ("refresh_token", refresh),
-            ],
-        )
-        .await,
-    )
-    .await;
+    let (status, refreshed) = refresh_kc(&idp.url(), refresh).await;
     assert_eq!(
         (status, refreshed["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -511,22 +516,10 @@ async fn keycloak_refresh_tokens_stay_valid_after_use() {
     let (status, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
     assert_eq!(status, 200, "{body}");
     let refresh = body["refresh_token"].as_str().unwrap().to_string();
-    let token_url = format!(
-        "{}/protocol/openid-connect/token",
-        idp.issuer_url("iopole").unwrap()
-    );
     let tasks: Vec<_> = (0..4)
         .map(|_| {
-            let (token_url, refresh) = (token_url.clone(), refresh.clone());
-            tokio::spawn(async move {
-                let form = [
-                    ("grant_type", "refresh_token"),
-                    ("client_id", "iopole-web"),
-                    ("client_secret", "iopole-web-secret"),
-                    ("refresh_token", refresh.as_str()),
-                ];
-                status_json(post_form(&token_url, &form).await).await
-            })
+            let (url, refresh) = (idp.url(), refresh.clone());
+            tokio::spawn(async move { refresh_kc(&url, &refresh).await })
         })
         .collect();
     for task in tasks {
@@ -899,19 +892,7 @@ async fn keycloak_back_channel_logout_ends_the_session() {
     )
     .await;
     assert_eq!(resp.status(), 204);
-    let (status, err) = status_json(
-        post_form(
-            &format!("{issuer}/protocol/openid-connect/token"),
-            &[
-                ("grant_type", "refresh_token"),
-                ("client_id", "iopole-web"),
-                ("client_secret", "iopole-web-secret"),
-                ("refresh_token", refresh),
-            ],
-        )
-        .await,
-    )
-    .await;
+    let (status, err) = refresh_kc(&idp.url(), refresh).await;
     assert_eq!(
         (status, err["error"].as_str()),
         (400, Some("invalid_grant"))

@@ -132,18 +132,22 @@ async fn keycloak_js_session_status_iframe_answers() {
     let (_, claims) = verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
     let sid = claims["sid"].as_str().expect("sid").to_string();
 
-    browser.goto(&issuer).await;
-    browser
-        .execute(&format!(
-            r#"window.answers = [];
-               window.addEventListener("message", e => window.answers.push(e.data));
-               const f = document.createElement("iframe");
-               f.onload = () => f.contentWindow.postMessage("iopole-web {sid}", "*");
-               f.src = "{issuer}/protocol/openid-connect/login-status-iframe.html";
-               document.body.appendChild(f);
-               window.statusFrame = f;"#
-        ))
-        .await;
+    // On a page of the realm, the status iframe gets asked about `sid` once it loads.
+    let open_status_frame = || async {
+        browser.goto(&issuer).await;
+        browser
+            .execute(&format!(
+                r#"window.answers = [];
+                   window.addEventListener("message", e => window.answers.push(e.data));
+                   const f = document.createElement("iframe");
+                   f.onload = () => f.contentWindow.postMessage("iopole-web {sid}", "*");
+                   f.src = "{issuer}/protocol/openid-connect/login-status-iframe.html";
+                   document.body.appendChild(f);
+                   window.statusFrame = f;"#
+            ))
+            .await;
+    };
+    open_status_frame().await;
     let answer = |n: usize| {
         let browser = &browser;
         async move {
@@ -174,17 +178,7 @@ async fn keycloak_js_session_status_iframe_answers() {
     browser
         .goto(&format!("{issuer}/protocol/openid-connect/logout"))
         .await;
-    browser.goto(&issuer).await;
-    browser
-        .execute(&format!(
-            r#"window.answers = [];
-               window.addEventListener("message", e => window.answers.push(e.data));
-               const f = document.createElement("iframe");
-               f.onload = () => f.contentWindow.postMessage("iopole-web {sid}", "*");
-               f.src = "{issuer}/protocol/openid-connect/login-status-iframe.html";
-               document.body.appendChild(f);"#
-        ))
-        .await;
+    open_status_frame().await;
     assert_eq!(answer(0).await, "changed", "{}", browser.describe().await);
 }
 
