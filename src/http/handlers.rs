@@ -85,14 +85,19 @@ pub async fn token(
     }
 }
 
-/// A form POST to an endpoint that authenticates clients, parsed.
+/// A form POST to an endpoint that authenticates clients, parsed (or the query of a GET, where
+/// the endpoint allows one: Django OAuth Toolkit's introspection).
 async fn token_request(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> Result<TokenRequest, OAuthError> {
-    let body = extract::body(req, payload).await?;
+    let params = if req.method() == actix_web::http::Method::GET {
+        Params::parse(req.query_string().as_bytes())?
+    } else {
+        extract::form(req, &extract::body(req, payload).await?)?
+    };
     Ok(TokenRequest {
-        params: extract::form(req, &body)?,
+        params,
         authorization: extract::authorization(req),
     })
 }

@@ -119,6 +119,10 @@ async fn answer(
         | Endpoint::IssuerInfo
         | Endpoint::Page
         | Endpoint::SessionStatusInit => &[Method::GET, Method::HEAD],
+        // Django OAuth Toolkit's IntrospectTokenView also answers GET ?token=.
+        Endpoint::Introspect if issuer.dialect.introspection_scope().is_some() => {
+            &[Method::GET, Method::POST]
+        }
         Endpoint::Token
         | Endpoint::Login
         | Endpoint::Introspect

@@ -142,6 +142,22 @@ async fn introspection_by_a_resource_servers_token() {
         (403, Some("insufficient_scope")),
         "{body}"
     );
+    // DOT's view answers GET ?token= too.
+    let (status, body) = status_json(
+        http()
+            .get(format!("{}/introspect/", idp.url()))
+            .query(&[("token", subject.as_str())])
+            .bearer_auth(&resource_server)
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["active"].as_bool()),
+        (200, Some(true)),
+        "{body}"
+    );
     let (status, body) = introspect("Bearer not-a-token".into()).await;
     assert_eq!(
         (status, body["error"].as_str()),
