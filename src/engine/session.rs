@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use super::authorize::AuthorizeRequest;
+use super::device::DeviceStatus;
 use super::issue::Grant;
 use super::users::User;
 use super::{Engine, Issuer};
@@ -71,24 +72,29 @@ impl Engine {
         self.sessions.remove(sid);
     }
 
-    /// A user deleted from `issuer` (admin API): their sessions end and every token issued to
-    /// them there stops working, as in Keycloak.
+    /// A user deleted from `issuer` (admin API): their sessions end, their pending codes go and
+    /// every token issued to them there stops working, as in Keycloak. Grants are matched by
+    /// `sub`, which is the issuer's own (configured, or derived from issuer and username).
     pub fn forget_user(&self, issuer: &Issuer, username: &str) {
         let now = self.clock.now();
-        let theirs = |g: &Grant| {
-            g.user.as_ref().is_some_and(|u| u.username == username)
-                && issuer.client(&g.client_id).is_some()
-        };
+        let sub = issuer.user_named(username).sub;
+        let theirs = |g: &Grant| g.user.as_ref().is_some_and(|u| u.sub == sub);
+        let here = |name: &str| name == issuer.name();
         let chain = |g: &Grant| g.chain.clone().filter(|_| theirs(g));
         let mut chains = self.user_tokens.collect(chain);
         chains.extend(
             self.refresh_tokens
-                .collect(|r| chain(&r.grant).filter(|_| r.issuer == issuer.name())),
+                .collect(|r| chain(&r.grant).filter(|_| here(&r.issuer))),
         );
         self.sessions
-            .remove_where(|s| s.issuer == issuer.name() && s.user.username == username);
+            .remove_where(|s| here(&s.issuer) && s.user.sub == sub);
         self.refresh_tokens
-            .remove_where(|r| r.issuer == issuer.name() && theirs(&r.grant));
+            .remove_where(|r| here(&r.issuer) && theirs(&r.grant));
+        self.codes
+            .remove_where(|c| here(&c.issuer) && theirs(&c.grant));
+        self.device_codes.remove_where(|d| {
+            here(&d.issuer) && matches!(&d.status, DeviceStatus::Approved(g) if theirs(g))
+        });
         for chain in chains {
             self.revoked_chains
                 .insert(chain, (), now + 400 * 86_400, now);

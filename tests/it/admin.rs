@@ -474,10 +474,17 @@ async fn users_are_added_and_deleted_at_runtime() {
     assert_eq!(id["email"], "carol@example.test", "{id}");
     assert_eq!(id["aud"], "generic-public");
 
+    let (pending_code, verifier) = generic_code(&idp, "carol", "pw").await;
     let (status, body) = admin_delete(&idp, path).await;
     assert_eq!(status, 204, "{body}");
     let r = admin_get(&idp, path).await;
     assert_refused("a deleted user", &r, 404);
+    let (status, body) = redeem_generic(&idp, &pending_code, &verifier).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_grant")),
+        "a code issued before the delete: {body}"
+    );
     // Their tokens died with them: userinfo refuses the access token, refresh the refresh token.
     let (status, _) = status_json(
         http()
@@ -1440,6 +1447,7 @@ async fn clock_moves_are_bounded() {
         json!({"advance_secs": i64::MAX}),
         json!({"advance_secs": 4_000_000_000_i64}),
         json!({"offset_secs": -4_000_000_000_i64}),
+        json!({"offset_secs": i64::MIN}),
     ] {
         let refused = admin_raw(&idp, "POST", "/clock", Some(body.to_string())).await;
         assert_refused(&body.to_string(), &refused, 400);
