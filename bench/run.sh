@@ -116,7 +116,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
   F=NA; PCT_F=NA
   if [ "$FLOOR" = 1 ]; then
     F=$(wrk -t"$THREADS" -c"$CONC" -d"${DUR}s" -s "$LOG/cc.lua" "$floor_url" 2>&1 | tee "$LOG/floor$r.txt" | awk '/^Requests\/sec/{print $2}')
-    PCT_F=$(calc '%.1f' "${F:-0} * 100 / ${O2:-1}")
+    F=${F:-NA}
+    [ "$F" != NA ] && PCT_F=$(calc '%.1f' "$F * 100 / ${O2:-1}")
   fi
   say "round $r: openssl -multi 2 $O2 sign/s, mockidp $R tokens/s = $PCT_R%, floor $F = $PCT_F%"
   ROUND_ROWS="$ROUND_ROWS| $r | $O2 | $R | $PCT_R% | $F | $PCT_F% |"$'\n'
@@ -165,7 +166,7 @@ echo "| openssl RSA-2048 sign/s, 1 process | $OSSL1 | | |"
 echo "| openssl RSA-2048 sign/s, -multi 2 (just before that round) | $OSSL2 | RS256 ceiling | $(calc '%.2f' "$OSSL2 / $OSSL1")× 1 process |"
 echo "| mockidp tokens/s (wrk -t$THREADS -c$CONC, ${DUR}s; median of $ROUNDS rounds by ratio) | $RPS | ≥ 80% of openssl -multi 2 | $PCT% $( [ "$PCT" -ge 80 ] && echo ok || echo '**MISS**') |"
 echo "| CPU during the run (cores, of $(nproc)) | server $C_SRV, wrk $C_WRK, rest $C_REST (softirq $C_SIRQ, steal $C_STEAL; the remainder is other processes) | | |"
-[ "$FLOOR" = 1 ] && echo "| floor tokens/s: bench/floor (read, sign, answer; nothing else), same round | $FLOOR_RPS | what any server reaches here | $(calc '%.0f' "$FLOOR_RPS * 100 / $OSSL2")% of openssl (median of rounds $FLOOR_PCT%); mockidp = $(calc '%.0f' "$RPS * 100 / $FLOOR_RPS")% of the floor |"
+[ "$FLOOR" = 1 ] && [ -n "$FLOOR_RPS" ] && [ "$FLOOR_RPS" != NA ] && echo "| floor tokens/s: bench/floor (read, sign, answer; nothing else), same round | $FLOOR_RPS | what any server reaches here | $(calc '%.0f' "$FLOOR_RPS * 100 / $OSSL2")% of openssl (median of rounds $FLOOR_PCT%); mockidp = $(calc '%.0f' "$RPS * 100 / $FLOOR_RPS")% of the floor |"
 echo "| tokens per server CPU-second | $(calc '%.0f' "$RPS / $C_SRV") | openssl 1-process sign/s | $(calc '%.0f' "$RPS / $C_SRV * 100 / $OSSL1")% |"
 echo "| latency p50 / p99 | $P50 / $P99 | | |"
 echo "| non-2xx responses | $NON2XX ${SOCKERR} | 0 | $( [ "$NON2XX" = 0 ] && [ -z "$SOCKERR" ] && echo ok || echo '**FLAG**') |"

@@ -70,7 +70,9 @@ pub async fn handle(
     if let Some(refusal) = cross_site(req) {
         return refusal.response();
     }
+    // Health, readiness and the API description stay open to probes by any name.
     if engine.admin_token.is_none()
+        && !open
         && let Some(refusal) = untrusted_host(engine, req)
     {
         return refusal.response();
@@ -155,11 +157,11 @@ fn route(
         }
         (["failures"], "POST") => {
             let f = parse::<Failure>(body)?;
-            if !ENDPOINTS.contains(&f.endpoint.as_str()) {
+            if !failure_targets().any(|e| e == f.endpoint) {
                 return Err(bad_request(format!(
                     "unknown endpoint {:?}; one of: {}",
                     f.endpoint,
-                    ENDPOINTS.join(", ")
+                    failure_targets().collect::<Vec<_>>().join(", ")
                 )));
             }
             if f.status
@@ -235,22 +237,13 @@ fn route(
     }
 }
 
-/// Endpoint names failures can target.
-pub const ENDPOINTS: &[&str] = &[
-    "discovery",
-    "jwks",
-    "token",
-    "authorize",
-    "login",
-    "userinfo",
-    "logout",
-    "introspect",
-    "revoke",
-    "device_authorization",
-    "device_verify",
-    "resource",
-    "home",
-];
+/// Endpoint names failures can target: every issuer endpoint, its resources and its home page.
+fn failure_targets() -> impl Iterator<Item = &'static str> {
+    crate::dialect::Endpoint::ALL
+        .iter()
+        .map(|e| e.name())
+        .chain(["resource", "home"])
+}
 
 /// Refuses what a web page could send to a local mockidp behind the tester's back: a request
 /// from another origin (bodies not declared JSON are refused by [`parse`]).
@@ -290,6 +283,7 @@ fn untrusted_host(engine: &Engine, req: &HttpRequest) -> Option<AdminError> {
         Some(v6) => v6.split(']').next().unwrap_or(""),
         None => host.rsplit_once(':').map_or(host, |(name, _)| name),
     }
+    .trim_end_matches('.')
     .to_ascii_lowercase();
     let configured = engine.issuers().iter().any(|i| {
         i.fixed_url().is_some_and(|u| {

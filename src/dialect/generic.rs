@@ -137,8 +137,7 @@ impl Dialect for Generic {
         "Django OAuth Toolkit"
     }
 
-    /// Eight characters of oauthlib's base32 alphabet, shown as `XXXX-XXXX` for readability.
-    /// oauthlib's default: 8 characters, no dash.
+    /// oauthlib's default: eight characters of its base32 alphabet, no dash.
     fn new_user_code(&self) -> String {
         ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
     }

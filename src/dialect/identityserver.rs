@@ -143,12 +143,12 @@ impl Dialect for IdentityServer {
         ids::random_from(b"0123456789", 9)
     }
 
-    /// IdentityServer4's DeviceCodeLifetime.
     /// IdentityServer3's `Client.AuthorizationCodeLifetime` default.
     fn default_code_ttl(&self) -> u64 {
         300
     }
 
+    /// IdentityServer4's DeviceCodeLifetime.
     fn default_device_code_ttl(&self) -> u64 {
         300
     }

@@ -267,7 +267,6 @@ impl Dialect for Keycloak {
         format!("{}-{}", &code[..4], &code[4..])
     }
 
-    /// OAuth 2.0 Device Code Lifespan: 10 minutes.
     /// Keycloak's "Revoke Refresh Token" realm setting is off by default: a refreshed token
     /// stays usable (tabs and workers refreshing at once all succeed).
     fn refresh_tokens_are_single_use(&self) -> bool {
@@ -292,6 +291,7 @@ impl Dialect for Keycloak {
         true
     }
 
+    /// OAuth 2.0 Device Code Lifespan: 10 minutes.
     fn default_device_code_ttl(&self) -> u64 {
         600
     }
@@ -407,7 +407,9 @@ impl Dialect for Keycloak {
 const STATUS_IFRAME_SCRIPT: &str = r#"var init;
 function sessionCookie() {
   var m = document.cookie.match(/(?:^|;\s*)KEYCLOAK_SESSION=([^;]*)/);
-  return m ? decodeURIComponent(m[1]) : null;
+  return m ? m[1].split("/").map(function (p) {
+    try { return decodeURIComponent(p); } catch (e) { return p; }
+  }) : null;
 }
 function checkState(clientId, origin, sessionState, callback) {
   var check = function () {
@@ -419,7 +421,7 @@ function checkState(clientId, origin, sessionState, callback) {
     if (!cookie) {
       callback(sessionState ? "changed" : "unchanged");
     } else {
-      callback(sessionState === cookie.split("/")[2] ? "unchanged" : "changed");
+      callback(sessionState === cookie[2] ? "unchanged" : "changed");
     }
   };
   if (init) {

@@ -86,6 +86,24 @@ impl Urls {
 }
 
 impl Endpoint {
+    /// Every endpoint, for lists (the admin API's failure targets).
+    pub const ALL: [Endpoint; 14] = [
+        Self::Discovery,
+        Self::Jwks,
+        Self::Token,
+        Self::Authorize,
+        Self::Login,
+        Self::Userinfo,
+        Self::Logout,
+        Self::Introspect,
+        Self::Revoke,
+        Self::DeviceAuthorization,
+        Self::DeviceVerify,
+        Self::IssuerInfo,
+        Self::Page,
+        Self::SessionStatusInit,
+    ];
+
     /// Endpoints a browser navigates to (front channel).
     pub fn is_browser(self) -> bool {
         matches!(

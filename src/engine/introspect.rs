@@ -59,9 +59,6 @@ impl Engine {
         Ok(json!({ "active": false }))
     }
 
-    /// RFC 7009 §2: revokes a refresh or access token of the calling client. Unknown tokens are
-    /// not an error (§2.2). Revoking a refresh token revokes the access tokens issued with it
-    /// where the product does so.
     /// RFC 7662 §2.1: the caller must be authorized. A confidential client, or where the
     /// product allows it (Django OAuth Toolkit's resource servers) a bearer token carrying its
     /// introspection scope; a public client proves nothing.
@@ -70,32 +67,34 @@ impl Engine {
         issuer: &Issuer,
         req: &TokenRequest,
     ) -> Result<(), OAuthError> {
-        if let (Some(scope), Authorization::Other(value)) =
-            (issuer.dialect.introspection_scope(), &req.authorization)
-        {
-            let p = self
-                .check_access_token(issuer, client_auth::bearer(value))
-                .map_err(|e| {
-                    OAuthError::invalid_client(format!(
-                        "the token in Authorization cannot introspect: {}",
-                        e.description
-                    ))
-                })?;
-            let scopes = p
-                .grant
-                .map_or_else(|| claimed_scopes(&p.claims), |g| g.scopes);
-            if !scopes.iter().any(|s| s == scope) {
-                return Err(OAuthError::new(
-                    ErrorCode::InsufficientScope,
-                    format!("the token in Authorization lacks the {scope:?} scope"),
-                ));
-            }
-            return Ok(());
-        }
-        let client = client_auth::authenticate(self, issuer, req, false)?;
-        if client.is_public() {
-            return Err(OAuthError::invalid_client(
+        let refused = match client_auth::authenticate(self, issuer, req, false) {
+            Ok(client) if !client.is_public() => return Ok(()),
+            Ok(_) => OAuthError::invalid_client(
                 "public clients cannot introspect tokens: authenticate a confidential client",
+            ),
+            Err(e) => e,
+        };
+        // Django OAuth Toolkit falls back to a bearer token carrying its introspection scope.
+        let (Some(scope), Authorization::Other(value)) =
+            (issuer.dialect.introspection_scope(), &req.authorization)
+        else {
+            return Err(refused);
+        };
+        let p = self
+            .check_access_token(issuer, client_auth::bearer(value))
+            .map_err(|e| {
+                OAuthError::invalid_client(format!(
+                    "the token in Authorization cannot introspect: {}",
+                    e.description
+                ))
+            })?;
+        let scopes = p
+            .grant
+            .map_or_else(|| claimed_scopes(&p.claims), |g| g.scopes);
+        if !scopes.iter().any(|s| s == scope) {
+            return Err(OAuthError::new(
+                ErrorCode::InsufficientScope,
+                format!("the token in Authorization lacks the {scope:?} scope"),
             ));
         }
         Ok(())
@@ -138,6 +137,9 @@ impl Engine {
         Ok(())
     }
 
+    /// RFC 7009 §2: revokes a refresh or access token of the calling client. Unknown tokens are
+    /// not an error (§2.2). Revoking a refresh token revokes the access tokens issued with it
+    /// where the product does so.
     pub fn revoke(&self, issuer: &Issuer, req: &TokenRequest) -> Result<(), OAuthError> {
         let client = client_auth::authenticate(self, issuer, req, false)?;
         let token = req.params.require("token")?;

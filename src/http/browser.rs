@@ -42,14 +42,23 @@ impl Site<'_> {
             .finish()
     }
 
-    /// The product's script-readable session cookie, for its session status iframe.
+    /// The product's script-readable session cookie, for its session status iframe: scoped to
+    /// the issuer's path as the browser sees it (`/auth`, a proxy prefix or a frontend URL
+    /// included), and over https `SameSite=None` so an app on another site can still read it
+    /// in the iframe, as Keycloak sets it.
     fn script_session_cookie(&self, value: String) -> Option<Cookie<'static>> {
         let name = self.issuer.dialect.script_session_cookie()?;
+        let front = &self.urls.front;
+        let path = front
+            .split_once("://")
+            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
+            .unwrap_or("");
+        let https = front.starts_with("https://");
         Some(
             Cookie::build(name, value)
-                .path(format!("{}/", self.issuer.path))
-                .secure(self.urls.front.starts_with("https://"))
-                .same_site(SameSite::Lax)
+                .path(format!("{path}/"))
+                .secure(https)
+                .same_site(if https { SameSite::None } else { SameSite::Lax })
                 .finish(),
         )
     }
@@ -176,11 +185,15 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
             .finish(),
     };
     let _ = resp.add_cookie(&site.session_cookie(&session.sid));
+    // Each part percent-encoded: a configured `sub` may hold `/`, `;` or spaces.
+    let part = |s: &str| {
+        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+    };
     let value = format!(
         "{}/{}/{}",
-        site.issuer.config.realm_name(),
-        session.user.sub,
-        session.sid
+        part(site.issuer.config.realm_name()),
+        part(&session.user.sub),
+        part(&session.sid)
     );
     if let Some(cookie) = site.script_session_cookie(value) {
         let _ = resp.add_cookie(&cookie);

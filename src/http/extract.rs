@@ -192,18 +192,28 @@ pub fn urls(req: &HttpRequest, issuer: &Issuer, mount: &str) -> Urls {
 pub fn issuer_url(req: &HttpRequest, mount: &str) -> String {
     let info = req.connection_info();
     // Forwarded headers are taken only when they make a URL: a scheme that is not http(s) or
-    // a host with other characters falls back to how the request really arrived.
-    let scheme = match info.scheme() {
-        s @ ("http" | "https") => s,
-        _ if req.app_config().secure() => "https",
-        _ => "http",
+    // a host with other characters falls back to the request's own Host, then to the address
+    // the request came in on.
+    let scheme = if info.scheme().eq_ignore_ascii_case("https") {
+        "https"
+    } else if info.scheme().eq_ignore_ascii_case("http") || !req.app_config().secure() {
+        "http"
+    } else {
+        "https"
     };
+    let usable = |h: &&str| {
+        !h.is_empty()
+            && h.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
+    };
+    let own_host = req
+        .headers()
+        .get(header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .filter(usable);
     let host = Some(info.host())
-        .filter(|h| {
-            !h.is_empty()
-                && h.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
-        })
+        .filter(usable)
+        .or(own_host)
         .map_or_else(|| req.app_config().local_addr().to_string(), str::to_string);
     let prefix = req
         .headers()

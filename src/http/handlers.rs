@@ -92,7 +92,13 @@ async fn token_request(
     payload: web::Payload,
 ) -> Result<TokenRequest, OAuthError> {
     let params = if req.method() == actix_web::http::Method::GET {
-        Params::parse(req.query_string().as_bytes())?
+        let query = Params::parse(req.query_string().as_bytes())?;
+        if query.get("client_secret").is_some() {
+            return Err(OAuthError::invalid_request(
+                "client_secret must not be sent in the URL (RFC 6749 §2.3.1): use HTTP Basic",
+            ));
+        }
+        query
     } else {
         extract::form(req, &extract::body(req, payload).await?)?
     };

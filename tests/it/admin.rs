@@ -363,6 +363,22 @@ async fn openapi_enums_are_accepted() {
     }
     let r = admin_post(&idp, "/defects", json!({"defect": "slightly_off"})).await;
     assert_refused("unknown defect", &r, 400);
+    // ... and the enum lists every endpoint the server accepts.
+    let (_, err) = admin_post(&idp, "/failures", json!({"endpoint": "nowhere"})).await;
+    let described = err["error_description"].as_str().unwrap();
+    let accepted: Vec<&str> = described
+        .split("one of: ")
+        .nth(1)
+        .unwrap()
+        .split(", ")
+        .collect();
+    let documented: Vec<&str> = schemas["Failure"]["properties"]["endpoint"]["enum"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert_eq!(accepted, documented);
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1355,6 +1371,7 @@ async fn admin_api_ignores_rebound_domain_names() {
         (format!("app.localhost:{port}"), true),
         (format!("mockidp:{port}"), true),
         (format!("[::1]:{port}"), true),
+        (format!("localhost.:{port}"), true),
     ] {
         let resp = http()
             .get(format!("{admin}/issuers/iopole/users/alice"))
@@ -1370,6 +1387,14 @@ async fn admin_api_ignores_rebound_domain_names() {
             assert!(body.get("password").is_none(), "{body}");
         }
     }
+    // Probes by any name still get health.
+    let resp = http()
+        .get(format!("{admin}/health"))
+        .header("Host", format!("idp.ci.internal:{port}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -158,6 +158,25 @@ async fn introspection_by_a_resource_servers_token() {
         (200, Some(true)),
         "{body}"
     );
+    // ... but never with a client secret in the URL.
+    let (status, body) = status_json(
+        http()
+            .get(format!("{}/introspect/", idp.url()))
+            .query(&[
+                ("token", subject.as_str()),
+                ("client_id", "generic-confidential"),
+                ("client_secret", "generic-confidential-secret"),
+            ])
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
     let (status, body) = introspect("Bearer not-a-token".into()).await;
     assert_eq!(
         (status, body["error"].as_str()),

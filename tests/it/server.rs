@@ -56,6 +56,22 @@ async fn issuer_url_follows_forwarded_headers_or_public_url() {
         .await
         .unwrap();
     assert_eq!(d["issuer"], format!("{}/realms/r1", idp.url()));
+    // ... the request's own Host stands, and the scheme's case does not matter.
+    let d: serde_json::Value = http()
+        .get(format!(
+            "{}/realms/r1/.well-known/openid-configuration",
+            idp.url()
+        ))
+        .header("Host", "idp.local:8180")
+        .header("X-Forwarded-Proto", "HTTPS")
+        .header("X-Forwarded-Host", "bad host")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], "https://idp.local:8180/realms/r1");
     let d = get_json(&format!(
         "{}/identity/.well-known/openid-configuration",
         idp.url()
