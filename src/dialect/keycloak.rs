@@ -133,14 +133,14 @@ impl Dialect for Keycloak {
     fn access_token_claims(&self, ctx: &TokenContext) -> Object {
         let realm = ctx.issuer.config.realm_name();
         let client = ctx.client;
-        let mut realm_roles = vec![
-            format!("default-roles-{}", realm.to_lowercase()),
-            "offline_access".into(),
-            "uma_authorization".into(),
-        ];
-        let own_roles = ctx.user().map_or(&client.roles, |u| &u.roles);
-        realm_roles.extend(own_roles.iter().cloned());
-        let mut resource_access = serde_json::Map::new();
+        let user = ctx.user();
+        let own_roles = user.map_or(&client.roles, |u| &u.roles);
+        let mut realm_roles: Vec<Value> = Vec::with_capacity(3 + own_roles.len());
+        realm_roles.push(format!("default-roles-{}", realm.to_lowercase()).into());
+        realm_roles.push("offline_access".into());
+        realm_roles.push("uma_authorization".into());
+        realm_roles.extend(own_roles.iter().map(|r| Value::from(r.as_str())));
+        let mut resource_access = Object::with_capacity(client.client_roles.len() + 1);
         for (id, roles) in &client.client_roles {
             resource_access.insert(id.clone(), json!({ "roles": roles }));
         }
@@ -148,41 +148,56 @@ impl Dialect for Keycloak {
             "account".into(),
             json!({ "roles": ["manage-account", "manage-account-links", "view-profile"] }),
         );
-        let origins: Vec<String> = client
+        let origins: Vec<Value> = client
             .redirect_uris
             .iter()
             .filter_map(|u| origin_of(u))
+            .map(Value::from)
             .collect();
-        let (sub, username) = match ctx.user() {
+        let (sub, username) = match user {
             Some(u) => (u.sub.clone(), u.username.to_lowercase()),
             None => (
                 ids::stable_uuid(&format!("{realm}/service-account/{}", client.id)),
                 format!("service-account-{}", client.id.to_lowercase()),
             ),
         };
-        let service_account = ctx.user().is_none();
-        let mut claims = object(json!({
-            "exp": ctx.expires_at,
-            "iat": ctx.issued_at,
-            "auth_time": ctx.grant.auth_time,
-            "jti": ctx.jti,
-            "iss": ctx.request.issuer_url,
-            "aud": "account",
-            "sub": sub,
-            "typ": "Bearer",
-            "azp": client.id,
-            "sid": ctx.grant.sid,
-            "acr": "1",
-            "allowed-origins": if origins.is_empty() { Value::Null } else { json!(origins) },
-            "realm_access": { "roles": realm_roles },
-            "resource_access": resource_access,
-            "scope": ctx.scopes().join(" "),
-            "email_verified": false,
-            "clientHost": if service_account { json!(ctx.request.client_addr) } else { Value::Null },
-            "preferred_username": username,
-            "clientAddress": if service_account { json!(ctx.request.client_addr) } else { Value::Null },
-            "client_id": if service_account { json!(client.id) } else { Value::Null },
-        }));
+        // Built member by member rather than through `json!`: this runs for every token, and
+        // the map is sized once with no null members to strip afterwards.
+        let service_account = user.is_none();
+        let mut claims = Object::with_capacity(24);
+        let mut put = |name: &str, value: Value| {
+            if !value.is_null() {
+                claims.insert(name.into(), value);
+            }
+        };
+        put("exp", ctx.expires_at.into());
+        put("iat", ctx.issued_at.into());
+        put("auth_time", ctx.grant.auth_time.into());
+        put("jti", ctx.jti.as_str().into());
+        put("iss", ctx.request.issuer_url.as_str().into());
+        put("aud", "account".into());
+        put("sub", sub.into());
+        put("typ", "Bearer".into());
+        put("azp", client.id.as_str().into());
+        put("sid", ctx.grant.sid.as_deref().into());
+        put("acr", "1".into());
+        if !origins.is_empty() {
+            put("allowed-origins", Value::Array(origins));
+        }
+        let mut realm_access = Object::with_capacity(1);
+        realm_access.insert("roles".into(), Value::Array(realm_roles));
+        put("realm_access", Value::Object(realm_access));
+        put("resource_access", Value::Object(resource_access));
+        put("scope", ctx.scopes().join(" ").into());
+        put("email_verified", false.into());
+        if service_account {
+            put("clientHost", ctx.request.client_addr.as_str().into());
+        }
+        put("preferred_username", username.into());
+        if service_account {
+            put("clientAddress", ctx.request.client_addr.as_str().into());
+            put("client_id", client.id.as_str().into());
+        }
         claims.extend(ctx.user_claims());
         claims
     }
