@@ -4,6 +4,15 @@
 
 use std::borrow::Cow;
 
+/// Request text shown back (in an error description, a log line or the journal) at most `max`
+/// characters long, with `…` where it was cut: a client can send kilobytes.
+pub fn clipped(s: &str, max: usize) -> String {
+    match s.char_indices().nth(max) {
+        None => s.to_string(),
+        Some((end, _)) => format!("{}…", &s[..end]),
+    }
+}
+
 /// RFC 6749 §5.2 / §4.1.2.1, RFC 6750 §3.1 and RFC 8693 error codes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ErrorCode {
@@ -152,4 +161,17 @@ pub enum Error {
     /// A message already complete (e.g. `FILE:LINE: ...`).
     #[error("{0}")]
     Message(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::clipped;
+
+    #[test]
+    fn request_text_is_clipped_on_characters() {
+        assert_eq!(clipped("abc", 3), "abc");
+        assert_eq!(clipped("abcd", 3), "abc…");
+        assert_eq!(clipped("ééééé", 2), "éé…");
+        assert_eq!(clipped("", 5), "");
+    }
 }

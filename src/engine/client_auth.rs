@@ -6,7 +6,7 @@ use aws_lc_rs::constant_time::verify_slices_are_equal;
 use super::tokens::claimed_client;
 use super::{Authorization, Engine, Issuer, TokenRequest};
 use crate::config::ClientConfig;
-use crate::error::{Cause, OAuthError};
+use crate::error::{Cause, OAuthError, clipped};
 
 /// Identifies and authenticates the client of `req` at `issuer`. With `token_auth` (token
 /// exchange, as the generic seed does it) the client may instead present its own access token
@@ -62,11 +62,9 @@ pub fn authenticate<'i>(
         },
     };
     let Some(client) = issuer.client(id) else {
-        // Shown clipped: the id comes from the request and could be kilobytes long.
-        let shown: String = id.chars().take(100).collect();
         return Err(OAuthError::invalid_client(format!(
-            "unknown client {shown:?}{} at issuer {:?}",
-            if shown.len() < id.len() { "…" } else { "" },
+            "unknown client {:?} at issuer {:?}",
+            clipped(id, 100),
             issuer.name()
         ))
         .because(Cause::UnknownClient));

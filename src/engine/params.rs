@@ -1,7 +1,7 @@
 //! Form parameters of a request, with RFC 6749 §3.1's rules applied once: no parameter may
 //! appear twice, and an empty value counts as absent.
 
-use crate::error::OAuthError;
+use crate::error::{OAuthError, clipped};
 
 /// Decoded `application/x-www-form-urlencoded` parameters, free of duplicates.
 #[derive(Debug, Clone, Default)]
@@ -18,7 +18,7 @@ impl Params {
             if !seen.insert(k.clone()) {
                 return Err(OAuthError::invalid_request(format!(
                     "duplicated parameter: {}",
-                    k.chars().take(100).collect::<String>()
+                    clipped(&k, 100)
                 )));
             }
             out.push((k.into_owned(), v.into_owned()));

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::STANDARD;
 
 use crate::dialect::Urls;
 use crate::engine::{Authorization, Issuer, Params};
-use crate::error::OAuthError;
+use crate::error::{OAuthError, clipped};
 
 /// The largest request body accepted; OAuth forms are a few hundred bytes.
 pub const MAX_BODY: usize = 64 * 1024;
@@ -80,7 +80,7 @@ pub fn form(req: &HttpRequest, body: &[u8]) -> Result<Params, OAuthError> {
         .unwrap_or("");
     let mime = content_type.split(';').next().unwrap_or("").trim();
     if !mime.eq_ignore_ascii_case("application/x-www-form-urlencoded") {
-        let shown: String = content_type.chars().take(80).collect();
+        let shown = clipped(content_type, 80);
         return Err(OAuthError::invalid_request(if shown.is_empty() {
             "missing Content-Type: send the parameters as application/x-www-form-urlencoded"
                 .to_string()

@@ -6,7 +6,7 @@ use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use crate::engine::Engine;
 use crate::engine::control::JournalEntry;
-use crate::error::{ErrorReply, OAuthError};
+use crate::error::{ErrorReply, OAuthError, clipped};
 
 /// What a request turned out to be, filled in along the way.
 #[derive(Debug, Clone, Default)]
@@ -57,12 +57,7 @@ impl Note {
 
 /// Journal fields come from requests: kept short, so the journal's memory stays bounded.
 fn clip(s: &str) -> String {
-    const MAX: usize = 200;
-    if s.chars().count() <= MAX {
-        s.to_string()
-    } else {
-        s.chars().take(MAX).chain(std::iter::once('…')).collect()
-    }
+    clipped(s, 200)
 }
 
 /// Updates the request's note.

@@ -9,7 +9,7 @@ mod token_exchange;
 use super::issue::Issued;
 use super::{Engine, Issuer, RequestContext, TokenRequest, client_auth};
 use crate::config::IMPLEMENTED_GRANTS;
-use crate::error::{Cause, ErrorCode, OAuthError};
+use crate::error::{Cause, ErrorCode, OAuthError, clipped};
 
 impl Engine {
     /// RFC 6749 §3.2: the token endpoint. Checks the grant type first (as Keycloak does), then
@@ -75,11 +75,11 @@ fn grant_type(req: &TokenRequest) -> Result<&'static str, OAuthError> {
 }
 
 fn unsupported(raw: &str) -> OAuthError {
-    let shown: String = raw.chars().take(100).collect();
     OAuthError::new(
         ErrorCode::UnsupportedGrantType,
         format!(
-            "Unsupported grant_type {shown:?} (supported: {})",
+            "Unsupported grant_type {:?} (supported: {})",
+            clipped(raw, 100),
             IMPLEMENTED_GRANTS.join(", ")
         ),
     )
