@@ -33,20 +33,27 @@ impl Engine {
         if revoked {
             return Err(OAuthError::invalid_token("The access token was revoked"));
         }
-        // Keycloak's tokens die with their browser session (logout, expiry), offline ones aside.
-        let session_gone = presented.grant.as_ref().is_some_and(|g| {
-            issuer.dialect.tokens_need_session()
-                && !g.has_scope("offline_access")
-                && g.sid
-                    .as_deref()
-                    .is_some_and(|sid| self.sessions.get(sid, now).is_none())
-        });
-        if session_gone {
+        if presented
+            .grant
+            .as_ref()
+            .is_some_and(|g| self.session_ended(issuer, g, now))
+        {
             return Err(OAuthError::invalid_token(
                 "User session not found or doesn't have client attached on it",
             ));
         }
         Ok(presented)
+    }
+
+    /// Whether `grant`'s tokens died with its browser session (logout, expiry): only where the
+    /// product ties them to it (Keycloak), and never for `offline_access`.
+    pub fn session_ended(&self, issuer: &Issuer, grant: &Grant, now: u64) -> bool {
+        issuer.dialect.tokens_need_session()
+            && !grant.has_scope("offline_access")
+            && grant
+                .sid
+                .as_deref()
+                .is_some_and(|sid| self.sessions.get(sid, now).is_none())
     }
 
     /// Whether the login (or code) behind `grant` had its whole token chain revoked.

@@ -48,11 +48,7 @@ pub(super) fn grant(
         }
         grant.scopes = asked;
     }
-    let session_gone = grant
-        .sid
-        .as_deref()
-        .is_some_and(|sid| engine.sessions.get(sid, now).is_none());
-    if issuer.dialect.tokens_need_session() && !grant.has_scope("offline_access") && session_gone {
+    if engine.session_ended(issuer, &grant, now) {
         engine.refresh_tokens.remove(token);
         return Err(OAuthError::invalid_grant(
             "Session not active: the user logged out",
