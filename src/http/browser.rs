@@ -45,14 +45,24 @@ impl Site<'_> {
     /// The product's script-readable session cookie, for its session status iframe: scoped to
     /// the issuer's path as the browser sees it (`/auth`, a proxy prefix or a frontend URL
     /// included), and over https `SameSite=None` so an app on another site can still read it
-    /// in the iframe, as Keycloak sets it.
-    fn script_session_cookie(&self, value: String) -> Option<Cookie<'static>> {
+    /// in the iframe, as Keycloak sets it. Its value is `{realm}/{sub}/{sid}` of `session`
+    /// (empty without one, to remove it), each part percent-encoded: a configured `sub` may
+    /// hold `/`, `;` or spaces.
+    fn script_session_cookie(&self, session: Option<&Session>) -> Option<Cookie<'static>> {
         let name = self.issuer.dialect.script_session_cookie()?;
+        let part = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        let value = session.map_or_else(String::new, |s| {
+            format!(
+                "{}/{}/{}",
+                part(self.issuer.config.realm_name()),
+                part(&s.user.sub),
+                part(&s.sid)
+            )
+        });
         let front = &self.urls.front;
-        let path = front
-            .split_once("://")
-            .and_then(|(_, rest)| rest.find('/').map(|i| &rest[i..]))
-            .unwrap_or("");
+        let path = super::cors::origin_of(front).map_or("", |origin| &front[origin.len()..]);
         let https = front.starts_with("https://");
         Some(
             Cookie::build(name, value)
@@ -185,17 +195,7 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
             .finish(),
     };
     let _ = resp.add_cookie(&site.session_cookie(&session.sid));
-    // Each part percent-encoded: a configured `sub` may hold `/`, `;` or spaces.
-    let part = |s: &str| {
-        percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-    };
-    let value = format!(
-        "{}/{}/{}",
-        part(site.issuer.config.realm_name()),
-        part(&session.user.sub),
-        part(&session.sid)
-    );
-    if let Some(cookie) = site.script_session_cookie(value) {
+    if let Some(cookie) = site.script_session_cookie(Some(&session)) {
         let _ = resp.add_cookie(&cookie);
     }
     resp
@@ -265,7 +265,7 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     let mut gone = site.session_cookie("");
     gone.make_removal();
     let _ = resp.add_cookie(&gone);
-    if let Some(mut gone) = site.script_session_cookie(String::new()) {
+    if let Some(mut gone) = site.script_session_cookie(None) {
         gone.make_removal();
         let _ = resp.add_cookie(&gone);
     }
