@@ -4,7 +4,7 @@
 use serde_json::{Value, json};
 
 use super::client_auth;
-use super::issue::token_key;
+use super::issue::{Grant, token_key};
 use super::tokens::{claimed_client, claimed_scopes};
 use super::{Authorization, Engine, Issuer, TokenRequest};
 use crate::config::ResourceConfig;
@@ -121,13 +121,9 @@ impl Engine {
                 "Invalid refresh token: it was issued to another client",
             ));
         }
-        self.refresh_tokens.remove(token);
+        self.retire_refresh_token(token, &record.grant, exp, now, true);
         if let Some(sid) = &record.grant.sid {
             self.end_session(sid);
-        }
-        if let Some(chain) = &record.grant.chain {
-            self.revoked_chains
-                .insert(chain.clone(), (), exp.max(now + 86_400), now);
         }
         tracing::info!(
             issuer = issuer.name(),
@@ -135,6 +131,23 @@ impl Engine {
             "logged out by the client (back channel)"
         );
         Ok(())
+    }
+
+    /// Drops refresh token `token` (which expires at `exp`) and, with `whole_chain`, revokes
+    /// every token of its login until a day past that.
+    fn retire_refresh_token(
+        &self,
+        token: &str,
+        grant: &Grant,
+        exp: u64,
+        now: u64,
+        whole_chain: bool,
+    ) {
+        self.refresh_tokens.remove(token);
+        if let Some(chain) = grant.chain.as_ref().filter(|_| whole_chain) {
+            self.revoked_chains
+                .insert(chain.clone(), (), exp.max(now + 86_400), now);
+        }
     }
 
     /// RFC 7009 §2: revokes a refresh or access token of the calling client. Unknown tokens are
@@ -152,13 +165,8 @@ impl Engine {
             if r.grant.client_id != client.id {
                 return Err(not_yours());
             }
-            self.refresh_tokens.remove(token);
-            if let Some(chain) = &r.grant.chain
-                && issuer.dialect.refresh_revocation_revokes_access_tokens()
-            {
-                self.revoked_chains
-                    .insert(chain.clone(), (), exp.max(now + 86_400), now);
-            }
+            let whole_chain = issuer.dialect.refresh_revocation_revokes_access_tokens();
+            self.retire_refresh_token(token, &r.grant, exp, now, whole_chain);
             tracing::info!(
                 issuer = issuer.name(),
                 client_id = client.id.as_str(),
