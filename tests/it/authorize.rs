@@ -35,6 +35,17 @@ async fn redeem_kc(idp: &mockidp::MockIdp, code: &str) -> (u16, Value) {
     .await
 }
 
+/// Logs alice in at the Keycloak realm with `browser` (keeping its SSO cookie) and redeems the
+/// code: the token response.
+async fn kc_login(idp: &mockidp::MockIdp, browser: &mut Browserless) -> Value {
+    let loc = browser
+        .authorize(&kc_authorize(idp, ""), "alice", "alice")
+        .await;
+    let (status, body) = redeem_kc(idp, &query_params(&loc)["code"]).await;
+    assert_eq!(status, 200, "{body}");
+    body
+}
+
 /// Refreshes with `iopole-web`'s refresh token at the Keycloak realm.
 async fn refresh_kc(idp_url: &str, refresh_token: &str) -> (u16, Value) {
     status_json(
@@ -510,11 +521,7 @@ async fn refresh_rotation_and_inqom_shape() {
 async fn keycloak_refresh_tokens_stay_valid_after_use() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    let loc = browser
-        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
-        .await;
-    let (status, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
-    assert_eq!(status, 200, "{body}");
+    let body = kc_login(&idp, &mut browser).await;
     let refresh = body["refresh_token"].as_str().unwrap().to_string();
     let tasks: Vec<_> = (0..4)
         .map(|_| {
@@ -534,10 +541,7 @@ async fn keycloak_refresh_tokens_stay_valid_after_use() {
 async fn userinfo_on_every_dialect() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    let loc = browser
-        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
-        .await;
-    let (_, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
+    let body = kc_login(&idp, &mut browser).await;
     let at = body["access_token"].as_str().unwrap();
     let url = format!(
         "{}/realms/iopole/protocol/openid-connect/userinfo",
@@ -639,10 +643,7 @@ async fn userinfo_on_every_dialect() {
 async fn sso_prompt_and_logout() {
     let idp = start().await;
     let mut browser = Browserless::new();
-    let loc = browser
-        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
-        .await;
-    let (_, tokens) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
+    let tokens = kc_login(&idp, &mut browser).await;
     let userinfo = || {
         http()
             .get(format!(
@@ -858,11 +859,7 @@ async fn keycloak_back_channel_logout_ends_the_session() {
     let idp = start().await;
     let issuer = idp.issuer_url("iopole").unwrap();
     let mut browser = Browserless::new();
-    let loc = browser
-        .authorize(&kc_authorize(&idp, ""), "alice", "alice")
-        .await;
-    let (status, body) = redeem_kc(&idp, &query_params(&loc)["code"]).await;
-    assert_eq!(status, 200, "{body}");
+    let body = kc_login(&idp, &mut browser).await;
     let refresh = body["refresh_token"].as_str().unwrap();
     let logout = format!("{issuer}/protocol/openid-connect/logout");
     // Another client cannot end alice's session with her token.

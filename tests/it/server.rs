@@ -22,55 +22,49 @@ async fn issuer_url_follows_forwarded_headers_or_public_url() {
         "#,
     )
     .await;
-    let d: serde_json::Value = http()
-        .get(format!(
+    // The realm's discovery document as a request with these headers sees it.
+    let discovery = |headers: &'static [(&'static str, &'static str)]| {
+        let mut get = http().get(format!(
             "{}/realms/r1/.well-known/openid-configuration",
             idp.url()
-        ))
-        .header("X-Forwarded-Proto", "https")
-        .header("X-Forwarded-Host", "idp.example.test")
-        .header("X-Forwarded-Prefix", "/sso")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+        ));
+        for (name, value) in headers {
+            get = get.header(*name, *value);
+        }
+        async move {
+            get.send()
+                .await
+                .unwrap()
+                .json::<serde_json::Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let d = discovery(&[
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "idp.example.test"),
+        ("X-Forwarded-Prefix", "/sso"),
+    ])
+    .await;
     assert_eq!(d["issuer"], "https://idp.example.test/sso/realms/r1");
     assert_eq!(
         d["token_endpoint"],
         "https://idp.example.test/sso/realms/r1/protocol/openid-connect/token"
     );
     // Forwarded values that make no URL are ignored, not pasted into links and forms.
-    let d: serde_json::Value = http()
-        .get(format!(
-            "{}/realms/r1/.well-known/openid-configuration",
-            idp.url()
-        ))
-        .header("X-Forwarded-Proto", "javascript")
-        .header("X-Forwarded-Host", "evil.test/<x>")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = discovery(&[
+        ("X-Forwarded-Proto", "javascript"),
+        ("X-Forwarded-Host", "evil.test/<x>"),
+    ])
+    .await;
     assert_eq!(d["issuer"], format!("{}/realms/r1", idp.url()));
     // ... the request's own Host stands, and the scheme's case does not matter.
-    let d: serde_json::Value = http()
-        .get(format!(
-            "{}/realms/r1/.well-known/openid-configuration",
-            idp.url()
-        ))
-        .header("Host", "idp.local:8180")
-        .header("X-Forwarded-Proto", "HTTPS")
-        .header("X-Forwarded-Host", "bad host")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let d = discovery(&[
+        ("Host", "idp.local:8180"),
+        ("X-Forwarded-Proto", "HTTPS"),
+        ("X-Forwarded-Host", "bad host"),
+    ])
+    .await;
     assert_eq!(d["issuer"], "https://idp.local:8180/realms/r1");
     let d = get_json(&format!(
         "{}/identity/.well-known/openid-configuration",
