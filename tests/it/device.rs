@@ -231,8 +231,9 @@ async fn deny_expiry_slow_down_and_other_clients() {
         "slow_down",
         "now 10 s apart"
     );
-    // Each slow_down adds 5 s: 15 now.
-    idp.clock().advance(14);
+    // Each slow_down adds 5 s: 15 now, so 10 s later is still too fast (with 10 it would not
+    // be). Whole seconds of real time pass too: 10 keeps 5 s of margin where 14 kept under 1.
+    idp.clock().advance(10);
     assert_eq!(poll(&token_url, client, dc).await.1["error"], "slow_down");
     idp.clock().advance(20);
     assert_eq!(
