@@ -3,6 +3,7 @@
 //! kilobyte-long token that a `serde_json::Map` would copy, hash and free again.
 
 use std::borrow::Cow;
+use std::io::Write as _;
 
 use serde::ser::{Serialize, SerializeMap, Serializer};
 
@@ -64,7 +65,9 @@ impl<'a> Members<'a> {
 }
 
 impl Members<'_> {
-    /// The object as JSON, in a buffer sized for it up front.
+    /// The object as JSON, in a buffer sized for it up front. Written by hand rather than
+    /// through serde: the access token is most of the body and needs no escaping, which one
+    /// vectorised pass over it proves faster than serde_json's byte-by-byte escaper.
     pub fn to_json(&self) -> Vec<u8> {
         let size: usize = self
             .0
@@ -75,9 +78,39 @@ impl Members<'_> {
             })
             .sum();
         let mut out = Vec::with_capacity(size + 2);
-        // Strings and integers only: serializing them cannot fail.
-        let _ = serde_json::to_writer(&mut out, self);
+        out.push(b'{');
+        for (i, (name, value)) in self.0.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(&mut out, name);
+            out.push(b':');
+            match value {
+                Member::Str(s) => write_str(&mut out, s),
+                // Writing into a Vec cannot fail.
+                Member::Num(n) => drop(write!(out, "{n}")),
+                Member::Absent => {}
+            }
+        }
+        out.push(b'}');
         out
+    }
+}
+
+/// `s` as a JSON string: copied as is when nothing in it needs escaping (tokens, ids, URLs),
+/// else through serde_json.
+fn write_str(out: &mut Vec<u8>, s: &str) {
+    // No early exit, so that the compiler can check many bytes per instruction.
+    let plain = s.bytes().fold(true, |plain, b| {
+        plain & (b >= 0x20) & (b != b'"') & (b != b'\\')
+    });
+    if plain {
+        out.push(b'"');
+        out.extend_from_slice(s.as_bytes());
+        out.push(b'"');
+    } else {
+        // Writing a string into a Vec cannot fail.
+        let _ = serde_json::to_writer(&mut *out, s);
     }
 }
 
@@ -110,5 +143,23 @@ mod tests {
         let json = r#"{"access_token":"abc","expires_in":600,"scope":"a b"}"#;
         assert_eq!(serde_json::to_string(&m).unwrap(), json);
         assert_eq!(m.to_json(), json.as_bytes());
+        assert_eq!(Members::new().to_json(), b"{}");
+    }
+
+    #[test]
+    fn strings_that_need_it_are_escaped() {
+        for s in [
+            "plain",
+            "",
+            "a\"b",
+            "back\\slash",
+            "line\nbreak",
+            "\u{1}",
+            "é ✓ \u{7f}",
+        ] {
+            let m = Members::new().put("k", s).put("n", 0);
+            let expected = serde_json::json!({ "k": s, "n": 0 }).to_string();
+            assert_eq!(String::from_utf8(m.to_json()).unwrap(), expected, "{s:?}");
+        }
     }
 }

@@ -73,7 +73,7 @@ pub fn note(req: &HttpRequest, f: impl FnOnce(&mut Note)) {
 
 /// Appends the finished request to the journal.
 pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpResponse) {
-    let n = req.extensions().get::<Note>().cloned().unwrap_or_default();
+    let n = req.extensions_mut().remove::<Note>().unwrap_or_default();
     let status = resp.status().as_u16();
     let outcome = match n.error {
         Some(code) => code,

@@ -10,6 +10,7 @@ mod handlers;
 pub(crate) mod journal;
 mod pages;
 
+use std::borrow::Cow;
 use std::sync::Arc;
 
 use actix_web::http::{Method, StatusCode, header};
@@ -192,14 +193,17 @@ async fn answer(
 }
 
 /// Collapses runs of slashes: Iopole's documentation posts to `//realms/...`.
-fn normalize_path(path: &str) -> String {
+fn normalize_path(path: &str) -> Cow<'_, str> {
+    if !path.contains("//") {
+        return Cow::Borrowed(path);
+    }
     let mut out = String::with_capacity(path.len());
     for c in path.chars() {
         if !(c == '/' && out.ends_with('/')) {
             out.push(c);
         }
     }
-    out
+    Cow::Owned(out)
 }
 
 /// A path under an issuer mounted there answers in its product's words; anything else (what
