@@ -614,6 +614,14 @@ fn redirect_uri_acceptable(uri: &str) -> bool {
         && !["javascript", "data", "vbscript", "file", "about", "blob"].contains(&scheme.as_str())
 }
 
+/// `scheme://host[:port]` of a URL (of a registered redirect URI, wildcard included): what
+/// browsers send as `Origin`, and what Keycloak lists in `allowed-origins`.
+pub fn origin_of(url: &str) -> Option<&str> {
+    let (scheme, rest) = url.split_once("://")?;
+    let host_len = rest.find(['/', '?', '#', '*']).unwrap_or(rest.len());
+    (host_len > 0).then(|| &url[..scheme.len() + 3 + host_len])
+}
+
 fn uri_registered(registered: &[String], uri: &str) -> bool {
     // RFC 6749 §3.1.2: no fragment; and nothing that could split a Location header.
     if uri.contains('#') || !uri.bytes().all(|b| (0x21..=0x7e).contains(&b)) {
@@ -699,5 +707,19 @@ mod tests {
             &registered,
             "http://localhost:8080.evil.test"
         ));
+    }
+
+    #[test]
+    fn origins() {
+        assert_eq!(
+            origin_of("http://localhost:8080/cb?x"),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(
+            origin_of("http://localhost:8080"),
+            Some("http://localhost:8080")
+        );
+        assert_eq!(origin_of("https://a.test/*"), Some("https://a.test"));
+        assert_eq!(origin_of("nope"), None);
     }
 }

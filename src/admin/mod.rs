@@ -164,10 +164,12 @@ fn route(
                     failure_targets().collect::<Vec<_>>().join(", ")
                 )));
             }
-            if f.status
-                .is_some_and(|s| StatusCode::from_u16(s).is_err() || s < 100)
-            {
-                return Err(bad_request("status must be an HTTP status code".into()));
+            // A 1xx is not a final answer: a client would wait for the real one, or switch
+            // protocols on 101.
+            if f.status.is_some_and(|s| !(200..=599).contains(&s)) {
+                return Err(bad_request(
+                    "status must be a final HTTP status code, 200 to 599".into(),
+                ));
             }
             engine.control.push_failure(f).map_err(bad_request)?;
             created()

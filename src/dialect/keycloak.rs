@@ -151,7 +151,7 @@ impl Dialect for Keycloak {
         let origins: Vec<Value> = client
             .redirect_uris
             .iter()
-            .filter_map(|u| origin_of(u))
+            .filter_map(|u| crate::config::origin_of(u))
             .map(Value::from)
             .collect();
         let (sub, username) = match user {
@@ -480,10 +480,3 @@ const STEP2_SCRIPT: &str = r#"if (document.cookie.indexOf("KEYCLOAK_3P_COOKIE") 
   window.parent.postMessage("unsupported", "*");
 }
 "#;
-
-/// `scheme://host[:port]` of a URL, for `allowed-origins`.
-fn origin_of(url: &str) -> Option<String> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host = rest.split(['/', '?', '#']).next()?;
-    (!host.is_empty()).then(|| format!("{scheme}://{host}"))
-}

@@ -62,7 +62,7 @@ impl Site<'_> {
             )
         });
         let front = &self.urls.front;
-        let path = super::cors::origin_of(front).map_or("", |origin| &front[origin.len()..]);
+        let path = crate::config::origin_of(front).map_or("", |origin| &front[origin.len()..]);
         let https = front.starts_with("https://");
         Some(
             Cookie::build(name, value)

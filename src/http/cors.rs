@@ -5,6 +5,7 @@
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 
+use crate::config::origin_of;
 use crate::engine::Issuer;
 
 /// The request's `Origin` if the issuer allows it.
@@ -24,13 +25,6 @@ pub fn origin_allowed(issuer: &Issuer, origin: &str) -> bool {
             .flat_map(|c| &c.redirect_uris)
             .any(|uri| origin_of(uri).is_some_and(|u| u == origin)),
     }
-}
-
-/// `scheme://host[:port]` of a URL.
-pub fn origin_of(url: &str) -> Option<&str> {
-    let (scheme, rest) = url.split_once("://")?;
-    let host_len = rest.find(['/', '?', '#', '*']).unwrap_or(rest.len());
-    (host_len > 0).then(|| &url[..scheme.len() + 3 + host_len])
 }
 
 /// Adds the CORS headers to a response when the origin is allowed.
@@ -67,23 +61,4 @@ pub fn preflight(issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
         );
     }
     resp
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn origins() {
-        assert_eq!(
-            origin_of("http://localhost:8080/cb?x"),
-            Some("http://localhost:8080")
-        );
-        assert_eq!(
-            origin_of("http://localhost:8080"),
-            Some("http://localhost:8080")
-        );
-        assert_eq!(origin_of("https://a.test/*"), Some("https://a.test"));
-        assert_eq!(origin_of("nope"), None);
-    }
 }

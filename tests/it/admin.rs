@@ -918,6 +918,9 @@ async fn bad_failures_are_refused() {
         json!({"endpoint": "tokens"}),
         json!({"endpoint": "token", "status": 42}),
         json!({"endpoint": "token", "status": 1000}),
+        json!({"endpoint": "token", "status": 101}),
+        json!({"endpoint": "token", "status": 100}),
+        json!({"endpoint": "token", "status": 600}),
         json!({"endpoint": "token", "colour": "red"}),
         json!({"status": 503}),
     ] {
