@@ -78,14 +78,10 @@ async fn cc_token(idp: &MockIdp) -> String {
 
 /// A `generic-confidential` access token from the generic issuer (HTTP Basic).
 async fn generic_cc_token(idp: &MockIdp) -> String {
-    let (status, body) = status_json(
-        http()
-            .post(format!("{}/token/", idp.url()))
-            .basic_auth("generic-confidential", Some("generic-confidential-secret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap(),
+    let (status, body) = cc_basic(
+        &format!("{}/token/", idp.url()),
+        "generic-confidential",
+        "generic-confidential-secret",
     )
     .await;
     assert_eq!(status, 200, "generic-confidential gets a token: {body}");
@@ -942,16 +938,7 @@ async fn the_journal_records_requests_without_secrets() {
     let idp = start().await;
     assert_eq!(admin_delete(&idp, "/journal").await.0, 204);
 
-    let (status, good) = status_json(
-        http()
-            .post(kc_token_url(&idp))
-            .basic_auth("clientId", Some("clientSecret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, good) = cc_basic(&kc_token_url(&idp), "clientId", "clientSecret").await;
     assert_eq!(status, 200, "{good}");
     let access_token = good["access_token"].as_str().unwrap();
     let (bad_status, bad) = kc_cc(&idp, "clientId", "not-the-secret-xyz").await;
@@ -1495,16 +1482,7 @@ async fn admin_path_ids_are_percent_decoded() {
     )
     .await;
     assert_eq!(status, 201, "{body}");
-    let (status, body) = status_json(
-        http()
-            .post(format!("{}/token/", idp.url()))
-            .basic_auth("svc one", Some("s"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = cc_basic(&format!("{}/token/", idp.url()), "svc one", "s").await;
     assert_eq!(status, 200, "{body}");
     for bad in ["/issuers/generic/users/%00", "/issuers/generic/users/%FF"] {
         let refused = admin_put(&idp, bad, json!({})).await;

@@ -16,23 +16,7 @@ fn kc_authorize(idp: &mockidp::MockIdp, extra: &str) -> String {
 }
 
 async fn redeem_kc(idp: &mockidp::MockIdp, code: &str) -> (u16, Value) {
-    status_json(
-        http()
-            .post(format!(
-                "{}/realms/iopole/protocol/openid-connect/token",
-                idp.url()
-            ))
-            .basic_auth("iopole-web", Some("iopole-web-secret"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", code),
-                ("redirect_uri", KC_CB),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await
+    redeem_iopole_web(&format!("{}/realms/iopole", idp.url()), code, KC_CB).await
 }
 
 /// Logs alice in at the Keycloak realm with `browser` (keeping its SSO cookie) and redeems the
@@ -44,6 +28,21 @@ async fn kc_login(idp: &mockidp::MockIdp, browser: &mut Browserless) -> Value {
     let (status, body) = redeem_kc(idp, &query_params(&loc)["code"]).await;
     assert_eq!(status, 200, "{body}");
     body
+}
+
+/// The status of the Keycloak realm's userinfo endpoint for `access_token`: 200 while it lives.
+async fn kc_userinfo_status(idp: &mockidp::MockIdp, access_token: &str) -> u16 {
+    http()
+        .get(format!(
+            "{}/realms/iopole/protocol/openid-connect/userinfo",
+            idp.url()
+        ))
+        .bearer_auth(access_token)
+        .send()
+        .await
+        .unwrap()
+        .status()
+        .as_u16()
 }
 
 /// Refreshes with `iopole-web`'s refresh token at the Keycloak realm.
@@ -218,14 +217,8 @@ async fn codes_are_single_use_and_bound() {
         "reuse"
     );
     // RFC 6749 §4.1.2: the replay revokes what the code issued (it may have been stolen).
-    let userinfo = http()
-        .get(format!("{issuer}/protocol/openid-connect/userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
     assert_eq!(
-        userinfo.status(),
+        kc_userinfo_status(&idp, body["access_token"].as_str().unwrap()).await,
         401,
         "the access token died with the replay"
     );
@@ -264,20 +257,7 @@ async fn codes_are_single_use_and_bound() {
         .authorize(&kc_authorize(&idp, ""), "alice", "alice")
         .await;
     let code = query_params(&loc)["code"].clone();
-    let (status, body) = status_json(
-        http()
-            .post(format!("{issuer}/protocol/openid-connect/token"))
-            .basic_auth("iopole-web", Some("iopole-web-secret"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", "http://localhost:8080/other"),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = redeem_iopole_web(&issuer, &code, "http://localhost:8080/other").await;
     assert_eq!(
         (status, body["error"].as_str()),
         (400, Some("invalid_grant")),
@@ -644,16 +624,8 @@ async fn sso_prompt_and_logout() {
     let idp = start().await;
     let mut browser = Browserless::new();
     let tokens = kc_login(&idp, &mut browser).await;
-    let userinfo = || {
-        http()
-            .get(format!(
-                "{}/realms/iopole/protocol/openid-connect/userinfo",
-                idp.url()
-            ))
-            .bearer_auth(tokens["access_token"].as_str().unwrap())
-            .send()
-    };
-    assert_eq!(userinfo().await.unwrap().status(), 200);
+    let at = tokens["access_token"].as_str().unwrap();
+    assert_eq!(kc_userinfo_status(&idp, at).await, 200);
     // SSO: straight back with a code.
     let resp = browser.get(&kc_authorize(&idp, "&prompt=none")).await;
     assert_eq!(resp.status(), 302);
@@ -691,7 +663,7 @@ async fn sso_prompt_and_logout() {
     let resp = browser.get(&kc_authorize(&idp, "&prompt=none")).await;
     assert_eq!(query_params(&location(&resp))["error"], "login_required");
     // Keycloak's access tokens die with their session.
-    assert_eq!(userinfo().await.unwrap().status(), 401);
+    assert_eq!(kc_userinfo_status(&idp, at).await, 401);
     let d = get_json(&format!(
         "{}/realms/iopole/.well-known/openid-configuration",
         idp.url()
@@ -894,13 +866,10 @@ async fn keycloak_back_channel_logout_ends_the_session() {
         (status, err["error"].as_str()),
         (400, Some("invalid_grant"))
     );
-    let userinfo = http()
-        .get(format!("{issuer}/protocol/openid-connect/userinfo"))
-        .bearer_auth(body["access_token"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(userinfo.status(), 401);
+    assert_eq!(
+        kc_userinfo_status(&idp, body["access_token"].as_str().unwrap()).await,
+        401
+    );
     // The browser's SSO session ended too: the next authorize shows the login page.
     let resp = browser.get(&kc_authorize(&idp, "")).await;
     assert_eq!(

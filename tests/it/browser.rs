@@ -114,20 +114,7 @@ async fn keycloak_js_session_status_iframe_answers() {
     let code = param(&query_pairs(&redirect), "code")
         .expect("code")
         .to_string();
-    let (status, body) = status_json(
-        http()
-            .post(format!("{issuer}/protocol/openid-connect/token"))
-            .basic_auth("iopole-web", Some("iopole-web-secret"))
-            .form(&[
-                ("grant_type", "authorization_code"),
-                ("code", &code),
-                ("redirect_uri", CALLBACK),
-            ])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (status, body) = redeem_iopole_web(&issuer, &code, CALLBACK).await;
     assert_eq!(status, 200, "{body}");
     let (_, claims) = verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
     let sid = claims["sid"].as_str().expect("sid").to_string();
@@ -329,18 +316,7 @@ async fn keycloak_realm_flow_with_sso() {
     assert!(param(&query, "session_state").is_some(), "{redirect}");
     let code = param(&query, "code").expect("code").to_string();
 
-    let resp = http()
-        .post(format!("{issuer}/protocol/openid-connect/token"))
-        .basic_auth("iopole-web", Some("iopole-web-secret"))
-        .form(&[
-            ("grant_type", "authorization_code"),
-            ("code", &code),
-            ("redirect_uri", CALLBACK),
-        ])
-        .send()
-        .await
-        .unwrap();
-    let (status, body) = status_json(resp).await;
+    let (status, body) = redeem_iopole_web(&issuer, &code, CALLBACK).await;
     assert_eq!(status, 200, "{body}");
     assert!(body["access_token"].is_string(), "{body}");
     assert!(body["refresh_token"].is_string(), "{body}");

@@ -69,14 +69,10 @@ async fn roles_follow_the_client() {
         ("iopole-admin", "iopole-admin-secret", "admin", "user"),
         ("iopole-user", "iopole-user-secret", "user", "admin"),
     ] {
-        let (status, body) = status_json(
-            http()
-                .post(format!("{issuer}/protocol/openid-connect/token"))
-                .basic_auth(id, Some(secret))
-                .form(&[("grant_type", "client_credentials")])
-                .send()
-                .await
-                .unwrap(),
+        let (status, body) = cc_basic(
+            &format!("{issuer}/protocol/openid-connect/token"),
+            id,
+            secret,
         )
         .await;
         assert_eq!(status, 200, "{body}");

@@ -134,14 +134,10 @@ async fn fixtures_from_a_file_with_a_realm_import() {
         .await
         .unwrap();
     let issuer = idp.issuer_url("acme").unwrap();
-    let (status, body) = status_json(
-        http()
-            .post(format!("{issuer}/protocol/openid-connect/token"))
-            .basic_auth("acme-service", Some("acme-service-secret"))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap(),
+    let (status, body) = cc_basic(
+        &format!("{issuer}/protocol/openid-connect/token"),
+        "acme-service",
+        "acme-service-secret",
     )
     .await;
     assert_eq!(status, 200, "{body}");

@@ -70,16 +70,7 @@ async fn secrets_never_appear_in_logs() {
             tokens.push(t.to_string());
         }
     }
-    let (_, body) = status_json(
-        http()
-            .post(&url)
-            .basic_auth("clientId", Some(marker))
-            .form(&[("grant_type", "client_credentials")])
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
+    let (_, body) = cc_basic(&url, "clientId", marker).await;
     assert_eq!(body["error"], "unauthorized_client");
     assert_eq!(tokens.len(), 1);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();

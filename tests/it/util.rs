@@ -32,6 +32,36 @@ pub async fn post_form(url: &str, form: &[(&str, &str)]) -> reqwest::Response {
     http().post(url).form(form).send().await.unwrap()
 }
 
+/// A client-credentials request to `token_url`, the client authenticated by HTTP Basic:
+/// status and token response.
+pub async fn cc_basic(token_url: &str, id: &str, secret: &str) -> (u16, Value) {
+    let resp = http()
+        .post(token_url)
+        .basic_auth(id, Some(secret))
+        .form(&[("grant_type", "client_credentials")])
+        .send()
+        .await
+        .unwrap();
+    status_json(resp).await
+}
+
+/// Redeems `code` for Keycloak's sample web client `iopole-web` (HTTP Basic) at `issuer`, the
+/// realm's URL: status and token response.
+pub async fn redeem_iopole_web(issuer: &str, code: &str, redirect_uri: &str) -> (u16, Value) {
+    let resp = http()
+        .post(format!("{issuer}/protocol/openid-connect/token"))
+        .basic_auth("iopole-web", Some("iopole-web-secret"))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", code),
+            ("redirect_uri", redirect_uri),
+        ])
+        .send()
+        .await
+        .unwrap();
+    status_json(resp).await
+}
+
 /// Status and JSON body of a response (`Value::Null` for an empty body).
 pub async fn status_json(resp: reqwest::Response) -> (u16, Value) {
     let status = resp.status().as_u16();
