@@ -197,9 +197,21 @@ pub struct ClientConfig {
     pub secret: Option<String>,
     /// Shown at start-up and on login pages.
     pub description: Option<String>,
-    /// Grant types the client may use, e.g. `client_credentials`.
-    #[serde(default)]
+    /// Grant types the client may use, e.g. `client_credentials`; one mockidp does not
+    /// implement is refused where the fixture names it (line and column from the parser).
+    #[serde(default, deserialize_with = "implemented_grants")]
     pub grants: Vec<String>,
+    /// How the client authenticates at the token endpoint (OpenID Connect Registration §2
+    /// `token_endpoint_auth_method`); default: its secret (Basic or in the body), or none for a
+    /// public client. The JWT methods take the keys below (`private_key_jwt`) or the secret
+    /// (`client_secret_jwt`).
+    pub token_endpoint_auth_method: Option<ClientAuthMethod>,
+    /// `private_key_jwt`: the client's public keys, inline (`jwks = { keys = [...] }`).
+    pub jwks: Option<Value>,
+    /// `private_key_jwt`: a JWKS file with the client's public keys, relative to the fixture.
+    pub jwks_file: Option<PathBuf>,
+    /// `private_key_jwt`: a JWKS URL (not fetched yet: refused at load).
+    pub jwks_url: Option<String>,
     /// Scopes the client may ask for.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -231,8 +243,11 @@ pub struct ClientConfig {
 #[serde(deny_unknown_fields)]
 pub struct UserConfig {
     pub username: String,
-    /// Checked only when set.
+    /// Checked only when set (a user without one logs in with any password).
     pub password: Option<String>,
+    /// A disabled user cannot log in (Keycloak "Account disabled"); default true.
+    #[serde(default = "yes")]
+    pub enabled: bool,
     /// Subject identifier; derived from the username when absent.
     pub sub: Option<String>,
     #[serde(default)]
@@ -250,9 +265,13 @@ pub const IMPLEMENTED_GRANTS: &[&str] = &[
     "authorization_code",
     "client_credentials",
     "refresh_token",
+    PASSWORD,
     DEVICE_CODE,
     TOKEN_EXCHANGE,
 ];
+
+/// RFC 6749 §4.3's grant type (resource owner password credentials).
+pub const PASSWORD: &str = "password";
 
 /// RFC 8628's grant type.
 pub const DEVICE_CODE: &str = "urn:ietf:params:oauth:grant-type:device_code";
@@ -264,15 +283,65 @@ fn yes() -> bool {
     true
 }
 
-/// Grant types a fixture may name (some arrive with later features).
-const KNOWN_GRANTS: &[&str] = &[
-    "authorization_code",
-    "client_credentials",
-    "refresh_token",
-    "password",
-    "urn:ietf:params:oauth:grant-type:device_code",
-    "urn:ietf:params:oauth:grant-type:token-exchange",
-];
+/// RFC 6749 §2.3 / OpenID Connect Core §9: how a client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ClientAuthMethod {
+    /// The secret in HTTP Basic (or, as every emulated product also takes, in the body).
+    ClientSecretBasic,
+    /// The secret in the body (or in HTTP Basic).
+    ClientSecretPost,
+    /// RFC 7523 §2.2: a JWT signed HS256/384/512 with the client secret.
+    ClientSecretJwt,
+    /// RFC 7523 §2.2: a JWT signed with the client's private key (`jwks` / `jwks_file`).
+    PrivateKeyJwt,
+    /// A public client: `client_id` only.
+    None,
+}
+
+impl ClientAuthMethod {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::ClientSecretBasic => "client_secret_basic",
+            Self::ClientSecretPost => "client_secret_post",
+            Self::ClientSecretJwt => "client_secret_jwt",
+            Self::PrivateKeyJwt => "private_key_jwt",
+            Self::None => "none",
+        }
+    }
+
+    /// Whether the client proves itself with a `client_assertion` (RFC 7523 §2.2).
+    pub fn is_jwt(self) -> bool {
+        matches!(self, Self::ClientSecretJwt | Self::PrivateKeyJwt)
+    }
+}
+
+/// `grants = [...]` of a fixture: each one must be implemented. Refused here, inside the
+/// deserializer, so that the TOML parser's error carries the offending value's line and column.
+fn implemented_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+    struct Implemented(String);
+    impl<'de> Deserialize<'de> for Implemented {
+        fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            let grant = String::deserialize(d)?;
+            match IMPLEMENTED_GRANTS.iter().find(|g| **g == grant) {
+                Some(_) => Ok(Self(grant)),
+                None => Err(serde::de::Error::custom(unimplemented_grant(&grant))),
+            }
+        }
+    }
+    Ok(Vec::<Implemented>::deserialize(d)?
+        .into_iter()
+        .map(|g| g.0)
+        .collect())
+}
+
+/// The refusal of a grant mockidp does not implement, with the list of those it does.
+fn unimplemented_grant(grant: &str) -> String {
+    format!(
+        "unknown grant {grant:?}: mockidp implements {}",
+        IMPLEMENTED_GRANTS.join(", ")
+    )
+}
 
 impl Config {
     /// Parses TOML fixtures; errors carry the line and column.
@@ -284,6 +353,7 @@ impl Config {
     fn from_toml_in(text: &str, dir: Option<&Path>) -> Result<Self, Error> {
         let mut config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
         config.base_dir = dir.map(Path::to_path_buf);
+        config.read_client_jwks_files()?;
         for import in std::mem::take(&mut config.realm_imports) {
             let file = config.resolve(&import.file);
             let json = std::fs::read_to_string(&file)
@@ -298,6 +368,39 @@ impl Config {
         }
         config.validate()?;
         Ok(config)
+    }
+
+    /// Reads each client's `jwks_file` into its `jwks`, so that issuers built later (also by
+    /// the admin API) need no file access.
+    fn read_client_jwks_files(&mut self) -> Result<(), Error> {
+        let base = self.base_dir.clone();
+        for issuer in &mut self.issuers {
+            for client in &mut issuer.clients {
+                let Some(file) = client.jwks_file.take() else {
+                    continue;
+                };
+                let bad = |why: String| {
+                    Error::Config(format!(
+                        "issuer {:?}, client {:?}: {why}",
+                        issuer.name, client.id
+                    ))
+                };
+                if client.jwks.is_some() {
+                    return Err(bad("set jwks or jwks_file, not both".into()));
+                }
+                let path = match &base {
+                    Some(dir) if file.is_relative() => dir.join(&file),
+                    _ => file.clone(),
+                };
+                let text = std::fs::read_to_string(&path)
+                    .map_err(|e| bad(format!("cannot read jwks_file {}: {e}", path.display())))?;
+                let jwks = serde_json::from_str(&text).map_err(|e| {
+                    bad(format!("jwks_file {} is not JSON: {e}", path.display()))
+                })?;
+                client.jwks = Some(jwks);
+            }
+        }
+        Ok(())
     }
 
     /// The compiled-in default fixtures.
@@ -492,14 +595,16 @@ impl IssuerConfig {
             if let Some(g) = client
                 .grants
                 .iter()
-                .find(|g| !KNOWN_GRANTS.contains(&g.as_str()))
+                .find(|g| !IMPLEMENTED_GRANTS.contains(&g.as_str()))
             {
                 return fail(format!(
-                    "issuer {name:?}, client {:?}: unknown grant {g:?} (known: {})",
+                    "issuer {name:?}, client {:?}: {}",
                     client.id,
-                    KNOWN_GRANTS.join(", ")
+                    unimplemented_grant(g)
                 ));
             }
+            client_auth_valid(self.dialect, client)
+                .map_err(|why| format!("issuer {name:?}, client {:?}: {why}", client.id))?;
             if let Some(s) = client
                 .default_scopes
                 .iter()
@@ -577,7 +682,19 @@ impl IssuerConfig {
 
 impl ClientConfig {
     pub fn is_public(&self) -> bool {
-        self.secret.is_none()
+        self.secret.is_none() && self.auth_method() == ClientAuthMethod::None
+    }
+
+    /// The configured authentication method, else what the client's secret implies.
+    pub fn auth_method(&self) -> ClientAuthMethod {
+        self.token_endpoint_auth_method
+            .unwrap_or(match self.secret {
+                Some(_) => ClientAuthMethod::ClientSecretBasic,
+                None if self.jwks.is_some() || self.jwks_file.is_some() => {
+                    ClientAuthMethod::PrivateKeyJwt
+                }
+                None => ClientAuthMethod::None,
+            })
     }
 
     pub fn allows_grant(&self, grant: &str) -> bool {
@@ -597,6 +714,84 @@ impl ClientConfig {
                 .unwrap_or(&self.redirect_uris),
             uri,
         )
+    }
+}
+
+/// The client's authentication method against what it has (secret, keys) and what its
+/// product offers: Django OAuth Toolkit 3.4 has no RFC 7523 client authentication (its
+/// changelog lists it as unreleased), Keycloak and IdentityServer3 do.
+fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), String> {
+    if let Some(url) = &client.jwks_url {
+        return Err(format!(
+            "jwks_url {url:?} is not supported for client keys yet (mockidp does not fetch them); \
+             save the JWKS and use jwks_file, or put it inline in jwks"
+        ));
+    }
+    let method = client.auth_method();
+    let supported: &[ClientAuthMethod] = match dialect {
+        DialectKind::Generic => &[
+            ClientAuthMethod::ClientSecretBasic,
+            ClientAuthMethod::ClientSecretPost,
+            ClientAuthMethod::None,
+        ],
+        DialectKind::Keycloak => &[
+            ClientAuthMethod::ClientSecretBasic,
+            ClientAuthMethod::ClientSecretPost,
+            ClientAuthMethod::ClientSecretJwt,
+            ClientAuthMethod::PrivateKeyJwt,
+            ClientAuthMethod::None,
+        ],
+        // IdentityServer3's PrivateKeyJwtSecretValidator; it has no client_secret_jwt.
+        DialectKind::IdentityServer => &[
+            ClientAuthMethod::ClientSecretBasic,
+            ClientAuthMethod::ClientSecretPost,
+            ClientAuthMethod::PrivateKeyJwt,
+            ClientAuthMethod::None,
+        ],
+    };
+    if !supported.contains(&method) {
+        let names: Vec<&str> = supported.iter().map(|m| m.as_str()).collect();
+        return Err(format!(
+            "token_endpoint_auth_method {:?} is not offered by the {} dialect (it offers: {})",
+            method.as_str(),
+            dialect.as_str(),
+            names.join(", ")
+        ));
+    }
+    let has_secret = client.secret.is_some();
+    match method {
+        ClientAuthMethod::None if has_secret => {
+            return Err("token_endpoint_auth_method \"none\" is for public clients: remove the \
+                        secret"
+                .into());
+        }
+        ClientAuthMethod::ClientSecretBasic
+        | ClientAuthMethod::ClientSecretPost
+        | ClientAuthMethod::ClientSecretJwt
+            if !has_secret =>
+        {
+            return Err(format!(
+                "token_endpoint_auth_method {:?} needs a secret",
+                method.as_str()
+            ));
+        }
+        _ => {}
+    }
+    match (&client.jwks, method) {
+        (None, ClientAuthMethod::PrivateKeyJwt) => Err(
+            "token_endpoint_auth_method \"private_key_jwt\" needs the client's public keys: \
+             jwks = { keys = [...] } or jwks_file = \"...\""
+                .into(),
+        ),
+        (Some(_), m) if m != ClientAuthMethod::PrivateKeyJwt => Err(format!(
+            "jwks / jwks_file are only used with token_endpoint_auth_method \"private_key_jwt\" \
+             (this client's is {:?})",
+            m.as_str()
+        )),
+        (Some(jwks), _) => crate::engine::client_keys::ClientKeySet::from_jwks(jwks)
+            .map(|_| ())
+            .map_err(|why| format!("jwks: {why}")),
+        (None, _) => Ok(()),
     }
 }
 
@@ -667,7 +862,37 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("\"magic\"") && err.contains("\"c\""), "{err}");
+        // The parser's own position of the value, and what is implemented.
+        assert!(err.contains("line 6, column 8"), "{err}");
+        assert!(err.contains("unknown grant \"magic\""), "{err}");
+        assert!(err.contains("client_credentials, refresh_token, password"), "{err}");
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\n\
+             secret='s'\ntoken_endpoint_auth_method='tls_client_auth'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 7") && err.contains("private_key_jwt"), "{err}");
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer.client]]\nid='c'\n\
+             secret='s'\ntoken_endpoint_auth_method='client_secret_jwt'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("not offered by the generic dialect"), "{err}");
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\n\
+             jwks_url='https://keys.test/jwks'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("jwks_url") && err.contains("jwks_file"), "{err}");
+        let err = Config::from_toml(
+            "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\nsecrte='s'\n",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 6") && err.contains("unknown field `secrte`"), "{err}");
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer]]\nname='b'\ndialect='generic'\n",
         )

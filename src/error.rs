@@ -80,6 +80,20 @@ pub enum Cause {
     PublicClientCredentials,
     /// Client credentials asked for by a confidential client not registered for them.
     ClientCredentialsNotAllowed,
+    /// A client assertion (RFC 7523) that is refused; the description says why.
+    BadClientAssertion,
+    /// The password grant asked for by a client not allowed it (Keycloak's direct access).
+    PasswordNotAllowed,
+    /// A wrong (or missing) password at the password grant.
+    WrongPassword,
+    /// A username the password grant does not know.
+    UnknownUser,
+    /// A disabled user at the password grant.
+    UserDisabled,
+    /// A refresh token that expired.
+    RefreshTokenExpired,
+    /// A refresh token whose user session ended (logout, expiry).
+    SessionNotActive,
     /// A device code this issuer never issued (or already redeemed).
     UnknownDeviceCode,
     /// Anything else: the engine's own description stands.

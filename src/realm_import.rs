@@ -335,6 +335,7 @@ fn client_config(
         config.insert("description".into(), json!(description));
     }
     config.insert("grants".into(), json!(grants(client, &attributes)?));
+    client_authenticator(client, &attributes, &mut config)?;
     let (scopes, default_scopes) = scopes(client, realm_scopes)?;
     config.insert("scopes".into(), json!(scopes));
     config.insert("default_scopes".into(), json!(default_scopes));
@@ -447,12 +448,54 @@ fn description(client: &Fields) -> Result<Option<String>, String> {
     Ok(description.or(name).map(str::to_string))
 }
 
-/// The OAuth grants the client's capability switches enable. `directAccessGrantsEnabled` (the
-/// password grant) and `implicitFlowEnabled` have no mockidp counterpart and are ignored.
+/// `clientAuthenticatorType` "client-jwt" (Signed JWT: `private_key_jwt`, keys from the
+/// `jwks.string` attribute, or `jwks.url`, which the fixture check then refuses) and
+/// "client-secret-jwt" (`client_secret_jwt`); "client-secret" is the default.
+fn client_authenticator(
+    client: &Fields,
+    attributes: &Fields,
+    config: &mut Map<String, Value>,
+) -> Result<(), String> {
+    let method = match client.str("clientAuthenticatorType")? {
+        Some("client-jwt") => "private_key_jwt",
+        Some("client-secret-jwt") => "client_secret_jwt",
+        _ => return Ok(()),
+    };
+    config.insert("token_endpoint_auth_method".into(), json!(method));
+    if method != "private_key_jwt" {
+        return Ok(());
+    }
+    if attributes.flag("use.jwks.string")? {
+        let text = attributes.str("jwks.string")?.unwrap_or_default();
+        let jwks: Value = serde_json::from_str(text)
+            .map_err(|e| format!("{}: attribute jwks.string is not JSON: {e}", client.ctx))?;
+        config.insert("jwks".into(), jwks);
+    } else if attributes.flag("use.jwks.url")? {
+        let url = attributes.str("jwks.url")?.unwrap_or_default();
+        config.insert("jwks_url".into(), json!(url));
+    } else {
+        return Err(format!(
+            "{}: a Signed JWT client with a certificate (jwt.credential.certificate) is not \
+             supported; export its keys as a JWKS (use.jwks.string)",
+            client.ctx
+        ));
+    }
+    Ok(())
+}
+
+/// The OAuth grants the client's capability switches enable. `implicitFlowEnabled` has no
+/// mockidp counterpart and is ignored.
 fn grants(client: &Fields, attributes: &Fields) -> Result<Vec<&'static str>, String> {
     let mut grants = Vec::new();
     if client.bool("standardFlowEnabled")?.unwrap_or(true) {
         grants.extend(["authorization_code", "refresh_token"]);
+    }
+    // "Direct access grants": RFC 6749 §4.3, with refresh tokens as Keycloak issues them.
+    if client.bool("directAccessGrantsEnabled")?.unwrap_or(false) {
+        grants.push(crate::config::PASSWORD);
+        if !grants.contains(&"refresh_token") {
+            grants.push("refresh_token");
+        }
     }
     if client.bool("serviceAccountsEnabled")?.unwrap_or(false) {
         grants.push("client_credentials");
@@ -733,7 +776,8 @@ mod tests {
         let issuer = sample();
         let web = client(&issuer, "acme-web");
         assert_eq!(web.secret.as_deref(), Some("acme-web-secret"));
-        assert_eq!(web.grants, ["authorization_code", "refresh_token"]);
+        // directAccessGrantsEnabled: true
+        assert_eq!(web.grants, ["authorization_code", "refresh_token", "password"]);
         assert_eq!(web.redirect_uris, ["http://localhost:3000/*"]);
         assert!(web.redirect_uri_registered("http://localhost:3000/callback"));
         assert_eq!(

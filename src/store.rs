@@ -35,6 +35,21 @@ impl<V: Clone> TtlStore<V> {
     /// Stores `value` under `key` until `expires_at`, replacing any previous value.
     pub fn insert(&self, key: String, value: V, expires_at: u64, now: u64) {
         let mut inner = self.lock();
+        self.put(&mut inner, key, value, expires_at, now);
+    }
+
+    /// Stores `value` under `key` unless a live value is there already: of concurrent callers
+    /// with one key exactly one gets `true` (single-use identifiers such as a `jti`).
+    pub fn insert_new(&self, key: String, value: V, expires_at: u64, now: u64) -> bool {
+        let mut inner = self.lock();
+        if inner.entries.get(&key).is_some_and(|(exp, _, _)| *exp > now) {
+            return false;
+        }
+        self.put(&mut inner, key, value, expires_at, now);
+        true
+    }
+
+    fn put(&self, inner: &mut Inner<V>, key: String, value: V, expires_at: u64, now: u64) {
         inner.remove(&key);
         inner.purge(now);
         while inner.entries.len() >= self.capacity {

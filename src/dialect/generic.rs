@@ -192,6 +192,22 @@ impl Dialect for Generic {
                 body: Some(super::error_body("device_not_found", &err.description)),
             };
         }
+        // oauthlib's words where clients may read them; elsewhere mockidp's description.
+        let reworded = match err.cause {
+            // TokenEndpoint.create_token_response: no grant_type falls to the default
+            // handler, which finds none.
+            Cause::MissingGrantType => Some(OAuthError::new(
+                ErrorCode::UnsupportedGrantType,
+                "Missing grant_type: send grant_type=... (the request has none)",
+            )),
+            // ResourceOwnerPasswordCredentialsGrant: request_validator.validate_user failed
+            // (Django's authenticate() also refuses inactive users).
+            Cause::WrongPassword | Cause::UnknownUser | Cause::UserDisabled => Some(
+                OAuthError::invalid_grant("Invalid credentials given."),
+            ),
+            _ => None,
+        };
+        let err = reworded.as_ref().unwrap_or(err);
         let mut reply = super::standard_error(err, "Bearer error=\"invalid_client\"");
         if err.code == ErrorCode::InsufficientScope {
             reply.status = 403; // DOT's scoped views answer 403 Forbidden

@@ -45,6 +45,11 @@ impl Dialect for IdentityServer {
         3600
     }
 
+    /// PrivateKeyJwtSecretValidator: `aud` must be `{issuer}/connect/token`.
+    fn client_assertion_audiences(&self) -> &'static [Endpoint] {
+        &[Endpoint::Token]
+    }
+
     fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
         merged(
             json!({
@@ -56,7 +61,11 @@ impl Dialect for IdentityServer {
                 "grant_types_supported": super::grants_supported(),
                 "subject_types_supported": ["public"],
                 "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
+                // IdentityServer3 takes private_key_jwt (PrivateKeyJwtSecretValidator) but its
+                // discovery does not say so; mockidp does, so clients can find it.
+                "token_endpoint_auth_methods_supported":
+                    ["client_secret_post", "client_secret_basic", "private_key_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                 "frontchannel_logout_supported": true,
             }),
             oidc_metadata(self, u),

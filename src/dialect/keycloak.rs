@@ -22,6 +22,33 @@ pub struct Keycloak;
 
 const INVALID_CLIENT: &str = "Invalid client or Invalid client credentials";
 
+/// Keycloak 26's access-token `jti`: `<session><token type><grant>:<id>`, a 6-character prefix
+/// (`DefaultTokenContextEncoderProvider.encodeTokenId`; `AccessTokenContext` and each grant
+/// type factory's shortcut). Its decoder throws on any other length, and token exchange decodes
+/// the subject token's `jti`, so every access token carries a valid one.
+fn access_token_id(ctx: &TokenContext) -> String {
+    // Client credentials run in a transient session; offline_access makes an offline one.
+    let session = if ctx.user().is_none() {
+        "tr"
+    } else if ctx.grant.has_scope("offline_access") {
+        "of"
+    } else {
+        "on"
+    };
+    let grant = match ctx.grant_type {
+        "client_credentials" => "cc",
+        "refresh_token" => "rt",
+        crate::config::PASSWORD => "ro",
+        crate::config::DEVICE_CODE => "dg",
+        crate::config::TOKEN_EXCHANGE => "te",
+        // authorization_code, and minted tokens: a user's as if from a browser login.
+        _ if ctx.user().is_some() => "ac",
+        _ => "cc",
+    };
+    // "rt": a regular token (lightweight ones are "lt").
+    format!("{session}rt{grant}:{}", ctx.jti)
+}
+
 impl Dialect for Keycloak {
     fn kind(&self) -> DialectKind {
         DialectKind::Keycloak
@@ -96,8 +123,10 @@ impl Dialect for Keycloak {
                 "grant_types_supported": super::grants_supported(),
                 "subject_types_supported": ["public", "pairwise"],
                 "id_token_signing_alg_values_supported": ["RS256"],
-                "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-                "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
+                // Keycloak's order; its tls_client_auth is not emulated.
+                "token_endpoint_auth_methods_supported":
+                    ["private_key_jwt", "client_secret_basic", "client_secret_post", "client_secret_jwt"],
+                "token_endpoint_auth_signing_alg_values_supported": super::assertion_algs(true),
                 "scopes_supported": super::scopes_supported(issuer, &["openid"]),
                 "claims_supported": ["aud", "sub", "iss", "auth_time", "name", "given_name",
                     "family_name", "preferred_username", "email", "acr", "azp"],
@@ -173,7 +202,7 @@ impl Dialect for Keycloak {
         put("exp", ctx.expires_at.into());
         put("iat", ctx.issued_at.into());
         put("auth_time", ctx.grant.auth_time.into());
-        put("jti", ctx.jti.as_str().into());
+        put("jti", access_token_id(ctx).into());
         put("iss", ctx.request.issuer_url.as_str().into());
         put("aud", "account".into());
         put("sub", sub.into());
@@ -319,6 +348,16 @@ impl Dialect for Keycloak {
         ExchangeStyle::SameIssuer
     }
 
+    /// JWTClientAuthenticator: "Allow both 'issuer' or 'token-endpoint' as audience".
+    fn client_assertion_audiences(&self) -> &'static [Endpoint] {
+        &[Endpoint::IssuerInfo, Endpoint::Token]
+    }
+
+    /// UserInfoEndpoint answers a service account's token with that user.
+    fn userinfo_for_service_accounts(&self) -> bool {
+        true
+    }
+
     fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
         Members::new()
             .put("access_token", &t.access_token)
@@ -338,6 +377,11 @@ impl Dialect for Keycloak {
         let reply = |status: u16, code: &str, description: &str| ErrorReply {
             status,
             www_authenticate: (status == 401).then(|| challenge.clone()),
+            body: Some(super::error_body(code, description)),
+        };
+        let bare = |status: u16, code: &str, description: &str| ErrorReply {
+            status,
+            www_authenticate: None,
             body: Some(super::error_body(code, description)),
         };
         match err.cause {
@@ -362,6 +406,21 @@ impl Dialect for Keycloak {
                 "unauthorized_client",
                 "Client not enabled to retrieve service account",
             ),
+            // ResourceOwnerPasswordCredentialsGrantType, ValidateUsername, ValidatePassword:
+            // a wrong password is 401, an unknown or disabled user 400 (both no challenge).
+            Cause::PasswordNotAllowed => reply(
+                400,
+                "unauthorized_client",
+                "Client not allowed for direct access grants",
+            ),
+            Cause::WrongPassword => bare(401, "invalid_grant", "Invalid user credentials"),
+            Cause::UnknownUser => reply(400, "invalid_grant", "Invalid user credentials"),
+            Cause::UserDisabled => reply(400, "invalid_grant", "Account disabled"),
+            // RefreshTokenGrantType / TokenManager: python-keycloak logs in again on these words.
+            Cause::RefreshTokenExpired => reply(400, "invalid_grant", "Token is not active"),
+            Cause::SessionNotActive => reply(400, "invalid_grant", "Session not active"),
+            // AbstractJWTClientValidator.failure: 400 invalid_client, its own description.
+            Cause::BadClientAssertion => reply(400, "invalid_client", &err.description),
             Cause::MissingGrantType
             | Cause::GrantNotAllowed
             | Cause::UnknownDeviceCode

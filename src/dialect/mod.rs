@@ -246,6 +246,18 @@ pub trait Dialect: Sync {
         "user_code"
     }
 
+    /// RFC 7523 §3: what a client assertion's `aud` may name (the issuer itself is
+    /// [`Endpoint::IssuerInfo`]); none: the product takes no client assertions.
+    fn client_assertion_audiences(&self) -> &'static [Endpoint] {
+        &[]
+    }
+
+    /// Whether userinfo answers a client-credentials token with its service-account user
+    /// (Keycloak); otherwise such a token is refused (it is about no user).
+    fn userinfo_for_service_accounts(&self) -> bool {
+        false
+    }
+
     /// How token exchange behaves.
     fn exchange_style(&self) -> ExchangeStyle {
         ExchangeStyle::Delegation
@@ -376,6 +388,17 @@ pub fn endpoint_url(dialect: &dyn Dialect, issuer_url: &str, endpoint: Endpoint)
         .find(|(_, e)| *e == endpoint)
         .map_or("", |(p, _)| *p);
     format!("{}/{path}", issuer_url.trim_end_matches('/'))
+}
+
+/// `token_endpoint_auth_signing_alg_values_supported`: the algorithms a client assertion may
+/// use; with `symmetric`, `client_secret_jwt`'s HMAC ones too.
+pub fn assertion_algs(symmetric: bool) -> Value {
+    let hmac: &[&str] = if symmetric {
+        &["HS256", "HS384", "HS512"]
+    } else {
+        &[]
+    };
+    json!([crate::engine::client_keys::ASYMMETRIC_ALGS, hmac].concat())
 }
 
 /// Grant types to advertise: those the engine implements.

@@ -1,5 +1,6 @@
-//! RFC 6749 §2.3 client authentication: `client_secret_basic`, `client_secret_post`, or a public
-//! client naming itself with `client_id`. Secrets are compared in constant time.
+//! RFC 6749 §2.3 client authentication: `client_secret_basic`, `client_secret_post`, a public
+//! client naming itself with `client_id`, or a client assertion (RFC 7523, in
+//! [`super::client_assertion`]). Secrets are compared in constant time.
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 
@@ -21,6 +22,9 @@ pub fn authenticate<'i>(
         && token_auth
     {
         return by_access_token(engine, issuer, value);
+    }
+    if super::client_assertion::presented(req) {
+        return super::client_assertion::authenticate(engine, issuer, req);
     }
     let form_id = req.params.get("client_id");
     let form_secret = req.params.get("client_secret");
@@ -69,6 +73,16 @@ pub fn authenticate<'i>(
         ))
         .because(Cause::UnknownClient));
     };
+    let method = client.auth_method();
+    if method.is_jwt() {
+        // Keycloak: only the client's configured authenticator may succeed.
+        return Err(OAuthError::invalid_client(format!(
+            "client {id:?} authenticates with {}: send client_assertion and \
+             client_assertion_type (RFC 7523 §2.2)",
+            method.as_str()
+        ))
+        .because(Cause::BadClientSecret));
+    }
     if let Some(expected) = &client.secret {
         let ok = secret
             .is_some_and(|s| verify_slices_are_equal(s.as_bytes(), expected.as_bytes()).is_ok());

@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::issue::Grant;
+use super::client_keys::ClientKeySet;
 use super::trust;
 use crate::config::{ClientConfig, Config, IssuerConfig, ResourceConfig};
 use crate::dialect::{self, Dialect};
@@ -17,6 +18,8 @@ pub struct Issuer {
     pub path: String,
     pub dialect: &'static dyn Dialect,
     clients: HashMap<String, usize>,
+    /// Public keys of `private_key_jwt` clients, by client id (aliases included).
+    client_keys: HashMap<String, Arc<ClientKeySet>>,
     /// External issuers whose tokens token exchange accepts.
     pub trusted: Arc<Vec<trust::TrustedIssuer>>,
     /// Protected resources: the configured ones, else the product's default.
@@ -28,9 +31,19 @@ pub struct Issuer {
 impl Issuer {
     pub fn new(config: IssuerConfig, trusted: Arc<Vec<trust::TrustedIssuer>>) -> Self {
         let mut clients = HashMap::new();
+        let mut client_keys = HashMap::new();
         for (i, c) in config.clients.iter().enumerate() {
+            // Validated at load: a set that does not parse gives the client no keys.
+            let keys = c
+                .jwks
+                .as_ref()
+                .and_then(|j| ClientKeySet::from_jwks(j).ok())
+                .map(Arc::new);
             for id in std::iter::once(&c.id).chain(&c.aliases) {
                 clients.insert(id.clone(), i);
+                if let Some(k) = &keys {
+                    client_keys.insert(id.clone(), k.clone());
+                }
             }
         }
         let path = config.mount_path();
@@ -50,9 +63,15 @@ impl Issuer {
             dialect,
             config,
             clients,
+            client_keys,
             trusted,
             resources,
         }
+    }
+
+    /// The fixture keys of client `id` (`jwks` / `jwks_file`).
+    pub fn client_keys(&self, id: &str) -> Option<Arc<ClientKeySet>> {
+        self.client_keys.get(id).cloned()
     }
 
     pub fn name(&self) -> &str {

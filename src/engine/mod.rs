@@ -3,7 +3,9 @@
 //! comes out.
 
 pub mod authorize;
+pub mod client_assertion;
 pub mod client_auth;
+pub mod client_keys;
 pub mod control;
 pub mod device;
 pub mod grants;
@@ -68,6 +70,8 @@ pub struct Engine {
     pub user_codes: TtlStore<String>,
     /// Wrong user codes per issuer and address, for rate limiting.
     pub wrong_user_codes: TtlStore<u32>,
+    /// Client assertion ids (`jti`) already used, until their assertion expires.
+    pub client_assertions: TtlStore<()>,
     /// Revoked access tokens (by [`issue::token_key`]) until they would have expired.
     pub revoked: TtlStore<()>,
     /// Revoked token chains ([`Grant::chain`]): every access token of that login is refused.
@@ -111,6 +115,9 @@ pub enum Authorization {
 pub struct TokenRequest {
     pub params: Params,
     pub authorization: Authorization,
+    /// The client's keys, when the HTTP edge fetched them for this request (a client's
+    /// `jwks_url`); otherwise the issuer's fixture keys are used.
+    pub client_keys: Option<Arc<client_keys::ClientKeySet>>,
 }
 
 impl Engine {
@@ -149,6 +156,7 @@ impl Engine {
             device_codes: TtlStore::new(STORE_CAPACITY),
             user_codes: TtlStore::new(STORE_CAPACITY),
             wrong_user_codes: TtlStore::new(STORE_CAPACITY),
+            client_assertions: TtlStore::new(STORE_CAPACITY),
             revoked: TtlStore::new(STORE_CAPACITY),
             revoked_chains: TtlStore::new(STORE_CAPACITY),
             refresh_key: aws_lc_rs::hmac::Key::generate(
@@ -233,6 +241,7 @@ impl Engine {
         self.device_codes.clear();
         self.user_codes.clear();
         self.wrong_user_codes.clear();
+        self.client_assertions.clear();
         self.revoked.clear();
         self.revoked_chains.clear();
     }

@@ -13,7 +13,11 @@ impl Engine {
     pub fn userinfo(&self, issuer: &Issuer, token: &str) -> Result<Object, OAuthError> {
         let presented = self.check_access_token(issuer, token)?;
         let Some(grant) = presented.grant else {
-            return Err(if about_a_client(&presented.claims) {
+            let claims = &presented.claims;
+            if about_a_client(claims) && issuer.dialect.userinfo_for_service_accounts() {
+                return service_account(claims);
+            }
+            return Err(if about_a_client(claims) {
                 OAuthError::new(
                     ErrorCode::InsufficientScope,
                     "This token is not about a user (client credentials)",
@@ -38,6 +42,25 @@ impl Engine {
         }
         Ok(out)
     }
+}
+
+/// Keycloak's UserInfoEndpoint for a client-credentials token: the service-account user
+/// (`sub`, `email_verified`, `preferred_username` = `service-account-{client}`), once the
+/// token carries `openid`, as for any user.
+fn service_account(claims: &Object) -> Result<Object, OAuthError> {
+    if !super::tokens::claimed_scopes(claims).iter().any(|s| s == "openid") {
+        return Err(OAuthError::new(
+            ErrorCode::InsufficientScope,
+            "Missing openid scope",
+        ));
+    }
+    let mut out = Object::new();
+    for name in ["sub", "email_verified", "preferred_username"] {
+        if let Some(v) = claims.get(name) {
+            out.insert(name.into(), v.clone());
+        }
+    }
+    Ok(out)
 }
 
 /// Whether a signed token this server holds no grant for is a client-credentials token (no

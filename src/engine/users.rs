@@ -26,6 +26,8 @@ pub enum LoginError {
     MissingUsername,
     WrongPassword,
     UnknownUser,
+    /// A fixture user with `enabled = false`.
+    Disabled,
 }
 
 impl std::fmt::Display for LoginError {
@@ -34,6 +36,7 @@ impl std::fmt::Display for LoginError {
             Self::MissingUsername => "Type a username or pick a user.",
             Self::WrongPassword => "Invalid username or password.",
             Self::UnknownUser => "Invalid username or password.",
+            Self::Disabled => "Account is disabled, contact your administrator.",
         })
     }
 }
@@ -42,27 +45,42 @@ impl Issuer {
     /// Checks a login: fixture users by password when they have one; other usernames are
     /// accepted (with the issuer's default claims) unless `allow_any_user` is off.
     pub fn login(&self, username: &str, password: &str) -> Result<Arc<User>, LoginError> {
+        match self.fixture_login(username, password) {
+            Err(LoginError::UnknownUser) if self.config.allow_any_user => {
+                Ok(Arc::new(self.ad_hoc_user(username.trim())))
+            }
+            other => other,
+        }
+    }
+
+    /// RFC 6749 §4.3.2: the resource owner's credentials, checked against the fixture users
+    /// only. Unlike the login page, no made-up user is accepted whatever `allow_any_user` says:
+    /// a real product refuses a username it does not know, and tests must see that. A fixture
+    /// user without a password takes any password, as on the login page.
+    pub fn fixture_login(&self, username: &str, password: &str) -> Result<Arc<User>, LoginError> {
         let username = username.trim();
         if username.is_empty() {
             return Err(LoginError::MissingUsername);
         }
-        let cfg = self
+        let Some(u) = self
             .config
             .users
             .iter()
-            .find(|u| u.username.eq_ignore_ascii_case(username));
-        match cfg {
-            Some(u) => {
-                if let Some(expected) = &u.password
-                    && verify_slices_are_equal(expected.as_bytes(), password.as_bytes()).is_err()
-                {
-                    return Err(LoginError::WrongPassword);
-                }
-                Ok(Arc::new(self.user_from(u)))
-            }
-            None if self.config.allow_any_user => Ok(Arc::new(self.ad_hoc_user(username))),
-            None => Err(LoginError::UnknownUser),
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+        else {
+            return Err(LoginError::UnknownUser);
+        };
+        // Keycloak's direct grant flow validates the user (ValidateUsername: "Account
+        // disabled") before the password.
+        if !u.enabled {
+            return Err(LoginError::Disabled);
         }
+        if let Some(expected) = &u.password
+            && verify_slices_are_equal(expected.as_bytes(), password.as_bytes()).is_err()
+        {
+            return Err(LoginError::WrongPassword);
+        }
+        Ok(Arc::new(self.user_from(u)))
     }
 
     /// The user called `username`, fixture or ad hoc, without checking a password (minting).

@@ -105,6 +105,7 @@ async fn token_request(
     Ok(TokenRequest {
         params,
         authorization: extract::authorization(req),
+        client_keys: None,
     })
 }
 
@@ -158,6 +159,7 @@ pub fn back_channel_logout(
     let token_req = TokenRequest {
         params,
         authorization: extract::authorization(req),
+        client_keys: None,
     };
     match engine.logout_by_refresh_token(issuer, &token_req) {
         Ok(()) => HttpResponse::NoContent().finish(),

@@ -3,6 +3,7 @@
 mod authorization_code;
 mod client_credentials;
 mod device_code;
+mod password;
 mod refresh_token;
 mod token_exchange;
 
@@ -30,6 +31,7 @@ impl Engine {
             let cause = match (grant_type, client.is_public()) {
                 ("client_credentials", true) => Cause::PublicClientCredentials,
                 ("client_credentials", false) => Cause::ClientCredentialsNotAllowed,
+                (crate::config::PASSWORD, _) => Cause::PasswordNotAllowed,
                 _ => Cause::GrantNotAllowed,
             };
             return Err(OAuthError::unauthorized_client(format!(
@@ -43,6 +45,7 @@ impl Engine {
             "authorization_code" => authorization_code::grant(self, issuer, client, req, ctx),
             "client_credentials" => client_credentials::grant(self, issuer, client, req, ctx),
             "refresh_token" => refresh_token::grant(self, issuer, client, req, ctx),
+            crate::config::PASSWORD => password::grant(self, issuer, client, req, ctx),
             crate::config::TOKEN_EXCHANGE => token_exchange::grant(self, issuer, client, req, ctx),
             crate::config::DEVICE_CODE => device_code::grant(self, issuer, client, req, ctx),
             _ => Err(unsupported(grant_type)),

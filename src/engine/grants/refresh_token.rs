@@ -5,7 +5,7 @@
 use crate::config::ClientConfig;
 use crate::engine::issue::Issued;
 use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
-use crate::error::OAuthError;
+use crate::error::{Cause, OAuthError};
 
 pub(super) fn grant(
     engine: &Engine,
@@ -22,7 +22,7 @@ pub(super) fn grant(
         .refresh_tokens
         .get(token, now)
         .filter(|r| r.issuer == issuer.name())
-        .ok_or_else(invalid)?;
+        .ok_or_else(|| why_unknown(engine, issuer, token, now).unwrap_or_else(invalid))?;
     if record.grant.client_id != client.id {
         return Err(OAuthError::invalid_grant(
             "Invalid refresh token: it was issued to another client",
@@ -50,9 +50,7 @@ pub(super) fn grant(
     }
     if engine.session_ended(issuer, &grant, now) {
         engine.refresh_tokens.remove(token);
-        return Err(OAuthError::invalid_grant(
-            "Session not active: the user logged out",
-        ));
+        return Err(session_not_active());
     }
     if issuer.dialect.refresh_tokens_are_single_use() {
         // Rotation: exactly one concurrent use wins.
@@ -60,4 +58,28 @@ pub(super) fn grant(
     }
     grant.nonce = None;
     engine.issue(issuer, ctx, client, grant, "refresh_token")
+}
+
+/// The user's session is gone (logout, or its lifetime passed): Keycloak's "Session not active".
+fn session_not_active() -> OAuthError {
+    OAuthError::invalid_grant("Session not active: the user logged out or the session expired")
+        .because(Cause::SessionNotActive)
+}
+
+/// Why a refresh token this server no longer holds is refused, when the token itself can tell:
+/// a refresh JWT of ours (Keycloak's, HS512) that expired ("Token is not active"), or whose
+/// session ended ("Session not active"). Opaque handles cannot tell: `None`.
+fn why_unknown(engine: &Engine, issuer: &Issuer, token: &str, now: u64) -> Option<OAuthError> {
+    let claims = crate::jwt::verify_hs512(token, &engine.refresh_key)?;
+    let exp = claims.get("exp").and_then(serde_json::Value::as_u64);
+    if exp.is_some_and(|exp| exp <= now) {
+        return Some(
+            OAuthError::invalid_grant("Token is not active: the refresh token expired")
+                .because(Cause::RefreshTokenExpired),
+        );
+    }
+    let sid = claims.get("sid").and_then(serde_json::Value::as_str)?;
+    let offline = claims.get("typ").and_then(serde_json::Value::as_str) == Some("Offline");
+    (issuer.dialect.tokens_need_session() && !offline && engine.session(issuer, sid).is_none())
+        .then(session_not_active)
 }

@@ -1,0 +1,75 @@
+//! RFC 6749 §4.3: the resource owner password credentials grant (Keycloak's "direct access
+//! grants", IdentityServer3's `ResourceOwner` flow, Django OAuth Toolkit's password grant).
+//! Only fixture users log in this way ([`Issuer::fixture_login`]); the user gets a session,
+//! as with a browser login, so logout ends what it issued (Keycloak's online session).
+
+use crate::config::ClientConfig;
+use crate::engine::issue::{Grant, Issued};
+use crate::engine::users::LoginError;
+use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, scope};
+use crate::error::{Cause, OAuthError};
+
+pub(super) fn grant(
+    engine: &Engine,
+    issuer: &Issuer,
+    client: &ClientConfig,
+    req: &TokenRequest,
+    ctx: &RequestContext,
+) -> Result<Issued, OAuthError> {
+    let username = req
+        .params
+        .get("username")
+        .filter(|u| !u.is_empty())
+        .ok_or_else(|| OAuthError::invalid_request("Missing parameter: username"))?;
+    let password = req.params.get("password").unwrap_or_default();
+    let dialect = issuer.dialect;
+    let scopes = scope::grant(
+        client,
+        req.params.get("scope"),
+        dialect.always_allowed_scopes(),
+        dialect.scopes_extend_defaults(),
+    )?;
+    let user = if password.is_empty() {
+        Err(LoginError::WrongPassword)
+    } else {
+        issuer.fixture_login(username, password)
+    }
+    .map_err(|e| {
+        // The username is the caller's own input; the password never appears anywhere.
+        tracing::info!(
+            issuer = issuer.name(),
+            client_id = client.id.as_str(),
+            username = crate::error::clipped(username, 100),
+            reason = ?e,
+            "password grant refused"
+        );
+        match e {
+            LoginError::Disabled => OAuthError::invalid_grant(format!(
+                "user {:?} is disabled (enabled = false in the fixtures)",
+                crate::error::clipped(username, 100)
+            ))
+            .because(Cause::UserDisabled),
+            LoginError::MissingUsername => {
+                OAuthError::invalid_request("Missing parameter: username")
+            }
+            LoginError::WrongPassword => invalid_credentials().because(Cause::WrongPassword),
+            LoginError::UnknownUser => invalid_credentials().because(Cause::UnknownUser),
+        }
+    })?;
+    let session = engine.start_session(issuer, user.clone());
+    let grant = Grant {
+        user: Some(user),
+        sid: Some(session.sid),
+        auth_time: Some(session.auth_time),
+        ..Grant::for_client(client, scopes)
+    };
+    engine.issue(issuer, ctx, client, grant, crate::config::PASSWORD)
+}
+
+/// Neither the username nor the password is said to be the wrong one, as every product does.
+fn invalid_credentials() -> OAuthError {
+    OAuthError::invalid_grant(
+        "Invalid user credentials: unknown username or wrong password (only the fixture users \
+         can use the password grant)",
+    )
+}
