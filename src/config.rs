@@ -394,9 +394,8 @@ impl Config {
                 };
                 let text = std::fs::read_to_string(&path)
                     .map_err(|e| bad(format!("cannot read jwks_file {}: {e}", path.display())))?;
-                let jwks = serde_json::from_str(&text).map_err(|e| {
-                    bad(format!("jwks_file {} is not JSON: {e}", path.display()))
-                })?;
+                let jwks = serde_json::from_str(&text)
+                    .map_err(|e| bad(format!("jwks_file {} is not JSON: {e}", path.display())))?;
                 client.jwks = Some(jwks);
             }
         }
@@ -514,8 +513,11 @@ pub fn check_file(path: &Path) -> Result<String, String> {
                 Error::Config(m) => m,
                 other => other.to_string(),
             };
-            // TOML syntax errors carry their line already; semantic ones quote the culprit.
-            let line = if msg.contains(" line ") {
+            // Syntax errors, unknown keys and refused values (grants, auth methods): the
+            // parser's own span. Checks after parsing quote the culprit, found in the text.
+            let line = if let Some((line, column)) = parse_error_position(&text) {
+                return Err(format!("{}:{line}:{column}: {msg}", path.display()));
+            } else if msg.contains(" line ") {
                 None
             } else {
                 // The most specific culprit is quoted last ("issuer "a", client "c": ... "x"").
@@ -535,6 +537,16 @@ pub fn check_file(path: &Path) -> Result<String, String> {
             })
         }
     }
+}
+
+/// Where the TOML parser (and the deserializers it drives) refused `text`, as 1-based line and
+/// column, from the error's byte span.
+fn parse_error_position(text: &str) -> Option<(usize, usize)> {
+    let start = toml::from_str::<Config>(text).err()?.span()?.start;
+    let before = text.get(..start)?;
+    let line = before.matches('\n').count() + 1;
+    let column = before.len() - before.rfind('\n').map_or(0, |i| i + 1) + 1;
+    Some((line, column))
 }
 
 impl IssuerConfig {
@@ -761,9 +773,11 @@ fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), 
     let has_secret = client.secret.is_some();
     match method {
         ClientAuthMethod::None if has_secret => {
-            return Err("token_endpoint_auth_method \"none\" is for public clients: remove the \
+            return Err(
+                "token_endpoint_auth_method \"none\" is for public clients: remove the \
                         secret"
-                .into());
+                    .into(),
+            );
         }
         ClientAuthMethod::ClientSecretBasic
         | ClientAuthMethod::ClientSecretPost
@@ -865,14 +879,20 @@ mod tests {
         // The parser's own position of the value, and what is implemented.
         assert!(err.contains("line 6, column 8"), "{err}");
         assert!(err.contains("unknown grant \"magic\""), "{err}");
-        assert!(err.contains("client_credentials, refresh_token, password"), "{err}");
+        assert!(
+            err.contains("client_credentials, refresh_token, password"),
+            "{err}"
+        );
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\n\
              secret='s'\ntoken_endpoint_auth_method='tls_client_auth'\n",
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("line 7") && err.contains("private_key_jwt"), "{err}");
+        assert!(
+            err.contains("line 7") && err.contains("private_key_jwt"),
+            "{err}"
+        );
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer.client]]\nid='c'\n\
              secret='s'\ntoken_endpoint_auth_method='client_secret_jwt'\n",
@@ -886,13 +906,19 @@ mod tests {
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("jwks_url") && err.contains("jwks_file"), "{err}");
+        assert!(
+            err.contains("jwks_url") && err.contains("jwks_file"),
+            "{err}"
+        );
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\nsecrte='s'\n",
         )
         .unwrap_err()
         .to_string();
-        assert!(err.contains("line 6") && err.contains("unknown field `secrte`"), "{err}");
+        assert!(
+            err.contains("line 6") && err.contains("unknown field `secrte`"),
+            "{err}"
+        );
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer]]\nname='b'\ndialect='generic'\n",
         )

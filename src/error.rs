@@ -84,6 +84,8 @@ pub enum Cause {
     BadClientAssertion,
     /// The password grant asked for by a client not allowed it (Keycloak's direct access).
     PasswordNotAllowed,
+    /// No `username` at the password grant.
+    MissingUsername,
     /// A wrong (or missing) password at the password grant.
     WrongPassword,
     /// A username the password grant does not know.

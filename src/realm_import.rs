@@ -777,7 +777,10 @@ mod tests {
         let web = client(&issuer, "acme-web");
         assert_eq!(web.secret.as_deref(), Some("acme-web-secret"));
         // directAccessGrantsEnabled: true
-        assert_eq!(web.grants, ["authorization_code", "refresh_token", "password"]);
+        assert_eq!(
+            web.grants,
+            ["authorization_code", "refresh_token", "password"]
+        );
         assert_eq!(web.redirect_uris, ["http://localhost:3000/*"]);
         assert!(web.redirect_uri_registered("http://localhost:3000/callback"));
         assert_eq!(

@@ -42,7 +42,11 @@ impl<V: Clone> TtlStore<V> {
     /// with one key exactly one gets `true` (single-use identifiers such as a `jti`).
     pub fn insert_new(&self, key: String, value: V, expires_at: u64, now: u64) -> bool {
         let mut inner = self.lock();
-        if inner.entries.get(&key).is_some_and(|(exp, _, _)| *exp > now) {
+        if inner
+            .entries
+            .get(&key)
+            .is_some_and(|(exp, _, _)| *exp > now)
+        {
             return false;
         }
         self.put(&mut inner, key, value, expires_at, now);

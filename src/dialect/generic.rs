@@ -202,9 +202,12 @@ impl Dialect for Generic {
             )),
             // ResourceOwnerPasswordCredentialsGrant: request_validator.validate_user failed
             // (Django's authenticate() also refuses inactive users).
-            Cause::WrongPassword | Cause::UnknownUser | Cause::UserDisabled => Some(
-                OAuthError::invalid_grant("Invalid credentials given."),
-            ),
+            Cause::MissingUsername => Some(OAuthError::invalid_request(
+                "Request is missing username parameter.",
+            )),
+            Cause::WrongPassword | Cause::UnknownUser | Cause::UserDisabled => {
+                Some(OAuthError::invalid_grant("Invalid credentials given."))
+            }
             _ => None,
         };
         let err = reworded.as_ref().unwrap_or(err);

@@ -13,7 +13,7 @@ use super::{
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
-use crate::error::{ErrorReply, OAuthError};
+use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
@@ -183,10 +183,15 @@ impl Dialect for IdentityServer {
     }
 
     fn shape_error(&self, err: &OAuthError, _issuer: &Issuer) -> ErrorReply {
+        // TokenRequestValidator: "Username or password missing." is invalid_grant.
+        let code = match err.cause {
+            Cause::MissingUsername => ErrorCode::InvalidGrant,
+            _ => err.code,
+        };
         ErrorReply {
             status: 400,
             www_authenticate: None,
-            body: Some(super::error_body(err.code.as_str(), &err.description)),
+            body: Some(super::error_body(code.as_str(), &err.description)),
         }
     }
 

@@ -348,6 +348,11 @@ impl Dialect for Keycloak {
         ExchangeStyle::SameIssuer
     }
 
+    /// ResourceOwnerPasswordCredentialsGrantType: `generateIDToken()` for an OpenID request.
+    fn issues_id_token(&self, _grant_type: &str) -> bool {
+        true
+    }
+
     /// JWTClientAuthenticator: "Allow both 'issuer' or 'token-endpoint' as audience".
     fn client_assertion_audiences(&self) -> &'static [Endpoint] {
         &[Endpoint::IssuerInfo, Endpoint::Token]
@@ -413,6 +418,7 @@ impl Dialect for Keycloak {
                 "unauthorized_client",
                 "Client not allowed for direct access grants",
             ),
+            Cause::MissingUsername => bare(401, "invalid_request", "Missing parameter: username"),
             Cause::WrongPassword => bare(401, "invalid_grant", "Invalid user credentials"),
             Cause::UnknownUser => reply(400, "invalid_grant", "Invalid user credentials"),
             Cause::UserDisabled => reply(400, "invalid_grant", "Account disabled"),

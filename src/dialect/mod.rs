@@ -196,6 +196,13 @@ pub trait Dialect: Sync {
     /// ID token lifetime when the fixture sets none.
     fn default_id_token_ttl(&self, issuer: &Issuer, client: &ClientConfig) -> u64;
 
+    /// Whether a grant of `grant_type` with `openid` returns an ID token. IdentityServer3
+    /// (TokenResponseGenerator.ProcessTokenRequestAsync) and oauthlib (no OpenID Connect
+    /// password grant) give the password grant none; Keycloak does.
+    fn issues_id_token(&self, grant_type: &str) -> bool {
+        grant_type != crate::config::PASSWORD
+    }
+
     /// Whether this token response carries a refresh token (the client must also be allowed
     /// the `refresh_token` grant).
     fn issues_refresh_token(&self, ctx: &TokenContext) -> bool {

@@ -26,7 +26,8 @@ const MIN_REPLAY_WINDOW: u64 = 10;
 
 /// Whether `req` authenticates its client with an assertion.
 pub fn presented(req: &TokenRequest) -> bool {
-    req.params.get("client_assertion").is_some() || req.params.get("client_assertion_type").is_some()
+    req.params.get("client_assertion").is_some()
+        || req.params.get("client_assertion_type").is_some()
 }
 
 /// A refusal of the assertion, in Keycloak's words (400 `invalid_client` there).

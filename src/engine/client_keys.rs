@@ -148,11 +148,11 @@ mod tests {
     #[test]
     fn bad_sets_are_refused_with_the_reason() {
         assert!(ClientKeySet::from_jwks(&json!({})).is_err());
-        let err = ClientKeySet::from_jwks(&json!({"keys": [{"kty": "oct", "k": "x"}]}))
-            .unwrap_err();
+        let err =
+            ClientKeySet::from_jwks(&json!({"keys": [{"kty": "oct", "k": "x"}]})).unwrap_err();
         assert!(err.contains("oct"), "{err}");
-        let err = ClientKeySet::from_jwks(&json!({"keys": [{"kty": "RSA", "e": "AQAB"}]}))
-            .unwrap_err();
+        let err =
+            ClientKeySet::from_jwks(&json!({"keys": [{"kty": "RSA", "e": "AQAB"}]})).unwrap_err();
         assert!(err.contains("\"n\""), "{err}");
         let enc_only = json!({"keys": [{"kty": "RSA", "use": "enc", "n": "AQ", "e": "AQAB"}]});
         assert!(ClientKeySet::from_jwks(&enc_only).is_err());

@@ -152,7 +152,11 @@ impl Engine {
                 .insert(token_key(&access_token), grant.clone(), ctx.expires_at, now);
         }
         let id_token = match &grant.user {
-            Some(_) if grant.has_scope("openid") && !exchange => {
+            Some(_)
+                if grant.has_scope("openid")
+                    && !exchange
+                    && dialect.issues_id_token(grant_type) =>
+            {
                 Some(self.mint_id_token(&ctx, &access_token)?)
             }
             _ => None,

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::issue::Grant;
 use super::client_keys::ClientKeySet;
+use super::issue::Grant;
 use super::trust;
 use crate::config::{ClientConfig, Config, IssuerConfig, ResourceConfig};
 use crate::dialect::{self, Dialect};

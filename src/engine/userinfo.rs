@@ -48,7 +48,10 @@ impl Engine {
 /// (`sub`, `email_verified`, `preferred_username` = `service-account-{client}`), once the
 /// token carries `openid`, as for any user.
 fn service_account(claims: &Object) -> Result<Object, OAuthError> {
-    if !super::tokens::claimed_scopes(claims).iter().any(|s| s == "openid") {
+    if !super::tokens::claimed_scopes(claims)
+        .iter()
+        .any(|s| s == "openid")
+    {
         return Err(OAuthError::new(
             ErrorCode::InsufficientScope,
             "Missing openid scope",

@@ -56,7 +56,9 @@ async fn iopole_seed_request_works_unchanged() {
         claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(),
         600
     );
-    assert_eq!(claims["jti"].as_str().unwrap().len(), 36);
+    // Keycloak 26: transient session, regular token, client_credentials.
+    let jti = claims["jti"].as_str().unwrap();
+    assert!(jti.starts_with("trrtcc:") && jti.len() == 43, "{jti}");
     assert_eq!(claims["sub"].as_str().unwrap().len(), 36);
 }
 
@@ -105,6 +107,7 @@ async fn discovery_and_jwks_have_keycloak_shape() {
             "authorization_code",
             "client_credentials",
             "refresh_token",
+            "password",
             "urn:ietf:params:oauth:grant-type:device_code",
             "urn:ietf:params:oauth:grant-type:token-exchange"
         ])

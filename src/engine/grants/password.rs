@@ -20,7 +20,7 @@ pub(super) fn grant(
         .params
         .get("username")
         .filter(|u| !u.is_empty())
-        .ok_or_else(|| OAuthError::invalid_request("Missing parameter: username"))?;
+        .ok_or_else(missing_username)?;
     let password = req.params.get("password").unwrap_or_default();
     let dialect = issuer.dialect;
     let scopes = scope::grant(
@@ -49,9 +49,7 @@ pub(super) fn grant(
                 crate::error::clipped(username, 100)
             ))
             .because(Cause::UserDisabled),
-            LoginError::MissingUsername => {
-                OAuthError::invalid_request("Missing parameter: username")
-            }
+            LoginError::MissingUsername => missing_username(),
             LoginError::WrongPassword => invalid_credentials().because(Cause::WrongPassword),
             LoginError::UnknownUser => invalid_credentials().because(Cause::UnknownUser),
         }
@@ -72,4 +70,8 @@ fn invalid_credentials() -> OAuthError {
         "Invalid user credentials: unknown username or wrong password (only the fixture users \
          can use the password grant)",
     )
+}
+
+fn missing_username() -> OAuthError {
+    OAuthError::invalid_request("Missing parameter: username").because(Cause::MissingUsername)
 }
