@@ -5,6 +5,7 @@
 mod admin; // the admin API: runtime changes, overrides, defects, failures, journal, clock, keys
 mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh, SSO
 mod browser; // a real headless Chromium logs in through each dialect's login page
+mod client_jwt; // RFC 7523 client assertions: private_key_jwt, client_secret_jwt, refusals
 mod device; // the device authorization grant over HTTP: polling, expiry, brute force
 mod errors; // every malformed or refused token request, per dialect
 mod exchange; // token exchange, /resource/, introspection, revocation
@@ -16,5 +17,7 @@ mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
 mod oidc; // the openidconnect crate as a relying party
 mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and files that exist
+mod password; // the password grant on each dialect; fixtures refused with their line
+mod python; // python-keycloak against the iopole realm (venv from .ci/run)
 mod server; // configuration, routing, issuer URLs, the binary's CLI
 mod util;
