@@ -80,6 +80,10 @@ pub enum Cause {
     PublicClientCredentials,
     /// Client credentials asked for by a confidential client not registered for them.
     ClientCredentialsNotAllowed,
+    /// [`Cause::MissingClientId`] at the device authorization endpoint.
+    DeviceMissingClientId,
+    /// [`Cause::UnknownClient`] at the device authorization endpoint.
+    DeviceUnknownClient,
     /// A client assertion (RFC 7523) that is refused; the description says why.
     BadClientAssertion,
     /// The password grant asked for by a client not allowed it (Keycloak's direct access).

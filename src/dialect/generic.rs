@@ -202,6 +202,14 @@ impl Dialect for Generic {
             )),
             // ResourceOwnerPasswordCredentialsGrant: request_validator.validate_user failed
             // (Django's authenticate() also refuses inactive users).
+            // oauthlib's DeviceAuthorizationEndpoint: MissingClientIdError and
+            // InvalidClientIdError are invalid_request (400), not invalid_client.
+            Cause::DeviceMissingClientId => {
+                Some(OAuthError::invalid_request("Missing client_id parameter."))
+            }
+            Cause::DeviceUnknownClient => Some(OAuthError::invalid_request(
+                "Invalid client_id parameter value.",
+            )),
             Cause::MissingUsername => Some(OAuthError::invalid_request(
                 "Request is missing username parameter.",
             )),

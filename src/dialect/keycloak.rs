@@ -390,9 +390,13 @@ impl Dialect for Keycloak {
             body: Some(super::error_body(code, description)),
         };
         match err.cause {
-            Cause::UnknownClient => reply(401, "invalid_client", INVALID_CLIENT),
+            Cause::UnknownClient | Cause::DeviceUnknownClient => {
+                reply(401, "invalid_client", INVALID_CLIENT)
+            }
             Cause::BadClientSecret => reply(401, "unauthorized_client", INVALID_CLIENT),
-            Cause::MissingClientId => reply(400, "invalid_client", "Missing client_id parameter"),
+            Cause::MissingClientId | Cause::DeviceMissingClientId => {
+                reply(400, "invalid_client", "Missing client_id parameter")
+            }
             Cause::UnsupportedAuthScheme => ErrorReply {
                 status: 401,
                 www_authenticate: Some(challenge),

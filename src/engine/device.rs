@@ -8,7 +8,7 @@ use super::issue::Grant;
 use super::session::Session;
 use super::{Engine, Issuer, TokenRequest, client_auth, scope};
 use crate::config::DEVICE_CODE;
-use crate::error::OAuthError;
+use crate::error::{Cause, OAuthError};
 use crate::ids;
 
 /// Where a device authorization stands.
@@ -73,7 +73,13 @@ impl Engine {
         issuer: &Issuer,
         req: &TokenRequest,
     ) -> Result<DeviceCodes, OAuthError> {
-        let client = client_auth::authenticate(self, issuer, req, false)?;
+        // Products word these two differently here than at the token endpoint.
+        let client =
+            client_auth::authenticate(self, issuer, req, false).map_err(|e| match e.cause {
+                Cause::MissingClientId => e.because(Cause::DeviceMissingClientId),
+                Cause::UnknownClient => e.because(Cause::DeviceUnknownClient),
+                _ => e,
+            })?;
         if !client.allows_grant(DEVICE_CODE) {
             return Err(OAuthError::unauthorized_client(format!(
                 "Client {:?} is not allowed to initiate OAuth 2.0 Device Authorization Grant. The flow is disabled for the client.",

@@ -197,6 +197,37 @@ async fn generic_device_flow_speaks_django_oauth_toolkit() {
         (404, Some("device_not_found")),
         "{body}"
     );
+    // oauthlib's DeviceAuthorizationEndpoint: a missing or unknown client_id is
+    // invalid_request (400), not the token endpoint's 401 invalid_client.
+    for (form, description) in [
+        (vec![("scope", "openid")], "Missing client_id parameter."),
+        (
+            vec![("client_id", "nobody")],
+            "Invalid client_id parameter value.",
+        ),
+    ] {
+        let (status, body) = status_json(post_form(&device_url, &form).await).await;
+        assert_eq!(status, 400, "{body}");
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "invalid_request", "error_description": description})
+        );
+    }
+    let (status, body) = status_json(
+        post_form(
+            &device_url,
+            &[
+                ("client_id", "generic-confidential"),
+                ("client_secret", "wrong"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (401, Some("invalid_client"))
+    );
 }
 
 #[tokio::test]
