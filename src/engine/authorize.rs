@@ -149,14 +149,7 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
             client.id
         ))));
     }
-    let d = issuer.dialect;
-    let scopes = scope::grant(
-        client,
-        params.get("scope"),
-        d.always_allowed_scopes(),
-        d.scopes_extend_defaults(),
-    )
-    .map_err(fail)?;
+    let scopes = scope::granted(issuer, client, params.get("scope")).map_err(fail)?;
     let challenge = params.get("code_challenge");
     let method = params.get("code_challenge_method");
     let pkce = match challenge {

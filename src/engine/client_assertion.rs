@@ -76,12 +76,7 @@ pub fn authenticate<'i>(
         ));
     }
     let Some(client) = issuer.client(sub) else {
-        return Err(OAuthError::invalid_client(format!(
-            "unknown client {:?} at issuer {:?}",
-            clipped(sub, 100),
-            issuer.name()
-        ))
-        .because(Cause::UnknownClient));
+        return Err(super::client_auth::unknown_client(issuer, sub));
     };
     let method = client.auth_method();
     if !method.is_jwt() {

@@ -66,12 +66,7 @@ pub fn authenticate<'i>(
         },
     };
     let Some(client) = issuer.client(id) else {
-        return Err(OAuthError::invalid_client(format!(
-            "unknown client {:?} at issuer {:?}",
-            clipped(id, 100),
-            issuer.name()
-        ))
-        .because(Cause::UnknownClient));
+        return Err(unknown_client(issuer, id));
     };
     let method = client.auth_method();
     if method.is_jwt() {
@@ -95,6 +90,16 @@ pub fn authenticate<'i>(
         }
     }
     Ok(client)
+}
+
+/// No client `id` at `issuer`.
+pub(super) fn unknown_client(issuer: &Issuer, id: &str) -> OAuthError {
+    OAuthError::invalid_client(format!(
+        "unknown client {:?} at issuer {:?}",
+        clipped(id, 100),
+        issuer.name()
+    ))
+    .because(Cause::UnknownClient)
 }
 
 /// The confidential client whose client-credentials access token is `value`.

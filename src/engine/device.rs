@@ -86,17 +86,11 @@ impl Engine {
                 client.id
             )));
         }
-        let d = issuer.dialect;
-        let scopes = scope::grant(
-            client,
-            req.params.get("scope"),
-            d.always_allowed_scopes(),
-            d.scopes_extend_defaults(),
-        )?;
+        let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
         let now = self.clock.now();
         let (ttl, interval) = (issuer.device_code_ttl(), issuer.device_interval());
         let device_code = ids::random_alnum(40);
-        let user_code = d.new_user_code();
+        let user_code = issuer.dialect.new_user_code();
         let record = DeviceRecord {
             issuer: issuer.name().to_string(),
             client_id: client.id.clone(),

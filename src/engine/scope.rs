@@ -1,7 +1,24 @@
 //! RFC 6749 §3.3 scopes: parsing the request and deciding what is granted.
 
+use super::Issuer;
 use crate::config::ClientConfig;
 use crate::error::OAuthError;
+
+/// [`grant`] with the rules of `issuer`'s product (Keycloak's always-allowed `openid`, its
+/// default scopes extended by the asked ones).
+pub fn granted(
+    issuer: &Issuer,
+    client: &ClientConfig,
+    requested: Option<&str>,
+) -> Result<Vec<String>, OAuthError> {
+    let d = issuer.dialect;
+    grant(
+        client,
+        requested,
+        d.always_allowed_scopes(),
+        d.scopes_extend_defaults(),
+    )
+}
 
 /// The scopes granted to `client` for a request asking for `requested`.
 ///

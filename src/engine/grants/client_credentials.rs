@@ -20,13 +20,7 @@ pub(super) fn grant(
         ))
         .because(Cause::PublicClientCredentials));
     }
-    let dialect = issuer.dialect;
-    let scopes = scope::grant(
-        client,
-        req.params.get("scope"),
-        dialect.always_allowed_scopes(),
-        dialect.scopes_extend_defaults(),
-    )?;
+    let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
     engine.issue(
         issuer,
         ctx,

@@ -22,13 +22,7 @@ pub(super) fn grant(
         .filter(|u| !u.is_empty())
         .ok_or_else(missing_username)?;
     let password = req.params.get("password").unwrap_or_default();
-    let dialect = issuer.dialect;
-    let scopes = scope::grant(
-        client,
-        req.params.get("scope"),
-        dialect.always_allowed_scopes(),
-        dialect.scopes_extend_defaults(),
-    )?;
+    let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
     let user = if password.is_empty() {
         Err(LoginError::WrongPassword)
     } else {

@@ -106,13 +106,7 @@ pub(super) fn grant(
         }
         Some(aud) => Some(vec![aud.to_string()]),
     };
-    let d = issuer.dialect;
-    let scopes = scope::grant(
-        client,
-        p.get("scope"),
-        d.always_allowed_scopes(),
-        d.scopes_extend_defaults(),
-    )?;
+    let scopes = scope::granted(issuer, client, p.get("scope"))?;
     let grant = Grant {
         client_id: client.id.clone(),
         user: Some(Arc::new(subject_user(&subject)?)),
