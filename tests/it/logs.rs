@@ -33,6 +33,10 @@ fn capture() -> &'static Captured {
     })
 }
 
+fn text_has_password_refusal(logs: &Captured) -> bool {
+    String::from_utf8_lossy(&logs.0.lock().unwrap()).contains("password grant refused")
+}
+
 #[tokio::test]
 async fn secrets_never_appear_in_logs() {
     let logs = capture();
@@ -62,6 +66,29 @@ async fn secrets_never_appear_in_logs() {
             ("username", "alice"),
             ("password", marker),
         ],
+        // A wrong password reaches the user check (and its log line), then a right one.
+        vec![
+            ("grant_type", "password"),
+            ("client_id", "iopole-web"),
+            ("client_secret", "iopole-web-secret"),
+            ("username", "alice"),
+            ("password", marker),
+        ],
+        vec![
+            ("grant_type", "password"),
+            ("client_id", "iopole-web"),
+            ("client_secret", "iopole-web-secret"),
+            ("username", "bob"),
+            ("password", marker),
+        ],
+        vec![
+            ("grant_type", "client_credentials"),
+            (
+                "client_assertion_type",
+                "urn:ietf:params:oauth:client-assertion-type:jwt-bearer",
+            ),
+            ("client_assertion", marker),
+        ],
     ];
     let mut tokens = Vec::new();
     for form in &attempts {
@@ -72,7 +99,15 @@ async fn secrets_never_appear_in_logs() {
     }
     let (_, body) = cc_basic(&url, "clientId", marker).await;
     assert_eq!(body["error"], "unauthorized_client");
-    assert_eq!(tokens.len(), 1);
+    assert_eq!(
+        tokens.len(),
+        2,
+        "client credentials, and bob (no password in the fixtures)"
+    );
+    assert!(
+        text_has_password_refusal(logs),
+        "the password refusal is logged"
+    );
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(text.contains("tokens issued"), "the capture works: {text}");
     assert!(
