@@ -200,9 +200,19 @@ mod tests {
     fn insert_new_takes_a_key_once_until_it_expires() {
         let s = TtlStore::new(10);
         assert!(s.insert_new("jti".into(), (), 100, 0));
-        assert!(!s.insert_new("jti".into(), (), 200, 50), "a live key is refused");
-        assert_eq!(s.get_with_expiry("jti", 50), Some((100, ())), "and left as it was");
-        assert!(s.insert_new("jti".into(), (), 200, 100), "an expired one is free again");
+        assert!(
+            !s.insert_new("jti".into(), (), 200, 50),
+            "a live key is refused"
+        );
+        assert_eq!(
+            s.get_with_expiry("jti", 50),
+            Some((100, ())),
+            "and left as it was"
+        );
+        assert!(
+            s.insert_new("jti".into(), (), 200, 100),
+            "an expired one is free again"
+        );
     }
 
     #[test]

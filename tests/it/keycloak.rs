@@ -278,3 +278,35 @@ async fn a_configured_realm_serves_at_its_own_path() {
             .contains(&"default-roles-acme-prod".into())
     );
 }
+
+/// Keycloak's UserInfoEndpoint answers a client-credentials token (with `openid`) with its
+/// service-account user; without `openid` it is refused like any token.
+#[tokio::test]
+async fn service_account_userinfo() {
+    let idp = start().await;
+    let issuer = idp.issuer_url("iopole").unwrap();
+    let userinfo = |token: String| {
+        let url = format!("{issuer}/protocol/openid-connect/userinfo");
+        async move { http().get(url).bearer_auth(token).send().await.unwrap() }
+    };
+    let token = |scope: &'static str| {
+        let url = format!("{issuer}/protocol/openid-connect/token");
+        async move {
+            let form = [
+                ("grant_type", "client_credentials"),
+                ("client_id", "clientId"),
+                ("client_secret", "clientSecret"),
+                ("scope", scope),
+            ];
+            let (_, body) = status_json(post_form(&url, &form).await).await;
+            body["access_token"].as_str().unwrap().to_string()
+        }
+    };
+    let access = token("openid").await;
+    let (status, body) = status_json(userinfo(access.clone()).await).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["preferred_username"], "service-account-clientid");
+    let (_, claims) = verify_with_discovery(&access, &idp.issuer_url("iopole").unwrap()).await;
+    assert_eq!(body["sub"], claims["sub"]);
+    assert_eq!(userinfo(token("profile").await).await.status(), 403);
+}
