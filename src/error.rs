@@ -90,7 +90,9 @@ pub enum Cause {
     PasswordNotAllowed,
     /// No `username` at the password grant.
     MissingUsername,
-    /// A wrong (or missing) password at the password grant.
+    /// No `password` at the password grant.
+    MissingPassword,
+    /// A wrong password at the password grant.
     WrongPassword,
     /// A username the password grant does not know.
     UnknownUser,

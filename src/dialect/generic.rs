@@ -213,6 +213,9 @@ impl Dialect for Generic {
             Cause::MissingUsername => Some(OAuthError::invalid_request(
                 "Request is missing username parameter.",
             )),
+            Cause::MissingPassword => Some(OAuthError::invalid_request(
+                "Request is missing password parameter.",
+            )),
             Cause::WrongPassword | Cause::UnknownUser | Cause::UserDisabled => {
                 Some(OAuthError::invalid_grant("Invalid credentials given."))
             }

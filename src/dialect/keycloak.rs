@@ -423,7 +423,10 @@ impl Dialect for Keycloak {
                 "Client not allowed for direct access grants",
             ),
             Cause::MissingUsername => bare(401, "invalid_request", "Missing parameter: username"),
-            Cause::WrongPassword => bare(401, "invalid_grant", "Invalid user credentials"),
+            // ValidatePassword checks whatever came, an absent password included.
+            Cause::WrongPassword | Cause::MissingPassword => {
+                bare(401, "invalid_grant", "Invalid user credentials")
+            }
             Cause::UnknownUser => reply(400, "invalid_grant", "Invalid user credentials"),
             Cause::UserDisabled => reply(400, "invalid_grant", "Account disabled"),
             // RefreshTokenGrantType / TokenManager: python-keycloak logs in again on these words.

@@ -103,6 +103,9 @@ async fn keycloak_direct_access_grant() {
         body,
         serde_json::json!({"error": "invalid_grant", "error_description": "Account disabled"})
     );
+    let (status, _, body) = password(&url, web, "alice", "", None).await;
+    assert_eq!(status, 401, "{body}");
+    assert_eq!(body["error_description"], "Invalid user credentials");
     let (status, _, body) = password(&url, web, "", "x", None).await;
     assert_eq!(status, 401, "{body}");
     assert_eq!(body["error"], "invalid_request");
@@ -218,6 +221,7 @@ async fn identityserver_resource_owner_flow() {
         ("alice", "wrong", "invalid_grant"),
         ("nobody", "x", "invalid_grant"),
         ("", "x", "invalid_grant"),
+        ("alice", "", "invalid_grant"),
     ] {
         let (status, _, body) = password(&url, client, user, pass, None).await;
         assert_eq!(
@@ -273,6 +277,14 @@ async fn generic_password_grant_follows_oauthlib() {
     assert_eq!(
         body["error_description"],
         "Request is missing username parameter."
+    );
+    let (status, _, body) = password(&url, client, "alice", "", None).await;
+    assert_eq!(
+        (status, body),
+        (
+            400,
+            serde_json::json!({"error": "invalid_request", "error_description": "Request is missing password parameter."})
+        )
     );
     let (status, _, body) = password(
         &url,

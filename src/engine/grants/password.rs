@@ -21,14 +21,16 @@ pub(super) fn grant(
         .get("username")
         .filter(|u| !u.is_empty())
         .ok_or_else(missing_username)?;
-    let password = req.params.get("password").unwrap_or_default();
+    let password = req
+        .params
+        .get("password")
+        .filter(|p| !p.is_empty())
+        .ok_or_else(|| {
+            OAuthError::invalid_grant("Invalid user credentials: the password is missing")
+                .because(Cause::MissingPassword)
+        })?;
     let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
-    let user = if password.is_empty() {
-        Err(LoginError::WrongPassword)
-    } else {
-        issuer.fixture_login(username, password)
-    }
-    .map_err(|e| {
+    let user = issuer.fixture_login(username, password).map_err(|e| {
         // The username is the caller's own input; the password never appears anywhere.
         tracing::info!(
             issuer = issuer.name(),
