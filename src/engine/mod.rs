@@ -74,6 +74,8 @@ pub struct Engine {
     pub revoked_chains: TtlStore<()>,
     /// What the admin API queued: overrides, defects, failures; and the request journal.
     pub control: control::Control,
+    /// Request, token and latency counters for `/_mockidp/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// Bearer token the admin API requires, if any.
     pub admin_token: Option<String>,
     /// The key the server started with, for resets.
@@ -131,8 +133,10 @@ impl Engine {
             SigningKey::fixture()?
         };
         let key = Arc::new(key);
+        let issuers = Issuers::load(&config)?;
         Ok(Self {
-            issuers: RwLock::new(Arc::new(Issuers::load(&config)?)),
+            metrics: crate::metrics::Metrics::new(issuers.iter().map(|i| i.name())),
+            issuers: RwLock::new(Arc::new(issuers)),
             keys: RwLock::new(Arc::new(KeyRing::new(key.clone()))),
             initial_key: key,
             admin_token: config.admin_token.clone(),
@@ -199,14 +203,14 @@ impl Engine {
         Ok(())
     }
 
-    /// Back to the fixtures: issuers and key as loaded, clock unmoved, every token, code,
+    /// Back to the fixtures: issuers and key as loaded, clock on real time and running, every token, code,
     /// session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
         let fresh = Issuers::load(&self.fixtures)?;
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
             Arc::new(KeyRing::new(self.initial_key.clone()));
-        self.clock.advance(-self.clock.offset());
+        self.clock.reset();
         self.control.clear();
         self.forget_state();
         Ok(())
