@@ -86,6 +86,9 @@ async function refreshJournal(all) {
   const fresh = new DOMParser().parseFromString(html, "text/html").body;
   const entries = fresh.querySelectorAll("details[data-seq]");
   if (all || (after === 0 && entries.length === 0)) {
+    // Entries the reader opened stay open.
+    const open = new Set([...list.querySelectorAll("details[open]")].map((d) => d.dataset.seq));
+    for (const e of entries) e.open = open.has(e.dataset.seq);
     list.replaceChildren(...fresh.childNodes);
     return;
   }
