@@ -189,12 +189,11 @@ impl Metrics {
     }
 
     /// Prometheus' text exposition format (version 0.0.4). `dialect_of` names an issuer's
-    /// dialect; `gauges` are extra (name, help, [(label value, value)]) families, such as store
-    /// sizes. Series that never moved are left out.
+    /// dialect; `stores` are the stores' sizes, by name. Counters that never moved are left out.
     pub fn render(
         &self,
         dialect_of: impl Fn(&str) -> Option<&'static str>,
-        gauges: &[(&str, &str, &str, Vec<(&str, u64)>)],
+        stores: &[(&str, u64)],
     ) -> String {
         let mut out = String::new();
         let issuer_label = |i: usize| self.issuers.get(i).map_or("other", String::as_str);
@@ -241,11 +240,14 @@ impl Metrics {
             );
         }
         self.render_latency(&mut out, issuer_label);
-        for (name, help, label, values) in gauges {
-            family(&mut out, name, "gauge", help);
-            for (value_label, v) in values {
-                let _ = writeln!(out, "{name}{{{label}=\"{}\"}} {v}", escape(value_label));
-            }
+        family(
+            &mut out,
+            "mockidp_store_entries",
+            "gauge",
+            "Entries held by each in-memory store (expired ones until purged) and the journal.",
+        );
+        for (store, n) in stores {
+            let _ = writeln!(out, "mockidp_store_entries{{store=\"{store}\"}} {n}");
         }
         out
     }
@@ -326,10 +328,7 @@ mod tests {
         m.request(Some("we\"ird"), Some("jwks"), "ok", Duration::ZERO);
         m.token_issued("iopole", "client_credentials");
         m.token_issued("iopole", "made_up");
-        let text = m.render(
-            |i| (i == "iopole").then_some("keycloak"),
-            &[("mockidp_store_entries", "Entries.", "store", vec![("codes", 3)])],
-        );
+        let text = m.render(|i| (i == "iopole").then_some("keycloak"), &[("codes", 3)]);
         for line in [
             r#"mockidp_requests_total{issuer="iopole",endpoint="token",outcome="ok"} 1"#,
             r#"mockidp_requests_total{issuer="iopole",endpoint="token",outcome="invalid_client"} 1"#,

@@ -390,7 +390,11 @@ fn clock_change(engine: &Engine, change: ClockChange) -> Result<(), AdminError> 
         Some(false) => clock.unfreeze(),
         None => {}
     }
-    tracing::info!(now = clock.now(), frozen = clock.is_frozen(), "clock changed by the admin API");
+    tracing::info!(
+        now = clock.now(),
+        frozen = clock.is_frozen(),
+        "clock changed by the admin API"
+    );
     Ok(())
 }
 
@@ -651,18 +655,13 @@ fn metrics(engine: &Engine) -> String {
         ("revoked_chains", engine.revoked_chains.len()),
         ("journal", engine.control.journal_len()),
     ];
-    let sizes = stores
+    let sizes: Vec<(&str, u64)> = stores
         .iter()
         .map(|(name, n)| (*name, u64::try_from(*n).unwrap_or(u64::MAX)))
         .collect();
     engine.metrics.render(
         |name| issuers.by_name(name).map(|i| i.config.dialect.as_str()),
-        &[(
-            "mockidp_store_entries",
-            "Entries held by each in-memory store (expired ones until purged) and the journal.",
-            "store",
-            sizes,
-        )],
+        &sizes,
     )
 }
 

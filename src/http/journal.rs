@@ -42,7 +42,10 @@ impl Note {
 
     /// The JWTs of a token response, as header and claims (never the tokens).
     pub fn issued(&mut self, issued: &Issued) {
-        let tokens = [("access_token", Some(&issued.access_token)), ("id_token", issued.id_token.as_ref())];
+        let tokens = [
+            ("access_token", Some(&issued.access_token)),
+            ("id_token", issued.id_token.as_ref()),
+        ];
         self.tokens = tokens
             .into_iter()
             .filter_map(|(kind, token)| TokenContents::of(kind, token?))

@@ -59,18 +59,23 @@ async fn metrics_count_exactly_the_requests_made() {
     let idp = start().await;
     let token_url = kc_token_url(&idp);
     let ok = r#"mockidp_requests_total{issuer="iopole",endpoint="token",outcome="ok"}"#;
-    let bad = r#"mockidp_requests_total{issuer="iopole",endpoint="token",outcome="unauthorized_client"}"#;
+    let bad =
+        r#"mockidp_requests_total{issuer="iopole",endpoint="token",outcome="unauthorized_client"}"#;
     let issued = r#"mockidp_tokens_issued_total{issuer="iopole",dialect="keycloak",grant="client_credentials"}"#;
     let jwks = r#"mockidp_requests_total{issuer="generic",endpoint="jwks",outcome="ok"}"#;
     let latency = r#"mockidp_request_duration_seconds_count{issuer="iopole",endpoint="token"}"#;
-    let slowest = r#"mockidp_request_duration_seconds_bucket{issuer="iopole",endpoint="token",le="+Inf"}"#;
+    let slowest =
+        r#"mockidp_request_duration_seconds_bucket{issuer="iopole",endpoint="token",le="+Inf"}"#;
     let before = metrics(&idp).await;
     assert_eq!(series(&before, ok), 0, "{before}");
     assert!(before.contains("# TYPE mockidp_requests_total counter"));
     assert!(before.contains("# TYPE mockidp_request_duration_seconds histogram"));
 
     for _ in 0..3 {
-        assert_eq!(cc_basic(&token_url, "clientId", "clientSecret").await.0, 200);
+        assert_eq!(
+            cc_basic(&token_url, "clientId", "clientSecret").await.0,
+            200
+        );
     }
     for _ in 0..2 {
         assert_eq!(cc_basic(&token_url, "clientId", "wrong").await.0, 401);
@@ -164,8 +169,7 @@ async fn the_journal_keeps_decoded_claims_never_tokens() {
         )
         .await;
     let code = query_params(&back)["code"].clone();
-    let (status, body) =
-        redeem_iopole_web(&issuer, &code, "http://localhost:8080/callback").await;
+    let (status, body) = redeem_iopole_web(&issuer, &code, "http://localhost:8080/callback").await;
     assert_eq!(status, 200, "{body}");
     let (_, journal) = admin(
         &idp,
@@ -177,7 +181,10 @@ async fn the_journal_keeps_decoded_claims_never_tokens() {
     let tokens = &journal[0]["tokens"];
     assert_eq!(tokens[0]["token"], "access_token", "{tokens}");
     assert_eq!(tokens[1]["token"], "id_token", "{tokens}");
-    assert_eq!(tokens[1]["claims"]["preferred_username"], "alice", "{tokens}");
+    assert_eq!(
+        tokens[1]["claims"]["preferred_username"], "alice",
+        "{tokens}"
+    );
     // Refused requests hold no tokens.
     cc_basic(&kc_token_url(&idp), "clientId", "wrong").await;
     let (_, journal) = admin(&idp, "GET", "/journal?limit=1", None).await;
@@ -205,8 +212,14 @@ async fn queued_rules_are_cleared_by_kind_or_all_at_once() {
     let idp = start().await;
     let token_url = kc_token_url(&idp);
     for (path, rule) in [
-        ("/overrides", json!({"client_id": "clientId", "claims": {"x": 1}})),
-        ("/defects", json!({"client_id": "nobody", "defect": "expired"})),
+        (
+            "/overrides",
+            json!({"client_id": "clientId", "claims": {"x": 1}}),
+        ),
+        (
+            "/defects",
+            json!({"client_id": "nobody", "defect": "expired"}),
+        ),
         (
             "/failures",
             json!({"endpoint": "token", "status": 503, "count": 5}),
@@ -214,7 +227,10 @@ async fn queued_rules_are_cleared_by_kind_or_all_at_once() {
     ] {
         assert_eq!(admin(&idp, "POST", path, Some(rule)).await.0, 201);
     }
-    assert_eq!(cc_basic(&token_url, "clientId", "clientSecret").await.0, 503);
+    assert_eq!(
+        cc_basic(&token_url, "clientId", "clientSecret").await.0,
+        503
+    );
     assert_eq!(admin(&idp, "DELETE", "/failures", None).await.0, 204);
     let q = admin(&idp, "GET", "/queue", None).await.1;
     assert_eq!(q["failures"], json!([]), "{q}");
@@ -275,23 +291,38 @@ async fn the_clock_freezes_sets_advances_and_resets() {
 
     let (_, c) = admin(&idp, "POST", "/clock", Some(json!({"freeze": false}))).await;
     assert_eq!(c["frozen"], false);
-    assert!((t + 30..=t + 32).contains(&c["now"].as_u64().unwrap()), "{c}");
+    assert!(
+        (t + 30..=t + 32).contains(&c["now"].as_u64().unwrap()),
+        "{c}"
+    );
     let (_, c) = admin(&idp, "POST", "/clock", Some(json!({"reset": true}))).await;
-    assert_eq!((&c["offset_secs"], &c["frozen"]), (&json!(0), &json!(false)));
+    assert_eq!(
+        (&c["offset_secs"], &c["frozen"]),
+        (&json!(0), &json!(false))
+    );
 }
 
 /// The library takes a frozen clock; `idp.clock()` moves it.
 #[tokio::test]
 async fn the_builder_takes_a_frozen_clock() {
     let clock = Clock::frozen_at(1_900_000_000);
-    let idp = MockIdp::builder().clock(clock.clone()).start().await.unwrap();
-    let token = idp.client_credentials_token("generic", "generic-confidential").unwrap();
+    let idp = MockIdp::builder()
+        .clock(clock.clone())
+        .start()
+        .await
+        .unwrap();
+    let token = idp
+        .client_credentials_token("generic", "generic-confidential")
+        .unwrap();
     let (_, claims) = verify_unchecked(&token);
     assert_eq!(claims["iat"], 1_900_000_000);
     clock.advance(60);
     assert_eq!(idp.clock().now(), 1_900_000_060);
     let (_, c) = admin(&idp, "GET", "/clock", None).await;
-    assert_eq!((&c["now"], &c["frozen"]), (&json!(1_900_000_060), &json!(true)));
+    assert_eq!(
+        (&c["now"], &c["frozen"]),
+        (&json!(1_900_000_060), &json!(true))
+    );
 }
 
 fn verify_unchecked(token: &str) -> (Value, Value) {
@@ -311,7 +342,10 @@ fn verify_unchecked(token: &str) -> (Value, Value) {
 /// A server whose Iopole realm has a client named with markup.
 async fn start_with_markup_client() -> MockIdp {
     MockIdp::builder()
-        .client("iopole", ClientConfig::confidential(MARKUP_ID, "markup-secret"))
+        .client(
+            "iopole",
+            ClientConfig::confidential(MARKUP_ID, "markup-secret"),
+        )
         .start()
         .await
         .unwrap()
@@ -349,8 +383,15 @@ async fn the_dashboard_page_escapes_request_data_and_shows_no_secrets() {
     ] {
         assert!(page.contains(needle), "no {needle} on the page");
     }
-    assert!(!page.contains("<img"), "markup from request data is not escaped");
-    for secret in ["clientSecret", "markup-secret", "generic-confidential-secret"] {
+    assert!(
+        !page.contains("<img"),
+        "markup from request data is not escaped"
+    );
+    for secret in [
+        "clientSecret",
+        "markup-secret",
+        "generic-confidential-secret",
+    ] {
         assert!(!page.contains(secret), "the page shows a secret");
     }
     let (_, journal) = get_text(&format!("{}/dashboard/journal", idp.admin_url()), None).await;
@@ -376,7 +417,10 @@ async fn the_dashboard_obeys_the_admin_token_and_host_rules() {
     let (status, frame) = get_text(&page_url, None).await;
     assert_eq!(status, 200);
     assert!(frame.contains("data-locked"), "{frame}");
-    assert!(!frame.contains("clientId"), "data without the token: {frame}");
+    assert!(
+        !frame.contains("clientId"),
+        "data without the token: {frame}"
+    );
     let (status, full) = get_text(&page_url, Some("t0ken")).await;
     assert_eq!(status, 200);
     assert!(full.contains("clientId") && !full.contains("data-locked"));
@@ -459,8 +503,7 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
         .wait_for_redirect("http://localhost:8080/callback")
         .await;
     let code = query_params(&back)["code"].clone();
-    let (status, body) =
-        redeem_iopole_web(&issuer, &code, "http://localhost:8080/callback").await;
+    let (status, body) = redeem_iopole_web(&issuer, &code, "http://localhost:8080/callback").await;
     assert_eq!(status, 200, "{body}");
     let failure = json!({"endpoint": "userinfo", "status": 503, "count": 3});
     assert_eq!(admin(&idp, "POST", "/failures", Some(failure)).await.0, 201);
@@ -478,7 +521,12 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
     assert_eq!(status, 200);
     let (status, _) = cc_basic(&kc_token_url(&idp), MARKUP_ID, "markup-secret").await;
     assert_eq!(status, 200);
-    let service = until(&browser, "the client-credentials token", &claims_script("clientId")).await;
+    let service = until(
+        &browser,
+        "the client-credentials token",
+        &claims_script("clientId"),
+    )
+    .await;
     assert_eq!(service["azp"], "clientId", "{service}");
     let markup = until(
         &browser,
@@ -493,7 +541,10 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
     let injected = browser
         .execute("return document.querySelectorAll('main img').length + ':' + document.title")
         .await;
-    assert_eq!(injected, "0:mockidp dashboard", "markup from request data ran");
+    assert_eq!(
+        injected, "0:mockidp dashboard",
+        "markup from request data ran"
+    );
 
     // An entry opens into what the journal holds.
     browser
@@ -547,7 +598,10 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
     let still_open = browser
         .execute("return document.querySelectorAll('#journal-list details[open]').length")
         .await;
-    assert_eq!(still_open, 1, "the opened entry stays open as the journal refreshes");
+    assert_eq!(
+        still_open, 1,
+        "the opened entry stays open as the journal refreshes"
+    );
 
     // A token minted for a client and a user, shown decoded.
     browser

@@ -99,10 +99,7 @@ async fn secrets_never_appear_in_logs() {
 async fn json_log_format_writes_one_object_a_line() {
     use std::io::{BufRead as _, BufReader};
     use std::process::{Command, Stdio};
-    for (args, env) in [
-        (vec!["--log-format", "json"], None),
-        (vec![], Some("json")),
-    ] {
+    for (args, env) in [(vec!["--log-format", "json"], None), (vec![], Some("json"))] {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_mockidp"));
         cmd.args(["--port", "0"])
             .args(&args)
@@ -136,9 +133,7 @@ async fn json_log_format_writes_one_object_a_line() {
         let err = String::from_utf8(out.stderr).unwrap();
         let lines: Vec<serde_json::Value> = err
             .lines()
-            .map(|l| {
-                serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}"))
-            })
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
             .collect();
         let refusal = lines
             .iter()
