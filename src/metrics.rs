@@ -201,7 +201,7 @@ impl Metrics {
             &mut out,
             "mockidp_requests_total",
             "counter",
-            "Requests answered, by issuer, endpoint and outcome (ok, or the OAuth error code sent).",
+            "Requests answered (admin API calls aside), by issuer, endpoint and outcome (ok, or the OAuth error code sent).",
         );
         for (n, c) in self.requests.iter().enumerate() {
             let v = read(c);

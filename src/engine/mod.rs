@@ -44,6 +44,8 @@ const STORE_CAPACITY: usize = 100_000;
 pub struct Engine {
     /// The configuration loaded at start, for resets.
     fixtures: Config,
+    /// Whether the clock was handed over frozen, so that a reset freezes it again.
+    clock_frozen_at_start: bool,
     issuers: RwLock<Arc<Issuers>>,
     keys: RwLock<Arc<KeyRing>>,
     pub clock: Clock,
@@ -142,6 +144,7 @@ impl Engine {
             admin_token: config.admin_token.clone(),
             control: control::Control::default(),
             fixtures: config,
+            clock_frozen_at_start: clock.is_frozen(),
             clock,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
@@ -203,14 +206,17 @@ impl Engine {
         Ok(())
     }
 
-    /// Back to the fixtures: issuers and key as loaded, clock on real time and running, every token, code,
-    /// session, queued rule and journal entry forgotten.
+    /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it
+    /// came frozen), every token, code, session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
         let fresh = Issuers::load(&self.fixtures)?;
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
             Arc::new(KeyRing::new(self.initial_key.clone()));
         self.clock.reset();
+        if self.clock_frozen_at_start {
+            self.clock.freeze();
+        }
         self.control.clear();
         self.forget_state();
         Ok(())

@@ -323,6 +323,14 @@ async fn the_builder_takes_a_frozen_clock() {
         (&c["now"], &c["frozen"]),
         (&json!(1_900_000_060), &json!(true))
     );
+    // A reset brings real time back, still frozen: the test keeps not depending on real seconds.
+    admin(&idp, "POST", "/reset", None).await;
+    let (_, c) = admin(&idp, "GET", "/clock", None).await;
+    assert_eq!(
+        (&c["offset_secs"], &c["frozen"]),
+        (&json!(0), &json!(true)),
+        "{c}"
+    );
 }
 
 fn verify_unchecked(token: &str) -> (Value, Value) {
