@@ -643,6 +643,12 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
     browser.resize(360, 800).await;
     browser.goto(&format!("{}/", idp.admin_url())).await;
     browser.wait_for("#journal-list details.entry").await;
+    browser
+        .execute(
+            "const e = document.querySelector('#journal-list details.entry'); e.open = true; \
+             document.querySelector('#journal').scrollIntoView(); return null;",
+        )
+        .await;
     let phone = browser.screenshot().await;
     std::fs::write(dir.join("dashboard-360px.png"), &phone).unwrap();
     eprintln!(
