@@ -77,12 +77,17 @@ function newestSeq() {
   return first ? Number(first.dataset.seq) : 0;
 }
 
+/** Bumped by every full reload, so that an update asked for under older filters is dropped. */
+let journalGeneration = 0;
+
 /** Puts new journal entries on top; with `all`, replaces the list (filters changed). */
 async function refreshJournal(all) {
   const list = $("#journal-list");
+  const generation = all ? ++journalGeneration : journalGeneration;
   const after = all ? 0 : newestSeq();
   const resp = await call("GET", "dashboard/journal?" + filterQuery(after));
   const html = await resp.text();
+  if (generation !== journalGeneration) return;
   const fresh = new DOMParser().parseFromString(html, "text/html").body;
   const entries = fresh.querySelectorAll("details[data-seq]");
   if (all || (after === 0 && entries.length === 0)) {

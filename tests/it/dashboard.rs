@@ -633,6 +633,31 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
     .await;
     assert_eq!(minted["preferred_username"], "alice", "{minted}");
 
+    // Filtered: only the login page's entries, then every entry again.
+    let filter = |endpoint: &str| {
+        format!(
+            r##"const f = document.querySelector("#filters [name=endpoint]");
+               f.value = {endpoint:?}; f.dispatchEvent(new Event("input", {{ bubbles: true }}));
+               return null;"##
+        )
+    };
+    browser.execute(&filter("login")).await;
+    let shown = until(
+        &browser,
+        "only login entries",
+        r##"const places = [...document.querySelectorAll("#journal-list .where")].map(w => w.textContent);
+           return places.length > 0 && places.every(w => w.endsWith("· login")) ? places.length : null;"##,
+    )
+    .await;
+    assert_eq!(shown, 1, "one login in the journal");
+    browser.execute(&filter("")).await;
+    until(
+        &browser,
+        "every entry again",
+        r##"return document.querySelectorAll("#journal-list details.entry").length > 3 || null;"##,
+    )
+    .await;
+
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 
