@@ -15,13 +15,30 @@ use mockidp::{Config, Error};
     version,
     args_conflicts_with_subcommands = true,
     after_help = "Logging: set RUST_LOG (e.g. RUST_LOG=mockidp=debug); default is info.\n\
+                  --log-format json writes one JSON object a line for log collectors.\n\
                   With no subcommand, `serve` runs."
 )]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
+    /// How log lines on stderr look: `text` for people, `json` (one object a line) for log
+    /// collectors. RUST_LOG picks what is logged either way.
+    #[arg(
+        long,
+        global = true,
+        env = "MOCKIDP_LOG_FORMAT",
+        value_enum,
+        default_value_t = LogFormat::Text
+    )]
+    pub log_format: LogFormat,
     #[command(flatten)]
     pub serve: ServeArgs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
 }
 
 #[derive(Debug, Subcommand)]

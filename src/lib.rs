@@ -35,6 +35,7 @@ mod http;
 mod ids;
 mod jwt;
 mod keys;
+mod metrics;
 mod realm_import;
 mod server;
 mod store;

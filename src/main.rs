@@ -11,14 +11,7 @@ use mockidp::{Clock, Engine};
 
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
+    init_logging(cli.log_format);
     let result = match cli.command {
         Some(cli::Command::Serve(args)) => run(args),
         None => run(cli.serve),
@@ -32,6 +25,21 @@ fn main() -> ExitCode {
             eprintln!("mockidp: {e}");
             ExitCode::FAILURE
         }
+    }
+}
+
+/// Logs on stderr, filtered by `RUST_LOG` (default `info`), as text or one JSON object a line.
+fn init_logging(format: cli::LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        cli::LogFormat::Text => logs
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+        cli::LogFormat::Json => logs.json().with_ansi(false).init(),
     }
 }
 

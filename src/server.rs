@@ -49,6 +49,7 @@ pub struct MockIdpBuilder {
     admin_token: Option<String>,
     addr: Option<SocketAddr>,
     tls: Option<TlsFiles>,
+    clock: Option<Clock>,
 }
 
 impl MockIdpBuilder {
@@ -101,6 +102,13 @@ impl MockIdpBuilder {
         self
     }
 
+    /// Read time from this clock (e.g. [`Clock::frozen`]) instead of real time; keep a clone
+    /// to move it, or use [`MockIdp::clock`].
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
     /// Listen here instead of a random loopback port.
     pub fn bind(mut self, addr: SocketAddr) -> Self {
         self.addr = Some(addr);
@@ -148,8 +156,9 @@ impl MockIdpBuilder {
             .map(crate::tls::server_config)
             .transpose()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
+        let clock = self.clock.clone().unwrap_or_default();
         let (config, addr) = self.build_config()?;
-        let engine = Arc::new(Engine::new(config, Clock::default())?);
+        let engine = Arc::new(Engine::new(config, clock)?);
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))))?;
         let addr = listener.local_addr()?;
@@ -307,7 +316,7 @@ impl MockIdp {
         )
     }
 
-    /// The server's clock: advance it to expire tokens without sleeping.
+    /// The server's clock: freeze, set or advance it to expire tokens without sleeping.
     pub fn clock(&self) -> &Clock {
         &self.engine.clock
     }

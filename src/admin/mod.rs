@@ -14,6 +14,10 @@ use crate::engine::Engine;
 use crate::engine::control::{Defect, Failure, JournalEntry, Override};
 use crate::keys::SigningKey;
 
+mod dashboard;
+
+use askama::Template as _;
+
 /// The OpenAPI 3.1 document of this API.
 pub const OPENAPI: &str = include_str!("openapi.json");
 
@@ -50,32 +54,38 @@ pub async fn handle(
     };
     let segments: Vec<&str> = decoded.iter().map(String::as_str).collect();
     let method = req.method().clone();
-    let open = matches!(
+    // Health, readiness and the API description stay open to probes by any name; the
+    // dashboard's frame and assets hold no data and are served without the token.
+    let probe = matches!(
         segments.as_slice(),
         ["health"] | ["ready"] | ["openapi.json"]
     );
-    if !open && let Some(expected) = &engine.admin_token {
+    let frame = dashboard_frame(&segments);
+    let authorized = engine.admin_token.as_ref().is_none_or(|expected| {
         let given = req
             .headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .and_then(|v| v.strip_prefix("Bearer "))
             .unwrap_or("");
-        if verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_err() {
-            return HttpResponse::Unauthorized()
-                .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"mockidp-admin\""))
-                .json(json!({"error": "unauthorized", "error_description": "the admin API needs Authorization: Bearer <admin token>"}));
-        }
+        verify_slices_are_equal(given.as_bytes(), expected.as_bytes()).is_ok()
+    });
+    if !authorized && !probe && !frame {
+        return HttpResponse::Unauthorized()
+            .insert_header((header::WWW_AUTHENTICATE, "Bearer realm=\"mockidp-admin\""))
+            .json(json!({"error": "unauthorized", "error_description": "the admin API needs Authorization: Bearer <admin token>"}));
     }
     if let Some(refusal) = cross_site(req) {
         return refusal.response();
     }
-    // Health, readiness and the API description stay open to probes by any name.
     if engine.admin_token.is_none()
-        && !open
+        && !probe
         && let Some(refusal) = untrusted_host(engine, req)
     {
         return refusal.response();
+    }
+    if frame && method == Method::GET {
+        return dashboard_frame_response(engine, &segments, authorized, base_url);
     }
     let body = match crate::http::extract::read_body(req, payload, MAX_BODY).await {
         Ok(b) => b,
@@ -175,6 +185,22 @@ fn route(
             created()
         }
         (["queue"], "GET") => ok(engine.control.pending()),
+        (["queue"], "DELETE") => {
+            engine.control.clear_rules();
+            Ok(HttpResponse::NoContent().finish())
+        }
+        ([kind @ ("overrides" | "defects" | "failures")], "DELETE") => {
+            engine.control.clear_queue(kind);
+            tracing::info!(kind, "queued rules cleared by the admin API");
+            Ok(HttpResponse::NoContent().finish())
+        }
+        (["metrics"], "GET") => Ok(HttpResponse::Ok()
+            .content_type("text/plain; version=0.0.4; charset=utf-8")
+            .body(metrics(engine))),
+        (["dashboard", "state"], "GET") => html(dashboard::State::new(engine).render()),
+        (["dashboard", "journal"], "GET") => {
+            html(dashboard::Journal::new(journal(engine, query)).render())
+        }
         (["journal"], "GET") => ok(json!(journal(engine, query))),
         (["journal"], "DELETE") => {
             engine.control.clear_journal();
@@ -182,27 +208,7 @@ fn route(
         }
         (["clock"], "GET") => ok(clock(engine)),
         (["clock"], "POST") => {
-            let change = parse::<ClockChange>(body)?;
-            let now = engine.clock.offset();
-            let target = match (change.advance_secs, change.offset_secs) {
-                (Some(d), None) => now.checked_add(d),
-                (None, Some(o)) => Some(o),
-                _ => {
-                    return Err(bad_request(
-                        "send exactly one of advance_secs, offset_secs".into(),
-                    ));
-                }
-            };
-            // Tokens carry times as JSON numbers: keep them well inside what every parser reads.
-            const MAX_OFFSET: i64 = 100 * 366 * 86_400;
-            match target {
-                Some(t) if (-MAX_OFFSET..=MAX_OFFSET).contains(&t) => engine.clock.advance(t - now),
-                _ => {
-                    return Err(bad_request(format!(
-                        "the clock may be moved at most {MAX_OFFSET} seconds (100 years) from real time"
-                    )));
-                }
-            }
+            clock_change(engine, parse::<ClockChange>(body)?)?;
             ok(clock(engine))
         }
         (["keys"], "GET") => ok(keys(engine)),
@@ -319,11 +325,77 @@ fn declared_json<'a>(req: &HttpRequest, body: &'a [u8]) -> Option<&'a [u8]> {
     (json || body.is_empty()).then_some(body)
 }
 
-#[derive(Deserialize)]
+/// `POST /_mockidp/clock`: at most one move (`advance_secs`, `offset_secs` from real time, or
+/// `now`, seconds since the epoch), then `freeze` true or false; or `reset` alone.
+#[derive(Deserialize, Default)]
 #[serde(deny_unknown_fields)]
 struct ClockChange {
     advance_secs: Option<i64>,
     offset_secs: Option<i64>,
+    now: Option<u64>,
+    freeze: Option<bool>,
+    #[serde(default)]
+    reset: bool,
+}
+
+fn clock_change(engine: &Engine, change: ClockChange) -> Result<(), AdminError> {
+    use crate::clock::MAX_OFFSET_SECS;
+    let clock = &engine.clock;
+    let move_count = [
+        change.advance_secs.is_some(),
+        change.offset_secs.is_some(),
+        change.now.is_some(),
+    ]
+    .into_iter()
+    .filter(|m| *m)
+    .count();
+    if change.reset {
+        if move_count > 0 || change.freeze.is_some() {
+            return Err(bad_request("reset takes no other field".into()));
+        }
+        clock.reset();
+        tracing::info!("clock reset to real time by the admin API");
+        return Ok(());
+    }
+    if move_count > 1 || (move_count == 0 && change.freeze.is_none()) {
+        return Err(bad_request(
+            "send at most one of advance_secs, offset_secs, now; with or without freeze; or reset"
+                .into(),
+        ));
+    }
+    // The offset each move would leave, checked before anything changes.
+    let offset = match (change.advance_secs, change.offset_secs, change.now) {
+        (Some(d), None, None) => Some(clock.offset().checked_add(d)),
+        (None, Some(o), None) => Some(Some(o)),
+        (None, None, Some(t)) => Some(
+            i64::try_from(t)
+                .ok()
+                .and_then(|t| t.checked_sub(crate::clock::real_now())),
+        ),
+        _ => None,
+    };
+    if offset.is_some_and(|o| o.is_none_or(|o| o.unsigned_abs() > MAX_OFFSET_SECS.unsigned_abs())) {
+        return Err(bad_request(format!(
+            "the clock may be moved at most {MAX_OFFSET_SECS} seconds (100 years) from real time"
+        )));
+    }
+    match (change.advance_secs, change.offset_secs, change.now) {
+        (Some(d), _, _) => clock.advance(d),
+        (_, Some(o), _) => clock.set_offset(o),
+        (_, _, Some(t)) => clock.set(t),
+        _ => {}
+    }
+    match change.freeze {
+        Some(true) => clock.freeze(),
+        Some(false) => clock.unfreeze(),
+        None => {}
+    }
+    tracing::info!(
+        now = clock.now(),
+        frozen = clock.is_frozen(),
+        "clock changed by the admin API"
+    );
+    Ok(())
 }
 
 #[derive(Deserialize, Default)]
@@ -499,18 +571,20 @@ fn with_key(body: Option<&[u8]>, key: &str, value: &str) -> Result<Vec<u8>, Admi
 }
 
 /// Journal entries filtered by the query (`issuer`, `client_id`, `grant_type`, `endpoint`,
-/// `outcome`, `limit`: the newest `limit`).
+/// `outcome`, `after`: newer than that `seq`, `limit`: the newest `limit`).
 fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
     let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
     let want = |k: &str| q.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+    let after = want("after").and_then(|a| a.parse::<u64>().ok());
     let mut entries = engine.control.journal(|e| {
         want("issuer").is_none_or(|v| e.issuer.as_deref() == Some(v))
             && want("client_id").is_none_or(|v| e.client_id.as_deref() == Some(v))
             && want("grant_type").is_none_or(|v| e.grant_type.as_deref() == Some(v))
             && want("endpoint").is_none_or(|v| e.endpoint.as_deref() == Some(v))
             && want("outcome").is_none_or(|v| e.outcome == v)
+            && after.is_none_or(|a| e.seq > a)
     });
     if let Some(limit) = want("limit").and_then(|l| l.parse::<usize>().ok()) {
         let skip = entries.len().saturating_sub(limit);
@@ -519,8 +593,81 @@ fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
     entries
 }
 
+/// The dashboard's page (`/_mockidp/`), script and style sheet: what is served without the
+/// admin token.
+fn dashboard_frame(segments: &[&str]) -> bool {
+    matches!(segments, [""] | ["dashboard.js"] | ["dashboard.css"])
+}
+
+/// The dashboard's page (with data only when `authorized`), script or style sheet.
+fn dashboard_frame_response(
+    engine: &Engine,
+    segments: &[&str],
+    authorized: bool,
+    base_url: &str,
+) -> HttpResponse {
+    match segments {
+        ["dashboard.js"] => asset("text/javascript; charset=utf-8", dashboard::SCRIPT),
+        ["dashboard.css"] => asset("text/css; charset=utf-8", dashboard::STYLE),
+        _ => html(dashboard::Page::new(engine, authorized, base_url).render())
+            .unwrap_or_else(|e| e.response()),
+    }
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+/// A rendered dashboard template. The policy lets the page run only its own script and style
+/// sheet: markup that slipped into request data could not run even if it were not escaped.
+fn html(rendered: askama::Result<String>) -> Answer {
+    let body = rendered.map_err(|e| server_error(format!("dashboard template: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+             img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body))
+}
+
+/// `/_mockidp/metrics`: the counters, and the size of every store and of the journal.
+fn metrics(engine: &Engine) -> String {
+    let issuers = engine.issuers();
+    let stores = [
+        ("opaque_tokens", engine.opaque_tokens.len()),
+        ("user_tokens", engine.user_tokens.len()),
+        ("refresh_tokens", engine.refresh_tokens.len()),
+        ("codes", engine.codes.len()),
+        ("redeemed_codes", engine.redeemed_codes.len()),
+        ("sessions", engine.sessions.len()),
+        ("pending_logins", engine.pending_logins.len()),
+        ("device_codes", engine.device_codes.len()),
+        ("user_codes", engine.user_codes.len()),
+        ("wrong_user_codes", engine.wrong_user_codes.len()),
+        ("client_assertions", engine.client_assertions.len()),
+        ("revoked", engine.revoked.len()),
+        ("revoked_chains", engine.revoked_chains.len()),
+        ("journal", engine.control.journal_len()),
+    ];
+    let sizes: Vec<(&str, u64)> = stores
+        .iter()
+        .map(|(name, n)| (*name, u64::try_from(*n).unwrap_or(u64::MAX)))
+        .collect();
+    engine.metrics.render(
+        |name| issuers.by_name(name).map(|i| i.config.dialect.as_str()),
+        &sizes,
+    )
+}
+
 fn clock(engine: &Engine) -> Value {
-    json!({"now": engine.clock.now(), "offset_secs": engine.clock.offset()})
+    json!({"now": engine.clock.now(), "offset_secs": engine.clock.offset(), "frozen": engine.clock.is_frozen()})
 }
 
 fn keys(engine: &Engine) -> Value {

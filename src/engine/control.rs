@@ -117,6 +117,45 @@ pub struct JournalEntry {
     pub status: u16,
     /// `ok`, or the OAuth error code.
     pub outcome: String,
+    /// The JWTs the answer carried, as header and claims.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub tokens: Vec<TokenContents>,
+}
+
+/// What an issued JWT says: its signed part only (base64url header and claims, without the
+/// signature, so no verifier accepts it as a token), decoded to header and claims when the
+/// journal is read, off the token endpoint's hot path.
+#[derive(Debug, Clone)]
+pub struct TokenContents {
+    /// `access_token` or `id_token`.
+    pub kind: &'static str,
+    signed: Box<str>,
+}
+
+/// Longest signed part kept: the journal's memory stays bounded (10,000 × 16 KiB at worst).
+const MAX_TOKEN_CONTENTS: usize = 16 * 1024;
+
+impl TokenContents {
+    /// The contents of `token`, if it is a compact JWS (opaque tokens are not).
+    pub fn of(kind: &'static str, token: &str) -> Option<Self> {
+        let (signed, _signature) = token.rsplit_once('.')?;
+        (signed.len() <= MAX_TOKEN_CONTENTS && signed.contains('.')).then(|| Self {
+            kind,
+            signed: signed.into(),
+        })
+    }
+
+    /// Decoded header and claims.
+    pub fn decode(&self) -> Option<(Map<String, Value>, Map<String, Value>)> {
+        crate::jwt::decode_unverified(&format!("{}.", self.signed))
+    }
+}
+
+impl Serialize for TokenContents {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let (header, claims) = self.decode().unzip();
+        serde_json::json!({"token": self.kind, "header": header, "claims": claims}).serialize(s)
+    }
 }
 
 /// Journal length limit: the oldest entries go first.
@@ -254,15 +293,37 @@ impl Control {
             .collect()
     }
 
+    /// Drops the queued rules of one kind (`overrides`, `defects`, `failures`); false for
+    /// another name.
+    pub fn clear_queue(&self, kind: &str) -> bool {
+        match kind {
+            "overrides" => lock(&self.overrides).clear(),
+            "defects" => lock(&self.defects).clear(),
+            "failures" => lock(&self.failures).clear(),
+            _ => return false,
+        }
+        true
+    }
+
+    /// How many journal entries are kept.
+    pub fn journal_len(&self) -> usize {
+        lock(&self.journal).1.len()
+    }
+
     pub fn clear_journal(&self) {
         lock(&self.journal).1.clear();
     }
 
+    /// Drops every queued rule.
+    pub fn clear_rules(&self) {
+        for kind in ["overrides", "defects", "failures"] {
+            self.clear_queue(kind);
+        }
+    }
+
     /// Drops every queued rule and the journal.
     pub fn clear(&self) {
-        lock(&self.overrides).clear();
-        lock(&self.defects).clear();
-        lock(&self.failures).clear();
+        self.clear_rules();
         self.clear_journal();
     }
 }

@@ -46,6 +46,8 @@ const STORE_CAPACITY: usize = 100_000;
 pub struct Engine {
     /// The configuration loaded at start, for resets.
     fixtures: Config,
+    /// Whether the clock was handed over frozen, so that a reset freezes it again.
+    clock_frozen_at_start: bool,
     issuers: RwLock<Arc<Issuers>>,
     keys: RwLock<Arc<KeyRing>>,
     pub clock: Clock,
@@ -78,6 +80,8 @@ pub struct Engine {
     pub revoked_chains: TtlStore<()>,
     /// What the admin API queued: overrides, defects, failures; and the request journal.
     pub control: control::Control,
+    /// Request, token and latency counters for `/_mockidp/metrics`.
+    pub metrics: crate::metrics::Metrics,
     /// Bearer token the admin API requires, if any.
     pub admin_token: Option<String>,
     /// The key the server started with, for resets.
@@ -138,13 +142,16 @@ impl Engine {
             SigningKey::fixture()?
         };
         let key = Arc::new(key);
+        let issuers = Issuers::load(&config)?;
         Ok(Self {
-            issuers: RwLock::new(Arc::new(Issuers::load(&config)?)),
+            metrics: crate::metrics::Metrics::new(issuers.iter().map(|i| i.name())),
+            issuers: RwLock::new(Arc::new(issuers)),
             keys: RwLock::new(Arc::new(KeyRing::new(key.clone()))),
             initial_key: key,
             admin_token: config.admin_token.clone(),
             control: control::Control::default(),
             fixtures: config,
+            clock_frozen_at_start: clock.is_frozen(),
             clock,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
@@ -207,14 +214,17 @@ impl Engine {
         Ok(())
     }
 
-    /// Back to the fixtures: issuers and key as loaded, clock unmoved, every token, code,
-    /// session, queued rule and journal entry forgotten.
+    /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it
+    /// came frozen), every token, code, session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
         let fresh = Issuers::load(&self.fixtures)?;
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
         *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
             Arc::new(KeyRing::new(self.initial_key.clone()));
-        self.clock.advance(-self.clock.offset());
+        self.clock.reset();
+        if self.clock_frozen_at_start {
+            self.clock.freeze();
+        }
         self.control.clear();
         self.forget_state();
         Ok(())

@@ -72,15 +72,21 @@ pub async fn token(
             issuer_url,
             client_addr: extract::client_addr(req),
         };
-        engine.token(issuer, &token_req, &ctx)
+        let issued = engine.token(issuer, &token_req, &ctx)?;
+        let grant_type = token_req.params.get("grant_type").unwrap_or_default();
+        engine.metrics.token_issued(issuer.name(), grant_type);
+        Ok(issued)
     }
     .await;
     match result {
-        Ok(issued) => HttpResponse::Ok()
-            .content_type("application/json")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .insert_header((header::PRAGMA, "no-cache"))
-            .body(issuer.dialect.token_response(&issued).to_json()),
+        Ok(issued) => {
+            journal::note(req, |n| n.issued(&issued));
+            HttpResponse::Ok()
+                .content_type("application/json")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .insert_header((header::PRAGMA, "no-cache"))
+                .body(issuer.dialect.token_response(&issued).to_json())
+        }
         Err(err) => refuse(req, issuer, &err),
     }
 }

@@ -5,7 +5,8 @@
 use actix_web::{HttpMessage, HttpRequest, HttpResponse};
 
 use crate::engine::Engine;
-use crate::engine::control::JournalEntry;
+use crate::engine::control::{JournalEntry, TokenContents};
+use crate::engine::issue::Issued;
 use crate::error::{ErrorReply, OAuthError, clipped};
 
 /// What a request turned out to be, filled in along the way.
@@ -16,6 +17,7 @@ pub struct Note {
     client_id: Option<String>,
     grant_type: Option<String>,
     error: Option<String>,
+    tokens: Vec<TokenContents>,
 }
 
 impl Note {
@@ -36,6 +38,18 @@ impl Note {
         } else {
             "injected_failure"
         }));
+    }
+
+    /// The JWTs of a token response, as header and claims (never the tokens).
+    pub fn issued(&mut self, issued: &Issued) {
+        let tokens = [
+            ("access_token", Some(&issued.access_token)),
+            ("id_token", issued.id_token.as_ref()),
+        ];
+        self.tokens = tokens
+            .into_iter()
+            .filter_map(|(kind, token)| TokenContents::of(kind, token?))
+            .collect();
     }
 
     pub fn failed(&mut self, err: &OAuthError) {
@@ -71,8 +85,14 @@ pub fn note(req: &HttpRequest, f: impl FnOnce(&mut Note)) {
     }
 }
 
-/// Appends the finished request to the journal.
-pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpResponse) {
+/// Appends the finished request to the journal and counts it in the metrics.
+pub fn record(
+    engine: &Engine,
+    req: &HttpRequest,
+    path: &str,
+    resp: &HttpResponse,
+    took: std::time::Duration,
+) {
     let n = req.extensions_mut().remove::<Note>().unwrap_or_default();
     let status = resp.status().as_u16();
     let outcome = match n.error {
@@ -80,6 +100,9 @@ pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpRespons
         None if status < 400 => "ok".to_string(),
         None => format!("http_{status}"),
     };
+    engine
+        .metrics
+        .request(n.issuer.as_deref(), n.endpoint, &outcome, took);
     engine.control.record(JournalEntry {
         seq: 0,
         time: engine.clock.now(),
@@ -91,5 +114,6 @@ pub fn record(engine: &Engine, req: &HttpRequest, path: &str, resp: &HttpRespons
         grant_type: n.grant_type,
         status,
         outcome,
+        tokens: n.tokens,
     });
 }

@@ -36,13 +36,15 @@ async fn dispatch(
     payload: web::Payload,
     engine: web::Data<Engine>,
 ) -> HttpResponse {
+    // Latency for the metrics, not OAuth time: that comes from the engine's clock.
+    let arrived = std::time::Instant::now();
     let path = normalize_path(req.path());
     if path.starts_with(admin::PREFIX) {
         let base = extract::issuer_url(&req, "");
         return admin::handle(&engine, &req, payload, &path, &base).await;
     }
     let resp = serve(&req, payload, &engine, &path).await;
-    journal::record(&engine, &req, &path, &resp);
+    journal::record(&engine, &req, &path, &resp, arrived.elapsed());
     resp
 }
 

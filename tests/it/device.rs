@@ -230,9 +230,15 @@ async fn generic_device_flow_speaks_django_oauth_toolkit() {
     );
 }
 
+/// On a frozen clock: polls a whole interval apart are in time to the second, one second less
+/// is `slow_down`, whatever real time passes meanwhile (on real seconds this flaked).
 #[tokio::test]
 async fn deny_expiry_slow_down_and_other_clients() {
-    let idp = start().await;
+    let idp = mockidp::MockIdp::builder()
+        .clock(mockidp::Clock::frozen())
+        .start()
+        .await
+        .unwrap();
     let (device_url, token_url, client) = dialects(&idp).remove(0);
     // Deny.
     let codes = start_device(&device_url, client, "openid").await;
@@ -256,16 +262,16 @@ async fn deny_expiry_slow_down_and_other_clients() {
         "authorization_pending"
     );
     assert_eq!(poll(&token_url, client, dc).await.1["error"], "slow_down");
-    idp.clock().advance(6);
+    idp.clock().advance(9);
     assert_eq!(
         poll(&token_url, client, dc).await.1["error"],
         "slow_down",
-        "now 10 s apart"
+        "9 s after, the interval is 10 s"
     );
-    // Each slow_down adds 5 s: 15 now, so 10 s later is still too fast (with 10 it would not
-    // be). Whole seconds of real time pass too: 10 keeps 5 s of margin where 14 kept under 1.
-    idp.clock().advance(10);
+    // Each slow_down adds 5 s: 15 now; one second short of it is still too fast.
+    idp.clock().advance(14);
     assert_eq!(poll(&token_url, client, dc).await.1["error"], "slow_down");
+    // 20 now, and exactly 20 s later is in time.
     idp.clock().advance(20);
     assert_eq!(
         poll(&token_url, client, dc).await.1["error"],

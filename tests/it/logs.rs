@@ -127,3 +127,60 @@ async fn secrets_never_appear_in_logs() {
         "a token leaked into the logs"
     );
 }
+
+/// `--log-format json` (or `MOCKIDP_LOG_FORMAT=json`): every line on stderr is one JSON object
+/// with level, target and fields, refusals included; `RUST_LOG` still chooses what is logged.
+#[tokio::test]
+async fn json_log_format_writes_one_object_a_line() {
+    use std::io::{BufRead as _, BufReader};
+    use std::process::{Command, Stdio};
+    for (args, env) in [(vec!["--log-format", "json"], None), (vec![], Some("json"))] {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_mockidp"));
+        cmd.args(["--port", "0"])
+            .args(&args)
+            .env("RUST_LOG", "mockidp=info")
+            .env_remove("MOCKIDP_LOG_FORMAT")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped());
+        if let Some(format) = env {
+            cmd.env("MOCKIDP_LOG_FORMAT", format);
+        }
+        let mut child = cmd.spawn().unwrap();
+        let mut stdout = BufReader::new(child.stdout.take().unwrap());
+        let mut banner = String::new();
+        while stdout.read_line(&mut banner).unwrap() > 0 && !banner.ends_with("ready\n") {}
+        let base = banner
+            .split_whitespace()
+            .find(|w| w.starts_with("http://"))
+            .unwrap()
+            .to_string();
+        let (status, _) = status_json(
+            post_form(
+                &format!("{base}/token/"),
+                &[("grant_type", "client_credentials")],
+            )
+            .await,
+        )
+        .await;
+        assert_eq!(status, 401);
+        let _ = child.kill();
+        let out = child.wait_with_output().unwrap();
+        let err = String::from_utf8(out.stderr).unwrap();
+        let lines: Vec<serde_json::Value> = err
+            .lines()
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l:?}")))
+            .collect();
+        let refusal = lines
+            .iter()
+            .find(|l| l["fields"]["message"] == "request refused")
+            .unwrap_or_else(|| panic!("no refusal logged ({args:?} {env:?}):\n{err}"));
+        assert_eq!(refusal["level"], "INFO", "{refusal}");
+        assert_eq!(refusal["fields"]["issuer"], "generic", "{refusal}");
+        assert!(
+            lines.iter().all(|l| l["target"]
+                .as_str()
+                .is_some_and(|t| t.starts_with("mockidp"))),
+            "RUST_LOG=mockidp=info keeps other crates out:\n{err}"
+        );
+    }
+}

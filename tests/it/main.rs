@@ -5,7 +5,9 @@
 mod admin; // the admin API: runtime changes, overrides, defects, failures, journal, clock, keys
 mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh, SSO
 mod browser; // a real headless Chromium logs in through each dialect's login page
+mod chrome; // the browser harness: chromedriver, headless Chromium sessions over WebDriver
 mod client_jwt; // RFC 7523 client assertions: private_key_jwt, client_secret_jwt, refusals
+mod dashboard; // the dashboard at /_mockidp/ (HTTP and headless Chromium) and /_mockidp/metrics
 mod device; // the device authorization grant over HTTP: polling, expiry, brute force
 mod errors; // every malformed or refused token request, per dialect
 mod exchange; // token exchange, /resource/, introspection, revocation

@@ -95,6 +95,7 @@ fn help_lists_every_flag_and_its_env_var() {
         ("--tls-cert", "MOCKIDP_TLS_CERT"),
         ("--tls-key", "MOCKIDP_TLS_KEY"),
         ("--admin-token", "MOCKIDP_ADMIN_TOKEN"),
+        ("--log-format", "MOCKIDP_LOG_FORMAT"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
