@@ -3,37 +3,30 @@
 # runs it (host network: CI's containers may only reach loopback), waits for `healthy`, gets an
 # Iopole token from it, runs it on a mounted fixture directory, checks that `docker stop` ends it
 # within a second; then the same through docker-compose. Run by tests/it/packaging.rs.
-#   usage: packaging/test-docker.sh        env: MOCKIDP_TEST_PORT (default 8180, else a free one)
+# The README's container commands are run here verbatim (tests/it/packaging.rs checks that).
+#   usage: packaging/test-docker.sh        (port 8180 must be free: it is the image's)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 say() { echo "test-docker: $*" >&2; }
 fail() { say "FAILED: $*"; exit 1; }
 ms() { echo $(( $(date +%s%N) / 1000000 )); }
 
-packaging/build-static.sh >/dev/null
-IMAGE=mockidp:test-$$
-NAME=mockidp-test-$$
+IMAGE=mockidp
 PROJECT=mockidp-test-$$
 COMPOSE=(-p "$PROJECT" -f docker-compose.yml -f packaging/compose.host-network.yml)
 if docker compose version >/dev/null 2>&1; then compose=(docker compose); else compose=(docker-compose); fi
 MOUNTED=$(mktemp -d)
 cleanup() {
-    docker rm -f "$NAME" "$NAME-mounted" >/dev/null 2>&1 || true
+    docker rm -f $(docker ps -aq --filter ancestor=mockidp) >/dev/null 2>&1 || true
     "${compose[@]}" "${COMPOSE[@]}" down --remove-orphans >/dev/null 2>&1 || true
-    docker rmi "$IMAGE" >/dev/null 2>&1 || true
     rm -rf "$MOUNTED"
 }
 trap cleanup EXIT
 
-# The image's port, unless a server of another engineer or test already has it.
-PORT=${MOCKIDP_TEST_PORT:-8180}
+PORT=8180
 if (exec 3<>"/dev/tcp/127.0.0.1/$PORT") 2>/dev/null; then
-    PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-    say "8180 is taken here: using port $PORT"
+    fail "port $PORT (the image's) is in use here: stop what listens there"
 fi
-export MOCKIDP_TEST_PORT=$PORT
-PORT_ENV=()
-[ "$PORT" = 8180 ] || PORT_ENV=(-e "MOCKIDP_PORT=$PORT" -e "MOCKIDP_URL=http://127.0.0.1:$PORT")
 BASE=http://127.0.0.1:$PORT
 
 # Waits until container $1 is healthy; prints the milliseconds since $2.
@@ -67,13 +60,16 @@ stop_within_a_second() {
     t0=$(ms)
     docker stop "$1" >/dev/null
     took=$(( $(ms) - t0 ))
-    [ "$(docker inspect -f '{{.State.ExitCode}}' "$1")" = 0 ] || fail "$1 did not exit cleanly"
     [ "$took" -lt 1000 ] || fail "docker stop $1 took $took ms"
     echo "$took"
 }
+exited_cleanly() {
+    [ "$(docker inspect -f '{{.State.ExitCode}}' "$1")" = 0 ] || fail "$1 did not exit with 0 on SIGTERM"
+}
 
 # --- the image ---------------------------------------------------------------------------------
-docker build -q -t "$IMAGE" . >/dev/null
+packaging/build-static.sh
+docker build -t mockidp . >/dev/null
 size=$(docker image inspect -f '{{.Size}}' "$IMAGE")
 [ "$size" -lt $((15 * 1024 * 1024)) ] || fail "image is $size bytes (limit 15 MiB)"
 [ "$(docker image inspect -f '{{.Config.User}}' "$IMAGE")" = 65532:65532 ] || fail "image user"
@@ -81,7 +77,10 @@ say "image $IMAGE: $((size / 1024)) KiB"
 
 # --- docker run on the baked-in fixtures -------------------------------------------------------
 t0=$(ms)
-docker run -d --name "$NAME" --network host "${PORT_ENV[@]}" "$IMAGE" >/dev/null
+docker run --rm --network host mockidp >/dev/null 2>&1 &
+RUN=$!
+for _ in $(seq 1 100); do NAME=$(docker ps -q --filter ancestor=mockidp); [ -n "$NAME" ] && break; sleep 0.05; done
+[ -n "$NAME" ] || fail "docker run started no container"
 healthy_ms=$(wait_healthy "$NAME" "$t0")
 pid=$(docker inspect -f '{{.State.Pid}}' "$NAME")
 uid=$(awk '/^Uid:/{print $2}' "/proc/$pid/status")
@@ -91,6 +90,7 @@ iss=$(python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(jso
 [ "$iss" = "$BASE/realms/iopole" ] || fail "iss $iss"
 docker logs "$NAME" 2>&1 | grep -q 'listening on http://127.0.0.1' || fail "no banner in the logs"
 stop_ms=$(stop_within_a_second "$NAME")
+wait "$RUN" || fail "docker run exited with $? on SIGTERM"
 say "docker run: healthy after $healthy_ms ms, Iopole token ok (uid $uid), stopped in $stop_ms ms"
 
 # --- docker run on a mounted fixture directory -------------------------------------------------
@@ -107,13 +107,14 @@ claims = { from = "mounted-fixtures" }
 EOF
 chmod -R a+rX "$MOUNTED"
 t0=$(ms)
-docker run -d --name "$NAME-mounted" --network host "${PORT_ENV[@]}" \
-    -v "$MOUNTED:/fixtures:ro" "$IMAGE" >/dev/null
-mounted_ms=$(wait_healthy "$NAME-mounted" "$t0")
+NAME=$(docker run -d --network host -v "$MOUNTED:/fixtures:ro" mockidp)
+mounted_ms=$(wait_healthy "$NAME" "$t0")
 token=$(iopole_token "$BASE")
 python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; c=json.loads(base64.urlsafe_b64decode(p+"==")); assert c["from"]=="mounted-fixtures", c' "$token" \
     || fail "the token does not come from the mounted fixtures"
-stop_ms=$(stop_within_a_second "$NAME-mounted")
+stop_ms=$(stop_within_a_second "$NAME")
+exited_cleanly "$NAME"
+docker rm "$NAME" >/dev/null
 say "mounted fixtures: healthy after $mounted_ms ms, token carries their claim, stopped in $stop_ms ms"
 
 # --- docker-compose.yml ------------------------------------------------------------------------
@@ -130,5 +131,6 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/_mockidp/reset" -
     -H 'Authorization: Bearer change-me' -d '{}')
 [ "$status" = 200 ] || fail "admin API with the compose file's token: HTTP $status"
 stop_ms=$(stop_within_a_second "$service")
+exited_cleanly "$service"
 say "docker-compose (${compose[*]}): healthy after $compose_ms ms (build included), token ok, stopped in $stop_ms ms"
 echo "docker: ok"

@@ -33,9 +33,12 @@ done
 rm -rf "$CONSUMER"
 mkdir -p "$CONSUMER"
 cp packaging/npm/test/package.json packaging/npm/test/package-lock.json packaging/npm/test/*.test.mjs "$CONSUMER/"
+cp "${tarballs[@]}" "$CONSUMER/"
 cd "$CONSUMER"
-npm ci --offline --silent --no-audit --no-fund
-npm install --offline --silent --no-audit --no-fund --no-save "${tarballs[@]}"
+export npm_config_offline=true npm_config_audit=false npm_config_fund=false npm_config_loglevel=warn
+npm ci
+# The README's command (tests/it/packaging.rs checks it), from the packed tarballs.
+npm install --save-dev ./mockidp-linux-x64-0.1.0.tgz ./mockidp-0.1.0.tgz
 unset MOCKIDP_BIN
 node --test
 printf '%s\n' "${tarballs[@]}"

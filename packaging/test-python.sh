@@ -15,11 +15,15 @@ binary=$(packaging/build-static.sh)
 wheel=$(python3 packaging/build-wheel.py "$binary" target/packages)
 rm -rf "$VENV"
 python3 -m venv "$VENV"
-"$VENV/bin/pip" install --quiet --no-index --find-links "$WHEELHOUSE" \
-    -r packaging/python/requirements.txt "$wheel"
-# A user's shell after `pip install mockidp` in an activated venv: its bin/ first on PATH.
-export PATH="$ROOT/$VENV/bin:$PATH" PYTHONDONTWRITEBYTECODE=1
+# Offline: pip takes everything from the wheelhouse and the folder of the wheel.
+export PIP_NO_INDEX=1 PIP_FIND_LINKS="$ROOT/$WHEELHOUSE" PIP_QUIET=1 PYTHONDONTWRITEBYTECODE=1
+"$VENV/bin/pip" install -r packaging/python/requirements.txt
+# A user's shell: an activated venv, the README's command (tests/it/packaging.rs checks it).
+# shellcheck disable=SC1091
+. "$VENV/bin/activate"
 unset MOCKIDP_BIN
-cd packaging/python/tests
+cd "$(dirname "$wheel")"
+pip install mockidp-0.1.0-py3-none-manylinux_2_17_x86_64.manylinux2014_x86_64.whl
+cd "$ROOT/packaging/python/tests"
 python -m pytest -p no:cacheprovider -q
 echo "$ROOT/$wheel"
