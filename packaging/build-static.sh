@@ -17,8 +17,9 @@ RUSTFLAGS="-C target-feature=+crt-static" \
     cargo build --release --locked --quiet --target "$TARGET" --target-dir "$OUT" --bin mockidp
 built="$OUT/$TARGET/release/mockidp"
 if [ ! -e "$OUT/mockidp" ] || [ "$built" -nt "$OUT/mockidp" ]; then
-    strip -o "$OUT/mockidp.tmp" "$built"
-    mv "$OUT/mockidp.tmp" "$OUT/mockidp"
+    # A file of our own, then an atomic rename: parallel callers never see half a binary.
+    strip -o "$OUT/mockidp.$$" "$built"
+    mv "$OUT/mockidp.$$" "$OUT/mockidp"
 fi
 # Refuse to hand out a binary that needs a dynamic loader: it would not run on scratch.
 if readelf --program-headers "$OUT/mockidp" | grep -q INTERP; then
