@@ -89,6 +89,10 @@ token=$(iopole_token "$BASE")
 iss=$(python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"=="))["iss"])' "$token")
 [ "$iss" = "$BASE/realms/iopole" ] || fail "iss $iss"
 docker logs "$NAME" 2>&1 | grep -q 'listening on http://127.0.0.1' || fail "no banner in the logs"
+# A host name, not an address: getaddrinfo in the static glibc binary, on scratch (glibc >= 2.34
+# has its `files` module built in; it reads the /etc/hosts Docker writes).
+docker exec "$NAME" /usr/local/bin/mockidp health --url "http://localhost:$PORT" \
+    || fail "mockidp health cannot resolve localhost in the container"
 stop_ms=$(stop_within_a_second "$NAME")
 wait "$RUN" || fail "docker run exited with $? on SIGTERM"
 say "docker run: healthy after $healthy_ms ms, Iopole token ok (uid $uid), stopped in $stop_ms ms"
