@@ -66,19 +66,21 @@ class MockIdp:
     issuer of the fixtures (``iopole``, ``inqom`` and ``generic`` by default)."""
 
     url: str
-    #: Path of the server's log (stderr): start-up, refused requests with their reasons, logins.
+    #: Path of the server's log (its stdout and stderr: start-up, refused requests with their
+    #: reasons, logins); removed by :meth:`stop`.
     log_path: Path
 
     def __init__(
         self,
         process: "subprocess.Popen[bytes]",
         url: str,
-        log_path: Path,
+        log: IO[bytes],
         admin_token: Optional[str],
     ) -> None:
         self._process = process
         self.url = url
-        self.log_path = log_path
+        self._log = log
+        self.log_path = Path(log.name)
         self._admin_token = admin_token
         self._issuers: List[Json] = []
         self._issuer_urls: Dict[str, str] = {}
@@ -123,14 +125,18 @@ class MockIdp:
         except BaseException:
             _terminate(process)
             log.close()
+            log_path.unlink(missing_ok=True)
             raise
-        idp = cls(process, url, log_path, admin_token)
+        idp = cls(process, url, log, admin_token)
         idp._load_issuers()
         return idp
 
     def stop(self) -> None:
-        """Stops the server (SIGTERM, then SIGKILL after 5 s). Safe to call twice."""
+        """Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its log. Safe to call
+        twice."""
         _terminate(self._process)
+        self._log.close()
+        self.log_path.unlink(missing_ok=True)
 
     @property
     def running(self) -> bool:
@@ -325,10 +331,14 @@ class MockIdp:
     # --- logs ----------------------------------------------------------------------------------
 
     def log(self, since: int = 0) -> str:
-        """The server's log from byte offset ``since`` (see :meth:`log_size`)."""
-        with open(self.log_path, "rb") as f:
-            f.seek(since)
-            return f.read().decode(errors="replace")
+        """The server's log from byte offset ``since`` (see :meth:`log_size`); empty once
+        stopped."""
+        try:
+            with open(self.log_path, "rb") as f:
+                f.seek(since)
+                return f.read().decode(errors="replace")
+        except FileNotFoundError:
+            return ""
 
     def log_size(self) -> int:
         """The log's current length: pass it to :meth:`log` later for what came after."""
@@ -369,8 +379,11 @@ def _wait_until_listening(
     def pump() -> None:
         for raw in stdout:
             line = raw.decode(errors="replace")
-            log.write(raw)
-            log.flush()
+            try:
+                log.write(raw)
+                log.flush()
+            except ValueError:  # stop() closed the log: the server is going away
+                break
             match = _LISTENING.match(line)
             if match:
                 found["url"] = match.group(1)
@@ -382,7 +395,8 @@ def _wait_until_listening(
     deadline = time.monotonic() + timeout
     while not done.wait(0.01):
         if time.monotonic() > deadline:
-            raise MockIdpError(f"mockidp was not ready within {timeout} s; log: {log_path}")
+            tail = log_path.read_text(errors="replace")[-2000:]
+            raise MockIdpError(f"mockidp was not ready within {timeout} s; its log:\n{tail}")
     if "url" not in found:
         tail = log_path.read_text(errors="replace")[-2000:]
         raise MockIdpError(f"mockidp exited ({process.poll()}) before it was ready:\n{tail}")

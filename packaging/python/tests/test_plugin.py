@@ -171,7 +171,17 @@ def test_own_server_with_an_admin_token():
         assert idp.token("clientId", issuer="iopole")
         unauthorized = requests.post(f"{idp.url}/_mockidp/reset", json={})
         assert unauthorized.status_code == 401
+        assert "ready" in idp.log()
     assert not idp.running
+    assert not idp.log_path.exists()  # stop() removes the log
+
+
+def test_a_server_that_cannot_start_says_why(tmp_path: Path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[issuer]]\nname = "x"\ndialect = "nope"\n')
+    with pytest.raises(MockIdpError, match="before it was ready") as refused:
+        MockIdp.start(bad)
+    assert "nope" in str(refused.value)
 
 
 def test_a_failing_test_report_carries_the_server_log(pytester: pytest.Pytester):
