@@ -56,7 +56,7 @@ async function startMockIdp(options = {}) {
       clearTimeout(timer);
       child.stdout.off('data', onData);
       child.stdout.on('data', append); // keep draining: a full pipe would block the server
-      child.off('exit', onExit);
+      child.off('close', onExit);
       child.off('error', onError);
     }
     function fail(e) {
@@ -65,7 +65,7 @@ async function startMockIdp(options = {}) {
       reject(e);
     }
     child.stdout.on('data', onData);
-    child.once('exit', onExit);
+    child.once('close', onExit); // after stdio ends: the log then holds the reason
     child.once('error', onError);
   });
   // The server is ours: it must not keep the test runner alive if a suite forgets stop().

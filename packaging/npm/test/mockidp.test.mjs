@@ -4,7 +4,9 @@ import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import * as client from 'openid-client';
 import { startMockIdp, binaryPath } from 'mockidp';
 
@@ -147,6 +149,14 @@ async function serveWith(command, args, options = {}) {
   assert.equal((await fetch(`${url}/_mockidp/health`)).status, 200);
   return { server, url };
 }
+
+test('a server that cannot start says why', async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'mockidp-'));
+  t.after(() => rmSync(dir, { recursive: true }));
+  const bad = join(dir, 'bad.toml');
+  writeFileSync(bad, '[[issuer]]\nname = "x"\ndialect = "nope"\n');
+  await assert.rejects(startMockIdp({ fixtures: bad }), /exited \(1\) before it was ready:[^]*nope/);
+});
 
 test('npx mockidp runs the server; Ctrl-C (SIGINT to its process group) stops it', async () => {
   assert.match(execFileSync('npx', ['--no-install', 'mockidp', '--version']).toString(), /^mockidp \d+\.\d+\.\d+/);
