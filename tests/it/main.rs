@@ -18,7 +18,7 @@ mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
 mod oidc; // the openidconnect crate as a relying party
-mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and files that exist
+mod packaging; // every package built and used: image + compose, wheel + pytest, npm, tarball, cargo install
 mod password; // the password grant on each dialect; fixtures refused with their line
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
 mod server; // configuration, routing, issuer URLs, the binary's CLI
