@@ -8,7 +8,7 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::pages::{self, LoginPage};
 use crate::dialect::{Endpoint, Urls};
 use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
-use crate::engine::device::UserCodeError;
+use crate::engine::device::{DeviceDecision, UserCodeError};
 use crate::engine::session::{AfterLogin, Session};
 use crate::engine::{Engine, Issuer, Params};
 
@@ -298,20 +298,20 @@ pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     match site.engine.find_user_code(site.issuer, code, &addr) {
         Ok((device_code, _)) => {
             let approve = decision == Some("approve");
-            site.engine
-                .decide_device(site.issuer, &device_code, &session, approve);
-            site.page(200, pages::device_done(site.issuer, approve))
+            match site
+                .engine
+                .decide_device(site.issuer, &device_code, &session, approve)
+            {
+                DeviceDecision::Taken(approved) => {
+                    site.page(200, pages::device_done(site.issuer, approved))
+                }
+                DeviceDecision::AlreadyDecided(approved) => {
+                    site.page(409, pages::device_already_decided(site.issuer, approved))
+                }
+                DeviceDecision::Gone => invalid_user_code(site, &session, &action, code),
+            }
         }
-        Err(UserCodeError::Invalid) => site.page(
-            200,
-            pages::device_form(
-                site.issuer,
-                &session.user,
-                &action,
-                code,
-                Some("That code is not valid or has expired. Check it and try again."),
-            ),
-        ),
+        Err(UserCodeError::Invalid) => invalid_user_code(site, &session, &action, code),
         Err(UserCodeError::TooManyAttempts) => site.page(
             429,
             pages::error(
@@ -320,6 +320,20 @@ pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
             ),
         ),
     }
+}
+
+/// The verification form again, saying the code does not work.
+fn invalid_user_code(site: &Site, session: &Session, action: &str, code: &str) -> HttpResponse {
+    site.page(
+        200,
+        pages::device_form(
+            site.issuer,
+            &session.user,
+            action,
+            code,
+            Some("That code is not valid or has expired. Check it and try again."),
+        ),
+    )
 }
 
 /// The verification page's path (relative to the host) with the user code, for coming back

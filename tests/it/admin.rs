@@ -1454,6 +1454,36 @@ async fn script_redirect_uris_are_refused() {
     assert_eq!(admin_get(&idp, "/issuers/generic/clients/jsc").await.0, 404);
 }
 
+/// Redirect URIs that could split a header (CR/LF and other control characters) or that send
+/// codes anywhere (`http://*`) are refused with a message saying which and why.
+#[tokio::test]
+async fn control_character_and_catch_all_redirect_uris_are_refused() {
+    let idp = start().await;
+    for (uri, why) in [
+        (
+            "http://localhost:3000/cb\r\nSet-Cookie: a=b",
+            "control character",
+        ),
+        ("http://localhost:3000/\u{0}", "control character"),
+        ("http://*", "catch-all"),
+        ("https://*", "catch-all"),
+    ] {
+        let (status, body) = admin_put(
+            &idp,
+            "/issuers/generic/clients/wild",
+            json!({"grants": ["authorization_code"], "redirect_uris": [uri]}),
+        )
+        .await;
+        assert_eq!(status, 400, "{uri:?}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(why), "{uri:?}: {text}");
+        assert_eq!(
+            admin_get(&idp, "/issuers/generic/clients/wild").await.0,
+            404
+        );
+    }
+}
+
 /// The clock moves within 100 years of real time: out-of-range moves are refused, not wrapped.
 #[tokio::test]
 async fn clock_moves_are_bounded() {
