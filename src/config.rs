@@ -22,6 +22,10 @@ pub const DEFAULT_FIXTURES: &str = include_str!("../fixtures/default.toml");
 pub struct Config {
     /// Bearer token the admin API (`/_mockidp/...`) requires; none: the admin API is open.
     pub admin_token: Option<String>,
+    /// Whether a proxy's `Forwarded` / `X-Forwarded-*` headers may change the scheme, host and
+    /// path prefix of the URLs mockidp writes (default true; `--no-forwarded-headers`).
+    #[serde(default = "yes")]
+    pub trust_forwarded: bool,
     #[serde(default)]
     pub keys: KeysConfig,
     #[serde(default, rename = "issuer")]

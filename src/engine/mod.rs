@@ -114,6 +114,11 @@ pub struct TokenRequest {
 }
 
 impl Engine {
+    /// Whether the fixtures let proxy headers shape URLs (`trust_forwarded`).
+    pub fn trust_forwarded(&self) -> bool {
+        self.fixtures.trust_forwarded
+    }
+
     /// Builds the engine for `config`, loading or generating its signing key.
     pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
         let keys = &config.keys;

@@ -6,6 +6,7 @@ mod browser;
 mod cors;
 pub(crate) mod extract;
 mod failures;
+pub(crate) mod forwarded;
 mod handlers;
 pub(crate) mod journal;
 mod pages;
@@ -23,10 +24,27 @@ use crate::dialect::{self, Endpoint, Reply};
 use crate::engine::{Engine, Issuer};
 use crate::error::{ErrorReply, OAuthError};
 
+/// What the HTTP edge keeps for one server, shared by its workers: the forwarded-header
+/// policy (and whether it already logged an ignored header).
+#[derive(Debug)]
+pub struct Edge {
+    pub forwarded: forwarded::ForwardedPolicy,
+}
+
+impl Edge {
+    /// The edge of a server whose fixtures say `trust_forwarded`.
+    pub fn new(trust_forwarded: bool) -> Self {
+        Self {
+            forwarded: forwarded::ForwardedPolicy::new(trust_forwarded),
+        }
+    }
+}
+
 /// Registers mockidp's routes on an actix app.
-pub fn configure(engine: Arc<Engine>) -> impl FnOnce(&mut web::ServiceConfig) {
+pub fn configure(engine: Arc<Engine>, edge: Arc<Edge>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(engine))
+            .app_data(web::Data::from(edge))
             .default_service(web::to(dispatch));
     }
 }
@@ -184,7 +202,7 @@ async fn answer(
             }
             match endpoint {
                 Endpoint::Authorize => browser::authorize(&site, req, &params),
-                Endpoint::Login => browser::login(&site, &params),
+                Endpoint::Login => browser::login(&site, req, &params),
                 Endpoint::DeviceVerify => browser::device(&site, req, &params),
                 _ => browser::logout(&site, req, &params),
             }

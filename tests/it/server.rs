@@ -78,6 +78,75 @@ async fn issuer_url_follows_forwarded_headers_or_public_url() {
     );
 }
 
+/// With `trust_forwarded = false` (or `--no-forwarded-headers`) proxy headers change nothing:
+/// the issuer URL follows the request's own Host.
+#[tokio::test]
+async fn forwarded_headers_can_be_ignored_entirely() {
+    let idp = start_with(
+        r#"
+        trust_forwarded = false
+        [[issuer]]
+        name = "kc"
+        dialect = "keycloak"
+        realm = "r1"
+        "#,
+    )
+    .await;
+    let d: serde_json::Value = http()
+        .get(format!(
+            "{}/realms/r1/.well-known/openid-configuration",
+            idp.url()
+        ))
+        .header("X-Forwarded-Proto", "https")
+        .header("X-Forwarded-Host", "idp.example.test")
+        .header("X-Forwarded-Prefix", "/sso")
+        .header("Forwarded", "host=other.test;proto=https")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(d["issuer"], format!("{}/realms/r1", idp.url()));
+    // The flag does the same for the binary.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["--port", "0", "--no-forwarded-headers"])
+        .stderr(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stdout = BufReader::new(child.stdout.take().unwrap());
+    let mut base = None;
+    for line in stdout.lines() {
+        let line = line.unwrap();
+        if let Some(url) = line
+            .split_whitespace()
+            .find(|w| w.starts_with("http://127.0.0.1:"))
+        {
+            base.get_or_insert_with(|| {
+                let rest = &url["http://".len()..];
+                format!("http://{}", &rest[..rest.find('/').unwrap_or(rest.len())])
+            });
+        }
+        if line.contains("ready") {
+            break;
+        }
+    }
+    let base = base.expect("the banner names the server's URL");
+    let d: serde_json::Value = http()
+        .get(format!("{base}/.well-known/openid-configuration"))
+        .header("X-Forwarded-Host", "idp.example.test")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(d["issuer"], base);
+}
+
 /// `--help` documents every flag with its environment variable.
 #[test]
 fn help_lists_every_flag_and_its_env_var() {
@@ -95,6 +164,7 @@ fn help_lists_every_flag_and_its_env_var() {
         ("--tls-cert", "MOCKIDP_TLS_CERT"),
         ("--tls-key", "MOCKIDP_TLS_KEY"),
         ("--admin-token", "MOCKIDP_ADMIN_TOKEN"),
+        ("--no-forwarded-headers", "MOCKIDP_NO_FORWARDED_HEADERS"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
