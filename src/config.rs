@@ -173,8 +173,12 @@ pub struct TrustedIssuerConfig {
     pub jwks: Option<Value>,
     /// A JWKS file, relative to the fixture file.
     pub jwks_file: Option<PathBuf>,
-    /// A JWKS URL, fetched when first needed (with a timeout) and cached.
+    /// A JWKS URL (`https://`, or `http://`), fetched when first needed (with timeouts),
+    /// cached, and fetched again for a `kid` it lacks.
     pub jwks_url: Option<String>,
+    /// A PEM file of the private CA that `jwks_url`'s server certificate chains to (besides
+    /// the webpki roots), relative to the fixture file.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A protected resource: a path that answers with who called it when the token is good.
@@ -539,6 +543,12 @@ impl IssuerConfig {
             if sources.iter().filter(|s| **s).count() != 1 {
                 return fail(format!(
                     "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                    t.issuer
+                ));
+            }
+            if t.ca_file.is_some() && t.jwks_url.is_none() {
+                return fail(format!(
+                    "issuer {name:?}: trusted issuer {:?}: ca_file is only used with jwks_url",
                     t.issuer
                 ));
             }

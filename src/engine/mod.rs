@@ -111,6 +111,8 @@ pub enum Authorization {
 pub struct TokenRequest {
     pub params: Params,
     pub authorization: Authorization,
+    /// The JWKS document [`Engine::remote_jwks_needed`] asked for, as the edge fetched it.
+    pub remote_jwks: Option<Result<Arc<serde_json::Value>, String>>,
 }
 
 impl Engine {

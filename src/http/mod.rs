@@ -10,6 +10,7 @@ pub(crate) mod forwarded;
 mod handlers;
 pub(crate) mod journal;
 mod pages;
+pub(crate) mod remote_jwks;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -25,10 +26,11 @@ use crate::engine::{Engine, Issuer};
 use crate::error::{ErrorReply, OAuthError};
 
 /// What the HTTP edge keeps for one server, shared by its workers: the forwarded-header
-/// policy (and whether it already logged an ignored header).
+/// policy (and whether it already logged an ignored header) and the remote JWKS cache.
 #[derive(Debug)]
 pub struct Edge {
     pub forwarded: forwarded::ForwardedPolicy,
+    pub jwks: remote_jwks::RemoteJwks,
 }
 
 impl Edge {
@@ -36,6 +38,7 @@ impl Edge {
     pub fn new(trust_forwarded: bool) -> Self {
         Self {
             forwarded: forwarded::ForwardedPolicy::new(trust_forwarded),
+            jwks: remote_jwks::RemoteJwks::default(),
         }
     }
 }
