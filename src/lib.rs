@@ -48,10 +48,10 @@ pub use engine::mint::MintRequest;
 /// with the webpki roots.
 pub fn fetch_status(url: &str) -> Result<u16, String> {
     actix_web::rt::System::new().block_on(async {
-        let client = reqwest::Client::builder()
+        let client = http_client::Client::builder()
             .use_preconfigured_tls(tls::client_config(&[])?)
             .timeout(std::time::Duration::from_secs(3))
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(http_client::redirect::Policy::none())
             .build()
             .map_err(|e| e.to_string())?;
         let resp = client.get(url).send().await.map_err(|e| {

@@ -51,7 +51,7 @@ pub struct RemoteJwks {
     /// One slot per source; its async lock is held during a fetch.
     slots: Mutex<HashMap<JwksSource, Arc<tokio::sync::Mutex<Option<Last>>>>>,
     /// One HTTP client per CA file (`None`: the webpki roots only), reusing connections.
-    clients: Mutex<HashMap<Option<PathBuf>, reqwest::Client>>,
+    clients: Mutex<HashMap<Option<PathBuf>, http_client::Client>>,
 }
 
 impl std::fmt::Debug for RemoteJwks {
@@ -99,17 +99,17 @@ impl RemoteJwks {
         slots.entry(source.clone()).or_default().clone()
     }
 
-    fn client(&self, source: &JwksSource) -> Result<reqwest::Client, String> {
+    fn client(&self, source: &JwksSource) -> Result<http_client::Client, String> {
         let mut clients = self.clients.lock().unwrap_or_else(|e| e.into_inner());
         if let Some(c) = clients.get(&source.ca_file) {
             return Ok(c.clone());
         }
         let tls = crate::tls::client_config(&source.ca_certs)?;
-        let client = reqwest::Client::builder()
+        let client = http_client::Client::builder()
             .use_preconfigured_tls(tls)
             .connect_timeout(CONNECT_TIMEOUT)
             .timeout(FETCH_TIMEOUT)
-            .redirect(reqwest::redirect::Policy::none())
+            .redirect(http_client::redirect::Policy::none())
             .user_agent(concat!("mockidp/", env!("CARGO_PKG_VERSION")))
             .build()
             .map_err(|e| format!("cannot make an HTTP client: {e}"))?;
@@ -123,11 +123,11 @@ impl RemoteJwks {
         let client = self.client(source).map_err(fail)?;
         let mut resp = client
             .get(url)
-            .header(reqwest::header::ACCEPT, "application/json")
+            .header(http_client::header::ACCEPT, "application/json")
             .send()
             .await
             .map_err(|e| fail(describe(&e)))?;
-        if resp.status() != reqwest::StatusCode::OK {
+        if resp.status() != http_client::StatusCode::OK {
             return Err(fail(format!("HTTP {}", resp.status().as_u16())));
         }
         let mut body = Vec::new();
@@ -160,7 +160,7 @@ fn has_kid(doc: &Value, kid: &str) -> bool {
 }
 
 /// A fetch error in a few words, with its cause (reqwest's own message omits it).
-fn describe(e: &reqwest::Error) -> String {
+fn describe(e: &http_client::Error) -> String {
     let what = if e.is_timeout() {
         "no answer in time".to_string()
     } else if e.is_connect() {

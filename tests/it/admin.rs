@@ -302,16 +302,34 @@ async fn openapi_document_matches_the_router() {
     }
     assert!(checked >= 22, "only {checked} operations documented");
 
-    // Bogus paths and methods are refused.
+    // A documented path with another method: 405 listing the documented ones (RFC 9110
+    // §15.5.6).
+    for (method, path, allow) in [
+        ("POST", "/issuers", "GET"),
+        ("DELETE", "/clock", "GET, POST"),
+        ("TRACE", "/health", "GET"),
+        ("PUT", "/keys/rotate", "POST"),
+    ] {
+        let resp = http()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}/_mockidp{path}", idp.url()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+    }
+
+    // Bogus paths are refused.
     for (method, path) in [
         ("GET", "/nope"),
         ("GET", "/"),
         ("GET", "/issuers/iopole"),
         ("GET", "/issuers/iopole/clients"),
-        ("POST", "/issuers"),
         ("POST", "/keys/rotate/now"),
         ("GET", "/journal/1"),
-        ("DELETE", "/clock"),
     ] {
         let (status, body) = admin_raw(&idp, method, path, None).await;
         assert_eq!(status, 404, "{method} {path}: {body}");
@@ -919,8 +937,17 @@ async fn bad_failures_are_refused() {
         json!({"endpoint": "token", "status": 600}),
         json!({"endpoint": "token", "colour": "red"}),
         json!({"status": 503}),
+        json!({"endpoint": "token", "status": 503, "count": 0}),
     ] {
         let r = admin_post(&idp, "/failures", body.clone()).await;
+        assert_refused(&body.to_string(), &r, 400);
+    }
+    // A count of 0 is refused for every kind of rule (the document's minimum is 1).
+    for (path, body) in [
+        ("/overrides", json!({"count": 0, "claims": {"x": 1}})),
+        ("/defects", json!({"count": 0, "defect": "expired"})),
+    ] {
+        let r = admin_post(&idp, path, body.clone()).await;
         assert_refused(&body.to_string(), &r, 400);
     }
     let (_, queue) = admin_get(&idp, "/queue").await;

@@ -16,5 +16,6 @@ mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
 mod oidc; // the openidconnect crate as a relying party
 mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and files that exist
+mod schemathesis; // the admin API against its OpenAPI document, by schemathesis
 mod server; // configuration, routing, issuer URLs, the binary's CLI
 mod util;
