@@ -228,20 +228,43 @@ impl Engine {
 }
 
 impl Engine {
+    /// Every store of issued artefacts.
+    fn stores(&self) -> [&dyn crate::store::Store; 12] {
+        [
+            &self.opaque_tokens,
+            &self.user_tokens,
+            &self.refresh_tokens,
+            &self.codes,
+            &self.redeemed_codes,
+            &self.sessions,
+            &self.pending_logins,
+            &self.device_codes,
+            &self.user_codes,
+            &self.wrong_user_codes,
+            &self.revoked,
+            &self.revoked_chains,
+        ]
+    }
+
     /// Drops every token, code, session and pending login.
     fn forget_state(&self) {
-        self.opaque_tokens.clear();
-        self.user_tokens.clear();
-        self.refresh_tokens.clear();
-        self.codes.clear();
-        self.redeemed_codes.clear();
-        self.sessions.clear();
-        self.pending_logins.clear();
-        self.device_codes.clear();
-        self.user_codes.clear();
-        self.wrong_user_codes.clear();
-        self.revoked.clear();
-        self.revoked_chains.clear();
+        self.stores().iter().for_each(|s| s.clear());
+    }
+
+    /// Drops what expired from every store, giving its memory back (stores otherwise purge
+    /// only when written to): the server calls this periodically.
+    pub fn purge_expired(&self) {
+        let now = self.clock.now();
+        let before: usize = self.stores().iter().map(|s| s.len()).sum();
+        self.stores().iter().for_each(|s| s.purge(now));
+        let after: usize = self.stores().iter().map(|s| s.len()).sum();
+        if after < before {
+            tracing::debug!(
+                purged = before - after,
+                kept = after,
+                "expired entries swept"
+            );
+        }
     }
 }
 

@@ -43,9 +43,10 @@ impl Edge {
     }
 }
 
-/// Registers mockidp's routes on an actix app.
+/// Registers mockidp's routes on an actix app (one per worker thread), and that worker's sweep.
 pub fn configure(engine: Arc<Engine>, edge: Arc<Edge>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        sweep(&engine);
         cfg.app_data(web::Data::from(engine))
             .app_data(web::Data::from(edge))
             .default_service(web::to(dispatch));
@@ -211,6 +212,28 @@ async fn answer(
             }
         }
     }
+}
+
+/// How often expired entries are swept from every store.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Sweeps `engine`'s stores every [`SWEEP_EVERY`] from this worker thread, until the engine is
+/// dropped: memory a burst took comes back once its entries expire, even when nothing writes
+/// to those stores any more. Every worker sweeps (a sweep with nothing expired costs a lock
+/// per store), so that each thread's allocator sees its own blocks freed and can give their
+/// pages back (mimalloc returns a page to the system from the thread that owns it).
+fn sweep(engine: &Arc<Engine>) {
+    let engine = Arc::downgrade(engine);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            match engine.upgrade() {
+                Some(engine) => engine.purge_expired(),
+                None => return,
+            }
+        }
+    });
 }
 
 /// Collapses runs of slashes: Iopole's documentation posts to `//realms/...`.

@@ -694,13 +694,7 @@ async fn login_form_checks_passwords_only_when_set() {
     let idp = start().await;
     let resp = http().get(kc_authorize(&idp, "")).send().await.unwrap();
     // The form is bound to this browser by its login cookie.
-    let cookie = resp.headers()["set-cookie"]
-        .to_str()
-        .unwrap()
-        .split(';')
-        .next()
-        .unwrap()
-        .to_string();
+    let cookie = first_cookie(&resp);
     let html = resp.text().await.unwrap();
     assert!(
         html.contains("iopole-web") && html.contains("iopole"),
@@ -775,13 +769,7 @@ async fn a_login_form_works_only_in_the_browser_that_opened_it() {
                 .await
                 .unwrap();
             assert_eq!(resp.status(), 200, "{page}");
-            let cookie = resp.headers()["set-cookie"]
-                .to_str()
-                .unwrap()
-                .split(';')
-                .next()
-                .unwrap()
-                .to_string();
+            let cookie = first_cookie(&resp);
             let html = resp.text().await.unwrap();
             assert!(!html.contains("evil.test"), "{page} {prefix}: {html}");
             let field = |name: &str| {

@@ -962,14 +962,7 @@ async fn a_silent_jwks_url_stalls_nothing_else() {
 #[tokio::test]
 async fn an_https_jwks_behind_a_private_ca_is_trusted_through_ca_file() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let partner = mockidp::MockIdp::builder()
-        .tls(
-            format!("{dir}/fixtures/tls/server.crt"),
-            format!("{dir}/fixtures/tls/server.key"),
-        )
-        .start()
-        .await
-        .unwrap();
+    let partner = start_tls().await;
     let partner_iss = partner.issuer_url("iopole").unwrap();
     assert!(partner_iss.starts_with("https://127.0.0.1:"));
     let jwks_url = format!("{partner_iss}/protocol/openid-connect/certs");

@@ -78,10 +78,26 @@ async fn issuer_url_follows_forwarded_headers_or_public_url() {
     );
 }
 
+/// The `issuer` of the discovery document at `url` as a request with `headers` sees it.
+async fn issuer_seen(url: &str, headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut get = http().get(url);
+    for (name, value) in headers {
+        get = get.header(*name, *value);
+    }
+    let d: serde_json::Value = get.send().await.unwrap().json().await.unwrap();
+    d["issuer"].clone()
+}
+
 /// With `trust_forwarded = false` (or `--no-forwarded-headers`) proxy headers change nothing:
 /// the issuer URL follows the request's own Host.
 #[tokio::test]
 async fn forwarded_headers_can_be_ignored_entirely() {
+    let proxy = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "idp.example.test"),
+        ("X-Forwarded-Prefix", "/sso"),
+        ("Forwarded", "host=other.test;proto=https"),
+    ];
     let idp = start_with(
         r#"
         trust_forwarded = false
@@ -92,59 +108,33 @@ async fn forwarded_headers_can_be_ignored_entirely() {
         "#,
     )
     .await;
-    let d: serde_json::Value = http()
-        .get(format!(
-            "{}/realms/r1/.well-known/openid-configuration",
-            idp.url()
-        ))
-        .header("X-Forwarded-Proto", "https")
-        .header("X-Forwarded-Host", "idp.example.test")
-        .header("X-Forwarded-Prefix", "/sso")
-        .header("Forwarded", "host=other.test;proto=https")
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(d["issuer"], format!("{}/realms/r1", idp.url()));
+    let url = format!("{}/realms/r1/.well-known/openid-configuration", idp.url());
+    assert_eq!(
+        issuer_seen(&url, &proxy).await,
+        format!("{}/realms/r1", idp.url())
+    );
     // The flag does the same for the binary.
     let mut child = Command::new(env!("CARGO_BIN_EXE_mockidp"))
         .args(["--port", "0", "--no-forwarded-headers"])
-        .stderr(Stdio::piped())
         .stdout(Stdio::piped())
+        .stderr(Stdio::null())
         .spawn()
         .unwrap();
-    let stdout = BufReader::new(child.stdout.take().unwrap());
-    let mut base = None;
-    for line in stdout.lines() {
-        let line = line.unwrap();
-        if let Some(url) = line
-            .split_whitespace()
-            .find(|w| w.starts_with("http://127.0.0.1:"))
-        {
-            base.get_or_insert_with(|| {
-                let rest = &url["http://".len()..];
-                format!("http://{}", &rest[..rest.find('/').unwrap_or(rest.len())])
-            });
-        }
-        if line.contains("ready") {
-            break;
-        }
-    }
-    let base = base.expect("the banner names the server's URL");
-    let d: serde_json::Value = http()
-        .get(format!("{base}/.well-known/openid-configuration"))
-        .header("X-Forwarded-Host", "idp.example.test")
-        .send()
-        .await
+    let banner: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|l| l != "ready")
+        .collect();
+    let base = banner
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .find(|w| w.starts_with("http://"))
         .unwrap()
-        .json()
-        .await
-        .unwrap();
+        .to_string();
+    let seen = issuer_seen(&format!("{base}/.well-known/openid-configuration"), &proxy).await;
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(d["issuer"], base);
+    assert_eq!(seen, base.trim_end_matches('/'));
 }
 
 /// `--help` documents every flag with its environment variable.
@@ -348,14 +338,7 @@ async fn frontend_url_splits_front_and_back_channel() {
 #[tokio::test]
 async fn https_with_a_certificate() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let idp = mockidp::MockIdp::builder()
-        .tls(
-            format!("{dir}/fixtures/tls/server.crt"),
-            format!("{dir}/fixtures/tls/server.key"),
-        )
-        .start()
-        .await
-        .unwrap();
+    let idp = start_tls().await;
     assert!(idp.url().starts_with("https://"));
     let port = idp.address().port();
     let url = format!("https://localhost:{port}/realms/iopole/protocol/openid-connect/token");
