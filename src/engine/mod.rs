@@ -49,13 +49,13 @@ pub struct Engine {
     pub clock: Clock,
     /// Claims behind each opaque access token, until it expires.
     pub opaque_tokens: TtlStore<Object>,
-    /// The grant behind each user access token (by [`issue::token_key`]).
+    /// The grant behind each user access token (by `issue::token_key`).
     pub user_tokens: TtlStore<Grant>,
     /// Live refresh tokens (the whole token is the key).
     pub refresh_tokens: TtlStore<RefreshRecord>,
     /// Unredeemed authorization codes.
     pub codes: TtlStore<CodeRecord>,
-    /// Redeemed codes (by [`issue::token_key`]) and the token chain they started, so that a
+    /// Redeemed codes (by `issue::token_key`) and the token chain they started, so that a
     /// replayed code revokes what it issued (RFC 6749 §4.1.2).
     pub redeemed_codes: TtlStore<String>,
     /// Browser sessions by `sid`.
@@ -68,9 +68,9 @@ pub struct Engine {
     pub user_codes: TtlStore<String>,
     /// Wrong user codes per issuer and address, for rate limiting.
     pub wrong_user_codes: TtlStore<u32>,
-    /// Revoked access tokens (by [`issue::token_key`]) until they would have expired.
+    /// Revoked access tokens (by `issue::token_key`) until they would have expired.
     pub revoked: TtlStore<()>,
-    /// Revoked token chains ([`Grant::chain`]): every access token of that login is refused.
+    /// Revoked token chains (`Grant::chain`): every access token of that login is refused.
     pub revoked_chains: TtlStore<()>,
     /// What the admin API queued: overrides, defects, failures; and the request journal.
     pub control: control::Control,

@@ -113,7 +113,7 @@ impl Engine {
     /// The remote JWKS a token request needs judged first, and the `kid` it must hold: a
     /// token exchange whose `subject_token` names a trusted issuer with a `jwks_url`. Pure
     /// (decodes the token, fetches nothing): the edge fetches and passes the document in
-    /// [`TokenRequest::remote_jwks`].
+    /// `TokenRequest::remote_jwks`.
     pub fn remote_jwks_needed(
         &self,
         issuer: &Issuer,
