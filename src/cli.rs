@@ -141,6 +141,9 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
     #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
+    /// Ignore Forwarded / X-Forwarded-* headers: URLs follow the Host header only.
+    #[arg(long, env = "MOCKIDP_NO_FORWARDED_HEADERS")]
+    pub no_forwarded_headers: bool,
 }
 
 impl ServeArgs {
@@ -155,6 +158,9 @@ impl ServeArgs {
         }
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token.clone();
+        }
+        if self.no_forwarded_headers {
+            config.trust_forwarded = false;
         }
         Ok(config)
     }

@@ -22,6 +22,10 @@ pub const DEFAULT_FIXTURES: &str = include_str!("../fixtures/default.toml");
 pub struct Config {
     /// Bearer token the admin API (`/_mockidp/...`) requires; none: the admin API is open.
     pub admin_token: Option<String>,
+    /// Whether a proxy's `Forwarded` / `X-Forwarded-*` headers may change the scheme, host and
+    /// path prefix of the URLs mockidp writes (default true; `--no-forwarded-headers`).
+    #[serde(default = "yes")]
+    pub trust_forwarded: bool,
     #[serde(default)]
     pub keys: KeysConfig,
     #[serde(default, rename = "issuer")]
@@ -169,8 +173,12 @@ pub struct TrustedIssuerConfig {
     pub jwks: Option<Value>,
     /// A JWKS file, relative to the fixture file.
     pub jwks_file: Option<PathBuf>,
-    /// A JWKS URL, fetched when first needed (with a timeout) and cached.
+    /// A JWKS URL (`https://`, or `http://`), fetched when first needed (with timeouts),
+    /// cached, and fetched again for a `kid` it lacks.
     pub jwks_url: Option<String>,
+    /// A PEM file of the private CA that `jwks_url`'s server certificate chains to (besides
+    /// the webpki roots), relative to the fixture file.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A protected resource: a path that answers with who called it when the token is good.
@@ -632,12 +640,14 @@ impl IssuerConfig {
                 .redirect_uris
                 .iter()
                 .chain(client.post_logout_redirect_uris.iter().flatten());
-            if let Some(uri) = uris.into_iter().find(|u| !redirect_uri_acceptable(u)) {
+            if let Some((uri, why)) = uris
+                .into_iter()
+                .find_map(|u| redirect_uri_refusal(u).map(|why| (u, why)))
+            {
                 return fail(format!(
-                    "issuer {name:?}, client {:?}: redirect URI {uri:?} is not an absolute URI \
-                     an application can receive a code at (javascript:, data: and the like are \
-                     refused, as Keycloak does)",
-                    client.id
+                    "issuer {name:?}, client {:?}: redirect URI {:?} {why}",
+                    client.id,
+                    crate::error::clipped(uri, 200)
                 ));
             }
         }
@@ -650,6 +660,12 @@ impl IssuerConfig {
             if sources.iter().filter(|s| **s).count() != 1 {
                 return fail(format!(
                     "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                    t.issuer
+                ));
+            }
+            if t.ca_file.is_some() && t.jwks_url.is_none() {
+                return fail(format!(
+                    "issuer {name:?}: trusted issuer {:?}: ca_file is only used with jwks_url",
                     t.issuer
                 ));
             }
@@ -809,18 +825,39 @@ fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), 
     }
 }
 
-/// A registrable redirect URI: absolute, with a scheme a browser hands a code to an application
-/// through (a web URL or an app's own scheme), never one that runs script in the IdP's page.
-fn redirect_uri_acceptable(uri: &str) -> bool {
-    let Some((scheme, _)) = uri.split_once(':') else {
-        return false;
+/// Why `uri` cannot be registered as a redirect URI, if it cannot: it must be absolute, with a
+/// scheme a browser hands a code to an application through (a web URL or an app's own scheme),
+/// never one that runs script in the IdP's page; it must hold no control character or space
+/// (RFC 3986 §2: they would split a `Location` header or a page, and no browser sends them);
+/// and a wildcard must not stand for the host (`http://*`, `https://*`, `*`): a catch-all sends
+/// codes anywhere, the open redirect of RFC 9700 §4.1.
+fn redirect_uri_refusal(uri: &str) -> Option<&'static str> {
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Some("contains a control character or a space (CR, LF, tab...): remove it");
+    }
+    let not_absolute = "is not an absolute URI an application can receive a code at \
+                        (javascript:, data: and the like are refused, as Keycloak does)";
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return Some(not_absolute);
     };
     let scheme = scheme.to_ascii_lowercase();
-    !scheme.is_empty()
+    let scheme_ok = !scheme.is_empty()
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        && !["javascript", "data", "vbscript", "file", "about", "blob"].contains(&scheme.as_str())
+        && !["javascript", "data", "vbscript", "file", "about", "blob"].contains(&scheme.as_str());
+    if !scheme_ok {
+        return Some(not_absolute);
+    }
+    let catch_all = uri.ends_with('*')
+        && match rest.strip_prefix("//") {
+            Some(authority) => authority.trim_end_matches('*').is_empty(),
+            None => rest.trim_start_matches('/') == "*",
+        };
+    catch_all.then_some(
+        "is a catch-all: a wildcard may only follow a host (http://localhost:3000/*), \
+         never stand for it",
+    )
 }
 
 /// `scheme://host[:port]` of a URL (of a registered redirect URI, wildcard included): what
@@ -935,14 +972,16 @@ mod tests {
             "data:text/html,x",
             "nocolon",
         ] {
-            assert!(!redirect_uri_acceptable(bad), "{bad}");
+            assert!(redirect_uri_refusal(bad).is_some(), "{bad}");
         }
         for good in [
             "http://localhost:8080/cb",
             "https://app.test/",
             "com.example.app:/cb",
+            "http://localhost:3000/*",
+            "http://localhost:3000*",
         ] {
-            assert!(redirect_uri_acceptable(good), "{good}");
+            assert_eq!(redirect_uri_refusal(good), None, "{good}");
         }
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer.client]]\nid='c'\n\
@@ -958,6 +997,28 @@ mod tests {
             &registered,
             "http://localhost:8080.evil.test"
         ));
+    }
+
+    #[test]
+    fn redirect_uris_refuse_control_characters_and_catch_alls() {
+        for (bad, why) in [
+            (
+                "http://localhost:3000/cb\r\nSet-Cookie: x=1",
+                "control character",
+            ),
+            ("http://localhost:3000/\u{7f}", "control character"),
+            ("http://localhost:3000/a b", "control character"),
+            ("http://*", "catch-all"),
+            ("https://*", "catch-all"),
+            ("HTTP://*", "catch-all"),
+            ("*", "not an absolute URI"),
+            ("myapp:*", "catch-all"),
+        ] {
+            let mut issuer = IssuerConfig::new("a", DialectKind::Generic);
+            issuer.clients.push(ClientConfig::public("c", bad));
+            let err = issuer.validate().unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
     }
 
     #[test]

@@ -9,6 +9,11 @@ use std::sync::Arc;
 use clap::Parser;
 use mockidp::{Clock, Engine};
 
+/// mimalloc gives memory back to the system once a burst's entries expire (glibc's malloc
+/// kept it: bench/README.md, "Memory after a burst").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.log_format);

@@ -7,8 +7,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, ExchangeStyle, Members, Reply, TokenKind, Urls, merged, object,
-    oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, ExchangeStyle, LoginBinding, Members, Reply, TokenKind, Urls, merged,
+    object, oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -295,6 +295,17 @@ impl Dialect for Keycloak {
 
     fn session_cookie(&self) -> &'static str {
         "KEYCLOAK_SESSION"
+    }
+
+    /// Keycloak sets `AUTH_SESSION_ID` with the login page and, when a form comes back
+    /// without it, shows `cookieNotFoundMessage` (themes' `messages_en.properties`) with
+    /// status 400 (`LoginActionsService`, `AuthenticationSessionManager`).
+    fn login_binding(&self) -> LoginBinding {
+        LoginBinding {
+            cookie: "AUTH_SESSION_ID",
+            status: 400,
+            restart: "Cookie not found. Please make sure cookies are enabled in your browser.",
+        }
     }
 
     fn default_home_path(&self, mount: &str) -> String {

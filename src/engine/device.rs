@@ -52,6 +52,17 @@ pub enum UserCodeError {
     TooManyAttempts,
 }
 
+/// What came of a decision on the verification page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceDecision {
+    /// This decision took effect: approved (`true`) or denied.
+    Taken(bool),
+    /// Another decision took effect first (approved: `true`); this one changed nothing.
+    AlreadyDecided(bool),
+    /// The device authorization expired or was redeemed meanwhile.
+    Gone,
+}
+
 /// How long an expired record is kept to answer `expired_token`.
 const EXPIRED_GRACE: u64 = 600;
 /// Wrong user codes allowed per address and issuer per window.
@@ -152,11 +163,9 @@ impl Engine {
             .user_codes
             .get(&normalize_user_code(code), now)
             .and_then(|dc| self.device_codes.get(&dc, now).map(|r| (dc, r)))
-            .filter(|(_, r)| {
-                r.issuer == issuer.name()
-                    && r.expires_at > now
-                    && matches!(r.status, DeviceStatus::Pending)
-            });
+            // A decided code is still found (until redeemed or expired), so that a second,
+            // conflicting decision hears "already decided" rather than "not valid".
+            .filter(|(_, r)| r.issuer == issuer.name() && r.expires_at > now);
         match found {
             Some(f) => {
                 self.wrong_user_codes
@@ -170,18 +179,22 @@ impl Engine {
         }
     }
 
-    /// RFC 8628 §3.3: the user approves (with their session) or denies the device.
+    /// RFC 8628 §3.3: the user approves (with their session) or denies the device. Of two
+    /// concurrent decisions exactly one takes effect (the store updates the record atomically);
+    /// the other learns which one did.
     pub fn decide_device(
         &self,
         issuer: &Issuer,
         device_code: &str,
         session: &Session,
         approve: bool,
-    ) -> bool {
+    ) -> DeviceDecision {
         let now = self.clock.now();
         let decided = self.device_codes.update(device_code, now, |record| {
-            if !matches!(record.status, DeviceStatus::Pending) {
-                return None;
+            match record.status {
+                DeviceStatus::Approved(_) => return DeviceDecision::AlreadyDecided(true),
+                DeviceStatus::Denied => return DeviceDecision::AlreadyDecided(false),
+                DeviceStatus::Pending => {}
             }
             record.status = if approve {
                 DeviceStatus::Approved(Box::new(Grant {
@@ -198,19 +211,18 @@ impl Engine {
             } else {
                 DeviceStatus::Denied
             };
-            Some(record.user_code.clone())
+            DeviceDecision::Taken(approve)
         });
-        let Some(Some(user_code)) = decided else {
-            return false;
-        };
-        self.user_codes.remove(&user_code);
-        tracing::info!(
-            issuer = issuer.name(),
-            user = session.user.username.as_str(),
-            approve,
-            "device decision"
-        );
-        true
+        let decided = decided.unwrap_or(DeviceDecision::Gone);
+        if decided == DeviceDecision::Taken(approve) {
+            tracing::info!(
+                issuer = issuer.name(),
+                user = session.user.username.as_str(),
+                approve,
+                "device decision"
+            );
+        }
+        decided
     }
 }
 

@@ -122,9 +122,16 @@ pub struct TokenRequest {
     /// The client's keys, when the HTTP edge fetched them for this request (a client's
     /// `jwks_url`); otherwise the issuer's fixture keys are used.
     pub client_keys: Option<Arc<client_keys::ClientKeySet>>,
+    /// The JWKS document [`Engine::remote_jwks_needed`] asked for, as the edge fetched it.
+    pub remote_jwks: Option<Result<Arc<serde_json::Value>, String>>,
 }
 
 impl Engine {
+    /// Whether the fixtures let proxy headers shape URLs (`trust_forwarded`).
+    pub fn trust_forwarded(&self) -> bool {
+        self.fixtures.trust_forwarded
+    }
+
     /// Builds the engine for `config`, loading or generating its signing key.
     pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
         let keys = &config.keys;
@@ -239,21 +246,44 @@ impl Engine {
 }
 
 impl Engine {
+    /// Every store of issued artefacts.
+    fn stores(&self) -> [&dyn crate::store::Store; 13] {
+        [
+            &self.opaque_tokens,
+            &self.user_tokens,
+            &self.refresh_tokens,
+            &self.codes,
+            &self.redeemed_codes,
+            &self.sessions,
+            &self.pending_logins,
+            &self.device_codes,
+            &self.user_codes,
+            &self.wrong_user_codes,
+            &self.client_assertions,
+            &self.revoked,
+            &self.revoked_chains,
+        ]
+    }
+
     /// Drops every token, code, session and pending login.
     fn forget_state(&self) {
-        self.opaque_tokens.clear();
-        self.user_tokens.clear();
-        self.refresh_tokens.clear();
-        self.codes.clear();
-        self.redeemed_codes.clear();
-        self.sessions.clear();
-        self.pending_logins.clear();
-        self.device_codes.clear();
-        self.user_codes.clear();
-        self.wrong_user_codes.clear();
-        self.client_assertions.clear();
-        self.revoked.clear();
-        self.revoked_chains.clear();
+        self.stores().iter().for_each(|s| s.clear());
+    }
+
+    /// Drops what expired from every store, giving its memory back (stores otherwise purge
+    /// only when written to): the server calls this periodically.
+    pub fn purge_expired(&self) {
+        let now = self.clock.now();
+        let before: usize = self.stores().iter().map(|s| s.len()).sum();
+        self.stores().iter().for_each(|s| s.purge(now));
+        let after: usize = self.stores().iter().map(|s| s.len()).sum();
+        if after < before {
+            tracing::debug!(
+                purged = before - after,
+                kept = after,
+                "expired entries swept"
+            );
+        }
     }
 }
 

@@ -21,5 +21,6 @@ mod oidc; // the openidconnect crate as a relying party
 mod packaging; // every package built and used: image + compose, wheel + pytest, npm, tarball, cargo install
 mod password; // the password grant on each dialect; fixtures refused with their line
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
+mod schemathesis; // the admin API against its OpenAPI document, by schemathesis
 mod server; // configuration, routing, issuer URLs, the binary's CLI
 mod util;
