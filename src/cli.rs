@@ -124,6 +124,12 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
     #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
+    /// Username of the master realm's admin (Keycloak's admin REST API); default `admin`.
+    #[arg(long, env = "KC_BOOTSTRAP_ADMIN_USERNAME", value_name = "USER")]
+    pub bootstrap_admin_username: Option<String>,
+    /// Password of the master realm's admin; default `admin`.
+    #[arg(long, env = "KC_BOOTSTRAP_ADMIN_PASSWORD", value_name = "PASSWORD")]
+    pub bootstrap_admin_password: Option<String>,
 }
 
 impl ServeArgs {
@@ -139,6 +145,10 @@ impl ServeArgs {
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token.clone();
         }
+        config.set_master_admin(
+            self.bootstrap_admin_username.as_deref(),
+            self.bootstrap_admin_password.as_deref(),
+        )?;
         Ok(config)
     }
 

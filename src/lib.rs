@@ -34,6 +34,7 @@ mod fetch;
 mod http;
 mod ids;
 mod jwt;
+mod keycloak_admin;
 mod keys;
 mod realm_import;
 mod server;

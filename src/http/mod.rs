@@ -27,6 +27,7 @@ use crate::error::{ErrorReply, OAuthError};
 pub fn configure(engine: Arc<Engine>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
         cfg.app_data(web::Data::from(engine))
+            .configure(crate::keycloak_admin::configure)
             .default_service(web::to(dispatch));
     }
 }
