@@ -540,7 +540,10 @@ impl Config {
                 let mut user = UserConfig::new("admin");
                 user.roles = vec![MASTER_ADMIN_ROLE.into(), "create-realm".into()];
                 master.users.push(user);
-                master.users.last_mut().ok_or_else(|| Error::Config("no admin".into()))?
+                master
+                    .users
+                    .last_mut()
+                    .ok_or_else(|| Error::Config("no admin".into()))?
             }
         };
         if let Some(u) = username {

@@ -107,10 +107,17 @@ pub fn user_from_representation(
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .ok_or("User name is missing")?;
-    let mut person = person(&user, &username.to_lowercase(), realm_roles(&user, realm_name)?)?;
+    let mut person = person(
+        &user,
+        &username.to_lowercase(),
+        realm_roles(&user, realm_name)?,
+    )?;
     if let Value::Object(p) = &mut person {
         p.insert("client_roles".into(), json!(client_roles(&user)?));
-        p.insert("enabled".into(), json!(user.bool("enabled")?.unwrap_or(false)));
+        p.insert(
+            "enabled".into(),
+            json!(user.bool("enabled")?.unwrap_or(false)),
+        );
         let actions = user.strings("requiredActions")?.unwrap_or_default();
         p.insert("required_actions".into(), json!(actions));
     }

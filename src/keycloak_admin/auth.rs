@@ -109,7 +109,8 @@ impl Caller {
         name: &str,
         what: Permission,
     ) -> Result<Arc<Issuer>, KcError> {
-        let realm = find_realm(engine, name).ok_or_else(|| KcError::not_found("Realm not found."))?;
+        let realm =
+            find_realm(engine, name).ok_or_else(|| KcError::not_found("Realm not found."))?;
         self.require(&realm, what)?;
         Ok(realm)
     }
@@ -151,7 +152,10 @@ fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
         .headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
         .map(str::trim)
         .filter(|t| !t.is_empty())
         .ok_or_else(unauthorized)?;
@@ -169,7 +173,12 @@ fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
     let names = |v: Option<&Value>| -> Vec<String> {
         v.and_then(|r| r.get("roles"))
             .and_then(Value::as_array)
-            .map(|a| a.iter().filter_map(Value::as_str).map(String::from).collect())
+            .map(|a| {
+                a.iter()
+                    .filter_map(Value::as_str)
+                    .map(String::from)
+                    .collect()
+            })
             .unwrap_or_default()
     };
     let realm_roles = names(claims.get("realm_access"));

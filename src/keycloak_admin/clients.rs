@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::repr::{self, client_by_uuid};
-use super::{Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page};
+use super::{
+    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
+};
 use crate::config::ClientConfig;
 use crate::engine::{Engine, Issuer};
 use crate::realm_import::client_from_representation;
@@ -18,8 +20,14 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{realm}/clients/{id}", web::put().to(update))
         .route("/{realm}/clients/{id}", web::delete().to(delete))
         .route("/{realm}/clients/{id}/client-secret", web::get().to(secret))
-        .route("/{realm}/clients/{id}/client-secret", web::post().to(regenerate))
-        .route("/{realm}/clients/{id}/service-account-user", web::get().to(service_account));
+        .route(
+            "/{realm}/clients/{id}/client-secret",
+            web::post().to(regenerate),
+        )
+        .route(
+            "/{realm}/clients/{id}/service-account-user",
+            web::get().to(service_account),
+        );
 }
 
 /// ClientsResource.getClients' query parameters.
@@ -46,7 +54,10 @@ async fn list(
     };
     let mut found: Vec<&ClientConfig> = issuer.config.clients.iter().filter(wanted).collect();
     found.sort_by(|a, b| a.id.cmp(&b.id));
-    let reps: Vec<Value> = found.into_iter().map(|c| repr::client(&issuer, c)).collect();
+    let reps: Vec<Value> = found
+        .into_iter()
+        .map(|c| repr::client(&issuer, c))
+        .collect();
     ok(json!(page(reps, query.first, query.max)))
 }
 
@@ -58,20 +69,32 @@ fn new_secret() -> String {
 /// The representation as a client; a confidential client without a secret gets a new one.
 fn parse(mut body: Map<String, Value>) -> Result<ClientConfig, KcError> {
     let public = body.get("publicClient").and_then(Value::as_bool) == Some(true);
-    if !public && body.get("secret").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if !public
+        && body
+            .get("secret")
+            .and_then(Value::as_str)
+            .is_none_or(str::is_empty)
+    {
         body.insert("secret".into(), json!(new_secret()));
     }
     client_from_representation(&body).map_err(|e| KcError::invalid(&e))
 }
 
 /// 409 "Client {clientId} already exists" when another client has that id.
-fn ensure_unique(issuer: &Issuer, client: &ClientConfig, except: Option<&str>) -> Result<(), KcError> {
+fn ensure_unique(
+    issuer: &Issuer,
+    client: &ClientConfig,
+    except: Option<&str>,
+) -> Result<(), KcError> {
     let taken = issuer.config.clients.iter().any(|c| {
         except.is_none_or(|old| c.id != old)
             && (c.id == client.id || c.aliases.contains(&client.id))
     });
     if taken {
-        return Err(KcError::conflict(&format!("Client {} already exists", client.id)));
+        return Err(KcError::conflict(&format!(
+            "Client {} already exists",
+            client.id
+        )));
     }
     Ok(())
 }
@@ -111,7 +134,12 @@ fn found(
 }
 
 /// Replaces client `old_id` with `client`.
-fn replace(engine: &Engine, issuer: &Issuer, old_id: &str, client: ClientConfig) -> Result<(), KcError> {
+fn replace(
+    engine: &Engine,
+    issuer: &Issuer,
+    old_id: &str,
+    client: ClientConfig,
+) -> Result<(), KcError> {
     change(engine, issuer, |cfg| {
         match cfg.clients.iter_mut().find(|c| c.id == old_id) {
             Some(slot) => *slot = client,
@@ -121,7 +149,11 @@ fn replace(engine: &Engine, issuer: &Issuer, old_id: &str, client: ClientConfig)
     })
 }
 
-async fn get(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn get(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (issuer, client) = found(&caller, &engine, &path, Permission::ViewClients)?;
     ok(repr::client(&issuer, &client))
 }
@@ -156,7 +188,11 @@ async fn update(
 }
 
 /// ClientResource.deleteClient: its tokens stop introspecting as active.
-async fn delete(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn delete(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (issuer, client) = found(&caller, &engine, &path, Permission::ManageClients)?;
     change(&engine, &issuer, |cfg| {
         cfg.clients.retain(|c| c.id != client.id);
@@ -170,13 +206,21 @@ fn secret_rep(client: &ClientConfig) -> Value {
     json!({"type": "secret", "value": client.secret})
 }
 
-async fn secret(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn secret(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (_, client) = found(&caller, &engine, &path, Permission::ViewClients)?;
     ok(secret_rep(&client))
 }
 
 /// ClientResource.regenerateSecret: the new secret replaces the old one at once.
-async fn regenerate(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn regenerate(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (issuer, mut client) = found(&caller, &engine, &path, Permission::ManageClients)?;
     if client.is_public() {
         return Err(KcError::invalid("Client is public and has no secret"));
@@ -184,7 +228,10 @@ async fn regenerate(caller: Caller, engine: web::Data<Engine>, path: web::Path<(
     client.secret = Some(new_secret());
     let rep = secret_rep(&client);
     replace(&engine, &issuer, &client.id.clone(), client)?;
-    tracing::info!(realm = path.0.as_str(), "client secret regenerated (admin REST API)");
+    tracing::info!(
+        realm = path.0.as_str(),
+        "client secret regenerated (admin REST API)"
+    );
     ok(rep)
 }
 

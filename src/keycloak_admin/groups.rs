@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::repr::{self, group_by_id};
-use super::{Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page};
+use super::{
+    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
+};
 use crate::config::GroupConfig;
 use crate::engine::{Engine, Issuer};
 
@@ -24,7 +26,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{realm}/groups/{id}", web::put().to(update))
         .route("/{realm}/groups/{id}", web::delete().to(delete))
         .route("/{realm}/groups/{id}/children", web::get().to(children))
-        .route("/{realm}/groups/{id}/children", web::post().to(create_child))
+        .route(
+            "/{realm}/groups/{id}/children",
+            web::post().to(create_child),
+        )
         .route("/{realm}/groups/{id}/members", web::get().to(members))
         .route("/{realm}/group-by-path/{path:.*}", web::get().to(by_path));
 }
@@ -62,15 +67,21 @@ async fn list(
     let found: Vec<&GroupConfig> = match &query.search {
         Some(s) => {
             let s = s.to_lowercase();
-            let mut hits: Vec<&GroupConfig> =
-                issuer.config.groups.iter().filter(|g| g.name.to_lowercase().contains(&s)).collect();
+            let mut hits: Vec<&GroupConfig> = issuer
+                .config
+                .groups
+                .iter()
+                .filter(|g| g.name.to_lowercase().contains(&s))
+                .collect();
             hits.sort_by(|a, b| a.name.cmp(&b.name));
             hits
         }
         None => repr::children(&issuer, None),
     };
-    let reps: Vec<Value> =
-        found.into_iter().map(|g| repr::group(&issuer, g, depth(query.brief_representation))).collect();
+    let reps: Vec<Value> = found
+        .into_iter()
+        .map(|g| repr::group(&issuer, g, depth(query.brief_representation)))
+        .collect();
     ok(json!(page(reps, query.first, query.max)))
 }
 
@@ -89,14 +100,23 @@ async fn count(
 }
 
 /// 409 when a sibling (same parent, another id) has the name, in Keycloak's words.
-fn ensure_unique(issuer: &Issuer, parent: Option<&str>, name: &str, except: Option<&str>) -> Result<(), KcError> {
+fn ensure_unique(
+    issuer: &Issuer,
+    parent: Option<&str>,
+    name: &str,
+    except: Option<&str>,
+) -> Result<(), KcError> {
     let clash = repr::children(issuer, parent)
         .into_iter()
         .any(|g| g.name == name && except.is_none_or(|id| issuer.group_id(g) != id));
     match (clash, parent) {
         (false, _) => Ok(()),
-        (true, None) => Err(KcError::conflict(&format!("Top level group named '{name}' already exists."))),
-        (true, Some(_)) => Err(KcError::conflict(&format!("Sibling group named '{name}' already exists."))),
+        (true, None) => Err(KcError::conflict(&format!(
+            "Top level group named '{name}' already exists."
+        ))),
+        (true, Some(_)) => Err(KcError::conflict(&format!(
+            "Sibling group named '{name}' already exists."
+        ))),
     }
 }
 
@@ -174,10 +194,20 @@ async fn create_child(
     body: web::Json<GroupBody>,
 ) -> Reply {
     let (issuer, parent) = found(&caller, &engine, &path, Permission::ManageUsers)?;
-    create(&req, &engine, &issuer, Some(issuer.group_id(&parent)), body.into_inner())
+    create(
+        &req,
+        &engine,
+        &issuer,
+        Some(issuer.group_id(&parent)),
+        body.into_inner(),
+    )
 }
 
-async fn get(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn get(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (issuer, group) = found(&caller, &engine, &path, Permission::ViewUsers)?;
     ok(repr::group(&issuer, &group, DEPTH))
 }
@@ -227,7 +257,11 @@ async fn update(
 }
 
 /// GroupResource.deleteGroup: the group, its sub-groups and their memberships go.
-async fn delete(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn delete(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (issuer, group) = found(&caller, &engine, &path, Permission::ManageUsers)?;
     let root = issuer.group_id(&group);
     let doomed: Vec<String> = issuer
@@ -235,7 +269,12 @@ async fn delete(caller: Caller, engine: web::Data<Engine>, path: web::Path<(Stri
         .groups
         .iter()
         .map(|g| issuer.group_id(g))
-        .filter(|id| issuer.groups_with_ancestors(std::slice::from_ref(id)).iter().any(|a| issuer.group_id(a) == root))
+        .filter(|id| {
+            issuer
+                .groups_with_ancestors(std::slice::from_ref(id))
+                .iter()
+                .any(|a| issuer.group_id(a) == root)
+        })
         .collect();
     change(&engine, &issuer, |cfg| {
         cfg.groups.retain(|g| !doomed.contains(&issuer.group_id(g)));
@@ -268,7 +307,11 @@ async fn members(
 }
 
 /// RealmAdminResource.getGroupByPath: 404 "Group path does not exist".
-async fn by_path(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn by_path(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (realm, wanted) = path.into_inner();
     let issuer = caller.realm(&engine, &realm, Permission::ViewUsers)?;
     let wanted = format!("/{}", wanted.trim_matches('/'));

@@ -58,13 +58,18 @@ fn direct_roles(issuer: &Issuer, kind: &str, id: &str) -> Result<Roles, KcError>
 fn effective_roles(issuer: &Issuer, kind: &str, id: &str) -> Result<Roles, KcError> {
     let (mut realm, mut clients) = direct_roles(issuer, kind, id)?;
     let group_ids = match kind {
-        "users" => user_by_id(issuer, id).map(|u| u.groups.clone()).unwrap_or_default(),
+        "users" => user_by_id(issuer, id)
+            .map(|u| u.groups.clone())
+            .unwrap_or_default(),
         _ => vec![id.to_string()],
     };
     for g in issuer.groups_with_ancestors(&group_ids) {
         realm.extend(g.roles.iter().cloned());
         for (c, names) in &g.client_roles {
-            clients.entry(c.clone()).or_default().extend(names.iter().cloned());
+            clients
+                .entry(c.clone())
+                .or_default()
+                .extend(names.iter().cloned());
         }
     }
     if kind == "users" {
@@ -108,7 +113,12 @@ fn names_in(roles: &Roles, container: &Container) -> Vec<String> {
 }
 
 fn reps(issuer: &Issuer, container: &Container, names: &[String]) -> Value {
-    json!(names.iter().map(|n| repr::role(issuer, container, n)).collect::<Vec<_>>())
+    json!(
+        names
+            .iter()
+            .map(|n| repr::role(issuer, container, n))
+            .collect::<Vec<_>>()
+    )
 }
 
 /// RoleMapperResource.getRoleMappings: `realmMappings` and `clientMappings`.
@@ -117,12 +127,17 @@ async fn all(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingP
     let (realm, clients) = direct_roles(&issuer, &path.kind, &path.id)?;
     let mut out = serde_json::Map::new();
     if !realm.is_empty() {
-        out.insert("realmMappings".into(), reps(&issuer, &Container::Realm, &realm));
+        out.insert(
+            "realmMappings".into(),
+            reps(&issuer, &Container::Realm, &realm),
+        );
     }
     let mut by_client = serde_json::Map::new();
     for (client_id, names) in clients.iter().filter(|(_, n)| !n.is_empty()) {
         let container = Container::Client(client_id.clone());
-        let id = issuer.client(client_id).map(|c| repr::client_uuid(&issuer, c));
+        let id = issuer
+            .client(client_id)
+            .map(|c| repr::client_uuid(&issuer, c));
         by_client.insert(
             client_id.clone(),
             json!({"id": id, "client": client_id, "mappings": reps(&issuer, &container, names)}),
@@ -140,14 +155,22 @@ async fn direct(caller: Caller, engine: web::Data<Engine>, path: web::Path<Mappi
     ok(reps(&issuer, &container, &names_in(&roles, &container)))
 }
 
-async fn composite(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingPath>) -> Reply {
+async fn composite(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<MappingPath>,
+) -> Reply {
     let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
     let roles = effective_roles(&issuer, &path.kind, &path.id)?;
     ok(reps(&issuer, &container, &names_in(&roles, &container)))
 }
 
 /// The container's roles the holder has not got, directly or through a group.
-async fn available(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingPath>) -> Reply {
+async fn available(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<MappingPath>,
+) -> Reply {
     let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
     let held = names_in(&effective_roles(&issuer, &path.kind, &path.id)?, &container);
     let free: Vec<String> = repr::roles_in(&issuer, &container)
@@ -165,7 +188,11 @@ struct RoleRef {
 }
 
 /// The names of the roles `refs` name in `container`; 404 "Role not found" for any other.
-fn role_names(issuer: &Issuer, container: &Container, refs: &[RoleRef]) -> Result<Vec<String>, KcError> {
+fn role_names(
+    issuer: &Issuer,
+    container: &Container,
+    refs: &[RoleRef],
+) -> Result<Vec<String>, KcError> {
     let defined = repr::roles_in(issuer, container);
     refs.iter()
         .map(|r| {

@@ -48,10 +48,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                         .content_type_required(false)
                         .error_handler(|e, _| bad_json(&e.to_string()).into()),
                 )
-                .app_data(
-                    web::QueryConfig::default()
-                        .error_handler(|e, _| KcError::error(StatusCode::BAD_REQUEST, &e.to_string()).into()),
-                )
+                .app_data(web::QueryConfig::default().error_handler(|e, _| {
+                    KcError::error(StatusCode::BAD_REQUEST, &e.to_string()).into()
+                }))
                 .configure(realms::routes)
                 .configure(users::routes)
                 .configure(mappings::routes)
@@ -137,11 +136,18 @@ fn bad_json(why: &str) -> KcError {
     }
 }
 
+/// What a path segment must escape (RFC 3986 §2.3: unreserved characters stay).
+const PATH_SEGMENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
 /// 201 with `Location` naming the new resource below the request's URL, as JAX-RS's
 /// `Response.created(uriInfo.getAbsolutePathBuilder().path(id).build())`.
 pub fn created(req: &HttpRequest, id: &str) -> HttpResponse {
     let base = crate::http::extract::issuer_url(req, "");
-    let id = percent_encoding::utf8_percent_encode(id, percent_encoding::NON_ALPHANUMERIC);
+    let id = percent_encoding::utf8_percent_encode(id, PATH_SEGMENT);
     let location = format!("{base}{}/{id}", req.path().trim_end_matches('/'));
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))

@@ -58,11 +58,16 @@ async fn list(caller: Caller, engine: web::Data<Engine>) -> Reply {
     let issuers = engine.issuers();
     let visible: Vec<Value> = issuers
         .iter()
-        .filter(|i| i.config.dialect == DialectKind::Keycloak && caller.may(i, Permission::AnyAdmin))
+        .filter(|i| {
+            i.config.dialect == DialectKind::Keycloak && caller.may(i, Permission::AnyAdmin)
+        })
         .map(|i| realm_rep(i))
         .collect();
     if visible.is_empty() {
-        return Err(KcError::error(actix_web::http::StatusCode::FORBIDDEN, "HTTP 403 Forbidden"));
+        return Err(KcError::error(
+            actix_web::http::StatusCode::FORBIDDEN,
+            "HTTP 403 Forbidden",
+        ));
     }
     ok(json!(visible))
 }
@@ -79,7 +84,9 @@ async fn create(
         .iter()
         .find(|i| i.config.is_master_realm())
         .cloned()
-        .ok_or_else(|| KcError::error(actix_web::http::StatusCode::FORBIDDEN, "HTTP 403 Forbidden"))?;
+        .ok_or_else(|| {
+            KcError::error(actix_web::http::StatusCode::FORBIDDEN, "HTTP 403 Forbidden")
+        })?;
     caller.require(&any_master, Permission::CreateRealm)?;
     let body = Value::Object(body.into_inner());
     let config = issuer_from_realm_export(&body.to_string()).map_err(|e| KcError::invalid(&e))?;
@@ -87,7 +94,9 @@ async fn create(
     if find_realm(&engine, &name).is_some() || engine.issuers().by_name(&config.name).is_some() {
         return Err(KcError::conflict("Conflict detected. See logs for details"));
     }
-    engine.add_issuer(config).map_err(|e| KcError::invalid(&e))?;
+    engine
+        .add_issuer(config)
+        .map_err(|e| KcError::invalid(&e))?;
     tracing::info!(realm = name.as_str(), "realm created (admin REST API)");
     Ok(created(&req, &name))
 }

@@ -23,7 +23,10 @@ const PROFILE_CLAIMS: &[&str] = &[
 /// Realm roles every Keycloak realm defines.
 pub fn built_in_realm_roles(issuer: &Issuer) -> Vec<String> {
     vec![
-        format!("default-roles-{}", issuer.config.realm_name().to_lowercase()),
+        format!(
+            "default-roles-{}",
+            issuer.config.realm_name().to_lowercase()
+        ),
         "offline_access".into(),
         "uma_authorization".into(),
     ]
@@ -109,7 +112,11 @@ pub fn user_by_id<'a>(issuer: &'a Issuer, id: &str) -> Option<&'a UserConfig> {
 
 /// The group whose Keycloak id is `id`.
 pub fn group_by_id<'a>(issuer: &'a Issuer, id: &str) -> Option<&'a GroupConfig> {
-    issuer.config.groups.iter().find(|g| issuer.group_id(g) == id)
+    issuer
+        .config
+        .groups
+        .iter()
+        .find(|g| issuer.group_id(g) == id)
 }
 
 /// `ClientRepresentation`, with the switches Keycloak derives from the grants.
@@ -117,7 +124,10 @@ pub fn client(issuer: &Issuer, c: &ClientConfig) -> Value {
     let has = |g: &str| c.allows_grant(g);
     let mut attributes = Map::new();
     if has(crate::config::DEVICE_CODE) {
-        attributes.insert("oauth2.device.authorization.grant.enabled".into(), json!("true"));
+        attributes.insert(
+            "oauth2.device.authorization.grant.enabled".into(),
+            json!("true"),
+        );
     }
     if c.require_pkce || c.is_public() {
         attributes.insert("pkce.code.challenge.method".into(), json!("S256"));
@@ -128,7 +138,11 @@ pub fn client(issuer: &Issuer, c: &ClientConfig) -> Value {
         .filter_map(|u| crate::config::origin_of(u))
         .collect();
     let default_scopes = c.default_scopes.clone().unwrap_or_else(|| c.scopes.clone());
-    let optional: Vec<&String> = c.scopes.iter().filter(|s| !default_scopes.contains(s)).collect();
+    let optional: Vec<&String> = c
+        .scopes
+        .iter()
+        .filter(|s| !default_scopes.contains(s))
+        .collect();
     strip_nulls(json!({
         "id": client_uuid(issuer, c),
         "clientId": c.id,
@@ -233,7 +247,9 @@ pub fn roles_in(issuer: &Issuer, container: &Container) -> Vec<String> {
     for (realm_roles, client_roles) in holders {
         match container {
             Container::Realm => names.extend(realm_roles.iter().cloned()),
-            Container::Client(id) => names.extend(client_roles.get(id).into_iter().flatten().cloned()),
+            Container::Client(id) => {
+                names.extend(client_roles.get(id).into_iter().flatten().cloned())
+            }
         }
     }
     if *container == Container::Realm {

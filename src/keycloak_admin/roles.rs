@@ -9,7 +9,9 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::repr::{self, Container, client_by_uuid};
-use super::{Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page};
+use super::{
+    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
+};
 use crate::config::IssuerConfig;
 use crate::engine::{Engine, Issuer};
 
@@ -89,7 +91,10 @@ async fn list(
         .into_iter()
         .filter(|n| n.to_lowercase().contains(&search))
         .collect();
-    let reps: Vec<Value> = names.iter().map(|n| repr::role(&issuer, &container, n)).collect();
+    let reps: Vec<Value> = names
+        .iter()
+        .map(|n| repr::role(&issuer, &container, n))
+        .collect();
     ok(json!(page(reps, query.first, query.max)))
 }
 
@@ -107,7 +112,9 @@ async fn create(
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| KcError::invalid("Role name is missing"))?;
     if repr::roles_in(&issuer, &container).contains(&name) {
-        return Err(KcError::conflict(&format!("Role with name {name} already exists")));
+        return Err(KcError::conflict(&format!(
+            "Role with name {name} already exists"
+        )));
     }
     ensure_room(issuer.config.roles.len(), "roles")?;
     let role = repr::role_config(&container, &name, body.description.clone());
@@ -120,7 +127,11 @@ async fn create(
 
 async fn get(caller: Caller, engine: web::Data<Engine>, path: web::Path<RolePath>) -> Reply {
     let (issuer, container) = resolve(&caller, &engine, &path, true)?;
-    ok(repr::role(&issuer, &container, path.name.as_deref().unwrap_or("")))
+    ok(repr::role(
+        &issuer,
+        &container,
+        path.name.as_deref().unwrap_or(""),
+    ))
 }
 
 /// Renames `from` to `to` (or, with `None`, removes it) in one role list.
@@ -142,9 +153,21 @@ fn rename_role(cfg: &mut IssuerConfig, container: &Container, from: &str, to: Op
     };
     let client = client_of(container);
     let mut lists: Vec<(&mut Vec<String>, &mut BTreeMap<String, Vec<String>>)> = Vec::new();
-    lists.extend(cfg.users.iter_mut().map(|u| (&mut u.roles, &mut u.client_roles)));
-    lists.extend(cfg.clients.iter_mut().map(|c| (&mut c.roles, &mut c.client_roles)));
-    lists.extend(cfg.groups.iter_mut().map(|g| (&mut g.roles, &mut g.client_roles)));
+    lists.extend(
+        cfg.users
+            .iter_mut()
+            .map(|u| (&mut u.roles, &mut u.client_roles)),
+    );
+    lists.extend(
+        cfg.clients
+            .iter_mut()
+            .map(|c| (&mut c.roles, &mut c.client_roles)),
+    );
+    lists.extend(
+        cfg.groups
+            .iter_mut()
+            .map(|g| (&mut g.roles, &mut g.client_roles)),
+    );
     for (realm_roles, client_roles) in lists {
         match &client {
             None => rename_in(realm_roles, from, to),
@@ -155,7 +178,8 @@ fn rename_role(cfg: &mut IssuerConfig, container: &Container, from: &str, to: Op
             }
         }
     }
-    cfg.roles.retain(|r| !(r.name == from && r.client == client));
+    cfg.roles
+        .retain(|r| !(r.name == from && r.client == client));
 }
 
 async fn update(
@@ -166,14 +190,21 @@ async fn update(
 ) -> Reply {
     let (issuer, container) = resolve(&caller, &engine, &path, false)?;
     let old = path.name.clone().unwrap_or_default();
-    let new = body.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| old.clone());
+    let new = body
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| old.clone());
     if new != old && repr::roles_in(&issuer, &container).contains(&new) {
-        return Err(KcError::conflict(&format!("Role with name {new} already exists")));
+        return Err(KcError::conflict(&format!(
+            "Role with name {new} already exists"
+        )));
     }
     let description = body.description.clone();
     change(&engine, &issuer, |cfg| {
         rename_role(cfg, &container, &old, Some(&new));
-        cfg.roles.push(repr::role_config(&container, &new, description));
+        cfg.roles
+            .push(repr::role_config(&container, &new, description));
         Ok(())
     })?;
     no_content()

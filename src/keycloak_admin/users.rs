@@ -6,7 +6,9 @@ use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
 use super::repr::{self, user_by_id};
-use super::{Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page};
+use super::{
+    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
+};
 use crate::config::UserConfig;
 use crate::engine::{Engine, Issuer};
 use crate::realm_import::user_from_representation;
@@ -18,14 +20,26 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{realm}/users/{id}", web::get().to(get))
         .route("/{realm}/users/{id}", web::put().to(update))
         .route("/{realm}/users/{id}", web::delete().to(delete))
-        .route("/{realm}/users/{id}/reset-password", web::put().to(reset_password))
+        .route(
+            "/{realm}/users/{id}/reset-password",
+            web::put().to(reset_password),
+        )
         .route("/{realm}/users/{id}/logout", web::post().to(logout))
         .route("/{realm}/users/{id}/sessions", web::get().to(sessions))
         .route("/{realm}/users/{id}/groups", web::get().to(groups))
         .route("/{realm}/users/{id}/groups/{group}", web::put().to(join))
-        .route("/{realm}/users/{id}/groups/{group}", web::delete().to(leave))
-        .route("/{realm}/users/{id}/execute-actions-email", web::put().to(actions_email))
-        .route("/{realm}/users/{id}/send-verify-email", web::put().to(verify_email));
+        .route(
+            "/{realm}/users/{id}/groups/{group}",
+            web::delete().to(leave),
+        )
+        .route(
+            "/{realm}/users/{id}/execute-actions-email",
+            web::put().to(actions_email),
+        )
+        .route(
+            "/{realm}/users/{id}/send-verify-email",
+            web::put().to(verify_email),
+        );
 }
 
 /// UsersResource.getUsers' query parameters.
@@ -48,8 +62,19 @@ struct Search {
 
 /// The user's text fields that `search` looks at.
 fn fields(u: &UserConfig) -> [String; 4] {
-    let claim = |k: &str| u.claims.get(k).and_then(Value::as_str).unwrap_or("").to_lowercase();
-    [u.username.to_lowercase(), claim("email"), claim("given_name"), claim("family_name")]
+    let claim = |k: &str| {
+        u.claims
+            .get(k)
+            .and_then(Value::as_str)
+            .unwrap_or("")
+            .to_lowercase()
+    };
+    [
+        u.username.to_lowercase(),
+        claim("email"),
+        claim("given_name"),
+        claim("family_name"),
+    ]
 }
 
 /// Keycloak's `search`: `"foo"` exact, `*foo*` infix, `foo` / `foo*` prefix; `*` alone: all.
@@ -61,9 +86,13 @@ fn search_matches(u: &UserConfig, term: &str) -> bool {
     }
     let infix = term.starts_with('*');
     let core = term.trim_matches('*');
-    fields
-        .iter()
-        .any(|f| if infix { f.contains(core) } else { f.starts_with(core) })
+    fields.iter().any(|f| {
+        if infix {
+            f.contains(core)
+        } else {
+            f.starts_with(core)
+        }
+    })
 }
 
 impl Search {
@@ -73,10 +102,18 @@ impl Search {
         let field = |given: &Option<String>, value: &str| {
             given.as_deref().is_none_or(|g| {
                 let g = g.to_lowercase();
-                if exact { value == g } else { value.contains(&g) }
+                if exact {
+                    value == g
+                } else {
+                    value.contains(&g)
+                }
             })
         };
-        let verified = u.claims.get("email_verified").and_then(Value::as_bool).unwrap_or(false);
+        let verified = u
+            .claims
+            .get("email_verified")
+            .and_then(Value::as_bool)
+            .unwrap_or(false);
         self.search.as_deref().is_none_or(|s| search_matches(u, s))
             && field(&self.username, &username)
             && field(&self.email, &email)
@@ -88,8 +125,12 @@ impl Search {
     }
 
     fn found<'a>(&self, issuer: &'a Issuer) -> Vec<&'a UserConfig> {
-        let mut found: Vec<&UserConfig> =
-            issuer.config.users.iter().filter(|u| self.matches(u)).collect();
+        let mut found: Vec<&UserConfig> = issuer
+            .config
+            .users
+            .iter()
+            .filter(|u| self.matches(u))
+            .collect();
         found.sort_by_key(|u| u.username.to_lowercase());
         found
     }
@@ -116,8 +157,11 @@ async fn list(
 ) -> Reply {
     let issuer = caller.realm(&engine, &realm, Permission::QueryUsers)?;
     let brief = query.brief_representation == Some(true);
-    let reps: Vec<Value> =
-        query.found(&issuer).into_iter().map(|u| repr::user(&issuer, u, brief)).collect();
+    let reps: Vec<Value> = query
+        .found(&issuer)
+        .into_iter()
+        .map(|u| repr::user(&issuer, u, brief))
+        .collect();
     ok(json!(page(reps, query.first, query.max.or(Some(100)))))
 }
 
@@ -138,7 +182,12 @@ fn ensure_unique(issuer: &Issuer, user: &UserConfig, except: Option<&str>) -> Re
         .users
         .iter()
         .filter(|u| except.is_none_or(|id| issuer.user_id(u) != id));
-    let email = |u: &UserConfig| u.claims.get("email").and_then(Value::as_str).map(str::to_lowercase);
+    let email = |u: &UserConfig| {
+        u.claims
+            .get("email")
+            .and_then(Value::as_str)
+            .map(str::to_lowercase)
+    };
     for other in others {
         if other.username.eq_ignore_ascii_case(&user.username) {
             return Err(KcError::conflict("User exists with same username"));
@@ -152,7 +201,11 @@ fn ensure_unique(issuer: &Issuer, user: &UserConfig, except: Option<&str>) -> Re
 
 /// The group ids of `groups` (full paths, as `UserRepresentation.groups` names them).
 fn group_ids(issuer: &Issuer, body: &Map<String, Value>) -> Result<Vec<String>, KcError> {
-    let paths = body.get("groups").and_then(Value::as_array).cloned().unwrap_or_default();
+    let paths = body
+        .get("groups")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     paths
         .iter()
         .map(|p| {
@@ -192,7 +245,11 @@ async fn create(
         cfg.users.push(user);
         Ok(())
     })?;
-    tracing::info!(realm = realm.as_str(), user_id = id.as_str(), "user created (admin REST API)");
+    tracing::info!(
+        realm = realm.as_str(),
+        user_id = id.as_str(),
+        "user created (admin REST API)"
+    );
     Ok(created(&req, &id))
 }
 
@@ -235,7 +292,9 @@ fn found(
     what: Permission,
 ) -> Result<(std::sync::Arc<Issuer>, UserConfig), KcError> {
     let issuer = caller.realm(engine, realm, what)?;
-    let user = user_by_id(&issuer, id).cloned().ok_or_else(|| KcError::not_found("User not found"))?;
+    let user = user_by_id(&issuer, id)
+        .cloned()
+        .ok_or_else(|| KcError::not_found("User not found"))?;
     Ok((issuer, user))
 }
 
@@ -256,7 +315,11 @@ fn edit_user(
     })
 }
 
-async fn get(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn get(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (realm, id) = path.into_inner();
     let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ViewUsers)?;
     ok(repr::user(&issuer, &user, false))
@@ -292,14 +355,23 @@ async fn update(
         *u = user;
         Ok(())
     })?;
-    if renamed || !merged.get("enabled").and_then(Value::as_bool).unwrap_or(true) {
+    if renamed
+        || !merged
+            .get("enabled")
+            .and_then(Value::as_bool)
+            .unwrap_or(true)
+    {
         // A disabled user's sessions end, as Keycloak's do at their next use.
         engine.forget_user(&issuer, &old.username);
     }
     no_content()
 }
 
-async fn delete(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn delete(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (realm, id) = path.into_inner();
     let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
     change(&engine, &issuer, |cfg| {
@@ -346,7 +418,11 @@ async fn reset_password(
 }
 
 /// UserResource.logout: every session of the user ends (and the tokens tied to them).
-async fn logout(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn logout(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (realm, id) = path.into_inner();
     let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
     engine.forget_user(&issuer, &user.username);
@@ -354,7 +430,11 @@ async fn logout(caller: Caller, engine: web::Data<Engine>, path: web::Path<(Stri
 }
 
 /// UserResource.getSessions: `UserSessionRepresentation`s (times in milliseconds).
-async fn sessions(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn sessions(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (realm, id) = path.into_inner();
     let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ViewUsers)?;
     let name = issuer.name().to_string();
@@ -416,17 +496,30 @@ async fn membership(
     no_content()
 }
 
-async fn join(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String, String)>) -> Reply {
+async fn join(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
     membership(caller, engine, path, true).await
 }
 
-async fn leave(caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String, String)>) -> Reply {
+async fn leave(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
     membership(caller, engine, path, false).await
 }
 
 /// The checks of UserResource's e-mail actions: the user has an e-mail and is enabled.
 fn mailable(user: &UserConfig) -> Result<(), KcError> {
-    if user.claims.get("email").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if user
+        .claims
+        .get("email")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err(KcError::invalid("User email missing"));
     }
     if !user.enabled {
@@ -446,15 +539,30 @@ async fn actions_email(
     let (realm, id) = path.into_inner();
     let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
     mailable(&user)?;
-    if let Some(unknown) = actions.iter().find(|a| !REQUIRED_ACTIONS.contains(&a.as_str())) {
-        return Err(KcError::invalid(&format!("Provided invalid required actions: [{unknown}]")));
+    if let Some(unknown) = actions
+        .iter()
+        .find(|a| !REQUIRED_ACTIONS.contains(&a.as_str()))
+    {
+        return Err(KcError::invalid(&format!(
+            "Provided invalid required actions: [{unknown}]"
+        )));
     }
-    crate::http::journal::record_unsent_email(&engine, &req, issuer.name(), "execute-actions-email");
+    crate::http::journal::record_unsent_email(
+        &engine,
+        &req,
+        issuer.name(),
+        "execute-actions-email",
+    );
     no_content()
 }
 
 /// UserResource.sendVerifyEmail: no mail is sent; the journal records it.
-async fn verify_email(req: HttpRequest, caller: Caller, engine: web::Data<Engine>, path: web::Path<(String, String)>) -> Reply {
+async fn verify_email(
+    req: HttpRequest,
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
     let (realm, id) = path.into_inner();
     let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
     mailable(&user)?;
