@@ -35,6 +35,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
 #[serde(rename_all = "camelCase")]
 struct Query {
     client_id: Option<String>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     search: Option<bool>,
     first: Option<i64>,
     max: Option<i64>,

@@ -40,7 +40,9 @@ struct Query {
     search: Option<String>,
     first: Option<i64>,
     max: Option<i64>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     brief_representation: Option<bool>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     top: Option<bool>,
 }
 

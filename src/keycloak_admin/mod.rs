@@ -198,6 +198,13 @@ pub fn page<T>(items: Vec<T>, first: Option<i64>, max: Option<i64>) -> Vec<T> {
     items.into_iter().skip(first).take(max).collect()
 }
 
+/// A boolean query parameter as JAX-RS reads one (`Boolean.valueOf`): `true` in any case is
+/// true, anything else false (python-keycloak sends `True`).
+pub fn jaxrs_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {
+    let text: Option<String> = serde::Deserialize::deserialize(d)?;
+    Ok(text.map(|t| t.eq_ignore_ascii_case("true")))
+}
+
 /// The issuer of realm `name` as it is now.
 pub fn find_realm(engine: &Engine, name: &str) -> Option<Arc<Issuer>> {
     engine

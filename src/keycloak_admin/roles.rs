@@ -39,6 +39,7 @@ struct Query {
     search: Option<String>,
     first: Option<i64>,
     max: Option<i64>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     brief_representation: Option<bool>,
 }
 

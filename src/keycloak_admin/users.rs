@@ -51,12 +51,16 @@ struct Search {
     email: Option<String>,
     first_name: Option<String>,
     last_name: Option<String>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     exact: Option<bool>,
     q: Option<String>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     enabled: Option<bool>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     email_verified: Option<bool>,
     first: Option<i64>,
     max: Option<i64>,
+    #[serde(default, deserialize_with = "super::jaxrs_bool")]
     brief_representation: Option<bool>,
 }
 
