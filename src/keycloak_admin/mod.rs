@@ -42,6 +42,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     for prefix in ["/admin/realms", "/auth/admin/realms"] {
         cfg.service(
             web::scope(prefix)
+                // RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both).
+                .wrap(actix_web::middleware::NormalizePath::trim())
                 .app_data(
                     web::JsonConfig::default()
                         .limit(MAX_BODY)

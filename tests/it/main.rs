@@ -16,6 +16,7 @@ mod kcadmin; // Keycloak's admin REST API: master realm, realm-management roles,
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
+mod node; // @keycloak/keycloak-admin-client (npm, tests/js) against the admin REST API
 mod oidc; // the openidconnect crate as a relying party
 mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and files that exist
 mod password; // the password grant on each dialect; fixtures refused with their line
