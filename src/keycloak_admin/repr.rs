@@ -230,6 +230,9 @@ pub fn role_id(issuer: &Issuer, container: &Container, name: &str) -> String {
     ids::stable_uuid(&format!("{}/role/{client}/{name}", issuer.name()))
 }
 
+/// The realm roles and client roles (by client id) of one user, client or group.
+pub type HeldRoles<'a> = (&'a Vec<String>, &'a BTreeMap<String, Vec<String>>);
+
 /// Every role defined in `container`: declared, built in, or held by a user, client or group
 /// (mockidp's fixtures may use a role without declaring it). Sorted by name, each once.
 pub fn roles_in(issuer: &Issuer, container: &Container) -> Vec<String> {
@@ -240,7 +243,7 @@ pub fn roles_in(issuer: &Issuer, container: &Container) -> Vec<String> {
         .filter(|r| r.client.as_deref() == container.client())
         .map(|r| r.name.clone())
         .collect();
-    let mut holders: Vec<(&Vec<String>, &BTreeMap<String, Vec<String>>)> = Vec::new();
+    let mut holders: Vec<HeldRoles<'_>> = Vec::new();
     holders.extend(cfg.users.iter().map(|u| (&u.roles, &u.client_roles)));
     holders.extend(cfg.clients.iter().map(|c| (&c.roles, &c.client_roles)));
     holders.extend(cfg.groups.iter().map(|g| (&g.roles, &g.client_roles)));

@@ -146,6 +146,9 @@ fn rename_in(names: &mut Vec<String>, from: &str, to: Option<&str>) {
     }
 }
 
+/// The realm roles and client roles of one user, client or group, to change.
+type HeldRolesMut<'a> = (&'a mut Vec<String>, &'a mut BTreeMap<String, Vec<String>>);
+
 /// Renames (or removes) role `from` of `container` wherever it is held or declared.
 fn rename_role(cfg: &mut IssuerConfig, container: &Container, from: &str, to: Option<&str>) {
     let client_of = |c: &Container| match c {
@@ -153,7 +156,7 @@ fn rename_role(cfg: &mut IssuerConfig, container: &Container, from: &str, to: Op
         Container::Client(id) => Some(id.clone()),
     };
     let client = client_of(container);
-    let mut lists: Vec<(&mut Vec<String>, &mut BTreeMap<String, Vec<String>>)> = Vec::new();
+    let mut lists: Vec<HeldRolesMut<'_>> = Vec::new();
     lists.extend(
         cfg.users
             .iter_mut()

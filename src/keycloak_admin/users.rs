@@ -147,7 +147,7 @@ fn attributes_match(u: &UserConfig, q: &str) -> bool {
         match u.claims.get(key) {
             Some(Value::String(s)) => s == value,
             Some(Value::Array(items)) => items.iter().any(|i| i.as_str() == Some(value)),
-            Some(other) => other.to_string() == value,
+            Some(other) => serde_json::to_string(other).is_ok_and(|text| text == value),
             None => false,
         }
     })
