@@ -142,14 +142,9 @@ impl FromRequest for Caller {
     }
 }
 
-/// AdminRoot.authenticateRealmAdminRequest: a live access token of a Keycloak realm hosted
-/// here, else 401.
-fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
-    let engine = req
-        .app_data::<web::Data<Engine>>()
-        .ok_or_else(unauthorized)?;
-    let token = req
-        .headers()
+/// The `Authorization: Bearer` token of the request.
+fn bearer(req: &HttpRequest) -> Option<&str> {
+    req.headers()
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| {
@@ -158,7 +153,29 @@ fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
         })
         .map(str::trim)
         .filter(|t| !t.is_empty())
+}
+
+/// The role names of a token's `realm_access` or `resource_access.{client}` member.
+fn role_names(access: Option<&Value>) -> Vec<String> {
+    access
+        .and_then(|r| r.get("roles"))
+        .and_then(Value::as_array)
+        .map(|a| {
+            a.iter()
+                .filter_map(Value::as_str)
+                .map(String::from)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// AdminRoot.authenticateRealmAdminRequest: a live access token of a Keycloak realm hosted
+/// here, else 401.
+fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
+    let engine = req
+        .app_data::<web::Data<Engine>>()
         .ok_or_else(unauthorized)?;
+    let token = bearer(req).ok_or_else(unauthorized)?;
     let (_, unverified) = crate::jwt::decode_unverified(token).ok_or_else(unauthorized)?;
     let iss = unverified.get("iss").and_then(Value::as_str).unwrap_or("");
     let issuers = engine.issuers();
@@ -170,27 +187,14 @@ fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
         .check_access_token(issuer, token)
         .map_err(|_| unauthorized())?
         .claims;
-    let names = |v: Option<&Value>| -> Vec<String> {
-        v.and_then(|r| r.get("roles"))
-            .and_then(Value::as_array)
-            .map(|a| {
-                a.iter()
-                    .filter_map(Value::as_str)
-                    .map(String::from)
-                    .collect()
-            })
-            .unwrap_or_default()
-    };
-    let realm_roles = names(claims.get("realm_access"));
-    let roles = names(
-        claims
-            .get("resource_access")
-            .and_then(|r| r.get(REALM_MANAGEMENT)),
-    );
+    let realm_roles = role_names(claims.get("realm_access"));
+    let management = claims
+        .get("resource_access")
+        .and_then(|r| r.get(REALM_MANAGEMENT));
     Ok(Caller {
         issuer: issuer.name().to_string(),
         master_admin: issuer.config.is_master_realm()
             && realm_roles.iter().any(|r| r == MASTER_ADMIN_ROLE),
-        roles,
+        roles: role_names(management),
     })
 }
