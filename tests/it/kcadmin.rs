@@ -865,3 +865,209 @@ async fn introspect(token_url: &str, token: &str) -> Value {
         .unwrap();
     status_json(resp).await.1["active"].clone()
 }
+
+#[tokio::test]
+async fn sessions_are_listed_and_logout_ends_them() {
+    let idp = start().await;
+    let base = idp.url();
+    let admin = master_token(&base).await;
+    let alice = find_user(&base, &admin, "alice").await;
+    let (status, tokens) = password_login(&base, "alice", "alice").await;
+    assert_eq!(status, 200);
+    let sessions = format!("{base}/admin/realms/iopole/users/{alice}/sessions");
+    let (_, _, list) = call("GET", &sessions, Some(&admin), None).await;
+    assert_eq!(list.as_array().unwrap().len(), 1, "{list}");
+    assert_eq!(list[0]["userId"], alice.as_str());
+    let logout = format!("{base}/admin/realms/iopole/users/{alice}/logout");
+    assert_eq!(call("POST", &logout, Some(&admin), None).await.0, 204);
+    assert_eq!(
+        call("GET", &sessions, Some(&admin), None).await.2,
+        json!([])
+    );
+    let token_url = format!("{base}/realms/iopole/protocol/openid-connect/token");
+    assert_eq!(
+        introspect(&token_url, tokens["access_token"].as_str().unwrap()).await,
+        json!(false)
+    );
+}
+
+#[tokio::test]
+async fn roles_rename_and_delete_follow_their_holders() {
+    let idp = start().await;
+    let base = idp.url();
+    let admin = master_token(&base).await;
+    let roles = format!("{base}/admin/realms/iopole/roles");
+    let (_, _, in_role) = call("GET", &format!("{roles}/admin/users"), Some(&admin), None).await;
+    assert_eq!(in_role[0]["username"], "alice");
+    let (_, _, listed) = call("GET", &roles, Some(&admin), None).await;
+    let names: Vec<&str> = listed
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert!(
+        names.contains(&"default-roles-iopole") && names.contains(&"user"),
+        "{names:?}"
+    );
+    let (status, _, _) = call(
+        "PUT",
+        &format!("{roles}/admin"),
+        Some(&admin),
+        Some(json!({"name": "boss", "description": "was admin"})),
+    )
+    .await;
+    assert_eq!(status, 204);
+    let (_, _, boss) = call("GET", &format!("{roles}/boss"), Some(&admin), None).await;
+    assert_eq!(boss["description"], "was admin");
+    let (_, tokens) = password_login(&base, "alice", "alice").await;
+    let held = realm_roles(tokens["access_token"].as_str().unwrap());
+    assert!(
+        held.contains(&"boss".to_string()) && !held.contains(&"admin".to_string()),
+        "{held:?}"
+    );
+    assert_eq!(
+        call("DELETE", &format!("{roles}/boss"), Some(&admin), None)
+            .await
+            .0,
+        204
+    );
+    assert_eq!(
+        call("GET", &format!("{roles}/boss"), Some(&admin), None)
+            .await
+            .0,
+        404
+    );
+    let (_, tokens) = password_login(&base, "alice", "alice").await;
+    assert!(!realm_roles(tokens["access_token"].as_str().unwrap()).contains(&"boss".to_string()));
+}
+
+#[tokio::test]
+async fn groups_are_renamed_found_by_path_and_deleted_with_their_children() {
+    let idp = start().await;
+    let base = idp.url();
+    let admin = master_token(&base).await;
+    let realm = format!("{base}/admin/realms/iopole");
+    let (_, loc, _) = call(
+        "POST",
+        &format!("{realm}/groups"),
+        Some(&admin),
+        Some(json!({"name": "ops"})),
+    )
+    .await;
+    let top = loc.rsplit('/').next().unwrap().to_string();
+    let (_, loc, _) = call(
+        "POST",
+        &format!("{realm}/groups/{top}/children"),
+        Some(&admin),
+        Some(json!({"name": "night"})),
+    )
+    .await;
+    let child = loc.rsplit('/').next().unwrap().to_string();
+    let (status, _, body) = call(
+        "POST",
+        &format!("{realm}/groups/{top}/children"),
+        Some(&admin),
+        Some(json!({"name": "night"})),
+    )
+    .await;
+    assert_eq!(
+        (status, body),
+        (
+            409,
+            json!({"errorMessage": "Sibling group named 'night' already exists."})
+        )
+    );
+    assert_eq!(
+        call(
+            "PUT",
+            &format!("{realm}/groups/{top}"),
+            Some(&admin),
+            Some(json!({"name": "sre"}))
+        )
+        .await
+        .0,
+        204
+    );
+    let (_, _, found) = call(
+        "GET",
+        &format!("{realm}/group-by-path/sre/night"),
+        Some(&admin),
+        None,
+    )
+    .await;
+    assert_eq!(found["id"], child.as_str());
+    let (_, _, listed) = call("GET", &format!("{realm}/groups"), Some(&admin), None).await;
+    assert_eq!(listed[0]["subGroups"][0]["path"], "/sre/night");
+    assert_eq!(
+        call("GET", &format!("{realm}/groups/count"), Some(&admin), None)
+            .await
+            .2,
+        json!({"count": 2})
+    );
+    assert_eq!(
+        call(
+            "DELETE",
+            &format!("{realm}/groups/{top}"),
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
+        204
+    );
+    assert_eq!(
+        call(
+            "GET",
+            &format!("{realm}/groups/{child}"),
+            Some(&admin),
+            None
+        )
+        .await
+        .0,
+        404
+    );
+}
+
+#[tokio::test]
+async fn the_bootstrap_admin_replaces_admin_admin() {
+    let mut config = mockidp::Config::default_fixtures().unwrap();
+    config.set_master_admin(Some("root"), Some("r00t")).unwrap();
+    assert_eq!(config.master_admin(), Some("root"));
+    let engine = mockidp::Engine::new(config.clone(), mockidp::Clock::default()).unwrap();
+    let banner = mockidp::banner(&engine, "http://127.0.0.1:1");
+    assert!(
+        banner.contains("http://127.0.0.1:1/admin/realms  (master admin \"root\""),
+        "{banner}"
+    );
+    assert!(!banner.contains("r00t"), "no password in the banner");
+    let idp = mockidp::MockIdp::builder()
+        .config(config)
+        .start()
+        .await
+        .unwrap();
+    let token_url = format!("{}/realms/master/protocol/openid-connect/token", idp.url());
+    let login = |u: &'static str, p: &'static str| {
+        let url = token_url.clone();
+        async move {
+            post_form(
+                &url,
+                &[
+                    ("grant_type", "password"),
+                    ("client_id", "admin-cli"),
+                    ("username", u),
+                    ("password", p),
+                ],
+            )
+            .await
+            .status()
+            .as_u16()
+        }
+    };
+    assert_eq!(login("root", "r00t").await, 200);
+    assert_eq!(login("admin", "admin").await, 400);
+    // Without a master realm there is no bootstrap admin to set.
+    let mut bare =
+        mockidp::Config::from_toml(VIEWER_FIXTURE.replace("ROLES", "").as_str()).unwrap();
+    assert!(bare.set_master_admin(Some("root"), None).is_err());
+}
