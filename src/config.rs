@@ -161,6 +161,42 @@ pub struct IssuerConfig {
     pub clients: Vec<ClientConfig>,
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
+    /// Role definitions (Keycloak's realm and client roles); roles that clients, users and
+    /// groups hold are defined implicitly.
+    #[serde(default, rename = "role")]
+    pub roles: Vec<RoleConfig>,
+    /// Keycloak groups: members get the group's roles (and its parents').
+    #[serde(default, rename = "group")]
+    pub groups: Vec<GroupConfig>,
+}
+
+/// A role definition: a realm role, or with `client` a role of that client.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub name: String,
+    /// The client id whose role this is; none for a realm role.
+    pub client: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A Keycloak group: a node of the realm's group tree.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// Stable id (default: derived from the issuer and the name).
+    pub id: Option<String>,
+    pub name: String,
+    /// The parent group's id; none for a top-level group.
+    pub parent: Option<String>,
+    /// Realm roles members get.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Client roles members get, by client id.
+    #[serde(default)]
+    pub client_roles: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 /// An external issuer and where its signing keys come from (exactly one of the three).
@@ -260,6 +296,17 @@ pub struct UserConfig {
     pub sub: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Client roles by client id (Keycloak `resource_access`).
+    #[serde(default)]
+    pub client_roles: BTreeMap<String, Vec<String>>,
+    /// Ids of the groups the user belongs to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Keycloak's required actions (`UPDATE_PASSWORD`, `VERIFY_EMAIL`, ...), as recorded.
+    #[serde(default)]
+    pub required_actions: Vec<String>,
+    /// When the user was created (Unix milliseconds, Keycloak's `createdTimestamp`).
+    pub created_timestamp: Option<u64>,
     #[serde(default)]
     pub claims: Map<String, Value>,
 }
@@ -468,7 +515,78 @@ fn from_minimal<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap_or_else(|e| unreachable!("minimal fixture: {e}"))
 }
 
+/// Keycloak's administration realm: its admins manage every realm.
+pub const MASTER_REALM: &str = "master";
+
+/// The master realm's role that makes a user an administrator of every realm.
+pub const MASTER_ADMIN_ROLE: &str = "admin";
+
+impl Config {
+    /// Keycloak's bootstrap admin (`KC_BOOTSTRAP_ADMIN_USERNAME` / `..._PASSWORD`): renames
+    /// the master realm's admin user and sets its password, or adds the user.
+    pub fn set_master_admin(
+        &mut self,
+        username: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<(), Error> {
+        if username.is_none() && password.is_none() {
+            return Ok(());
+        }
+        let master = self
+            .issuers
+            .iter_mut()
+            .find(|i| i.is_master_realm())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "a bootstrap admin needs a Keycloak issuer with realm {MASTER_REALM:?}"
+                ))
+            })?;
+        let position = master.users.iter().position(UserConfig::is_master_admin);
+        let admin = match position {
+            Some(i) => &mut master.users[i],
+            None => {
+                let mut user = UserConfig::new("admin");
+                user.roles = vec![MASTER_ADMIN_ROLE.into(), "create-realm".into()];
+                master.users.push(user);
+                master
+                    .users
+                    .last_mut()
+                    .ok_or_else(|| Error::Config("no admin".into()))?
+            }
+        };
+        if let Some(u) = username {
+            admin.username = u.to_string();
+        }
+        if let Some(p) = password {
+            admin.password = Some(p.to_string());
+        }
+        Ok(())
+    }
+
+    /// The username of the master realm's administrator, if the fixtures have one.
+    pub fn master_admin(&self) -> Option<&str> {
+        self.issuers
+            .iter()
+            .filter(|i| i.is_master_realm())
+            .flat_map(|i| &i.users)
+            .find(|u| u.is_master_admin())
+            .map(|u| u.username.as_str())
+    }
+}
+
+impl UserConfig {
+    /// Whether this user, in the master realm, administers every realm.
+    pub fn is_master_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == MASTER_ADMIN_ROLE)
+    }
+}
+
 impl IssuerConfig {
+    /// Whether this is Keycloak's master realm.
+    pub fn is_master_realm(&self) -> bool {
+        self.dialect == DialectKind::Keycloak && self.realm_name() == MASTER_REALM
+    }
+
     /// An issuer with the product's defaults, no clients and no users.
     pub fn new(name: &str, dialect: DialectKind) -> Self {
         from_minimal(serde_json::json!({ "name": name, "dialect": dialect }))

@@ -33,6 +33,7 @@ pub mod error;
 mod http;
 mod ids;
 mod jwt;
+mod keycloak_admin;
 mod keys;
 mod metrics;
 mod realm_import;

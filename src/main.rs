@@ -61,6 +61,20 @@ fn run(args: cli::ServeArgs) -> Result<(), mockidp::Error> {
             args.bind
         );
     }
+    if !args.bind.is_loopback()
+        && let Some(admin) = config.master_admin()
+    {
+        tracing::warn!(
+            "WARNING: listening on {} with Keycloak's admin REST API (/admin/realms/): anyone \
+             who can reach this port and knows the master admin {admin:?}'s password can change \
+             every realm. Set --bootstrap-admin-password (KC_BOOTSTRAP_ADMIN_PASSWORD).",
+            args.bind
+        );
+        eprintln!(
+            "\n!!! mockidp: Keycloak's admin REST API (/admin/realms/) is open on {} to the master admin {admin:?} — set --bootstrap-admin-password !!!\n",
+            args.bind
+        );
+    }
     let source = args
         .config
         .as_ref()

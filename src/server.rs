@@ -360,6 +360,14 @@ pub fn banner(engine: &Engine, base: &str) -> String {
     use crate::dialect::{Endpoint, endpoint_url};
     let mut out = String::new();
     for issuer in engine.issuers().iter() {
+        if issuer.config.is_master_realm()
+            && let Some(admin) = issuer.config.users.iter().find(|u| u.is_master_admin())
+        {
+            out.push_str(&format!(
+                "  Keycloak admin REST API  {base}/admin/realms  (master admin {:?}, client admin-cli)\n",
+                admin.username
+            ));
+        }
         let url = issuer
             .fixed_url()
             .unwrap_or_else(|| format!("{base}{}", issuer.path));

@@ -173,6 +173,12 @@ impl Dialect for Keycloak {
         for (id, roles) in &client.client_roles {
             resource_access.insert(id.clone(), json!({ "roles": roles }));
         }
+        // A user's own client role mappings (admin REST API, groups) come on top.
+        for (id, roles) in user.map(|u| &u.client_roles).into_iter().flatten() {
+            if !roles.is_empty() {
+                resource_access.insert(id.clone(), json!({ "roles": roles }));
+            }
+        }
         resource_access.insert(
             "account".into(),
             json!({ "roles": ["manage-account", "manage-account-links", "view-profile"] }),

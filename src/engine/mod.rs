@@ -42,6 +42,9 @@ pub use params::Params;
 /// server left running for weeks.
 const STORE_CAPACITY: usize = 100_000;
 
+/// Issuers one server holds at most, fixtures and realms created at runtime together.
+const MAX_ISSUERS: usize = 200;
+
 /// Everything one mockidp server knows. Shared behind an `Arc` by all workers.
 pub struct Engine {
     /// The configuration loaded at start, for resets.
@@ -219,6 +222,32 @@ impl Engine {
         let updated = Issuer::new(config, current.trusted.clone());
         *guard = Arc::new(guard.replaced(updated));
         Ok(())
+    }
+
+    /// Adds an issuer at runtime (Keycloak's admin REST API creating a realm); refused when
+    /// the name is taken or the issuer is invalid.
+    pub fn add_issuer(&self, config: IssuerConfig) -> Result<(), String> {
+        config.validate()?;
+        let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
+        if guard.by_name(&config.name).is_some() {
+            return Err(format!("an issuer named {:?} exists", config.name));
+        }
+        if guard.iter().count() >= MAX_ISSUERS {
+            return Err(format!("mockidp serves at most {MAX_ISSUERS} issuers"));
+        }
+        let issuer = Issuer::new(config, Arc::new(Vec::new()));
+        *guard = Arc::new(guard.with(issuer));
+        Ok(())
+    }
+
+    /// Removes issuer `name` at runtime (Keycloak's admin REST API deleting a realm).
+    pub fn remove_issuer(&self, name: &str) -> bool {
+        let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
+        if guard.by_name(name).is_none() {
+            return false;
+        }
+        *guard = Arc::new(guard.without(name));
+        true
     }
 
     /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it

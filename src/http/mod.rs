@@ -49,6 +49,7 @@ pub fn configure(engine: Arc<Engine>, edge: Arc<Edge>) -> impl FnOnce(&mut web::
         sweep(&engine);
         cfg.app_data(web::Data::from(engine))
             .app_data(web::Data::from(edge))
+            .configure(crate::keycloak_admin::configure)
             .default_service(web::to(dispatch));
     }
 }

@@ -14,9 +14,11 @@ mod exchange; // token exchange, /resource/, introspection, revocation
 mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken
+mod kcadmin; // Keycloak's admin REST API: master realm, realm-management roles, every refusal
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
+mod node; // @keycloak/keycloak-admin-client (npm, tests/js) against the admin REST API
 mod oidc; // the openidconnect crate as a relying party
 mod packaging; // every package built and used: image + compose, wheel + pytest, npm, tarball, cargo install
 mod password; // the password grant on each dialect; fixtures refused with their line

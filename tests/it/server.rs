@@ -474,7 +474,7 @@ fn check_command_names_the_line() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("OK (3 issuers")
+            .contains("OK (4 issuers")
     );
 }
 

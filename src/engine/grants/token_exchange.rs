@@ -178,6 +178,7 @@ fn subject_user(claims: &Object) -> Result<User, OAuthError> {
         username: username.to_string(),
         sub: sub.to_string(),
         roles: Vec::new(),
+        client_roles: Default::default(),
         claims: profile,
     })
 }
