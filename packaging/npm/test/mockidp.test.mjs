@@ -59,8 +59,11 @@ test('authorization code with PKCE, ID token and userinfo, through openid-client
   const html = await page.text();
   const action = html.match(/<form id="kc-form-login"[^>]* action="([^"]+)"/)[1].replaceAll('&amp;', '&');
   const loginId = html.match(/name="login_id" value="([^"]+)"/)[1];
+  // The login form is bound to the browser that opened it: send back the cookies it set.
+  const cookies = page.headers.getSetCookie().map((c) => c.split(';')[0]).join('; ');
   const login = await fetch(action, {
     method: 'POST',
+    headers: { cookie: cookies },
     body: new URLSearchParams({ login_id: loginId, username: 'alice', password: 'alice' }),
     redirect: 'manual',
   });
