@@ -362,3 +362,17 @@ fn test_tls_config() -> rustls::ServerConfig {
         .with_single_cert(certs, key)
         .unwrap()
 }
+
+/// The slowest of ten GETs of `url` (each must answer 200), 100 ms apart, after 300 ms (which
+/// lets requests started beside it reach what they wait for first).
+pub async fn slowest_of_ten_gets(url: &str) -> std::time::Duration {
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..10 {
+        let t = std::time::Instant::now();
+        assert_eq!(http().get(url).send().await.unwrap().status(), 200);
+        slowest = slowest.max(t.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    slowest
+}
