@@ -254,8 +254,13 @@ pub struct ClientConfig {
     pub jwks: Option<Value>,
     /// `private_key_jwt`: a JWKS file with the client's public keys, relative to the fixture.
     pub jwks_file: Option<PathBuf>,
-    /// `private_key_jwt`: a JWKS URL (not fetched yet: refused at load).
+    /// `private_key_jwt`: a JWKS URL (`https://`, or `http://`) with the client's public keys,
+    /// fetched when an assertion needs it (with timeouts), cached, and fetched again for a
+    /// `kid` it lacks (key rotation), as Keycloak's "Use JWKS URL" does.
     pub jwks_url: Option<String>,
+    /// A PEM file of the private CA that `jwks_url`'s server certificate chains to (besides
+    /// the webpki roots), relative to the fixture file.
+    pub ca_file: Option<PathBuf>,
     /// Scopes the client may ask for.
     #[serde(default)]
     pub scopes: Vec<String>,
@@ -426,11 +431,16 @@ impl Config {
     }
 
     /// Reads each client's `jwks_file` into its `jwks`, so that issuers built later (also by
-    /// the admin API) need no file access.
+    /// the admin API) need no file access, and resolves its `ca_file` against the fixture.
     fn read_client_jwks_files(&mut self) -> Result<(), Error> {
         let base = self.base_dir.clone();
         for issuer in &mut self.issuers {
             for client in &mut issuer.clients {
+                if let (Some(dir), Some(ca)) = (&base, &client.ca_file)
+                    && ca.is_relative()
+                {
+                    client.ca_file = Some(dir.join(ca));
+                }
                 let Some(file) = client.jwks_file.take() else {
                     continue;
                 };
@@ -836,7 +846,10 @@ impl ClientConfig {
         self.token_endpoint_auth_method
             .unwrap_or(match self.secret {
                 Some(_) => ClientAuthMethod::ClientSecretBasic,
-                None if self.jwks.is_some() || self.jwks_file.is_some() => {
+                None if self.jwks.is_some()
+                    || self.jwks_file.is_some()
+                    || self.jwks_url.is_some() =>
+                {
                     ClientAuthMethod::PrivateKeyJwt
                 }
                 None => ClientAuthMethod::None,
@@ -867,12 +880,6 @@ impl ClientConfig {
 /// product offers: Django OAuth Toolkit 3.4 has no RFC 7523 client authentication (its
 /// changelog lists it as unreleased), Keycloak and IdentityServer3 do.
 fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), String> {
-    if let Some(url) = &client.jwks_url {
-        return Err(format!(
-            "jwks_url {url:?} is not supported for client keys yet (mockidp does not fetch them); \
-             save the JWKS and use jwks_file, or put it inline in jwks"
-        ));
-    }
     let method = client.auth_method();
     let supported: &[ClientAuthMethod] = match dialect {
         DialectKind::Generic => &[
@@ -925,21 +932,34 @@ fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), 
         }
         _ => {}
     }
-    match (&client.jwks, method) {
-        (None, ClientAuthMethod::PrivateKeyJwt) => Err(
+    if client.jwks.is_some() && client.jwks_url.is_some() {
+        return Err("set one of jwks, jwks_file and jwks_url".into());
+    }
+    if client.ca_file.is_some() && client.jwks_url.is_none() {
+        return Err("ca_file is only used with jwks_url".into());
+    }
+    let has_keys = client.jwks.is_some() || client.jwks_url.is_some();
+    match (has_keys, method) {
+        (false, ClientAuthMethod::PrivateKeyJwt) => Err(
             "token_endpoint_auth_method \"private_key_jwt\" needs the client's public keys: \
-             jwks = { keys = [...] } or jwks_file = \"...\""
+             jwks = { keys = [...] }, jwks_file = \"...\" or jwks_url = \"https://...\""
                 .into(),
         ),
-        (Some(_), m) if m != ClientAuthMethod::PrivateKeyJwt => Err(format!(
-            "jwks / jwks_file are only used with token_endpoint_auth_method \"private_key_jwt\" \
-             (this client's is {:?})",
+        (true, m) if m != ClientAuthMethod::PrivateKeyJwt => Err(format!(
+            "jwks / jwks_file / jwks_url are only used with token_endpoint_auth_method \
+             \"private_key_jwt\" (this client's is {:?})",
             m.as_str()
         )),
-        (Some(jwks), _) => crate::engine::client_keys::ClientKeySet::from_jwks(jwks)
-            .map(|_| ())
-            .map_err(|why| format!("jwks: {why}")),
-        (None, _) => Ok(()),
+        _ => {
+            if let Some(jwks) = &client.jwks {
+                crate::engine::jwk_set::JwkSet::from_jwks(jwks)
+                    .map_err(|why| format!("jwks: {why}"))?;
+            }
+            if let Some(url) = &client.jwks_url {
+                crate::engine::trust::JwksSource::new(url, client.ca_file.clone())?;
+            }
+            Ok(())
+        }
     }
 }
 
@@ -1055,16 +1075,23 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("not offered by the generic dialect"), "{err}");
-        let err = Config::from_toml(
-            "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\n\
-             jwks_url='https://keys.test/jwks'\n",
-        )
-        .unwrap_err()
-        .to_string();
-        assert!(
-            err.contains("jwks_url") && err.contains("jwks_file"),
-            "{err}"
+        // A client's keys at a URL: private_key_jwt implied; the URL must be http(s), and a
+        // ca_file goes with a jwks_url only.
+        let client = "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\n";
+        let cfg =
+            Config::from_toml(&format!("{client}jwks_url='https://keys.test/jwks'\n")).unwrap();
+        assert_eq!(
+            cfg.issuers[0].clients[0].auth_method(),
+            ClientAuthMethod::PrivateKeyJwt
         );
+        let err = Config::from_toml(&format!("{client}jwks_url='file:///etc/jwks'\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("must start with https://"), "{err}");
+        let err = Config::from_toml(&format!("{client}secret='s'\nca_file='ca.pem'\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ca_file is only used with jwks_url"), "{err}");
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='keycloak'\n[[issuer.client]]\nid='c'\nsecrte='s'\n",
         )

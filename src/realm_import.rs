@@ -512,7 +512,7 @@ fn description(client: &Fields) -> Result<Option<String>, String> {
 }
 
 /// `clientAuthenticatorType` "client-jwt" (Signed JWT: `private_key_jwt`, keys from the
-/// `jwks.string` attribute, or `jwks.url`, which the fixture check then refuses) and
+/// `jwks.string` attribute, or fetched from `jwks.url`) and
 /// "client-secret-jwt" (`client_secret_jwt`); "client-secret" is the default.
 fn client_authenticator(
     client: &Fields,

@@ -419,7 +419,7 @@ pub fn assertion_algs(symmetric: bool) -> Value {
     } else {
         &[]
     };
-    json!([crate::engine::client_keys::ASYMMETRIC_ALGS, hmac].concat())
+    json!([crate::engine::jwk_set::ASYMMETRIC_ALGS, hmac].concat())
 }
 
 /// Grant types to advertise: those the engine implements.

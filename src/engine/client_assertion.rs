@@ -10,7 +10,8 @@ use std::sync::Arc;
 use aws_lc_rs::hmac;
 use serde_json::Value;
 
-use super::client_keys::{ASYMMETRIC_ALGS, ClientKeySet};
+use super::jwk_set::{ASYMMETRIC_ALGS, JwkSet};
+use super::trust::JwksSource;
 use super::{Engine, Issuer, TokenRequest};
 use crate::config::{ClientAuthMethod, ClientConfig};
 use crate::dialect::endpoint_url;
@@ -33,6 +34,19 @@ pub fn presented(req: &TokenRequest) -> bool {
 /// A refusal of the assertion, in Keycloak's words (400 `invalid_client` there).
 fn refused(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError {
     OAuthError::invalid_client(description).because(Cause::BadClientAssertion)
+}
+
+/// The key set `req`'s assertion needs fetched first, and the `kid` its header names: its
+/// client (`sub`) has a `jwks_url`. Pure (decodes the assertion unverified, fetches nothing):
+/// the HTTP edge fetches and passes the keys in [`TokenRequest::client_keys`].
+pub fn remote_keys_needed(
+    issuer: &Issuer,
+    req: &TokenRequest,
+) -> Option<(JwksSource, Option<String>)> {
+    let (header, claims) = jwt::decode_unverified(req.params.get("client_assertion")?)?;
+    let source = issuer.client_key_source(claims.get("sub")?.as_str()?)?;
+    let kid = header.get("kid").and_then(Value::as_str).map(String::from);
+    Some((source.clone(), kid))
 }
 
 /// The client that `req`'s assertion authenticates at `issuer`.
@@ -95,10 +109,14 @@ pub fn authenticate<'i>(
             if !ASYMMETRIC_ALGS.contains(&alg) {
                 return Err(refused("Invalid signature algorithm"));
             }
-            let keys: Option<Arc<ClientKeySet>> = req
-                .client_keys
-                .clone()
-                .or_else(|| issuer.client_keys(&client.id));
+            let keys: Option<Arc<JwkSet>> = match &req.client_keys {
+                Some(Ok(keys)) => Some(keys.clone()),
+                // Keycloak: "Unable to load public key" when its JWKS URL fails.
+                Some(Err(why)) => {
+                    return Err(refused(format!("Unable to load public key: {why}")));
+                }
+                None => issuer.client_keys(&client.id),
+            };
             let kid = header.get("kid").and_then(Value::as_str);
             keys.is_some_and(|k| k.verify(alg, kid, input.as_bytes(), &sig))
         }

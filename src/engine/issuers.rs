@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
-use super::client_keys::ClientKeySet;
 use super::issue::Grant;
+use super::jwk_set::JwkSet;
 use super::trust;
 use crate::config::{ClientConfig, Config, IssuerConfig, ResourceConfig};
 use crate::dialect::{self, Dialect};
@@ -19,7 +19,9 @@ pub struct Issuer {
     pub dialect: &'static dyn Dialect,
     clients: HashMap<String, usize>,
     /// Public keys of `private_key_jwt` clients, by client id (aliases included).
-    client_keys: HashMap<String, Arc<ClientKeySet>>,
+    client_keys: HashMap<String, Arc<JwkSet>>,
+    /// Where `private_key_jwt` clients with a `jwks_url` have their keys, by client id.
+    client_key_sources: HashMap<String, trust::JwksSource>,
     /// External issuers whose tokens token exchange accepts.
     pub trusted: Arc<Vec<trust::TrustedIssuer>>,
     /// Protected resources: the configured ones, else the product's default.
@@ -32,17 +34,25 @@ impl Issuer {
     pub fn new(config: IssuerConfig, trusted: Arc<Vec<trust::TrustedIssuer>>) -> Self {
         let mut clients = HashMap::new();
         let mut client_keys = HashMap::new();
+        let mut client_key_sources = HashMap::new();
         for (i, c) in config.clients.iter().enumerate() {
             // Validated at load: a set that does not parse gives the client no keys.
             let keys = c
                 .jwks
                 .as_ref()
-                .and_then(|j| ClientKeySet::from_jwks(j).ok())
+                .and_then(|j| JwkSet::from_jwks(j).ok())
                 .map(Arc::new);
+            let source = c
+                .jwks_url
+                .as_ref()
+                .and_then(|url| trust::JwksSource::new(url, c.ca_file.clone()).ok());
             for id in std::iter::once(&c.id).chain(&c.aliases) {
                 clients.insert(id.clone(), i);
                 if let Some(k) = &keys {
                     client_keys.insert(id.clone(), k.clone());
+                }
+                if let Some(s) = &source {
+                    client_key_sources.insert(id.clone(), s.clone());
                 }
             }
         }
@@ -64,14 +74,20 @@ impl Issuer {
             config,
             clients,
             client_keys,
+            client_key_sources,
             trusted,
             resources,
         }
     }
 
     /// The fixture keys of client `id` (`jwks` / `jwks_file`).
-    pub fn client_keys(&self, id: &str) -> Option<Arc<ClientKeySet>> {
+    pub fn client_keys(&self, id: &str) -> Option<Arc<JwkSet>> {
         self.client_keys.get(id).cloned()
+    }
+
+    /// Where client `id`'s keys are fetched from, if it has a `jwks_url`.
+    pub fn client_key_source(&self, id: &str) -> Option<&trust::JwksSource> {
+        self.client_key_sources.get(id)
     }
 
     pub fn name(&self) -> &str {

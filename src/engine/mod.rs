@@ -5,13 +5,13 @@
 pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;
-pub mod client_keys;
 pub mod control;
 pub mod device;
 pub mod grants;
 pub mod introspect;
 pub mod issue;
 pub mod issuers;
+pub mod jwk_set;
 pub mod mint;
 pub mod params;
 pub mod pkce;
@@ -122,11 +122,13 @@ pub enum Authorization {
 pub struct TokenRequest {
     pub params: Params,
     pub authorization: Authorization,
-    /// The client's keys, when the HTTP edge fetched them for this request (a client's
-    /// `jwks_url`); otherwise the issuer's fixture keys are used.
-    pub client_keys: Option<Arc<client_keys::ClientKeySet>>,
-    /// The JWKS document [`Engine::remote_jwks_needed`] asked for, as the edge fetched it.
-    pub remote_jwks: Option<Result<Arc<serde_json::Value>, String>>,
+    /// The client's keys, when the HTTP edge fetched them for this request (the `jwks_url`
+    /// that [`client_assertion::remote_keys_needed`] named), or why it could not; otherwise
+    /// the issuer's fixture keys are used.
+    pub client_keys: Option<Result<Arc<jwk_set::JwkSet>, String>>,
+    /// The trusted issuer's keys [`Engine::remote_jwks_needed`] asked for, as the edge
+    /// fetched them.
+    pub remote_jwks: Option<Result<Arc<jwk_set::JwkSet>, String>>,
 }
 
 impl Engine {

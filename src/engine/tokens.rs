@@ -140,7 +140,7 @@ impl Engine {
         issuer: &Issuer,
         token: &str,
         what: &str,
-        remote_jwks: Option<&Result<Arc<Value>, String>>,
+        remote_jwks: Option<&Result<Arc<super::jwk_set::JwkSet>, String>>,
     ) -> Result<Object, OAuthError> {
         let bad = |why: String| OAuthError::invalid_request(format!("{what} {why}"));
         let (header, claims) = jwt::decode_unverified(token)

@@ -8,7 +8,7 @@ use crate::config::ResourceConfig;
 use serde_json::json;
 
 use crate::dialect::{self, Endpoint, Urls};
-use crate::engine::{Engine, Issuer, Params, RequestContext, TokenRequest};
+use crate::engine::{Engine, Issuer, Params, RequestContext, TokenRequest, client_assertion};
 use crate::error::{ErrorCode, OAuthError};
 
 /// OpenID Connect Discovery 1.0 §4 / RFC 8414 §3.
@@ -61,12 +61,7 @@ pub async fn token(
 ) -> HttpResponse {
     let result = async {
         let mut token_req = token_request(req, payload).await?;
-        // Keys on the network are fetched here, asynchronously: the engine does no I/O.
-        if let Some((source, kid)) = engine.remote_jwks_needed(issuer, &token_req)
-            && let Some(edge) = req.app_data::<web::Data<super::Edge>>()
-        {
-            token_req.remote_jwks = Some(edge.jwks.get(&source, kid.as_deref()).await);
-        }
+        fetch_remote_keys(engine, issuer, req, &mut token_req).await;
         let client_id = match &token_req.authorization {
             crate::engine::Authorization::Basic { id, .. } => Some(id.as_str()),
             _ => token_req.params.get("client_id"),
@@ -122,6 +117,26 @@ async fn token_request(
     })
 }
 
+/// Fetches the keys on the network that `token_req` is judged with, asynchronously (the engine
+/// does no I/O): its client's, for a `private_key_jwt` client with a `jwks_url`, and a trusted
+/// issuer's, for a token exchange whose subject token that issuer signed.
+async fn fetch_remote_keys(
+    engine: &Engine,
+    issuer: &Issuer,
+    req: &HttpRequest,
+    token_req: &mut TokenRequest,
+) {
+    let Some(edge) = req.app_data::<web::Data<super::Edge>>() else {
+        return;
+    };
+    if let Some((source, kid)) = client_assertion::remote_keys_needed(issuer, token_req) {
+        token_req.client_keys = Some(edge.jwks.get(&source, kid.as_deref()).await);
+    }
+    if let Some((source, kid)) = engine.remote_jwks_needed(issuer, token_req) {
+        token_req.remote_jwks = Some(edge.jwks.get(&source, kid.as_deref()).await);
+    }
+}
+
 /// RFC 7662 §2: token introspection.
 pub async fn introspect(
     engine: &Engine,
@@ -130,6 +145,7 @@ pub async fn introspect(
     payload: web::Payload,
 ) -> HttpResponse {
     client_call(
+        engine,
         req,
         payload,
         issuer,
@@ -146,6 +162,7 @@ pub async fn introspect(
 /// Parses a client-authenticated form POST, runs `op`, renders its success with `ok` and its
 /// failure in the dialect's error shape.
 async fn client_call<T>(
+    engine: &Engine,
     req: &HttpRequest,
     payload: web::Payload,
     issuer: &Issuer,
@@ -153,7 +170,10 @@ async fn client_call<T>(
     ok: impl FnOnce(T) -> HttpResponse,
 ) -> HttpResponse {
     let result = match token_request(req, payload).await {
-        Ok(r) => op(&r),
+        Ok(mut r) => {
+            fetch_remote_keys(engine, issuer, req, &mut r).await;
+            op(&r)
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -163,18 +183,19 @@ async fn client_call<T>(
 }
 
 /// A client logging its user out with the refresh token (Keycloak's back channel): 204.
-pub fn back_channel_logout(
+pub async fn back_channel_logout(
     engine: &Engine,
     issuer: &Issuer,
     req: &HttpRequest,
     params: Params,
 ) -> HttpResponse {
-    let token_req = TokenRequest {
+    let mut token_req = TokenRequest {
         params,
         authorization: extract::authorization(req),
         client_keys: None,
         remote_jwks: None,
     };
+    fetch_remote_keys(engine, issuer, req, &mut token_req).await;
     match engine.logout_by_refresh_token(issuer, &token_req) {
         Ok(()) => HttpResponse::NoContent().finish(),
         Err(err) => refuse(req, issuer, &err),
@@ -209,6 +230,7 @@ pub async fn device_authorization(
             }))
     };
     client_call(
+        engine,
         req,
         payload,
         issuer,
@@ -226,6 +248,7 @@ pub async fn revoke(
     payload: web::Payload,
 ) -> HttpResponse {
     client_call(
+        engine,
         req,
         payload,
         issuer,

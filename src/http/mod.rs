@@ -205,7 +205,7 @@ async fn answer(
                 && params.get("refresh_token").is_some()
                 && issuer.dialect.logout_by_refresh_token();
             if back_channel {
-                return handlers::back_channel_logout(engine, issuer, req, params);
+                return handlers::back_channel_logout(engine, issuer, req, params).await;
             }
             match endpoint {
                 Endpoint::Authorize => browser::authorize(&site, req, &params),

@@ -1,9 +1,9 @@
 //! Fetching JWKS documents from the network, at the async HTTP edge: the engine never does I/O,
-//! it is handed the document (issue 13). Used for trusted issuers' `jwks_url` (token exchange);
-//! made to serve clients' `jwks_url` (private_key_jwt) the same way:
+//! it is handed the parsed key set (issue 13). One fetcher serves trusted issuers' `jwks_url`
+//! (token exchange) and clients' `jwks_url` (private_key_jwt):
 //!
 //! ```ignore
-//! let jwks: Arc<Value> = edge.jwks.get(&source, kid).await?;
+//! let keys: Arc<JwkSet> = edge.jwks.get(&source, kid).await?;
 //! ```
 //!
 //! `https://` goes through rustls with the webpki roots, plus the source's own CA file if it
@@ -17,8 +17,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use serde_json::Value;
-
+use crate::engine::jwk_set::JwkSet;
 use crate::engine::trust::JwksSource;
 
 /// How long a fetched document is reused.
@@ -36,8 +35,8 @@ pub const MAX_BODY: usize = 1024 * 1024;
 /// Sources cached at most (each trusted issuer or client with a `jwks_url` is one).
 pub const MAX_SOURCES: usize = 256;
 
-/// A document, or why it could not be had.
-pub type Fetched = Result<Arc<Value>, String>;
+/// A key set, or why it could not be had (fetched, or parsed).
+pub type Fetched = Result<Arc<JwkSet>, String>;
 
 /// The last fetch of one source.
 struct Last {
@@ -137,9 +136,9 @@ impl RemoteJwks {
             }
             body.extend_from_slice(&chunk);
         }
-        serde_json::from_slice(&body)
-            .map(Arc::new)
-            .map_err(|_| fail("the body is not JSON".into()))
+        let doc: serde_json::Value =
+            serde_json::from_slice(&body).map_err(|_| fail("the body is not JSON".into()))?;
+        JwkSet::from_jwks(&doc).map(Arc::new).map_err(fail)
     }
 }
 
@@ -149,14 +148,8 @@ fn must_fetch(last: &Last, kid: Option<&str>) -> bool {
     match &last.result {
         Err(_) => age >= FAILURE_SECS,
         Ok(_) if age >= CACHE_SECS => true,
-        Ok(doc) => kid.is_some_and(|k| !has_kid(doc, k)) && age >= REFETCH_SECS,
+        Ok(keys) => !keys.has_kid(kid) && age >= REFETCH_SECS,
     }
-}
-
-fn has_kid(doc: &Value, kid: &str) -> bool {
-    doc["keys"]
-        .as_array()
-        .is_some_and(|keys| keys.iter().any(|k| k["kid"].as_str() == Some(kid)))
 }
 
 /// A fetch error in a few words, with its cause (reqwest's own message omits it).
@@ -191,7 +184,10 @@ mod tests {
 
     #[test]
     fn cached_documents_are_reused_until_stale_or_lacking_a_kid() {
-        let doc: Fetched = Ok(Arc::new(serde_json::json!({"keys": [{"kid": "k1"}]})));
+        let set = JwkSet::from_jwks(&serde_json::json!(
+            {"keys": [{"kid": "k1", "kty": "RSA", "n": "AQ", "e": "AQAB"}]}
+        ));
+        let doc: Fetched = Ok(Arc::new(set.unwrap()));
         assert!(!must_fetch(&last(0, doc.clone()), Some("k1")));
         assert!(!must_fetch(&last(CACHE_SECS - 1, doc.clone()), None));
         assert!(must_fetch(&last(CACHE_SECS, doc.clone()), Some("k1")));

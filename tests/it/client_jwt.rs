@@ -304,3 +304,125 @@ async fn generic_takes_no_client_assertions() {
             .contains(&json!("private_key_jwt"))
     );
 }
+
+const CLIENT_JWKS: &str = include_str!("../keys/client-jwks.json");
+
+/// A Keycloak issuer with one private_key_jwt client whose keys are at `jwks_url`.
+async fn with_keys_at(jwks_url: &str, ca_file: Option<&str>) -> (mockidp::MockIdp, String) {
+    let ca_line = ca_file.map_or(String::new(), |f| format!("ca_file = \"{f}\"\n"));
+    let idp = start_with(&format!(
+        "[[issuer]]\nname = \"kc\"\ndialect = \"keycloak\"\n[[issuer.client]]\nid = \"remote\"\n\
+         token_endpoint_auth_method = \"private_key_jwt\"\njwks_url = \"{jwks_url}\"\n{ca_line}\
+         grants = [\"client_credentials\"]\n"
+    ))
+    .await;
+    let token_url = format!(
+        "{}/protocol/openid-connect/token",
+        idp.issuer_url("kc").unwrap()
+    );
+    (idp, token_url)
+}
+
+/// A private_key_jwt client whose JWKS is served over `https://` by a server whose
+/// certificate a private CA signed (fixtures/tls): trusted through the client's `ca_file`;
+/// without it the certificate is refused, in Keycloak's words for keys it cannot load.
+#[tokio::test]
+async fn private_key_jwt_keys_from_an_https_jwks_url() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let server = serve_json(CLIENT_JWKS, true);
+    assert!(server.url.starts_with("https://"));
+    let ca = format!("{dir}/fixtures/tls/ca.crt");
+    let (_idp, token_url) = with_keys_at(&server.url, Some(&ca)).await;
+    let (status, body) =
+        with_assertion(&token_url, &signed(&assertion_claims("remote", &token_url))).await;
+    assert_eq!(status, 200, "{body}");
+    // Cached: a second assertion does not fetch again.
+    let (status, body) =
+        with_assertion(&token_url, &signed(&assertion_claims("remote", &token_url))).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+
+    let (_idp, token_url) = with_keys_at(&server.url, None).await;
+    let (status, body) =
+        with_assertion(&token_url, &signed(&assertion_claims("remote", &token_url))).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("invalid_client"))
+    );
+    let why = body["error_description"].as_str().unwrap();
+    assert!(
+        why.starts_with("Unable to load public key: fetching https://")
+            && why.contains("certificate"),
+        "{why}"
+    );
+}
+
+/// While a client's `jwks_url` accepts connections and never answers, four token requests
+/// that need it wait for it without holding the server's workers: unrelated requests are
+/// served at their usual speed meanwhile, and the four fail after a bounded time.
+#[tokio::test]
+async fn a_silent_client_jwks_url_stalls_nothing_else() {
+    let silent = serve_once_forever(None).await;
+    let (idp, token_url) = with_keys_at(&silent, None).await;
+    let discovery = format!(
+        "{}/.well-known/openid-configuration",
+        idp.issuer_url("kc").unwrap()
+    );
+    let started = std::time::Instant::now();
+    let requests = async {
+        let assertions: Vec<String> = (0..4)
+            .map(|_| signed(&assertion_claims("remote", &token_url)))
+            .collect();
+        let (a, b, c, d) = tokio::join!(
+            with_assertion(&token_url, &assertions[0]),
+            with_assertion(&token_url, &assertions[1]),
+            with_assertion(&token_url, &assertions[2]),
+            with_assertion(&token_url, &assertions[3])
+        );
+        [a, b, c, d]
+    };
+    let (results, slowest) = tokio::join!(requests, slowest_of_ten_gets(&discovery));
+    for (status, body) in results {
+        assert_eq!(
+            (status, body["error"].as_str()),
+            (400, Some("invalid_client")),
+            "{body}"
+        );
+        let why = body["error_description"].as_str().unwrap();
+        assert!(why.contains("no answer in time"), "{why}");
+    }
+    assert!(
+        slowest < std::time::Duration::from_millis(500),
+        "an unrelated request took {slowest:?} while the client's JWKS URL was silent"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "bounded"
+    );
+}
+
+/// A client that rotates its key: an assertion naming a `kid` the cached set lacks makes the
+/// server fetch the set again (at most every 10 s, as Keycloak's `minTimeBetweenRequests`),
+/// and the new key is used.
+#[tokio::test]
+async fn a_rotated_client_key_is_picked_up_through_its_unknown_kid() {
+    let old = CLIENT_JWKS.replace("test-client-key", "retired-key");
+    let server = serve_json(&old, false);
+    let (_idp, token_url) = with_keys_at(&server.url, None).await;
+    let assertion = || signed(&assertion_claims("remote", &token_url));
+    refused_with(
+        with_assertion(&token_url, &assertion()).await,
+        "Signature on JWT token failed validation",
+    );
+    *server.body.lock().unwrap() = CLIENT_JWKS.to_string();
+    // Within the refetch interval the cached set answers.
+    refused_with(
+        with_assertion(&token_url, &assertion()).await,
+        "Signature on JWT token failed validation",
+    );
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 1);
+    tokio::time::sleep(std::time::Duration::from_millis(10_200)).await;
+    let (status, body) = with_assertion(&token_url, &assertion()).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(server.hits.load(std::sync::atomic::Ordering::SeqCst), 2);
+}

@@ -819,34 +819,6 @@ async fn identityserver_extension_grant() {
     assert_eq!(body["issued_token_type"], AT);
 }
 
-/// A tiny HTTP server on loopback answering every request with `body` (or never answering).
-async fn serve_once_forever(body: Option<String>) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        use tokio::io::{AsyncReadExt, AsyncWriteExt};
-        let mut held = Vec::new();
-        loop {
-            let Ok((mut sock, _)) = listener.accept().await else {
-                return;
-            };
-            let mut buf = [0u8; 2048];
-            let _ = sock.read(&mut buf).await;
-            match &body {
-                Some(b) => {
-                    let resp = format!(
-                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
-                        b.len()
-                    );
-                    let _ = sock.write_all(resp.as_bytes()).await;
-                }
-                None => held.push(sock), // never answer
-            }
-        }
-    });
-    format!("http://{addr}/jwks.json")
-}
-
 /// Trusted issuers' keys from a JWKS URL: fetched (and cached); a URL that never answers
 /// fails the exchange after a bounded timeout instead of hanging it.
 #[tokio::test]
@@ -925,20 +897,7 @@ async fn a_silent_jwks_url_stalls_nothing_else() {
         );
         [a, b, c, d]
     };
-    let timed = async {
-        // Let the exchanges reach the fetch first.
-        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
-        let mut slowest = std::time::Duration::ZERO;
-        for _ in 0..10 {
-            let t = std::time::Instant::now();
-            let resp = http().get(&discovery).send().await.unwrap();
-            assert_eq!(resp.status(), 200);
-            slowest = slowest.max(t.elapsed());
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
-        slowest
-    };
-    let (results, slowest) = tokio::join!(exchanges, timed);
+    let (results, slowest) = tokio::join!(exchanges, slowest_of_ten_gets(&discovery));
     for (status, body) in results {
         assert_eq!(status, 400, "{body}");
         let why = body["error_description"].as_str().unwrap();

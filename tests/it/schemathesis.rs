@@ -50,8 +50,6 @@ fn the_admin_api_matches_its_openapi_document() {
             "60",
         ])
         .args(["--workers", "2", "--request-timeout", "10"])
-        // The clock endpoint's schema is being reworked (freeze/set) on its own branch.
-        .args(["--exclude-path", "/clock"])
         // Acceptance of schema-valid data cannot hold for rules a schema cannot state
         // (an issuer named in a body must exist; exactly one of two fields).
         .args(["--exclude-checks", "positive_data_acceptance"])

@@ -269,3 +269,110 @@ pub fn pkce_pair() -> (String, String) {
     let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
     (verifier, challenge)
 }
+
+/// A tiny HTTP server on loopback answering every request with `body` (or never answering).
+pub async fn serve_once_forever(body: Option<String>) -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        use tokio::io::{AsyncReadExt, AsyncWriteExt};
+        let mut held = Vec::new();
+        loop {
+            let Ok((mut sock, _)) = listener.accept().await else {
+                return;
+            };
+            let mut buf = [0u8; 2048];
+            let _ = sock.read(&mut buf).await;
+            match &body {
+                Some(b) => {
+                    let resp = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{b}",
+                        b.len()
+                    );
+                    let _ = sock.write_all(resp.as_bytes()).await;
+                }
+                None => held.push(sock), // never answer
+            }
+        }
+    });
+    format!("http://{addr}/jwks.json")
+}
+
+/// A JSON document served over HTTP or HTTPS (the test certificate of fixtures/tls, which the
+/// CA `fixtures/tls/ca.crt` signed) at `url`; `body` may be changed while it runs (a key
+/// rotation), `hits` counts the requests.
+pub struct JsonServer {
+    pub url: String,
+    pub body: std::sync::Arc<std::sync::Mutex<String>>,
+    pub hits: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+}
+
+pub fn serve_json(body: &str, tls: bool) -> JsonServer {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    use std::sync::atomic::Ordering;
+    let body = std::sync::Arc::new(std::sync::Mutex::new(body.to_string()));
+    let hits = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    let (served, counted) = (body.clone(), hits.clone());
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(move || {
+                let (served, counted) = (served.clone(), counted.clone());
+                App::new().default_service(web::to(move || {
+                    counted.fetch_add(1, Ordering::SeqCst);
+                    let doc = served.lock().unwrap().clone();
+                    async move {
+                        HttpResponse::Ok()
+                            .content_type("application/json")
+                            .body(doc)
+                    }
+                }))
+            })
+            .workers(1);
+            let server = if tls {
+                server
+                    .listen_rustls_0_23(listener, test_tls_config())
+                    .unwrap()
+            } else {
+                server.listen(listener).unwrap()
+            };
+            server.run().await.unwrap();
+        });
+    });
+    let scheme = if tls { "https" } else { "http" };
+    JsonServer {
+        url: format!("{scheme}://{addr}/jwks.json"),
+        body,
+        hits,
+    }
+}
+
+fn test_tls_config() -> rustls::ServerConfig {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let certs = CertificateDer::pem_file_iter(format!("{dir}/fixtures/tls/server.crt"))
+        .unwrap()
+        .collect::<Result<Vec<_>, _>>()
+        .unwrap();
+    let key = PrivateKeyDer::from_pem_file(format!("{dir}/fixtures/tls/server.key")).unwrap();
+    rustls::ServerConfig::builder()
+        .with_no_client_auth()
+        .with_single_cert(certs, key)
+        .unwrap()
+}
+
+/// The slowest of ten GETs of `url` (each must answer 200), 100 ms apart, after 300 ms (which
+/// lets requests started beside it reach what they wait for first).
+pub async fn slowest_of_ten_gets(url: &str) -> std::time::Duration {
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    let mut slowest = std::time::Duration::ZERO;
+    for _ in 0..10 {
+        let t = std::time::Instant::now();
+        assert_eq!(http().get(url).send().await.unwrap().status(), 200);
+        slowest = slowest.max(t.elapsed());
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    slowest
+}

@@ -1,7 +1,9 @@
-//! A client's public keys (RFC 7517 JWKS), for `private_key_jwt` client authentication
-//! (RFC 7523 §2.2). The engine is handed a parsed set: from the fixture's `jwks` / `jwks_file`
-//! today; keys fetched from a `jwks_url` by the async HTTP edge would arrive the same way
-//! ([`super::TokenRequest::client_keys`]), so the engine itself never does I/O.
+//! A set of public signature keys (RFC 7517 JWKS), the one parser for every JWKS mockidp
+//! reads: a `private_key_jwt` client's keys (RFC 7523 §2.2) and a trusted issuer's (token
+//! exchange). Fixture sets are parsed at load; sets at a `jwks_url` are fetched and parsed by
+//! the async HTTP edge (`http::remote_jwks`) and handed to the engine
+//! ([`super::TokenRequest::client_keys`], [`super::TokenRequest::remote_jwks`]), so the
+//! engine itself never does I/O.
 
 use aws_lc_rs::signature::{self, RsaPublicKeyComponents, UnparsedPublicKey};
 use base64::Engine as _;
@@ -15,7 +17,7 @@ pub const ASYMMETRIC_ALGS: &[&str] = &[
 
 /// One public key of the set.
 #[derive(Debug, Clone)]
-struct ClientKey {
+struct Jwk {
     kid: Option<String>,
     key: PublicKey,
 }
@@ -34,21 +36,24 @@ enum Curve {
     P384,
 }
 
-/// The signature keys of one client.
+/// The signature keys of one client or issuer.
 #[derive(Debug, Clone, Default)]
-pub struct ClientKeySet {
-    keys: Vec<ClientKey>,
+pub struct JwkSet {
+    keys: Vec<Jwk>,
 }
 
-impl ClientKeySet {
-    /// Parses a JWKS (`{"keys": [...]}`). Keys marked `"use": "enc"` are skipped; a set with
-    /// no usable signature key, or a key that does not parse, is refused with the reason.
+impl JwkSet {
+    /// Parses a JWKS (`{"keys": [...]}`). Keys marked `"use": "enc"` and keys of a type or
+    /// curve mockidp cannot verify with (a real IdP's set may hold `OKP` or `oct` keys too)
+    /// are skipped; a set with no usable signature key, or a usable key that does not parse,
+    /// is refused with the reason.
     pub fn from_jwks(jwks: &Value) -> Result<Self, String> {
         let list = jwks
             .get("keys")
             .and_then(Value::as_array)
             .ok_or("expected a JWKS object with a \"keys\" array")?;
         let mut keys = Vec::with_capacity(list.len());
+        let mut skipped = Vec::new();
         for (i, jwk) in list.iter().enumerate() {
             if jwk.get("use").and_then(Value::as_str) == Some("enc") {
                 continue;
@@ -72,9 +77,10 @@ impl ClientKeySet {
                         Some("P-256") => Curve::P256,
                         Some("P-384") => Curve::P384,
                         other => {
-                            return Err(format!(
+                            skipped.push(format!(
                                 "keys[{i}]: curve {other:?} is not supported (P-256, P-384)"
                             ));
+                            continue;
                         }
                     };
                     let mut point = vec![4u8];
@@ -83,29 +89,44 @@ impl ClientKeySet {
                     PublicKey::Ec { curve, point }
                 }
                 other => {
-                    return Err(format!(
+                    skipped.push(format!(
                         "keys[{i}]: kty {other:?} is not supported (RSA, EC)"
                     ));
+                    continue;
                 }
             };
-            keys.push(ClientKey {
+            keys.push(Jwk {
                 kid: jwk.get("kid").and_then(Value::as_str).map(String::from),
                 key,
             });
         }
         if keys.is_empty() {
-            return Err("the JWKS holds no signature key".into());
+            let mut why = String::from("the JWKS holds no usable signature key");
+            for s in &skipped {
+                why.push_str("; ");
+                why.push_str(s);
+            }
+            return Err(why);
         }
         Ok(Self { keys })
+    }
+
+    /// Whether a key could have signed a token whose header names `kid`: one named so, or one
+    /// without a name (a key rotated away fails this, which makes the edge fetch again).
+    pub fn has_kid(&self, kid: Option<&str>) -> bool {
+        self.candidates(kid).next().is_some()
+    }
+
+    fn candidates<'a>(&'a self, kid: Option<&'a str>) -> impl Iterator<Item = &'a Jwk> {
+        self.keys
+            .iter()
+            .filter(move |k| kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
     }
 
     /// Whether a key of this set (the one named `kid`, when the header names one) signed
     /// `input` with `alg`.
     pub fn verify(&self, alg: &str, kid: Option<&str>, input: &[u8], sig: &[u8]) -> bool {
-        self.keys
-            .iter()
-            .filter(|k| kid.is_none() || k.kid.is_none() || k.kid.as_deref() == kid)
-            .any(|k| k.key.verify(alg, input, sig))
+        self.candidates(kid).any(|k| k.key.verify(alg, input, sig))
     }
 }
 
@@ -147,14 +168,16 @@ mod tests {
 
     #[test]
     fn bad_sets_are_refused_with_the_reason() {
-        assert!(ClientKeySet::from_jwks(&json!({})).is_err());
-        let err =
-            ClientKeySet::from_jwks(&json!({"keys": [{"kty": "oct", "k": "x"}]})).unwrap_err();
+        assert!(JwkSet::from_jwks(&json!({})).is_err());
+        let err = JwkSet::from_jwks(&json!({"keys": [{"kty": "oct", "k": "x"}]})).unwrap_err();
         assert!(err.contains("oct"), "{err}");
-        let err =
-            ClientKeySet::from_jwks(&json!({"keys": [{"kty": "RSA", "e": "AQAB"}]})).unwrap_err();
+        let err = JwkSet::from_jwks(&json!({"keys": [{"kty": "RSA", "e": "AQAB"}]})).unwrap_err();
         assert!(err.contains("\"n\""), "{err}");
+        let mixed = json!({"keys": [{"kty": "OKP", "crv": "Ed25519", "x": "AQ"},
+            {"kty": "RSA", "n": "AQ", "e": "AQAB", "kid": "r"}]});
+        let set = JwkSet::from_jwks(&mixed).unwrap();
+        assert!(set.has_kid(Some("r")) && set.has_kid(None) && !set.has_kid(Some("other")));
         let enc_only = json!({"keys": [{"kty": "RSA", "use": "enc", "n": "AQ", "e": "AQAB"}]});
-        assert!(ClientKeySet::from_jwks(&enc_only).is_err());
+        assert!(JwkSet::from_jwks(&enc_only).is_err());
     }
 }
