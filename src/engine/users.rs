@@ -124,7 +124,7 @@ impl Issuer {
 }
 
 /// OpenID Connect Core §5.4: the claims each standard scope releases.
-const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
     (
         "profile",
         &[

@@ -299,6 +299,26 @@ pub async fn userinfo(
     }
 }
 
+/// Keycloak's account REST API: the token's user profile; 401 with a Bearer challenge without
+/// a token or with a bad one (AccountLoader refuses before AccountRestService runs).
+pub fn account(engine: &Engine, issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
+    let Some(token) = extract::bearer_token(req, &crate::engine::Params::default()) else {
+        let err =
+            OAuthError::invalid_token("Missing access token: send Authorization: Bearer <token>");
+        return oauth_error(dialect::bearer_error(&err, issuer, false));
+    };
+    match engine.account_profile(issuer, &token) {
+        Ok(profile) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, "no-cache"))
+            .json(profile),
+        Err(err) => {
+            journal::note(req, |n| n.failed(&err));
+            log_refusal(issuer, &err);
+            oauth_error(dialect::bearer_error(&err, issuer, true))
+        }
+    }
+}
+
 /// Logs why a request was refused. Descriptions never contain secrets, codes or tokens.
 fn log_refusal(issuer: &Issuer, err: &OAuthError) {
     if err.code == ErrorCode::ServerError {

@@ -23,4 +23,5 @@ mod password; // the password grant on each dialect; fixtures refused with their
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
 mod schemathesis; // the admin API against its OpenAPI document, by schemathesis
 mod server; // configuration, routing, issuer URLs, the binary's CLI
+mod spa; // what browser libraries rely on: response modes, CORS with credentials, account REST
 mod util;
