@@ -15,6 +15,7 @@ mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
+mod keycloak_js; // keycloak-js 26 with its defaults in headless Chromium, the app on another origin
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
 mod oidc; // the openidconnect crate as a relying party
