@@ -68,6 +68,8 @@ impl Dialect for IdentityServer {
                     ["client_secret_post", "client_secret_basic", "private_key_jwt"],
                 "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                 "frontchannel_logout_supported": true,
+                // IdentityServer3 Constants.SupportedResponseModes, in its order.
+                "response_modes_supported": ["form_post", "query", "fragment"],
             }),
             oidc_metadata(self, u),
         )

@@ -134,6 +134,9 @@ impl Dialect for Keycloak {
                     "token_endpoint": u.at(self, Endpoint::Token),
                 },
                 "authorization_response_iss_parameter_supported": true,
+                // Keycloak's OIDCWellKnownProvider lists these and its JARM modes (`*.jwt`),
+                // which mockidp does not sign.
+                "response_modes_supported": ["query", "fragment", "form_post"],
                 "check_session_iframe":
                     format!("{}/protocol/openid-connect/login-status-iframe.html", u.front),
             }),
@@ -380,6 +383,18 @@ impl Dialect for Keycloak {
         true
     }
 
+    /// Keycloak's endpoints build their CORS answer with `Cors.builder().auth()` (token,
+    /// userinfo, logout, account, ...), and DefaultCors then sends
+    /// `Access-Control-Allow-Credentials: true`.
+    fn cors_credentials(&self) -> bool {
+        true
+    }
+
+    /// AccountRestService behind `/realms/{realm}/account` (keycloak-js `loadUserProfile()`).
+    fn account_rest(&self) -> bool {
+        true
+    }
+
     fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
         Members::new()
             .put("access_token", &t.access_token)
@@ -485,7 +500,8 @@ impl Dialect for Keycloak {
             status: 200,
             content_type: "text/html; charset=utf-8",
             body: format!(
-                "<!doctype html>\n<html>\n<body>\n<script>\n{script}</script>\n</body>\n</html>\n"
+                "<!doctype html>\n<html>\n<head>{}</head>\n<body>\n<script>\n{script}</script>\n</body>\n</html>\n",
+                crate::http::NO_FAVICON
             ),
         })
     }

@@ -279,6 +279,18 @@ pub trait Dialect: Sync {
         false
     }
 
+    /// Whether CORS answers carry `Access-Control-Allow-Credentials: true`, so a page may call
+    /// with `credentials: 'include'` (keycloak-js does).
+    fn cors_credentials(&self) -> bool {
+        false
+    }
+
+    /// Whether the home page also answers the product's account REST API (Keycloak's
+    /// `/realms/{realm}/account` with `Accept: application/json`).
+    fn account_rest(&self) -> bool {
+        false
+    }
+
     /// How token exchange behaves.
     fn exchange_style(&self) -> ExchangeStyle {
         ExchangeStyle::Delegation
@@ -437,7 +449,6 @@ pub fn oidc_metadata(dialect: &dyn Dialect, u: &Urls) -> Value {
         "revocation_endpoint": u.at(dialect, Endpoint::Revoke),
         "device_authorization_endpoint": u.at(dialect, Endpoint::DeviceAuthorization),
         "response_types_supported": ["code"],
-        "response_modes_supported": ["query", "form_post"],
         "code_challenge_methods_supported": ["plain", "S256"],
         // OpenID Connect Discovery defaults request_uri support to true: say it is not.
         "request_parameter_supported": false,

@@ -11,6 +11,9 @@ use crate::error::{ErrorCode, OAuthError};
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ResponseMode {
     Query,
+    /// The parameters after `#`, where a single-page app (keycloak-js's default) reads them
+    /// without sending them to its server.
+    Fragment,
     FormPost,
 }
 
@@ -106,9 +109,10 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
     let state = params.get("state").map(str::to_string);
     let response_mode = match params.get("response_mode") {
         None | Some("query") => Ok(ResponseMode::Query),
+        Some("fragment") => Ok(ResponseMode::Fragment),
         Some("form_post") => Ok(ResponseMode::FormPost),
         Some(_) => Err(OAuthError::invalid_request(
-            "Invalid parameter: response_mode (supported: query, form_post)",
+            "Invalid parameter: response_mode (supported: query, fragment, form_post)",
         )),
     };
     let back = |mode: ResponseMode, err: OAuthError| {

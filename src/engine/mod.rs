@@ -2,6 +2,7 @@
 //! knowledge. The HTTP edge hands it a parsed [`TokenRequest`]; the issuer's dialect shapes what
 //! comes out.
 
+pub mod account;
 pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;

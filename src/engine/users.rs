@@ -174,7 +174,7 @@ fn merge(into: &mut Vec<String>, more: &[String]) {
 }
 
 /// OpenID Connect Core §5.4: the claims each standard scope releases.
-const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
     (
         "profile",
         &[

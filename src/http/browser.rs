@@ -403,31 +403,35 @@ fn device_path(site: &Site, code: &str) -> String {
     }
 }
 
-/// Sends an authorization response: a redirect, or a self-posting form.
+/// Sends an authorization response: a redirect with the parameters in the query or the
+/// fragment (OAuth 2.0 Multiple Response Types §2.1), or a self-posting form.
 pub fn respond(cb: &Callback) -> HttpResponse {
-    match cb.response_mode {
+    let encoded = || -> String {
+        form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(&cb.params)
+            .finish()
+    };
+    let location = match cb.response_mode {
+        ResponseMode::FormPost => {
+            return HttpResponse::Ok()
+                .content_type("text/html; charset=utf-8")
+                .insert_header((header::CACHE_CONTROL, "no-store"))
+                .body(pages::form_post(cb));
+        }
+        _ if cb.params.is_empty() => cb.redirect_uri.clone(),
         ResponseMode::Query => {
-            let query: String = form_urlencoded::Serializer::new(String::new())
-                .extend_pairs(&cb.params)
-                .finish();
             let sep = if cb.redirect_uri.contains('?') {
                 '&'
             } else {
                 '?'
             };
-            let location = if query.is_empty() {
-                cb.redirect_uri.clone()
-            } else {
-                format!("{}{sep}{query}", cb.redirect_uri)
-            };
-            HttpResponse::Found()
-                .insert_header((header::LOCATION, location))
-                .insert_header((header::CACHE_CONTROL, "no-store"))
-                .finish()
+            format!("{}{sep}{}", cb.redirect_uri, encoded())
         }
-        ResponseMode::FormPost => HttpResponse::Ok()
-            .content_type("text/html; charset=utf-8")
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .body(pages::form_post(cb)),
-    }
+        // A registered redirect URI has no fragment of its own (RFC 6749 §3.1.2).
+        ResponseMode::Fragment => format!("{}#{}", cb.redirect_uri, encoded()),
+    };
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .finish()
 }

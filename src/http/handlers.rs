@@ -305,15 +305,42 @@ pub async fn userinfo(
         Ok(p) => p,
         Err(e) => return oauth_error(dialect::bearer_error(&e, issuer, true)),
     };
-    let Some(token) = extract::bearer_token(req, &params) else {
+    protected(
+        issuer,
+        req,
+        extract::bearer_token(req, &params),
+        "no-store",
+        |token| engine.userinfo(issuer, token),
+    )
+}
+
+/// Keycloak's account REST API: the token's user profile; 401 with a Bearer challenge without
+/// a token or with a bad one (AccountLoader refuses before AccountRestService runs).
+pub fn account(engine: &Engine, issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
+    let token = extract::bearer_token(req, &crate::engine::Params::default());
+    protected(issuer, req, token, "no-cache", |token| {
+        engine.account_profile(issuer, token)
+    })
+}
+
+/// RFC 6750: a JSON answer about a bearer token's user, or the refusal of a missing or bad
+/// token.
+fn protected(
+    issuer: &Issuer,
+    req: &HttpRequest,
+    token: Option<String>,
+    cache_control: &'static str,
+    answer: impl FnOnce(&str) -> Result<crate::jwt::Object, OAuthError>,
+) -> HttpResponse {
+    let Some(token) = token else {
         let err =
             OAuthError::invalid_token("Missing access token: send Authorization: Bearer <token>");
         return oauth_error(dialect::bearer_error(&err, issuer, false));
     };
-    match engine.userinfo(issuer, &token) {
-        Ok(claims) => HttpResponse::Ok()
-            .insert_header((header::CACHE_CONTROL, "no-store"))
-            .json(claims),
+    match answer(&token) {
+        Ok(body) => HttpResponse::Ok()
+            .insert_header((header::CACHE_CONTROL, cache_control))
+            .json(body),
         Err(err) => {
             journal::note(req, |n| n.failed(&err));
             log_refusal(issuer, &err);

@@ -10,6 +10,7 @@ pub(crate) mod forwarded;
 mod handlers;
 pub(crate) mod journal;
 mod pages;
+pub(crate) use pages::NO_FAVICON;
 pub(crate) mod remote_jwks;
 
 use std::borrow::Cow;
@@ -80,6 +81,22 @@ async fn serve(
 ) -> HttpResponse {
     let issuers = engine.issuers();
     if let Some(issuer) = issuers.home_of(path)
+        && issuer.dialect.account_rest()
+        && (req.method() == Method::OPTIONS || wants_json(req))
+    {
+        journal::note(req, |n| n.at(issuer.name(), "account"));
+        if req.method() == Method::OPTIONS {
+            return cors::preflight(issuer, req);
+        }
+        let mut resp = if req.method() == Method::GET || req.method() == Method::HEAD {
+            handlers::account(engine, issuer, req)
+        } else {
+            method_not_allowed(issuer, req, &[Method::GET, Method::HEAD])
+        };
+        cors::apply(issuer, req, &mut resp);
+        return resp;
+    }
+    if let Some(issuer) = issuers.home_of(path)
         && (req.method() == Method::GET || req.method() == Method::HEAD)
     {
         journal::note(req, |n| n.at(issuer.name(), "home"));
@@ -127,6 +144,15 @@ async fn serve(
         cors::apply(issuer, req, &mut resp);
     }
     resp
+}
+
+/// Whether the request asks for JSON rather than a page (Keycloak's account console and its
+/// REST API share `/realms/{realm}/account`, told apart by `Accept`).
+fn wants_json(req: &HttpRequest) -> bool {
+    req.headers()
+        .get(actix_web::http::header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("application/json") && !a.contains("text/html"))
 }
 
 /// The answer of `endpoint`, including refusals (wrong method, injected failures), so that

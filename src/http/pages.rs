@@ -36,12 +36,16 @@ color:#fff;cursor:pointer}button.user{background:#e5e7eb;color:#111;margin:.25re
 border-radius:.4rem}ul{list-style:none;padding:0;margin:0}small{color:#666}\
 .tag{font-size:.75rem;background:#eef;border-radius:.3rem;padding:.1rem .4rem}";
 
+/// An empty icon, so a browser showing a mockidp page does not fetch `/favicon.ico` (a 404
+/// that browser test suites report as a console error).
+pub const NO_FAVICON: &str = "<link rel=\"icon\" href=\"data:,\">";
+
 /// The page frame: responsive down to 360 px, no scripts.
 fn layout(title: &str, body: &str) -> String {
     format!(
         "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">\
          <meta name=\"viewport\" content=\"width=device-width,initial-scale=1\">\
-         <title>{}</title><style>{STYLE}</style></head><body><main><div class=\"card\">{body}\
+         {NO_FAVICON}<title>{}</title><style>{STYLE}</style></head><body><main><div class=\"card\">{body}\
          </div><p><small>mockidp, a fake identity provider for tests</small></p></main></body></html>\n",
         esc(title)
     )
@@ -242,7 +246,7 @@ pub fn form_post(cb: &Callback) -> String {
         );
     }
     format!(
-        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>Submit</title></head>\
+        "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">{NO_FAVICON}<title>Submit</title></head>\
          <body onload=\"document.forms[0].submit()\"><form method=\"post\" action=\"{}\">{fields}\
          <noscript><button type=\"submit\">Continue</button></noscript></form></body></html>\n",
         esc(&cb.redirect_uri)

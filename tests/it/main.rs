@@ -16,6 +16,7 @@ mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken
 mod kcadmin; // Keycloak's admin REST API: master realm, realm-management roles, every refusal
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
+mod keycloak_js; // keycloak-js 26 with its defaults in headless Chromium, the app on another origin
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
 mod node; // @keycloak/keycloak-admin-client (npm, tests/js) against the admin REST API
@@ -25,4 +26,5 @@ mod password; // the password grant on each dialect; fixtures refused with their
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
 mod schemathesis; // the admin API against its OpenAPI document, by schemathesis
 mod server; // configuration, routing, issuer URLs, the binary's CLI
+mod spa; // what browser libraries rely on: response modes, CORS with credentials, account REST
 mod util;

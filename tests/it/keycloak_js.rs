@@ -1,0 +1,236 @@
+//! keycloak-js (the pinned 26.x from `tests/js/keycloak-js`, installed by `.ci/run` with
+//! `npm ci` into `target/ci/keycloak-js`) with its defaults, in headless Chromium: the app is
+//! served from another origin (a second loopback port) and logs in with `login-required`,
+//! reads roles, refreshes, loads userinfo and the account profile, checks the SSO session
+//! silently and logs out, without a console error.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+use crate::chrome::{Browser, Chrome, WAIT};
+use crate::util::*;
+
+/// Where `.ci/run` installs keycloak-js.
+fn library() -> Option<PathBuf> {
+    let lib = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/ci/keycloak-js/node_modules/keycloak-js/lib/keycloak.js");
+    if lib.is_file() {
+        return Some(lib);
+    }
+    let why = "keycloak-js is not installed in target/ci/keycloak-js (run .ci/run, or npm ci there \
+               with tests/js/keycloak-js/package*.json)";
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    assert!(!in_ci, "keycloak-js test cannot run in CI: {why}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n********** SKIPPED: {why} **********\n"
+    );
+    None
+}
+
+/// The app's pages. `IDP` is replaced by mockidp's base URL.
+const SETUP: &str = r#"<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
+<script type="module">
+import Keycloak from "/keycloak.js";
+const kc = new Keycloak({ url: "IDP", realm: "spa", clientId: "spa-app" });
+window.kc = kc;
+const done = (r) => { window.results = r; };
+const fail = (e) => { window.results = { error: String(e && (e.error || e.message) || e) }; };
+"#;
+
+const APP_PAGE: &str = r#"
+kc.init({ onLoad: "login-required", pkceMethod: "S256" }).then(async (authenticated) => {
+  const before = kc.token;
+  const refreshed = await kc.updateToken(-1);
+  const userinfo = await kc.loadUserInfo();
+  const profile = await kc.loadUserProfile();
+  done({
+    authenticated,
+    responseMode: kc.responseMode,
+    user: kc.hasRealmRole("user"),
+    admin: kc.hasRealmRole("admin"),
+    nope: kc.hasRealmRole("nope"),
+    refreshed,
+    newToken: kc.token !== before,
+    userinfo,
+    profile,
+  });
+}).catch(fail);
+</script></body></html>"#;
+
+const SSO_PAGE: &str = r#"
+kc.init({
+  onLoad: "check-sso",
+  silentCheckSsoRedirectUri: location.origin + "/silent-check-sso.html",
+  pkceMethod: "S256",
+}).then((authenticated) => done({ authenticated, user: kc.tokenParsed && kc.tokenParsed.preferred_username }))
+  .catch(fail);
+</script></body></html>"#;
+
+/// keycloak-js's documented silent-check-sso page.
+const SILENT_PAGE: &str = r#"<!doctype html><html><head><link rel="icon" href="data:,"></head><body>
+<script>parent.postMessage(location.href, location.origin);</script></body></html>"#;
+
+/// Serves the app's pages and the library on `listener` until the test process ends.
+fn serve_app(listener: TcpListener, idp: String, lib: Vec<u8>) {
+    let page = |body: &str| format!("{}{}", SETUP.replace("IDP", &idp), body).into_bytes();
+    let files: Vec<(&str, &str, Vec<u8>)> = vec![
+        ("/app.html", "text/html", page(APP_PAGE)),
+        ("/sso.html", "text/html", page(SSO_PAGE)),
+        (
+            "/silent-check-sso.html",
+            "text/html",
+            SILENT_PAGE.as_bytes().to_vec(),
+        ),
+        ("/keycloak.js", "text/javascript", lib),
+    ];
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                match reader.read_line(&mut header) {
+                    Ok(n) if n > 2 => {}
+                    _ => break,
+                }
+            }
+            let path = line.split(' ').nth(1).unwrap_or("/");
+            let path = path.split(['?', '#']).next().unwrap_or(path);
+            let (status, kind, body) = match files.iter().find(|(p, _, _)| *p == path) {
+                Some((_, kind, body)) => ("200 OK", *kind, body.as_slice()),
+                None => ("404 Not Found", "text/plain", b"not found".as_slice()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
+                 Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+    });
+}
+
+/// A Keycloak realm with keycloak-js's public client, allowed from the app's origin.
+fn fixtures(app: &str) -> String {
+    format!(
+        r#"
+[[issuer]]
+name = "spa"
+dialect = "keycloak"
+realm = "spa"
+
+[[issuer.client]]
+id = "spa-app"
+grants = ["authorization_code", "refresh_token"]
+scopes = ["openid", "profile", "email"]
+redirect_uris = ["{app}/*"]
+
+[[issuer.user]]
+username = "alice"
+password = "alice"
+roles = ["admin", "user"]
+claims = {{ email = "alice@example.test", given_name = "Alice", family_name = "Martin", email_verified = true, tenant = "acme" }}
+"#
+    )
+}
+
+/// What the page put in `window.results`, waiting up to [`WAIT`].
+async fn results(browser: &Browser) -> Value {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let r = browser
+            .execute("return window.results === undefined ? null : window.results;")
+            .await;
+        if !r.is_null() {
+            return r;
+        }
+        if Instant::now() > deadline {
+            panic!("the app page gave no result {}", browser.describe().await);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test]
+async fn keycloak_js_with_its_defaults() {
+    let Some(lib) = library() else { return };
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    let idp = start_with(&fixtures(&app)).await;
+    serve_app(listener, idp.url().to_string(), std::fs::read(lib).unwrap());
+    let browser = chrome.session().await;
+
+    // login-required: the login page, then back to the app with the code in the fragment.
+    browser.goto(&format!("{app}/app.html")).await;
+    browser.log_in("alice", "alice").await;
+    let r = results(&browser).await;
+    assert_eq!(r["authenticated"], true, "{r}");
+    assert_eq!(r["responseMode"], "fragment", "{r}");
+    assert_eq!(
+        (&r["user"], &r["admin"], &r["nope"]),
+        (&Value::Bool(true), &Value::Bool(true), &Value::Bool(false)),
+        "{r}"
+    );
+    assert_eq!(
+        (&r["refreshed"], &r["newToken"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "{r}"
+    );
+    assert_eq!(r["userinfo"]["email"], "alice@example.test", "{r}");
+    assert_eq!(r["profile"]["username"], "alice", "{r}");
+    assert_eq!(r["profile"]["firstName"], "Alice", "{r}");
+    assert_eq!(r["profile"]["attributes"]["tenant"][0], "acme", "{r}");
+    assert_eq!(r["profile"]["id"], r["userinfo"]["sub"], "{r}");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors after login: {errors:?}");
+
+    // check-sso through the silent iframe: the SSO session is found without a visible redirect.
+    browser.goto(&format!("{app}/sso.html")).await;
+    let r = results(&browser).await;
+    assert_eq!(
+        (&r["authenticated"], &r["user"]),
+        (&Value::Bool(true), &Value::from("alice")),
+        "{r}"
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors in check-sso: {errors:?}");
+
+    // logout(): back to the app, where check-sso now finds no session.
+    browser
+        .execute(&format!(
+            "window.kc.logout({{ redirectUri: '{app}/sso.html' }}); return null;"
+        ))
+        .await;
+    let deadline = Instant::now() + WAIT;
+    let r = loop {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let url = browser.current_url().await;
+        if url.starts_with(&format!("{app}/sso.html")) {
+            let r = results(&browser).await;
+            if r["authenticated"] == false {
+                break r;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no logout: {}",
+            browser.describe().await
+        );
+    };
+    assert_eq!(r["authenticated"], false, "{r}");
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors after logout: {errors:?}");
+}
