@@ -141,6 +141,14 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
     #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
+    /// Most namespaces (POST /_mockidp/namespaces) alive at once [default: 10000, or the
+    /// fixtures' namespace_limit].
+    #[arg(long, env = "MOCKIDP_NAMESPACE_LIMIT", value_name = "N")]
+    pub namespace_limit: Option<usize>,
+    /// Forget a namespace nobody used for this long: seconds, or 90s, 15m, 1h, 2d [default:
+    /// 1h, or the fixtures' namespace_idle_secs].
+    #[arg(long, env = "MOCKIDP_NAMESPACE_IDLE", value_name = "DURATION", value_parser = parse_duration)]
+    pub namespace_idle: Option<u64>,
 }
 
 impl ServeArgs {
@@ -155,6 +163,12 @@ impl ServeArgs {
         }
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token.clone();
+        }
+        if self.namespace_limit.is_some() {
+            config.namespace_limit = self.namespace_limit;
+        }
+        if self.namespace_idle.is_some() {
+            config.namespace_idle_secs = self.namespace_idle;
         }
         Ok(config)
     }

@@ -24,6 +24,10 @@ pub struct Config {
     pub admin_token: Option<String>,
     #[serde(default)]
     pub keys: KeysConfig,
+    /// Most namespaces (`POST /_mockidp/namespaces`) alive at once (default 10000).
+    pub namespace_limit: Option<usize>,
+    /// Seconds after which a namespace nobody used is forgotten (default 3600).
+    pub namespace_idle_secs: Option<u64>,
     #[serde(default, rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
     /// Keycloak realm exports (`kc.sh export`) loaded as Keycloak issuers.
@@ -351,7 +355,21 @@ impl Config {
 
     /// Parses TOML fixtures whose relative paths (keys, realm imports) are relative to `dir`.
     fn from_toml_in(text: &str, dir: Option<&Path>) -> Result<Self, Error> {
-        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        config.loaded_from(dir)
+    }
+
+    /// Fixtures as a JSON document (the TOML file's structure: `issuer` is the list of issuers).
+    pub fn from_json(json: serde_json::Value) -> Result<Self, Error> {
+        let config: Config = serde_json::from_value(json)
+            .map_err(|e| Error::Config(format!("invalid fixtures: {e}")))?;
+        config.loaded_from(None)
+    }
+
+    /// Parsed fixtures made whole: files they name read (relative to `dir`), realm imports
+    /// turned into issuers, everything checked.
+    fn loaded_from(self, dir: Option<&Path>) -> Result<Self, Error> {
+        let mut config = self;
         config.base_dir = dir.map(Path::to_path_buf);
         config.read_client_jwks_files()?;
         for import in std::mem::take(&mut config.realm_imports) {

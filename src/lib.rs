@@ -51,5 +51,5 @@ pub fn fetch_status(url: &str) -> Result<u16, String> {
     fetch::get(url, std::time::Duration::from_secs(3)).map(|(status, _)| status)
 }
 pub use error::Error;
-pub use server::{MockIdp, MockIdpBuilder, TokenBuilder, banner, serve};
+pub use server::{MockIdp, MockIdpBuilder, Namespace, TokenBuilder, banner, serve};
 pub use tls::TlsFiles;

@@ -15,6 +15,7 @@ use crate::engine::control::{Defect, Failure, JournalEntry, Override};
 use crate::keys::SigningKey;
 
 mod dashboard;
+mod namespaces;
 
 use askama::Template as _;
 
@@ -91,8 +92,23 @@ pub async fn handle(
         Ok(b) => b,
         Err(e) => return bad_request(e.describe(MAX_BODY)).response(),
     };
+    if segments == ["namespaces"] && method == Method::POST {
+        return namespaces::create(engine, req, &body, base_url).unwrap_or_else(|e| e.response());
+    }
+    // `/_mockidp/ns/{id}/...` is the same API on namespace `id`.
+    let namespace;
+    let (space, segments): (&Engine, Vec<&str>) = match segments.as_slice() {
+        ["ns", id, rest @ ..] => match engine.namespaces.get(id) {
+            Some(ns) => {
+                namespace = ns;
+                (&namespace, rest.to_vec())
+            }
+            None => return namespaces::unknown(id).response(),
+        },
+        _ => (engine, segments),
+    };
     let result = route(
-        engine,
+        space,
         &method,
         &segments,
         declared_json(req, &body),
@@ -149,6 +165,10 @@ fn route(
             .content_type("application/json")
             .body(OPENAPI)),
         (["issuers"], "GET") => ok(issuers(engine)),
+        (["namespaces"], "GET") => namespaces::list(engine, base_url),
+        (["namespaces", id], "GET" | "DELETE") => {
+            namespaces::one(engine, id, method == Method::DELETE, base_url)
+        }
         (["issuers", issuer, "clients", id], _) => client(engine, method, issuer, id, body),
         (["issuers", issuer, "users", name], _) => user(engine, method, issuer, name, body),
         (["overrides"], "POST") => {
@@ -212,6 +232,13 @@ fn route(
             ok(clock(engine))
         }
         (["keys"], "GET") => ok(keys(engine)),
+        (["keys", "rotate"], "POST") if !engine.owns_keys() => Err(AdminError {
+            status: StatusCode::CONFLICT,
+            error: "invalid_request",
+            description: "this namespace signs with the server's keys, which other namespaces \
+                          share: create it with \"own_keys\": true to rotate its keys"
+                .into(),
+        }),
         (["keys", "rotate"], "POST") => {
             let r = if body.is_some_and(<[u8]>::is_empty) {
                 Rotate::default()
@@ -232,7 +259,8 @@ fn route(
         }
         (["tokens"], "POST") => {
             let m = parse::<crate::engine::mint::MintRequest>(body)?;
-            let token = engine.mint(&m, base_url).map_err(bad_request)?;
+            let base = format!("{base_url}{}", engine.prefix());
+            let token = engine.mint(&m, &base).map_err(bad_request)?;
             ok(json!({"access_token": token}))
         }
         _ if get || post || method == Method::PUT || method == Method::DELETE => {

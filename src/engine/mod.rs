@@ -13,6 +13,7 @@ pub mod introspect;
 pub mod issue;
 pub mod issuers;
 pub mod mint;
+pub mod namespaces;
 pub mod params;
 pub mod pkce;
 pub mod scope;
@@ -42,14 +43,29 @@ pub use params::Params;
 /// server left running for weeks.
 const STORE_CAPACITY: usize = 100_000;
 
-/// Everything one mockidp server knows. Shared behind an `Arc` by all workers.
+/// Everything one set of issuers knows: the server's own (the default namespace) or one
+/// namespace's (`POST /_mockidp/namespaces`). Every piece of per-issuer-set state (issuers,
+/// stores, queued rules, journal, clock) is a field here, so a namespace is one more `Engine`,
+/// not a new code path; the signing keys, the refresh HMAC key and the metrics are shared
+/// through `Arc`s. Shared behind an `Arc` by all workers.
 pub struct Engine {
     /// The configuration loaded at start, for resets.
-    fixtures: Config,
+    fixtures: Arc<Config>,
+    /// The issuers of `fixtures`, built once: resets and new namespaces start from them (an
+    /// `Arc` clone until the admin API changes an issuer).
+    fixture_issuers: Arc<Issuers>,
     /// Whether the clock was handed over frozen, so that a reset freezes it again.
     clock_frozen_at_start: bool,
     issuers: RwLock<Arc<Issuers>>,
-    keys: RwLock<Arc<KeyRing>>,
+    /// The key ring, shared with every namespace that did not ask for keys of its own.
+    keys: Arc<RwLock<Arc<KeyRing>>>,
+    /// Whether `keys` belongs to this engine alone (the server's, or a namespace's own), so
+    /// that rotating and resetting them touches nobody else.
+    owns_keys: bool,
+    /// `None` for the server's own issuers; a namespace's id and the path prefix it is served at.
+    pub namespace: Option<namespaces::Mount>,
+    /// The namespaces of this server (empty and unused inside a namespace).
+    pub namespaces: namespaces::Namespaces,
     pub clock: Clock,
     /// Claims behind each opaque access token, until it expires.
     pub opaque_tokens: TtlStore<Object>,
@@ -80,14 +96,29 @@ pub struct Engine {
     pub revoked_chains: TtlStore<()>,
     /// What the admin API queued: overrides, defects, failures; and the request journal.
     pub control: control::Control,
-    /// Request, token and latency counters for `/_mockidp/metrics`.
-    pub metrics: crate::metrics::Metrics,
+    /// Request, token and latency counters for `/_mockidp/metrics` (the whole server's).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Bearer token the admin API requires, if any.
     pub admin_token: Option<String>,
     /// The key the server started with, for resets.
     initial_key: Arc<SigningKey>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
-    pub refresh_key: aws_lc_rs::hmac::Key,
+    pub refresh_key: Arc<aws_lc_rs::hmac::Key>,
+}
+
+/// What an engine is built from; the stores always start empty.
+struct Parts {
+    metrics: Arc<crate::metrics::Metrics>,
+    fixture_issuers: Arc<Issuers>,
+    keys: Arc<RwLock<Arc<KeyRing>>>,
+    owns_keys: bool,
+    initial_key: Arc<SigningKey>,
+    admin_token: Option<String>,
+    fixtures: Arc<Config>,
+    clock: Clock,
+    namespace: Option<namespaces::Mount>,
+    namespaces: namespaces::Namespaces,
+    refresh_key: Arc<aws_lc_rs::hmac::Key>,
 }
 
 /// Facts about the HTTP request that tokens may mention.
@@ -127,6 +158,12 @@ pub struct TokenRequest {
 impl Engine {
     /// Builds the engine for `config`, loading or generating its signing key.
     pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
+        let limits = namespaces::Limits {
+            max: config.namespace_limit.unwrap_or(namespaces::DEFAULT_LIMIT),
+            idle_secs: config
+                .namespace_idle_secs
+                .unwrap_or(namespaces::DEFAULT_IDLE_SECS),
+        };
         let keys = &config.keys;
         let key = if keys.generate {
             SigningKey::generate()?
@@ -142,17 +179,44 @@ impl Engine {
             SigningKey::fixture()?
         };
         let key = Arc::new(key);
-        let issuers = Issuers::load(&config)?;
-        Ok(Self {
-            metrics: crate::metrics::Metrics::new(issuers.iter().map(|i| i.name())),
-            issuers: RwLock::new(Arc::new(issuers)),
-            keys: RwLock::new(Arc::new(KeyRing::new(key.clone()))),
+        let issuers = Arc::new(Issuers::load(&config)?);
+        let refresh_key = aws_lc_rs::hmac::Key::generate(
+            aws_lc_rs::hmac::HMAC_SHA512,
+            &aws_lc_rs::rand::SystemRandom::new(),
+        )
+        .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?;
+        Ok(Self::assemble(Parts {
+            metrics: Arc::new(crate::metrics::Metrics::new(issuers.iter().map(|i| i.name()))),
+            fixture_issuers: issuers,
+            keys: Arc::new(RwLock::new(Arc::new(KeyRing::new(key.clone())))),
+            owns_keys: true,
             initial_key: key,
             admin_token: config.admin_token.clone(),
-            control: control::Control::default(),
-            fixtures: config,
-            clock_frozen_at_start: clock.is_frozen(),
+            fixtures: Arc::new(config),
             clock,
+            namespace: None,
+            namespaces: namespaces::Namespaces::new(limits),
+            refresh_key: Arc::new(refresh_key),
+        }))
+    }
+
+    /// An engine from its parts, with empty stores, queues and journal.
+    fn assemble(p: Parts) -> Self {
+        Self {
+            metrics: p.metrics,
+            issuers: RwLock::new(p.fixture_issuers.clone()),
+            fixture_issuers: p.fixture_issuers,
+            keys: p.keys,
+            owns_keys: p.owns_keys,
+            initial_key: p.initial_key,
+            admin_token: p.admin_token,
+            control: control::Control::default(),
+            fixtures: p.fixtures,
+            clock_frozen_at_start: p.clock.is_frozen(),
+            clock: p.clock,
+            namespace: p.namespace,
+            namespaces: p.namespaces,
+            refresh_key: p.refresh_key,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
@@ -166,12 +230,61 @@ impl Engine {
             client_assertions: TtlStore::new(STORE_CAPACITY),
             revoked: TtlStore::new(STORE_CAPACITY),
             revoked_chains: TtlStore::new(STORE_CAPACITY),
-            refresh_key: aws_lc_rs::hmac::Key::generate(
-                aws_lc_rs::hmac::HMAC_SHA512,
-                &aws_lc_rs::rand::SystemRandom::new(),
-            )
-            .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?,
-        })
+        }
+    }
+
+    /// A namespace of this server: `config`'s issuers (`None`: a copy of the loaded fixtures),
+    /// empty stores, queues and journal, its own clock (frozen if the server's came frozen),
+    /// and this server's keys unless `own_key` is given.
+    pub(crate) fn namespace_engine(
+        &self,
+        config: Option<Config>,
+        own_key: Option<SigningKey>,
+        mount: namespaces::Mount,
+    ) -> Result<Self, Error> {
+        let (fixtures, fixture_issuers) = match config {
+            None => (self.fixtures.clone(), self.fixture_issuers.clone()),
+            Some(c) => {
+                let issuers = Arc::new(Issuers::load(&c)?);
+                (Arc::new(c), issuers)
+            }
+        };
+        let (keys, initial_key, owns_keys) = match own_key {
+            None => (self.keys.clone(), self.initial_key.clone(), false),
+            Some(key) => {
+                let key = Arc::new(key);
+                let ring = Arc::new(RwLock::new(Arc::new(KeyRing::new(key.clone()))));
+                (ring, key, true)
+            }
+        };
+        let clock = Clock::default();
+        if self.clock_frozen_at_start {
+            clock.freeze();
+        }
+        Ok(Self::assemble(Parts {
+            metrics: self.metrics.clone(),
+            fixture_issuers,
+            keys,
+            owns_keys,
+            initial_key,
+            admin_token: self.admin_token.clone(),
+            fixtures,
+            clock,
+            namespace: Some(mount),
+            namespaces: namespaces::Namespaces::new(namespaces::Limits::none()),
+            refresh_key: self.refresh_key.clone(),
+        }))
+    }
+
+    /// Whether this engine's signing keys are its own (the server's, or a namespace created
+    /// with keys of its own) rather than shared with the server.
+    pub fn owns_keys(&self) -> bool {
+        self.owns_keys
+    }
+
+    /// The path prefix this engine's issuers are served under: `""`, or `/ns/{id}`.
+    pub fn prefix(&self) -> &str {
+        self.namespace.as_ref().map_or("", |m| m.prefix.as_str())
     }
 
     /// The issuers as they are now (fixtures plus runtime changes); a snapshot, cheap to take.
@@ -217,10 +330,12 @@ impl Engine {
     /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it
     /// came frozen), every token, code, session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
-        let fresh = Issuers::load(&self.fixtures)?;
-        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
-            Arc::new(KeyRing::new(self.initial_key.clone()));
+        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = self.fixture_issuers.clone();
+        // A namespace sharing the server's keys leaves them alone: they are not its to reset.
+        if self.owns_keys {
+            *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
+                Arc::new(KeyRing::new(self.initial_key.clone()));
+        }
         self.clock.reset();
         if self.clock_frozen_at_start {
             self.clock.freeze();

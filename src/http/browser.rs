@@ -20,12 +20,18 @@ pub struct Site<'a> {
 }
 
 impl Site<'_> {
+    /// The session cookie's name: per issuer, and per namespace (their issuers share names and
+    /// the cookie's path is `/`).
     fn cookie_name(&self) -> String {
-        format!(
+        let name = format!(
             "{}_{}",
             self.issuer.dialect.session_cookie(),
             self.issuer.name()
-        )
+        );
+        match &self.engine.namespace {
+            Some(ns) => format!("{name}_{}", ns.id),
+            None => name,
+        }
     }
 
     fn session(&self, req: &HttpRequest) -> Option<Session> {
@@ -209,7 +215,11 @@ pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
             pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout)),
         ),
         None => {
-            let then = AfterLogin::ReturnTo(site.issuer.home_path.clone());
+            let then = AfterLogin::ReturnTo(format!(
+                "{}{}",
+                site.engine.prefix(),
+                site.issuer.home_path
+            ));
             let id = site.engine.pend_login(site.issuer, then.clone());
             site.login_page(&id, &then, None)
         }
