@@ -166,6 +166,9 @@ fn route(
             .body(OPENAPI)),
         (["issuers"], "GET") => ok(issuers(engine)),
         (["namespaces"], "GET") => namespaces::list(engine, base_url),
+        // The server's `POST /_mockidp/namespaces` is answered before routing: this is a
+        // namespace's.
+        (["namespaces"], "POST") => Err(bad_request("namespaces do not nest".into())),
         (["namespaces", id], "GET" | "DELETE") => {
             namespaces::one(engine, id, method == Method::DELETE, base_url)
         }

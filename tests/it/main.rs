@@ -17,6 +17,7 @@ mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtok
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
+mod namespaces; // isolated copies of the issuers under /ns/{id}: admin API, library, isolation
 mod oidc; // the openidconnect crate as a relying party
 mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and files that exist
 mod password; // the password grant on each dialect; fixtures refused with their line
