@@ -338,3 +338,19 @@ async fn the_library_handle_has_the_servers_helpers() {
     let (_, claims) = verify_with_discovery(minted["access_token"].as_str().unwrap(), &realm).await;
     assert_eq!(claims["iss"], realm.as_str());
 }
+
+#[tokio::test]
+async fn the_dashboard_lists_namespaces() {
+    let idp = start().await;
+    let page = |idp: &MockIdp| {
+        let url = format!("{}/", idp.admin_url());
+        async move { http().get(url).send().await.unwrap().text().await.unwrap() }
+    };
+    assert!(page(&idp).await.contains("<p class=\"muted\">None.</p>"));
+    let body = json!({"id": "worker-7"}).to_string();
+    assert_eq!(create(&idp, Some(("application/json", body))).await.0, 201);
+    let html = page(&idp).await;
+    assert!(html.contains("data-namespace=\"worker-7\""), "{html}");
+    assert!(html.contains(&format!("{}/ns/worker-7", idp.url())));
+    assert!(html.contains("issuers iopole inqom generic"));
+}
