@@ -82,7 +82,11 @@ fn fixtures(doc: Value) -> Result<Config, AdminError> {
     let config = match doc {
         Value::String(toml) => Config::from_toml(&toml),
         Value::Object(_) => Config::from_json(doc),
-        _ => return Err(bad_request("fixtures is a TOML string or a JSON object".into())),
+        _ => {
+            return Err(bad_request(
+                "fixtures is a TOML string or a JSON object".into(),
+            ));
+        }
     }
     .map_err(|e| bad_request(format!("the namespace's fixtures: {e}")))?;
     if config.admin_token.is_some() {
@@ -136,9 +140,7 @@ fn describe(engine: &Engine, base_url: &str, idle_secs: Option<u64>) -> Value {
         .issuers()
         .iter()
         .map(|i| {
-            let issuer = i
-                .fixed_url()
-                .unwrap_or_else(|| format!("{url}{}", i.path));
+            let issuer = i.fixed_url().unwrap_or_else(|| format!("{url}{}", i.path));
             (i.name().to_string(), json!(issuer))
         })
         .collect();

@@ -186,7 +186,9 @@ impl Engine {
         )
         .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?;
         Ok(Self::assemble(Parts {
-            metrics: Arc::new(crate::metrics::Metrics::new(issuers.iter().map(|i| i.name()))),
+            metrics: Arc::new(crate::metrics::Metrics::new(
+                issuers.iter().map(|i| i.name()),
+            )),
             fixture_issuers: issuers,
             keys: Arc::new(RwLock::new(Arc::new(KeyRing::new(key.clone())))),
             owns_keys: true,

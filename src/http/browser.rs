@@ -215,11 +215,8 @@ pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
             pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout)),
         ),
         None => {
-            let then = AfterLogin::ReturnTo(format!(
-                "{}{}",
-                site.engine.prefix(),
-                site.issuer.home_path
-            ));
+            let then =
+                AfterLogin::ReturnTo(format!("{}{}", site.engine.prefix(), site.issuer.home_path));
             let id = site.engine.pend_login(site.issuer, then.clone());
             site.login_page(&id, &then, None)
         }

@@ -279,7 +279,10 @@ async fn openapi_document_matches_the_router() {
         ("get", "/ns/{namespace}/clock"),
         ("post", "/ns/{namespace}/clock"),
         ("post", "/ns/{namespace}/failures"),
-        ("put", "/ns/{namespace}/issuers/{issuer}/clients/{client_id}"),
+        (
+            "put",
+            "/ns/{namespace}/issuers/{issuer}/clients/{client_id}",
+        ),
         ("get", "/ns/{namespace}/journal"),
         ("post", "/ns/{namespace}/reset"),
     ] {
@@ -311,7 +314,8 @@ async fn openapi_document_matches_the_router() {
             let (status, answer) = admin_raw(&idp, &method.to_uppercase(), &concrete, body).await;
             let description = answer["error_description"].as_str().unwrap_or("");
             assert!(
-                !description.contains("no admin operation") && !description.contains("no namespace"),
+                !description.contains("no admin operation")
+                    && !description.contains("no namespace"),
                 "{method} {path} is documented but not routed: {status} {answer}"
             );
             assert_ne!(status, 405, "{method} {path}: {answer}");

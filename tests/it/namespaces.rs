@@ -48,12 +48,18 @@ async fn a_namespace_serves_its_own_issuer_urls_and_goes_away_when_deleted() {
 
     // Discovery and tokens carry the namespace's issuer URL, for every dialect.
     for (issuer, discovery) in [
-        (realm.clone(), format!("{realm}/.well-known/openid-configuration")),
+        (
+            realm.clone(),
+            format!("{realm}/.well-known/openid-configuration"),
+        ),
         (
             format!("{base}/identity"),
             format!("{base}/identity/.well-known/openid-configuration"),
         ),
-        (base.clone(), format!("{base}/.well-known/openid-configuration")),
+        (
+            base.clone(),
+            format!("{base}/.well-known/openid-configuration"),
+        ),
     ] {
         let d = get_json(&discovery).await;
         assert_eq!(d["issuer"], issuer.as_str());
@@ -107,7 +113,10 @@ async fn a_namespace_takes_fixtures_as_toml_or_json_and_refuses_bad_ones() {
     assert_eq!(status, 201, "{ns}");
     let acme = ns["issuers"]["acme"].as_str().unwrap();
     assert!(acme.ends_with("/realms/acme"));
-    assert!(ns["issuers"].get("iopole").is_none(), "only its own issuers");
+    assert!(
+        ns["issuers"].get("iopole").is_none(),
+        "only its own issuers"
+    );
     assert_eq!(cc_basic(&kc_token(acme), "svc", "svc-secret").await.0, 200);
 
     let doc = json!({"id": "worker-1", "fixtures": {"issuer": [{
@@ -125,20 +134,34 @@ async fn a_namespace_takes_fixtures_as_toml_or_json_and_refuses_bad_ones() {
     let (status, err) = create(&idp, Some(("application/json", again))).await;
     assert_eq!(status, 409, "{err}");
     let bad_id = json!({"id": "../x"}).to_string();
-    assert_eq!(create(&idp, Some(("application/json", bad_id))).await.0, 400);
-    let (status, err) = create(&idp, Some(("application/toml", "[[issuer]]\nname = 1".into()))).await;
+    assert_eq!(
+        create(&idp, Some(("application/json", bad_id))).await.0,
+        400
+    );
+    let (status, err) = create(
+        &idp,
+        Some(("application/toml", "[[issuer]]\nname = 1".into())),
+    )
+    .await;
     assert_eq!(status, 400);
     assert!(
-        err["error_description"].as_str().unwrap().contains("fixtures"),
+        err["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("fixtures"),
         "{err}"
     );
-    let token = json!({"fixtures": "admin_token = \"x\"\n[[issuer]]\nname = \"a\"\ndialect = \"generic\""});
+    let token =
+        json!({"fixtures": "admin_token = \"x\"\n[[issuer]]\nname = \"a\"\ndialect = \"generic\""});
     let (status, err) = create(&idp, Some(("application/json", token.to_string()))).await;
     assert_eq!(status, 400, "{err}");
     let nested = format!("{}/ns/worker-1/namespaces", idp.admin_url());
     assert_eq!(send("POST", &nested, None).await.0, 400);
     let unknown = json!({"idd": "x"}).to_string();
-    assert_eq!(create(&idp, Some(("application/json", unknown))).await.0, 400);
+    assert_eq!(
+        create(&idp, Some(("application/json", unknown))).await.0,
+        400
+    );
     // A body that is neither declared JSON nor TOML is refused (a web page could send it).
     assert_eq!(create(&idp, Some(("text/plain", "{}".into()))).await.0, 415);
 }
@@ -155,7 +178,10 @@ async fn namespaces_are_capped_and_expire_when_idle() {
     assert_eq!(status, 429, "{err}");
     assert!(idp.namespace().is_err());
     drop(first);
-    assert!(idp.namespace().is_ok(), "a dropped handle deletes its namespace");
+    assert!(
+        idp.namespace().is_ok(),
+        "a dropped handle deletes its namespace"
+    );
 
     let idp = MockIdp::builder()
         .namespace_limits(10, 1)
@@ -167,11 +193,17 @@ async fn namespaces_are_capped_and_expire_when_idle() {
     // Used within its idle time it stays...
     for _ in 0..3 {
         tokio::time::sleep(Duration::from_millis(600)).await;
-        assert_eq!(cc_basic(&token_url, "clientId", "clientSecret").await.0, 200);
+        assert_eq!(
+            cc_basic(&token_url, "clientId", "clientSecret").await.0,
+            200
+        );
     }
     // ...left alone longer, it is gone.
     tokio::time::sleep(Duration::from_millis(2100)).await;
-    assert_eq!(cc_basic(&token_url, "clientId", "clientSecret").await.0, 404);
+    assert_eq!(
+        cc_basic(&token_url, "clientId", "clientSecret").await.0,
+        404
+    );
 }
 
 #[tokio::test]
@@ -185,7 +217,10 @@ async fn keys_are_shared_unless_a_namespace_asks_for_its_own() {
     );
     let rotate = format!("{}/keys/rotate", shared.admin_url());
     let (status, err) = send("POST", &rotate, None).await;
-    assert_eq!(status, 409, "rotating shared keys would change other tests' keys: {err}");
+    assert_eq!(
+        status, 409,
+        "rotating shared keys would change other tests' keys: {err}"
+    );
 
     let body = json!({"own_keys": true}).to_string();
     let (status, own) = create(&idp, Some(("application/json", body))).await;
@@ -228,13 +263,17 @@ async fn one_test(ns: &mockidp::Namespace, shift: i64, rounds: usize) {
         let (_, clock) = send(
             "POST",
             &format!("{admin}/clock"),
-            Some(("application/json", json!({"now": now, "freeze": true}).to_string())),
+            Some((
+                "application/json",
+                json!({"now": now, "freeze": true}).to_string(),
+            )),
         )
         .await;
         assert_eq!(clock["now"], now);
         let (status, body) = cc_basic(&token_url, "worker", &secret).await;
         assert_eq!(status, 200, "{body}");
-        let (_, claims) = verify_with_discovery(body["access_token"].as_str().unwrap(), &realm).await;
+        let (_, claims) =
+            verify_with_discovery(body["access_token"].as_str().unwrap(), &realm).await;
         assert_eq!(claims["iat"], now, "only this test moved this clock");
         // A queued failure hits this test's next call, and no one else's.
         let failure = json!({"issuer": "iopole", "endpoint": "token", "status": 503});
@@ -246,7 +285,10 @@ async fn one_test(ns: &mockidp::Namespace, shift: i64, rounds: usize) {
         .await;
         assert_eq!(status, 201);
         let (status, _) = cc_basic(&token_url, "worker", &secret).await;
-        assert_eq!(status, 503, "this test's failure answers this test's request");
+        assert_eq!(
+            status, 503,
+            "this test's failure answers this test's request"
+        );
         let (status, _) = cc_basic(&token_url, "worker", &secret).await;
         assert_eq!(status, 200, "and was used up there");
         tokio::task::yield_now().await;
@@ -255,9 +297,15 @@ async fn one_test(ns: &mockidp::Namespace, shift: i64, rounds: usize) {
     let (_, journal) = send("GET", &format!("{admin}/journal?endpoint=token"), None).await;
     let entries = journal.as_array().unwrap();
     assert_eq!(entries.len(), rounds * 3);
-    let injected = entries.iter().filter(|e| e["outcome"] == "injected_failure");
+    let injected = entries
+        .iter()
+        .filter(|e| e["outcome"] == "injected_failure");
     assert_eq!(injected.count(), rounds, "its own failures, each once");
-    assert!(entries.iter().all(|e| e["path"].as_str().unwrap().contains(ns.id())));
+    assert!(
+        entries
+            .iter()
+            .all(|e| e["path"].as_str().unwrap().contains(ns.id()))
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -284,10 +332,24 @@ async fn concurrent_tests_in_two_namespaces_never_see_each_others_changes() {
     assert_eq!(cc_basic(&root_url, "worker", &secret_of(&a)).await.0, 401);
     assert!(idp.clock().now() - root_clock < 60);
     assert!(!idp.clock().is_frozen());
-    let (_, journal) = send("GET", &format!("{}/journal?client_id=worker", idp.admin_url()), None).await;
-    assert_eq!(journal.as_array().unwrap().len(), 1, "only the refusal just above");
+    let (_, journal) = send(
+        "GET",
+        &format!("{}/journal?client_id=worker", idp.admin_url()),
+        None,
+    )
+    .await;
+    assert_eq!(
+        journal.as_array().unwrap().len(),
+        1,
+        "only the refusal just above"
+    );
     // A reset of one namespace leaves the other alone.
-    assert_eq!(send("POST", &format!("{}/reset", a.admin_url()), None).await.0, 200);
+    assert_eq!(
+        send("POST", &format!("{}/reset", a.admin_url()), None)
+            .await
+            .0,
+        200
+    );
     assert_eq!(cc_basic(&a_url, "worker", &secret_of(&a)).await.0, 401);
     let b_url = kc_token(&b.issuer_url("iopole").unwrap());
     assert_eq!(cc_basic(&b_url, "worker", &secret_of(&b)).await.0, 200);
@@ -311,7 +373,11 @@ async fn a_browser_logs_in_inside_a_namespace() {
     let again = browser.get(&authorize).await;
     assert_eq!(again.status(), 302, "SSO inside the namespace");
     let root = authorize.replace(&format!("/ns/{}", ns.id()), "");
-    assert_eq!(browser.get(&root).await.status(), 200, "the server's issuer shows its login page");
+    assert_eq!(
+        browser.get(&root).await.status(),
+        200,
+        "the server's issuer shows its login page"
+    );
 }
 
 #[tokio::test]
@@ -331,7 +397,10 @@ async fn the_library_handle_has_the_servers_helpers() {
     let (status, minted) = send(
         "POST",
         &admin_token,
-        Some(("application/json", json!({"issuer": "iopole", "client_id": "clientId"}).to_string())),
+        Some((
+            "application/json",
+            json!({"issuer": "iopole", "client_id": "clientId"}).to_string(),
+        )),
     )
     .await;
     assert_eq!(status, 200);
