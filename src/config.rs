@@ -240,6 +240,11 @@ pub struct ClientConfig {
     pub claims: Map<String, Value>,
     /// Overrides the issuer's access token lifetime for this client.
     pub access_token_ttl: Option<u64>,
+    /// Answer `authorize` for this client with a code for the `login_hint` user (a fixture
+    /// user, or any name with `allow_any_user`) instead of showing the login page: code-flow
+    /// tests without a browser. mockidp's own switch; no product has it.
+    #[serde(default)]
+    pub auto_login: bool,
 }
 
 /// A user who can log in at the issuer's pages.

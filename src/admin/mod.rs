@@ -16,6 +16,7 @@ use crate::keys::SigningKey;
 
 mod dashboard;
 mod namespaces;
+mod scripted;
 
 use askama::Template as _;
 
@@ -62,6 +63,13 @@ pub async fn handle(
         ["health"] | ["ready"] | ["openapi.json"]
     );
     let frame = dashboard_frame(&segments);
+    // A session link is its own secret (single use, short-lived): a browser opens it without
+    // the admin token.
+    if method == Method::GET
+        && let Some(answer) = session_link(engine, req, &segments)
+    {
+        return answer;
+    }
     let authorized = engine.admin_token.as_ref().is_none_or(|expected| {
         let given = req
             .headers()
@@ -174,6 +182,12 @@ fn route(
         }
         (["issuers", issuer, "clients", id], _) => client(engine, method, issuer, id, body),
         (["issuers", issuer, "users", name], _) => user(engine, method, issuer, name, body),
+        (["issuers", issuer, "sessions"], "POST") => {
+            scripted::new_session(engine, issuer, body, base_url)
+        }
+        (["issuers", issuer, "device", user_code], "POST") => {
+            scripted::device(engine, issuer, user_code, body)
+        }
         (["overrides"], "POST") => {
             engine
                 .control
@@ -273,6 +287,18 @@ fn route(
             )))
         }
         _ => Err(method_not_allowed()),
+    }
+}
+
+/// `GET /_mockidp[/ns/{id}]/session-links/{ticket}`, if that is the path.
+fn session_link(engine: &Engine, req: &HttpRequest, segments: &[&str]) -> Option<HttpResponse> {
+    match segments {
+        ["session-links", ticket] => Some(crate::http::headless::open_link(engine, req, ticket)),
+        ["ns", id, "session-links", ticket] => Some(match engine.namespaces.get(id) {
+            Some(ns) => crate::http::headless::open_link(&ns, req, ticket),
+            None => namespaces::unknown(id).response(),
+        }),
+        _ => None,
     }
 }
 
@@ -679,6 +705,7 @@ fn metrics(engine: &Engine) -> String {
         ("redeemed_codes", engine.redeemed_codes.len()),
         ("sessions", engine.sessions.len()),
         ("pending_logins", engine.pending_logins.len()),
+        ("session_links", engine.session_links.len()),
         ("device_codes", engine.device_codes.len()),
         ("user_codes", engine.user_codes.len()),
         ("wrong_user_codes", engine.wrong_user_codes.len()),

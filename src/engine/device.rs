@@ -32,6 +32,20 @@ pub struct DeviceRecord {
     pub interval: u64,
     pub last_poll: Option<u64>,
     pub status: DeviceStatus,
+    /// Polls still to answer `authorization_pending` whatever the status (admin API).
+    pub held_polls: u32,
+}
+
+/// What the admin API makes of a pending device authorization.
+#[derive(Debug, Clone)]
+pub enum DeviceScript {
+    /// Approved by this user.
+    Approve(String),
+    Deny,
+    /// Its codes expire now: the next poll gets `expired_token`.
+    Expire,
+    /// The next N polls get `authorization_pending`, decided or not.
+    Pending(u32),
 }
 
 /// RFC 8628 §3.2: what the device is told.
@@ -100,6 +114,7 @@ impl Engine {
             interval,
             last_poll: None,
             status: DeviceStatus::Pending,
+            held_polls: 0,
         };
         self.user_codes.insert(
             record.user_code.clone(),
@@ -170,6 +185,76 @@ impl Engine {
         }
     }
 
+    /// The admin API's answer for a pending device authorization, by user code: approve as a
+    /// user (a new session), deny, expire now, or answer `authorization_pending` to the next
+    /// `polls` polls. `Err` says why not.
+    pub fn script_device(
+        &self,
+        issuer: &Issuer,
+        user_code: &str,
+        outcome: DeviceScript,
+    ) -> Result<(), String> {
+        let now = self.clock.now();
+        let code = normalize_user_code(user_code);
+        let device_code = self
+            .user_codes
+            .get(&code, now)
+            .filter(|dc| {
+                self.device_codes
+                    .get(dc, now)
+                    .is_some_and(|r| r.issuer == issuer.name() && r.expires_at > now)
+            })
+            .ok_or_else(|| {
+                format!(
+                    "no pending device authorization with user code {:?} at issuer {:?}",
+                    crate::error::clipped(user_code, 20),
+                    issuer.name()
+                )
+            })?;
+        match outcome {
+            DeviceScript::Approve(username) => {
+                let user = issuer.passwordless_user(&username).ok_or_else(|| {
+                    format!(
+                        "no enabled user {:?} at issuer {:?} (any name needs allow_any_user)",
+                        crate::error::clipped(&username, 64),
+                        issuer.name()
+                    )
+                })?;
+                let session = self.start_session(issuer, user);
+                self.decided(self.decide_device(issuer, &device_code, &session, true))
+            }
+            DeviceScript::Deny => self.decided(self.set_device_status(
+                issuer,
+                &device_code,
+                DeviceStatus::Denied,
+                "(admin API)",
+            )),
+            DeviceScript::Expire => {
+                self.device_codes
+                    .update(&device_code, now, |r| r.expires_at = now);
+                self.user_codes.remove(&code);
+                tracing::info!(
+                    issuer = issuer.name(),
+                    "device authorization expired by the admin API"
+                );
+                Ok(())
+            }
+            DeviceScript::Pending(polls) => {
+                self.device_codes
+                    .update(&device_code, now, |r| r.held_polls = polls);
+                Ok(())
+            }
+        }
+    }
+
+    fn decided(&self, pending: bool) -> Result<(), String> {
+        if pending {
+            Ok(())
+        } else {
+            Err("the device authorization was decided already".into())
+        }
+    }
+
     /// RFC 8628 §3.3: the user approves (with their session) or denies the device.
     pub fn decide_device(
         &self,
@@ -178,26 +263,44 @@ impl Engine {
         session: &Session,
         approve: bool,
     ) -> bool {
+        let status = if approve {
+            DeviceStatus::Approved(Box::new(Grant {
+                client_id: String::new(), // set from the record below
+                user: Some(Arc::clone(&session.user)),
+                scopes: Vec::new(),
+                sid: Some(session.sid.clone()),
+                auth_time: Some(session.auth_time),
+                nonce: None,
+                act: None,
+                audience: None,
+                chain: None,
+            }))
+        } else {
+            DeviceStatus::Denied
+        };
+        self.set_device_status(issuer, device_code, status, &session.user.username)
+    }
+
+    /// Decides a pending device authorization; whether it was pending. An approval's grant
+    /// takes the record's client and scopes.
+    fn set_device_status(
+        &self,
+        issuer: &Issuer,
+        device_code: &str,
+        mut status: DeviceStatus,
+        who: &str,
+    ) -> bool {
         let now = self.clock.now();
+        let approve = matches!(status, DeviceStatus::Approved(_));
         let decided = self.device_codes.update(device_code, now, |record| {
             if !matches!(record.status, DeviceStatus::Pending) {
                 return None;
             }
-            record.status = if approve {
-                DeviceStatus::Approved(Box::new(Grant {
-                    client_id: record.client_id.clone(),
-                    user: Some(Arc::clone(&session.user)),
-                    scopes: record.scopes.clone(),
-                    sid: Some(session.sid.clone()),
-                    auth_time: Some(session.auth_time),
-                    nonce: None,
-                    act: None,
-                    audience: None,
-                    chain: None,
-                }))
-            } else {
-                DeviceStatus::Denied
-            };
+            if let DeviceStatus::Approved(grant) = &mut status {
+                grant.client_id = record.client_id.clone();
+                grant.scopes = record.scopes.clone();
+            }
+            record.status = status;
             Some(record.user_code.clone())
         });
         let Some(Some(user_code)) = decided else {
@@ -206,7 +309,7 @@ impl Engine {
         self.user_codes.remove(&user_code);
         tracing::info!(
             issuer = issuer.name(),
-            user = session.user.username.as_str(),
+            user = who,
             approve,
             "device decision"
         );

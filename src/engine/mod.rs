@@ -82,6 +82,8 @@ pub struct Engine {
     pub sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
     pub pending_logins: TtlStore<PendingLogin>,
+    /// Single-use links that put an admin-made session's cookie in a browser, to the `sid`.
+    pub session_links: TtlStore<String>,
     /// Device authorizations by device code.
     pub device_codes: TtlStore<device::DeviceRecord>,
     /// Device codes by (normalised) user code.
@@ -226,6 +228,7 @@ impl Engine {
             redeemed_codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY / 10),
+            session_links: TtlStore::new(STORE_CAPACITY / 10),
             device_codes: TtlStore::new(STORE_CAPACITY),
             user_codes: TtlStore::new(STORE_CAPACITY),
             wrong_user_codes: TtlStore::new(STORE_CAPACITY),
@@ -365,6 +368,7 @@ impl Engine {
         self.redeemed_codes.clear();
         self.sessions.clear();
         self.pending_logins.clear();
+        self.session_links.clear();
         self.device_codes.clear();
         self.user_codes.clear();
         self.wrong_user_codes.clear();

@@ -39,7 +39,7 @@ impl Site<'_> {
         self.engine.session(self.issuer, cookie.value())
     }
 
-    fn session_cookie(&self, sid: &str) -> Cookie<'static> {
+    pub(crate) fn session_cookie(&self, sid: &str) -> Cookie<'static> {
         Cookie::build(self.cookie_name(), sid.to_string())
             .path("/")
             .http_only(true)
@@ -54,7 +54,10 @@ impl Site<'_> {
     /// in the iframe, as Keycloak sets it. Its value is `{realm}/{sub}/{sid}` of `session`
     /// (empty without one, to remove it), each part percent-encoded: a configured `sub` may
     /// hold `/`, `;` or spaces.
-    fn script_session_cookie(&self, session: Option<&Session>) -> Option<Cookie<'static>> {
+    pub(crate) fn script_session_cookie(
+        &self,
+        session: Option<&Session>,
+    ) -> Option<Cookie<'static>> {
         let name = self.issuer.dialect.script_session_cookie()?;
         let part = |s: &str| {
             percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()

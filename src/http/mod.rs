@@ -7,6 +7,7 @@ mod cors;
 pub(crate) mod extract;
 mod failures;
 mod handlers;
+pub(crate) mod headless;
 pub(crate) mod journal;
 mod pages;
 

@@ -22,5 +22,6 @@ mod oidc; // the openidconnect crate as a relying party
 mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and files that exist
 mod password; // the password grant on each dialect; fixtures refused with their line
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
+mod scripted; // device decisions, sessions and auto_login through the admin API, no browser
 mod server; // configuration, routing, issuer URLs, the binary's CLI
 mod util;
