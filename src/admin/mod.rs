@@ -115,6 +115,20 @@ pub async fn handle(
         },
         _ => (engine, segments),
     };
+    if segments == ["journal"] && method == Method::GET {
+        let query = req.query_string();
+        if let Some(wait) = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "wait") {
+            return match wait.1.parse::<u64>() {
+                Ok(secs) if secs <= MAX_WAIT_SECS => {
+                    HttpResponse::Ok().json(await_journal(space, query, secs).await)
+                }
+                _ => bad_request(format!(
+                    "wait is a whole number of seconds, at most {MAX_WAIT_SECS}"
+                ))
+                .response(),
+            };
+        }
+    }
     let result = route(
         space,
         &method,
@@ -628,7 +642,8 @@ fn with_key(body: Option<&[u8]>, key: &str, value: &str) -> Result<Vec<u8>, Admi
 }
 
 /// Journal entries filtered by the query (`issuer`, `client_id`, `grant_type`, `endpoint`,
-/// `outcome`, `after`: newer than that `seq`, `limit`: the newest `limit`).
+/// `outcome`, `after`: newer than that `seq`, `limit`: the newest `limit`; `wait` is
+/// [`await_journal`]'s).
 fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
     let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -648,6 +663,29 @@ fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
         entries.drain(..skip);
     }
     entries
+}
+
+/// Longest `GET /_mockidp/journal?wait=` hold.
+const MAX_WAIT_SECS: u64 = 300;
+
+/// The journal entries the query selects, as soon as there is one, or none after `secs`
+/// seconds. The request waits on the runtime (a `Notify` woken by each new entry), never
+/// blocking a worker thread.
+async fn await_journal(engine: &Engine, query: &str, secs: u64) -> Vec<JournalEntry> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let next = engine.control.next_entry();
+        let mut next = std::pin::pin!(next);
+        next.as_mut().enable();
+        let entries = journal(engine, query);
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if !entries.is_empty() || left.is_zero() {
+            return entries;
+        }
+        if actix_web::rt::time::timeout(left, next).await.is_err() {
+            return Vec::new();
+        }
+    }
 }
 
 /// The dashboard's page (`/_mockidp/`), script and style sheet: what is served without the

@@ -14,6 +14,7 @@ mod exchange; // token exchange, /resource/, introspection, revocation
 mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken
+mod journal_wait; // GET /_mockidp/journal?wait=: held asynchronously until a match
 mod keycloak; // Keycloak (Iopole) dialect at /realms/{realm}
 mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
