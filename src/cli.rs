@@ -141,6 +141,11 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
     #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
+    /// Deterministic mode: codes, ids, opaque tokens and refresh handles derive from this seed
+    /// and the clock starts frozen at 2026-01-01T00:00:00Z, so the same requests give
+    /// byte-identical answers (snapshot tests) [default: the fixtures' seed, else random].
+    #[arg(long, env = "MOCKIDP_SEED", value_name = "N")]
+    pub seed: Option<u64>,
     /// Most namespaces (POST /_mockidp/namespaces) alive at once [default: 10000, or the
     /// fixtures' namespace_limit].
     #[arg(long, env = "MOCKIDP_NAMESPACE_LIMIT", value_name = "N")]
@@ -163,6 +168,9 @@ impl ServeArgs {
         }
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token.clone();
+        }
+        if self.seed.is_some() {
+            config.seed = self.seed;
         }
         if self.namespace_limit.is_some() {
             config.namespace_limit = self.namespace_limit;

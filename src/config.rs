@@ -24,6 +24,9 @@ pub struct Config {
     pub admin_token: Option<String>,
     #[serde(default)]
     pub keys: KeysConfig,
+    /// Deterministic mode: every generated value (codes, ids, opaque tokens, refresh handles)
+    /// derives from this seed and the clock starts frozen at a fixed time (`--seed`).
+    pub seed: Option<u64>,
     /// Most namespaces (`POST /_mockidp/namespaces`) alive at once (default 10000).
     pub namespace_limit: Option<usize>,
     /// Seconds after which a namespace nobody used is forgotten (default 3600).

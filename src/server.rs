@@ -76,9 +76,17 @@ pub struct MockIdpBuilder {
     tls: Option<TlsFiles>,
     clock: Option<Clock>,
     namespace_limits: Option<(usize, u64)>,
+    seed: Option<u64>,
 }
 
 impl MockIdpBuilder {
+    /// Deterministic mode: every generated value derives from `seed` and the clock starts
+    /// frozen at 2026-01-01T00:00:00Z, so the same requests give byte-identical answers.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
     /// At most `max` namespaces at once, each forgotten after `idle_secs` unused.
     pub fn namespace_limits(mut self, max: usize, idle_secs: u64) -> Self {
         self.namespace_limits = Some((max, idle_secs));
@@ -170,6 +178,9 @@ impl MockIdpBuilder {
         }
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token;
+        }
+        if self.seed.is_some() {
+            config.seed = self.seed;
         }
         if let Some((max, idle)) = self.namespace_limits {
             config.namespace_limit = Some(max);
@@ -396,7 +407,7 @@ impl MockIdp {
         let server = &self.root.engine;
         let engine = server
             .namespaces
-            .create(server, spec, || crate::ids::random_alnum(12))
+            .create(server, spec, || server.ids.alnum(12))
             .map_err(|e| Error::Config(e.to_string()))?;
         Ok(Namespace {
             base: format!("{}{}", self.root.server, engine.prefix()),

@@ -63,7 +63,7 @@ pub fn create(server: &Engine, req: &HttpRequest, body: &[u8], base_url: &str) -
     };
     let engine = server
         .namespaces
-        .create(server, spec, || crate::ids::random_alnum(12))
+        .create(server, spec, || server.ids.alnum(12))
         .map_err(|e| AdminError {
             status: match e {
                 CreateError::Full(_) => StatusCode::TOO_MANY_REQUESTS,

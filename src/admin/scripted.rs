@@ -35,7 +35,7 @@ pub fn new_session(engine: &Engine, issuer: &str, body: Option<&[u8]>, base_url:
     })?;
     let session = engine.start_session(i, user);
     let now = engine.clock.now();
-    let ticket = crate::ids::random_alnum(32);
+    let ticket = engine.ids.alnum(32);
     engine
         .session_links
         .insert(ticket.clone(), session.sid.clone(), now + LINK_TTL, now);

@@ -281,7 +281,7 @@ impl Engine {
         session: &Session,
     ) -> Callback {
         let now = self.clock.now();
-        let code = issuer.dialect.new_code();
+        let code = issuer.dialect.new_code(&self.ids);
         let record = CodeRecord {
             issuer: issuer.name().to_string(),
             grant: Grant {

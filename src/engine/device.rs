@@ -9,7 +9,6 @@ use super::session::Session;
 use super::{Engine, Issuer, TokenRequest, client_auth, scope};
 use crate::config::DEVICE_CODE;
 use crate::error::{Cause, OAuthError};
-use crate::ids;
 
 /// Where a device authorization stands.
 #[derive(Debug, Clone)]
@@ -103,8 +102,8 @@ impl Engine {
         let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
         let now = self.clock.now();
         let (ttl, interval) = (issuer.device_code_ttl(), issuer.device_interval());
-        let device_code = ids::random_alnum(40);
-        let user_code = issuer.dialect.new_user_code();
+        let device_code = self.ids.alnum(40);
+        let user_code = issuer.dialect.new_user_code(&self.ids);
         let record = DeviceRecord {
             issuer: issuer.name().to_string(),
             client_id: client.id.clone(),

@@ -106,7 +106,12 @@ pub struct Engine {
     initial_key: Arc<SigningKey>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
     pub refresh_key: Arc<aws_lc_rs::hmac::Key>,
+    /// Where codes, ids and opaque tokens come from: random, or the seed's stream.
+    pub ids: crate::ids::IdSource,
 }
+
+/// Where a seeded server's clock starts, frozen: 2026-01-01T00:00:00Z.
+pub const SEEDED_START: u64 = 1_767_225_600;
 
 /// What an engine is built from; the stores always start empty.
 struct Parts {
@@ -121,6 +126,7 @@ struct Parts {
     namespace: Option<namespaces::Mount>,
     namespaces: namespaces::Namespaces,
     refresh_key: Arc<aws_lc_rs::hmac::Key>,
+    ids: crate::ids::IdSource,
 }
 
 /// Facts about the HTTP request that tokens may mention.
@@ -160,6 +166,14 @@ pub struct TokenRequest {
 impl Engine {
     /// Builds the engine for `config`, loading or generating its signing key.
     pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
+        let ids = match config.seed {
+            Some(seed) => {
+                clock.freeze();
+                clock.set(SEEDED_START);
+                crate::ids::IdSource::seeded(seed, "")
+            }
+            None => crate::ids::IdSource::System,
+        };
         let limits = namespaces::Limits {
             max: config.namespace_limit.unwrap_or(namespaces::DEFAULT_LIMIT),
             idle_secs: config
@@ -182,11 +196,18 @@ impl Engine {
         };
         let key = Arc::new(key);
         let issuers = Arc::new(Issuers::load(&config)?);
-        let refresh_key = aws_lc_rs::hmac::Key::generate(
-            aws_lc_rs::hmac::HMAC_SHA512,
-            &aws_lc_rs::rand::SystemRandom::new(),
-        )
-        .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?;
+        let refresh_key = match config.seed {
+            // Its own stream, so that a reset (which restarts `ids`) replays the same values.
+            Some(seed) => aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA512,
+                &crate::ids::IdSource::seeded(seed, "refresh-key").key_bytes(),
+            ),
+            None => aws_lc_rs::hmac::Key::generate(
+                aws_lc_rs::hmac::HMAC_SHA512,
+                &aws_lc_rs::rand::SystemRandom::new(),
+            )
+            .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?,
+        };
         Ok(Self::assemble(Parts {
             metrics: Arc::new(crate::metrics::Metrics::new(
                 issuers.iter().map(|i| i.name()),
@@ -201,6 +222,7 @@ impl Engine {
             namespace: None,
             namespaces: namespaces::Namespaces::new(limits),
             refresh_key: Arc::new(refresh_key),
+            ids,
         }))
     }
 
@@ -221,6 +243,7 @@ impl Engine {
             namespace: p.namespace,
             namespaces: p.namespaces,
             refresh_key: p.refresh_key,
+            ids: p.ids,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
@@ -262,10 +285,15 @@ impl Engine {
                 (ring, key, true)
             }
         };
-        let clock = Clock::default();
+        // A seeded server's namespaces start where it started; others on real time.
+        let clock = match self.ids.seed() {
+            Some(_) => Clock::frozen_at(SEEDED_START),
+            None => Clock::default(),
+        };
         if self.clock_frozen_at_start {
             clock.freeze();
         }
+        let ids = self.ids.for_namespace(&mount.id);
         Ok(Self::assemble(Parts {
             metrics: self.metrics.clone(),
             fixture_issuers,
@@ -278,6 +306,7 @@ impl Engine {
             namespace: Some(mount),
             namespaces: namespaces::Namespaces::new(namespaces::Limits::none()),
             refresh_key: self.refresh_key.clone(),
+            ids,
         }))
     }
 
@@ -344,6 +373,10 @@ impl Engine {
         self.clock.reset();
         if self.clock_frozen_at_start {
             self.clock.freeze();
+        }
+        if self.ids.seed().is_some() {
+            self.clock.set(SEEDED_START);
+            self.ids.restart();
         }
         self.control.clear();
         self.forget_state();

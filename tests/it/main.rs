@@ -24,5 +24,6 @@ mod packaging; // Dockerfile and docker-compose.yml name a binary, ports and fil
 mod password; // the password grant on each dialect; fixtures refused with their line
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
 mod scripted; // device decisions, sessions and auto_login through the admin API, no browser
+mod seed; // deterministic mode: the same requests and seed give byte-identical answers
 mod server; // configuration, routing, issuer URLs, the binary's CLI
 mod util;
