@@ -423,3 +423,104 @@ async fn the_dashboard_lists_namespaces() {
     assert!(html.contains(&format!("{}/ns/worker-7", idp.url())));
     assert!(html.contains("issuers iopole inqom generic"));
 }
+
+/// Endpoints that recognise this server's own tokens by their `iss` (userinfo, introspection,
+/// Keycloak's same-realm token exchange) know a namespace's issuer URLs.
+#[tokio::test]
+async fn a_namespace_recognises_its_own_tokens() {
+    let idp = start().await;
+    let ns = idp.namespace().unwrap();
+    let realm = ns.issuer_url("iopole").unwrap();
+    let (status, tokens) = status_json(
+        post_form(
+            &kc_token(&realm),
+            &[
+                ("grant_type", "password"),
+                ("client_id", "iopole-web"),
+                ("client_secret", "iopole-web-secret"),
+                ("username", "alice"),
+                ("password", "alice"),
+                ("scope", "openid"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let access = tokens["access_token"].as_str().unwrap();
+    let resp = http()
+        .get(format!("{realm}/protocol/openid-connect/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    let (status, info) = status_json(resp).await;
+    assert_eq!(
+        (status, info["preferred_username"].as_str()),
+        (200, Some("alice")),
+        "{info}"
+    );
+    let (_, intro) = status_json(
+        post_form(
+            &format!("{realm}/protocol/openid-connect/token/introspect"),
+            &[
+                ("token", access),
+                ("client_id", "iopole-web"),
+                ("client_secret", "iopole-web-secret"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(intro["active"], true, "{intro}");
+    // The same token is not the server's own issuer's.
+    let root = idp.issuer_url("iopole").unwrap();
+    let resp = http()
+        .get(format!("{root}/protocol/openid-connect/userinfo"))
+        .bearer_auth(access)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let fixtures = r#"
+        [[issuer]]
+        name = "kc"
+        dialect = "keycloak"
+        [[issuer.client]]
+        id = "gateway"
+        secret = "gw"
+        grants = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
+        [[issuer.client]]
+        id = "backend"
+        secret = "be"
+        grants = ["client_credentials"]
+    "#;
+    let ns = idp
+        .namespace_with(mockidp::Config::from_toml(fixtures).unwrap())
+        .unwrap();
+    let token_url = kc_token(&ns.issuer_url("kc").unwrap());
+    let (_, own) = cc_basic(&token_url, "gateway", "gw").await;
+    let (status, exchanged) = status_json(
+        post_form(
+            &token_url,
+            &[
+                (
+                    "grant_type",
+                    "urn:ietf:params:oauth:grant-type:token-exchange",
+                ),
+                ("client_id", "gateway"),
+                ("client_secret", "gw"),
+                ("subject_token", own["access_token"].as_str().unwrap()),
+                (
+                    "subject_token_type",
+                    "urn:ietf:params:oauth:token-type:access_token",
+                ),
+                ("audience", "backend"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{exchanged}");
+}
