@@ -143,7 +143,7 @@ impl MockIdpBuilder {
     }
 
     /// Read time from this clock (e.g. [`Clock::frozen`]) instead of real time; keep a clone
-    /// to move it, or use [`MockIdp::clock`].
+    /// to move it, or use [`Namespace::clock`] (a [`MockIdp`] dereferences to one).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = Some(clock);
         self
@@ -263,7 +263,7 @@ fn find<'c>(config: &'c mut Config, name: &str) -> Result<&'c mut IssuerConfig, 
         .ok_or_else(|| Error::Config(format!("no issuer named {name:?} to add to")))
 }
 
-/// A token being made by [`MockIdp::token`].
+/// A token being made by [`Namespace::token`].
 pub struct TokenBuilder<'a> {
     idp: &'a Namespace,
     request: MintRequest,
