@@ -154,6 +154,15 @@ pub struct ServeArgs {
     /// 1h, or the fixtures' namespace_idle_secs].
     #[arg(long, env = "MOCKIDP_NAMESPACE_IDLE", value_name = "DURATION", value_parser = parse_duration)]
     pub namespace_idle: Option<u64>,
+    /// Ignore Forwarded / X-Forwarded-* headers: URLs follow the Host header only.
+    #[arg(long, env = "MOCKIDP_NO_FORWARDED_HEADERS")]
+    pub no_forwarded_headers: bool,
+    /// Username of the master realm's admin (Keycloak's admin REST API); default `admin`.
+    #[arg(long, env = "KC_BOOTSTRAP_ADMIN_USERNAME", value_name = "USER")]
+    pub bootstrap_admin_username: Option<String>,
+    /// Password of the master realm's admin; default `admin`.
+    #[arg(long, env = "KC_BOOTSTRAP_ADMIN_PASSWORD", value_name = "PASSWORD")]
+    pub bootstrap_admin_password: Option<String>,
 }
 
 impl ServeArgs {
@@ -178,6 +187,13 @@ impl ServeArgs {
         if self.namespace_idle.is_some() {
             config.namespace_idle_secs = self.namespace_idle;
         }
+        if self.no_forwarded_headers {
+            config.trust_forwarded = false;
+        }
+        config.set_master_admin(
+            self.bootstrap_admin_username.as_deref(),
+            self.bootstrap_admin_password.as_deref(),
+        )?;
         Ok(config)
     }
 

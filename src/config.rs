@@ -22,6 +22,10 @@ pub const DEFAULT_FIXTURES: &str = include_str!("../fixtures/default.toml");
 pub struct Config {
     /// Bearer token the admin API (`/_mockidp/...`) requires; none: the admin API is open.
     pub admin_token: Option<String>,
+    /// Whether a proxy's `Forwarded` / `X-Forwarded-*` headers may change the scheme, host and
+    /// path prefix of the URLs mockidp writes (default true; `--no-forwarded-headers`).
+    #[serde(default = "yes")]
+    pub trust_forwarded: bool,
     #[serde(default)]
     pub keys: KeysConfig,
     /// Deterministic mode: every generated value (codes, ids, opaque tokens, refresh handles)
@@ -164,6 +168,42 @@ pub struct IssuerConfig {
     pub clients: Vec<ClientConfig>,
     #[serde(default, rename = "user")]
     pub users: Vec<UserConfig>,
+    /// Role definitions (Keycloak's realm and client roles); roles that clients, users and
+    /// groups hold are defined implicitly.
+    #[serde(default, rename = "role")]
+    pub roles: Vec<RoleConfig>,
+    /// Keycloak groups: members get the group's roles (and its parents').
+    #[serde(default, rename = "group")]
+    pub groups: Vec<GroupConfig>,
+}
+
+/// A role definition: a realm role, or with `client` a role of that client.
+#[derive(Debug, Clone, PartialEq, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct RoleConfig {
+    pub name: String,
+    /// The client id whose role this is; none for a realm role.
+    pub client: Option<String>,
+    pub description: Option<String>,
+}
+
+/// A Keycloak group: a node of the realm's group tree.
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
+pub struct GroupConfig {
+    /// Stable id (default: derived from the issuer and the name).
+    pub id: Option<String>,
+    pub name: String,
+    /// The parent group's id; none for a top-level group.
+    pub parent: Option<String>,
+    /// Realm roles members get.
+    #[serde(default)]
+    pub roles: Vec<String>,
+    /// Client roles members get, by client id.
+    #[serde(default)]
+    pub client_roles: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    pub attributes: BTreeMap<String, Vec<String>>,
 }
 
 /// An external issuer and where its signing keys come from (exactly one of the three).
@@ -176,8 +216,12 @@ pub struct TrustedIssuerConfig {
     pub jwks: Option<Value>,
     /// A JWKS file, relative to the fixture file.
     pub jwks_file: Option<PathBuf>,
-    /// A JWKS URL, fetched when first needed (with a timeout) and cached.
+    /// A JWKS URL (`https://`, or `http://`), fetched when first needed (with timeouts),
+    /// cached, and fetched again for a `kid` it lacks.
     pub jwks_url: Option<String>,
+    /// A PEM file of the private CA that `jwks_url`'s server certificate chains to (besides
+    /// the webpki roots), relative to the fixture file.
+    pub ca_file: Option<PathBuf>,
 }
 
 /// A protected resource: a path that answers with who called it when the token is good.
@@ -264,6 +308,17 @@ pub struct UserConfig {
     pub sub: Option<String>,
     #[serde(default)]
     pub roles: Vec<String>,
+    /// Client roles by client id (Keycloak `resource_access`).
+    #[serde(default)]
+    pub client_roles: BTreeMap<String, Vec<String>>,
+    /// Ids of the groups the user belongs to.
+    #[serde(default)]
+    pub groups: Vec<String>,
+    /// Keycloak's required actions (`UPDATE_PASSWORD`, `VERIFY_EMAIL`, ...), as recorded.
+    #[serde(default)]
+    pub required_actions: Vec<String>,
+    /// When the user was created (Unix milliseconds, Keycloak's `createdTimestamp`).
+    pub created_timestamp: Option<u64>,
     #[serde(default)]
     pub claims: Map<String, Value>,
 }
@@ -486,7 +541,78 @@ fn from_minimal<T: serde::de::DeserializeOwned>(v: Value) -> T {
     serde_json::from_value(v).unwrap_or_else(|e| unreachable!("minimal fixture: {e}"))
 }
 
+/// Keycloak's administration realm: its admins manage every realm.
+pub const MASTER_REALM: &str = "master";
+
+/// The master realm's role that makes a user an administrator of every realm.
+pub const MASTER_ADMIN_ROLE: &str = "admin";
+
+impl Config {
+    /// Keycloak's bootstrap admin (`KC_BOOTSTRAP_ADMIN_USERNAME` / `..._PASSWORD`): renames
+    /// the master realm's admin user and sets its password, or adds the user.
+    pub fn set_master_admin(
+        &mut self,
+        username: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<(), Error> {
+        if username.is_none() && password.is_none() {
+            return Ok(());
+        }
+        let master = self
+            .issuers
+            .iter_mut()
+            .find(|i| i.is_master_realm())
+            .ok_or_else(|| {
+                Error::Config(format!(
+                    "a bootstrap admin needs a Keycloak issuer with realm {MASTER_REALM:?}"
+                ))
+            })?;
+        let position = master.users.iter().position(UserConfig::is_master_admin);
+        let admin = match position {
+            Some(i) => &mut master.users[i],
+            None => {
+                let mut user = UserConfig::new("admin");
+                user.roles = vec![MASTER_ADMIN_ROLE.into(), "create-realm".into()];
+                master.users.push(user);
+                master
+                    .users
+                    .last_mut()
+                    .ok_or_else(|| Error::Config("no admin".into()))?
+            }
+        };
+        if let Some(u) = username {
+            admin.username = u.to_string();
+        }
+        if let Some(p) = password {
+            admin.password = Some(p.to_string());
+        }
+        Ok(())
+    }
+
+    /// The username of the master realm's administrator, if the fixtures have one.
+    pub fn master_admin(&self) -> Option<&str> {
+        self.issuers
+            .iter()
+            .filter(|i| i.is_master_realm())
+            .flat_map(|i| &i.users)
+            .find(|u| u.is_master_admin())
+            .map(|u| u.username.as_str())
+    }
+}
+
+impl UserConfig {
+    /// Whether this user, in the master realm, administers every realm.
+    pub fn is_master_admin(&self) -> bool {
+        self.roles.iter().any(|r| r == MASTER_ADMIN_ROLE)
+    }
+}
+
 impl IssuerConfig {
+    /// Whether this is Keycloak's master realm.
+    pub fn is_master_realm(&self) -> bool {
+        self.dialect == DialectKind::Keycloak && self.realm_name() == MASTER_REALM
+    }
+
     /// An issuer with the product's defaults, no clients and no users.
     pub fn new(name: &str, dialect: DialectKind) -> Self {
         from_minimal(serde_json::json!({ "name": name, "dialect": dialect }))
@@ -658,12 +784,14 @@ impl IssuerConfig {
                 .redirect_uris
                 .iter()
                 .chain(client.post_logout_redirect_uris.iter().flatten());
-            if let Some(uri) = uris.into_iter().find(|u| !redirect_uri_acceptable(u)) {
+            if let Some((uri, why)) = uris
+                .into_iter()
+                .find_map(|u| redirect_uri_refusal(u).map(|why| (u, why)))
+            {
                 return fail(format!(
-                    "issuer {name:?}, client {:?}: redirect URI {uri:?} is not an absolute URI \
-                     an application can receive a code at (javascript:, data: and the like are \
-                     refused, as Keycloak does)",
-                    client.id
+                    "issuer {name:?}, client {:?}: redirect URI {:?} {why}",
+                    client.id,
+                    crate::error::clipped(uri, 200)
                 ));
             }
         }
@@ -676,6 +804,12 @@ impl IssuerConfig {
             if sources.iter().filter(|s| **s).count() != 1 {
                 return fail(format!(
                     "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                    t.issuer
+                ));
+            }
+            if t.ca_file.is_some() && t.jwks_url.is_none() {
+                return fail(format!(
+                    "issuer {name:?}: trusted issuer {:?}: ca_file is only used with jwks_url",
                     t.issuer
                 ));
             }
@@ -835,18 +969,39 @@ fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), 
     }
 }
 
-/// A registrable redirect URI: absolute, with a scheme a browser hands a code to an application
-/// through (a web URL or an app's own scheme), never one that runs script in the IdP's page.
-fn redirect_uri_acceptable(uri: &str) -> bool {
-    let Some((scheme, _)) = uri.split_once(':') else {
-        return false;
+/// Why `uri` cannot be registered as a redirect URI, if it cannot: it must be absolute, with a
+/// scheme a browser hands a code to an application through (a web URL or an app's own scheme),
+/// never one that runs script in the IdP's page; it must hold no control character or space
+/// (RFC 3986 §2: they would split a `Location` header or a page, and no browser sends them);
+/// and a wildcard must not stand for the host (`http://*`, `https://*`, `*`): a catch-all sends
+/// codes anywhere, the open redirect of RFC 9700 §4.1.
+fn redirect_uri_refusal(uri: &str) -> Option<&'static str> {
+    if uri.chars().any(|c| c.is_control() || c.is_whitespace()) {
+        return Some("contains a control character or a space (CR, LF, tab...): remove it");
+    }
+    let not_absolute = "is not an absolute URI an application can receive a code at \
+                        (javascript:, data: and the like are refused, as Keycloak does)";
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return Some(not_absolute);
     };
     let scheme = scheme.to_ascii_lowercase();
-    !scheme.is_empty()
+    let scheme_ok = !scheme.is_empty()
         && scheme
             .chars()
             .all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        && !["javascript", "data", "vbscript", "file", "about", "blob"].contains(&scheme.as_str())
+        && !["javascript", "data", "vbscript", "file", "about", "blob"].contains(&scheme.as_str());
+    if !scheme_ok {
+        return Some(not_absolute);
+    }
+    let catch_all = uri.ends_with('*')
+        && match rest.strip_prefix("//") {
+            Some(authority) => authority.trim_end_matches('*').is_empty(),
+            None => rest.trim_start_matches('/') == "*",
+        };
+    catch_all.then_some(
+        "is a catch-all: a wildcard may only follow a host (http://localhost:3000/*), \
+         never stand for it",
+    )
 }
 
 /// `scheme://host[:port]` of a URL (of a registered redirect URI, wildcard included): what
@@ -961,14 +1116,16 @@ mod tests {
             "data:text/html,x",
             "nocolon",
         ] {
-            assert!(!redirect_uri_acceptable(bad), "{bad}");
+            assert!(redirect_uri_refusal(bad).is_some(), "{bad}");
         }
         for good in [
             "http://localhost:8080/cb",
             "https://app.test/",
             "com.example.app:/cb",
+            "http://localhost:3000/*",
+            "http://localhost:3000*",
         ] {
-            assert!(redirect_uri_acceptable(good), "{good}");
+            assert_eq!(redirect_uri_refusal(good), None, "{good}");
         }
         let err = Config::from_toml(
             "[[issuer]]\nname='a'\ndialect='generic'\n[[issuer.client]]\nid='c'\n\
@@ -984,6 +1141,28 @@ mod tests {
             &registered,
             "http://localhost:8080.evil.test"
         ));
+    }
+
+    #[test]
+    fn redirect_uris_refuse_control_characters_and_catch_alls() {
+        for (bad, why) in [
+            (
+                "http://localhost:3000/cb\r\nSet-Cookie: x=1",
+                "control character",
+            ),
+            ("http://localhost:3000/\u{7f}", "control character"),
+            ("http://localhost:3000/a b", "control character"),
+            ("http://*", "catch-all"),
+            ("https://*", "catch-all"),
+            ("HTTP://*", "catch-all"),
+            ("*", "not an absolute URI"),
+            ("myapp:*", "catch-all"),
+        ] {
+            let mut issuer = IssuerConfig::new("a", DialectKind::Generic);
+            issuer.clients.push(ClientConfig::public("c", bad));
+            let err = issuer.validate().unwrap_err();
+            assert!(err.contains(why), "{bad:?}: {err}");
+        }
     }
 
     #[test]

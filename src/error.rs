@@ -108,6 +108,9 @@ pub enum Cause {
     Other,
 }
 
+/// The longest `error_description` sent, in characters; the engine's own run to ~200.
+pub const MAX_DESCRIPTION: usize = 500;
+
 /// An OAuth error response before its dialect shapes it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OAuthError {
@@ -117,10 +120,16 @@ pub struct OAuthError {
 }
 
 impl OAuthError {
+    /// The description is clipped to [`MAX_DESCRIPTION`] characters: a backstop, so that no
+    /// site that forgot to clip an echo of request text sends (and logs) it whole.
     pub fn new(code: ErrorCode, description: impl Into<Cow<'static, str>>) -> Self {
+        let mut description = description.into();
+        if description.len() > MAX_DESCRIPTION {
+            description = Cow::Owned(clipped(&description, MAX_DESCRIPTION));
+        }
         Self {
             code,
-            description: description.into(),
+            description,
             cause: Cause::Other,
         }
     }

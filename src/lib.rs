@@ -30,10 +30,10 @@ pub mod config;
 mod dialect;
 mod engine;
 pub mod error;
-mod fetch;
 mod http;
 mod ids;
 mod jwt;
+mod keycloak_admin;
 mod keys;
 mod metrics;
 mod realm_import;
@@ -46,9 +46,22 @@ pub use config::{Config, DialectKind};
 pub use engine::Engine;
 pub use engine::mint::MintRequest;
 
-/// The HTTP status of a GET to a plain `http://` URL (for `mockidp health`).
+/// The HTTP status of a GET to `url` (for `mockidp health`), within 3 seconds; `https://`
+/// with the webpki roots.
 pub fn fetch_status(url: &str) -> Result<u16, String> {
-    fetch::get(url, std::time::Duration::from_secs(3)).map(|(status, _)| status)
+    actix_web::rt::System::new().block_on(async {
+        let client = http_client::Client::builder()
+            .use_preconfigured_tls(tls::client_config(&[])?)
+            .timeout(std::time::Duration::from_secs(3))
+            .redirect(http_client::redirect::Policy::none())
+            .build()
+            .map_err(|e| e.to_string())?;
+        let resp = client.get(url).send().await.map_err(|e| {
+            let cause = std::error::Error::source(&e).map(ToString::to_string);
+            format!("{e}{}", cause.map(|c| format!(": {c}")).unwrap_or_default())
+        })?;
+        Ok(resp.status().as_u16())
+    })
 }
 pub use error::Error;
 pub use server::{MockIdp, MockIdpBuilder, Namespace, TokenBuilder, banner, serve};

@@ -9,6 +9,11 @@ use std::sync::Arc;
 use clap::Parser;
 use mockidp::{Clock, Engine};
 
+/// mimalloc gives memory back to the system once a burst's entries expire (glibc's malloc
+/// kept it: bench/README.md, "Memory after a burst").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = cli::Cli::parse();
     init_logging(cli.log_format);
@@ -53,6 +58,20 @@ fn run(args: cli::ServeArgs) -> Result<(), mockidp::Error> {
         );
         eprintln!(
             "\n!!! mockidp: the admin API (/_mockidp/) is open on {} — set --admin-token !!!\n",
+            args.bind
+        );
+    }
+    if !args.bind.is_loopback()
+        && let Some(admin) = config.master_admin()
+    {
+        tracing::warn!(
+            "WARNING: listening on {} with Keycloak's admin REST API (/admin/realms/): anyone \
+             who can reach this port and knows the master admin {admin:?}'s password can change \
+             every realm. Set --bootstrap-admin-password (KC_BOOTSTRAP_ADMIN_PASSWORD).",
+            args.bind
+        );
+        eprintln!(
+            "\n!!! mockidp: Keycloak's admin REST API (/admin/realms/) is open on {} to the master admin {admin:?} — set --bootstrap-admin-password !!!\n",
             args.bind
         );
     }

@@ -25,7 +25,7 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{DEVICE_CODE, IssuerConfig, TOKEN_EXCHANGE};
+use crate::config::{ClientConfig, DEVICE_CODE, IssuerConfig, TOKEN_EXCHANGE, UserConfig};
 
 /// Clients every realm gets; they serve Keycloak's own consoles and APIs, not the user's apps.
 const BUILT_IN_CLIENTS: &[&str] = &[
@@ -92,6 +92,69 @@ pub fn issuer_from_realm_export(json: &str) -> Result<IssuerConfig, String> {
     issuer.insert("client".into(), Value::Array(clients(&realm, &accounts)?));
     issuer.insert("user".into(), Value::Array(users));
     serde_json::from_value(Value::Object(issuer)).map_err(|e| format!("realm {name:?}: {e}"))
+}
+
+/// One `UserRepresentation` (the admin REST API's, or a realm export's) as a user of realm
+/// `realm_name`: profile, attributes, plain password, realm and client roles, `enabled`,
+/// `requiredActions`. The same reading as the realm import's.
+pub fn user_from_representation(
+    map: &Map<String, Value>,
+    realm_name: &str,
+) -> Result<UserConfig, String> {
+    let user = Fields::new(map, String::new());
+    let username = user
+        .str("username")?
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
+        .ok_or("User name is missing")?;
+    let mut person = person(
+        &user,
+        &username.to_lowercase(),
+        realm_roles(&user, realm_name)?,
+    )?;
+    if let Value::Object(p) = &mut person {
+        p.insert("client_roles".into(), json!(client_roles(&user)?));
+        p.insert(
+            "enabled".into(),
+            json!(user.bool("enabled")?.unwrap_or(false)),
+        );
+        let actions = user.strings("requiredActions")?.unwrap_or_default();
+        p.insert("required_actions".into(), json!(actions));
+    }
+    serde_json::from_value(person).map_err(|e| e.to_string())
+}
+
+/// One `ClientRepresentation` (the admin REST API's, or a realm export's) as a client, with
+/// Keycloak's defaults for what it leaves out.
+pub fn client_from_representation(map: &Map<String, Value>) -> Result<ClientConfig, String> {
+    let fields = Fields::new(map, String::new());
+    let id = fields
+        .str("clientId")?
+        .filter(|id| !id.is_empty())
+        .ok_or("clientId is missing")?;
+    let client = Fields::new(map, format!("client {id:?}"));
+    let realm_scopes = RealmScopes {
+        default: None,
+        optional: None,
+    };
+    let config = client_config(&client, id, &realm_scopes, None)?;
+    serde_json::from_value(config).map_err(|e| e.to_string())
+}
+
+/// Applies the lifetimes of a `RealmRepresentation` to `issuer` (absent ones stay).
+pub fn apply_realm_lifetimes(
+    map: &Map<String, Value>,
+    issuer: &mut IssuerConfig,
+) -> Result<(), String> {
+    let realm = Fields::new(map, String::new());
+    let mut current = serde_json::to_value(&*issuer).map_err(|e| e.to_string())?;
+    for (field, key) in LIFETIMES {
+        if let (Some(seconds), Value::Object(c)) = (realm.seconds(field)?, &mut current) {
+            c.insert((*key).into(), json!(seconds));
+        }
+    }
+    *issuer = serde_json::from_value(current).map_err(|e| e.to_string())?;
+    Ok(())
 }
 
 /// The export's realm: one `RealmRepresentation`, or an array holding exactly one.

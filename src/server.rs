@@ -205,6 +205,7 @@ impl MockIdpBuilder {
         let scheme = if tls.is_some() { "https" } else { "http" };
         let clock = self.clock.clone().unwrap_or_default();
         let (config, addr) = self.build_config()?;
+        let edge = Arc::new(http::Edge::new(config.trust_forwarded));
         let engine = Arc::new(Engine::new(config, clock)?);
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))))?;
@@ -217,7 +218,7 @@ impl MockIdpBuilder {
                 let system = actix_web::rt::System::new();
                 system.block_on(async move {
                     let server = HttpServer::new(move || {
-                        App::new().configure(http::configure(server_engine.clone()))
+                        App::new().configure(http::configure(server_engine.clone(), edge.clone()))
                     })
                     .workers(2)
                     .disable_signals()
@@ -446,9 +447,12 @@ pub async fn serve(
     tls: Option<&TlsFiles>,
     on_ready: impl FnOnce(SocketAddr),
 ) -> Result<(), Error> {
-    let server = HttpServer::new(move || App::new().configure(http::configure(engine.clone())))
-        .workers(workers.max(1))
-        .shutdown_timeout(2);
+    let edge = Arc::new(http::Edge::new(engine.trust_forwarded()));
+    let server = HttpServer::new(move || {
+        App::new().configure(http::configure(engine.clone(), edge.clone()))
+    })
+    .workers(workers.max(1))
+    .shutdown_timeout(2);
     let server = match tls {
         Some(files) => server.bind_rustls_0_23(addr, crate::tls::server_config(files)?)?,
         None => server.bind(addr)?,
@@ -465,6 +469,14 @@ pub fn banner(engine: &Engine, base: &str) -> String {
     use crate::dialect::{Endpoint, endpoint_url};
     let mut out = String::new();
     for issuer in engine.issuers().iter() {
+        if issuer.config.is_master_realm()
+            && let Some(admin) = issuer.config.users.iter().find(|u| u.is_master_admin())
+        {
+            out.push_str(&format!(
+                "  Keycloak admin REST API  {base}/admin/realms  (master admin {:?}, client admin-cli)\n",
+                admin.username
+            ));
+        }
         let url = issuer
             .fixed_url()
             .unwrap_or_else(|| format!("{base}{}", issuer.path));

@@ -3,7 +3,7 @@
 //! however hard a test suite hammers the server.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 /// Entries live until their expiry (in [`crate::clock::Clock`] seconds) and at most `capacity`
 /// are kept: when full, expired entries go first, then the ones closest to expiry. Every
@@ -14,11 +14,15 @@ pub struct TtlStore<V> {
 }
 
 struct Inner<V> {
-    entries: HashMap<String, (u64, u64, V)>,
+    /// The key is stored once, shared with `by_expiry` (codes and tokens are long keys).
+    entries: HashMap<Arc<str>, (u64, u64, V)>,
     /// (expiry, insertion sequence, key), soonest first.
-    by_expiry: BTreeSet<(u64, u64, String)>,
+    by_expiry: BTreeSet<(u64, u64, Arc<str>)>,
     seq: u64,
 }
+
+/// Below this many slots a map is not worth shrinking.
+const MIN_SHRINK: usize = 1024;
 
 impl<V: Clone> TtlStore<V> {
     pub fn new(capacity: usize) -> Self {
@@ -44,7 +48,7 @@ impl<V: Clone> TtlStore<V> {
         let mut inner = self.lock();
         if inner
             .entries
-            .get(&key)
+            .get(key.as_str())
             .is_some_and(|(exp, _, _)| *exp > now)
         {
             return false;
@@ -64,8 +68,15 @@ impl<V: Clone> TtlStore<V> {
         }
         inner.seq += 1;
         let seq = inner.seq;
+        let key: Arc<str> = key.into();
         inner.by_expiry.insert((expires_at, seq, key.clone()));
         inner.entries.insert(key, (expires_at, seq, value));
+    }
+
+    /// Drops every entry that expired at or before `now`, and gives back the memory a burst
+    /// left: a periodic sweep calls this, so a store no one writes to any more still shrinks.
+    pub fn purge(&self, now: u64) {
+        self.lock().purge(now);
     }
 
     /// The live value under `key`, if any.
@@ -125,7 +136,7 @@ impl<V: Clone> TtlStore<V> {
     /// Drops every entry for which `doomed` is true.
     pub fn remove_where(&self, doomed: impl Fn(&V) -> bool) {
         let mut inner = self.lock();
-        let keys: Vec<String> = inner
+        let keys: Vec<Arc<str>> = inner
             .entries
             .iter()
             .filter(|(_, (_, _, v))| doomed(v))
@@ -148,7 +159,7 @@ impl<V: Clone> TtlStore<V> {
     /// Forgets everything.
     pub fn clear(&self) {
         let mut inner = self.lock();
-        inner.entries.clear();
+        inner.entries = HashMap::new();
         inner.by_expiry.clear();
     }
 
@@ -163,22 +174,51 @@ impl<V: Clone> TtlStore<V> {
     }
 }
 
+/// What the engine does to all its stores alike, whatever they hold.
+pub trait Store {
+    /// Drops what expired at or before `now` (see [`TtlStore::purge`]).
+    fn purge(&self, now: u64);
+    /// Forgets everything.
+    fn clear(&self);
+    /// How many entries it holds, expired or not.
+    fn len(&self) -> usize;
+}
+
+impl<V: Clone> Store for TtlStore<V> {
+    fn purge(&self, now: u64) {
+        TtlStore::purge(self, now);
+    }
+    fn clear(&self) {
+        TtlStore::clear(self);
+    }
+    fn len(&self) -> usize {
+        TtlStore::len(self)
+    }
+}
+
 impl<V> Inner<V> {
     fn remove(&mut self, key: &str) -> Option<(u64, V)> {
-        let (exp, seq, v) = self.entries.remove(key)?;
-        self.by_expiry.remove(&(exp, seq, key.to_string()));
+        let (key, (exp, seq, v)) = self.entries.remove_entry(key)?;
+        self.by_expiry.remove(&(exp, seq, key));
         Some((exp, v))
     }
 
-    /// Drops every entry that expired at or before `now`.
+    /// Drops every entry that expired at or before `now`; a map left mostly empty is shrunk
+    /// (a `HashMap` keeps its largest size otherwise).
     fn purge(&mut self, now: u64) {
+        let mut purged = false;
         while let Some((exp, _, _)) = self.by_expiry.first() {
             if *exp > now {
                 break;
             }
             if let Some((_, _, k)) = self.by_expiry.pop_first() {
                 self.entries.remove(&k);
+                purged = true;
             }
+        }
+        let len = self.entries.len();
+        if purged && self.entries.capacity() > MIN_SHRINK.max(len * 4) {
+            self.entries.shrink_to(len * 2);
         }
     }
 }
@@ -234,6 +274,19 @@ mod tests {
         }
         s.insert("new".into(), 0, 500, 60);
         assert_eq!(s.len(), 1);
+    }
+
+    #[test]
+    fn a_purged_burst_gives_its_room_back() {
+        let s = TtlStore::new(100_000);
+        for i in 0..50_000u64 {
+            s.insert(format!("code{i}"), i, 100, 0);
+        }
+        let full = s.lock().entries.capacity();
+        s.purge(100);
+        assert_eq!(s.len(), 0);
+        let after = s.lock().entries.capacity();
+        assert!(after < full / 8, "capacity {full} -> {after}");
     }
 
     #[test]

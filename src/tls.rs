@@ -31,3 +31,34 @@ pub fn server_config(files: &TlsFiles) -> Result<rustls::ServerConfig, Error> {
         .with_single_cert(certs, key)
         .map_err(|e| Error::Config(format!("TLS certificate and key: {e}")))
 }
+
+/// The certificates of a PEM file: a private CA that a trusted issuer's JWKS server chains to.
+pub fn ca_certificates(path: &Path) -> Result<Vec<CertificateDer<'static>>, String> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .map_err(|e| format!("{}: {e}", path.display()))?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(|e| format!("{}: {e}", path.display()))?;
+    if certs.is_empty() {
+        return Err(format!("{}: no PEM certificate in it", path.display()));
+    }
+    Ok(certs)
+}
+
+/// A rustls client configuration (aws-lc, no ring) trusting the webpki roots (Mozilla's, as
+/// browsers do) plus `extra` CA certificates.
+pub fn client_config(extra: &[CertificateDer<'static>]) -> Result<rustls::ClientConfig, String> {
+    let mut roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    for cert in extra {
+        roots
+            .add(cert.clone())
+            .map_err(|e| format!("a CA certificate is not usable: {e}"))?;
+    }
+    let provider = std::sync::Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    Ok(rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| e.to_string())?
+        .with_root_certificates(roots)
+        .with_no_client_auth())
+}

@@ -137,10 +137,43 @@ pub async fn handle(
         req.query_string(),
         base_url,
     );
-    match result {
+    let mut resp = match result {
         Ok(resp) => resp,
         Err(err) => err.response(),
+    };
+    // RFC 9110 §15.5.6: a 405 lists what the path takes.
+    if resp.status() == StatusCode::METHOD_NOT_ALLOWED
+        && let Ok(allow) = header::HeaderValue::from_str(&documented_methods(&segments))
+    {
+        resp.headers_mut().insert(header::ALLOW, allow);
     }
+    resp
+}
+
+/// The methods the API document lists for the path `segments` (`{…}` matches any segment),
+/// comma-separated: the document is the router's contract (tests check they agree).
+fn documented_methods(segments: &[&str]) -> String {
+    let Ok(doc) = serde_json::from_str::<Value>(OPENAPI) else {
+        return String::new();
+    };
+    let matches = |template: &str| {
+        let parts: Vec<&str> = template.trim_start_matches('/').split('/').collect();
+        parts.len() == segments.len()
+            && parts
+                .iter()
+                .zip(segments)
+                .all(|(t, s)| t.starts_with('{') || t == s)
+    };
+    doc["paths"]
+        .as_object()
+        .into_iter()
+        .flatten()
+        .filter(|(template, _)| matches(template))
+        .flat_map(|(_, ops)| ops.as_object().into_iter().flatten().map(|(m, _)| m))
+        .filter(|m| m.as_str() != "parameters")
+        .map(|m| m.to_ascii_uppercase())
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 type Answer = Result<HttpResponse, AdminError>;
@@ -176,8 +209,6 @@ fn route(
     query: &str,
     base_url: &str,
 ) -> Answer {
-    let get = method == Method::GET;
-    let post = method == Method::POST;
     match (segments, method.as_str()) {
         (["health"], "GET") => ok(json!({"status": "ok"})),
         (["ready"], "GET") => {
@@ -294,12 +325,10 @@ fn route(
             let token = engine.mint(&m, &base).map_err(bad_request)?;
             ok(json!({"access_token": token}))
         }
-        _ if get || post || method == Method::PUT || method == Method::DELETE => {
-            Err(not_found(format!(
-                "no admin operation {method} {PREFIX}{}; see {PREFIX}openapi.json",
-                segments.join("/")
-            )))
-        }
+        _ if documented_methods(segments).is_empty() => Err(not_found(format!(
+            "no admin operation {method} {PREFIX}{}; see {PREFIX}openapi.json",
+            segments.join("/")
+        ))),
         _ => Err(method_not_allowed()),
     }
 }
@@ -735,23 +764,7 @@ fn html(rendered: askama::Result<String>) -> Answer {
 /// `/_mockidp/metrics`: the counters, and the size of every store and of the journal.
 fn metrics(engine: &Engine) -> String {
     let issuers = engine.issuers();
-    let stores = [
-        ("opaque_tokens", engine.opaque_tokens.len()),
-        ("user_tokens", engine.user_tokens.len()),
-        ("refresh_tokens", engine.refresh_tokens.len()),
-        ("codes", engine.codes.len()),
-        ("redeemed_codes", engine.redeemed_codes.len()),
-        ("sessions", engine.sessions.len()),
-        ("pending_logins", engine.pending_logins.len()),
-        ("session_links", engine.session_links.len()),
-        ("device_codes", engine.device_codes.len()),
-        ("user_codes", engine.user_codes.len()),
-        ("wrong_user_codes", engine.wrong_user_codes.len()),
-        ("client_assertions", engine.client_assertions.len()),
-        ("revoked", engine.revoked.len()),
-        ("revoked_chains", engine.revoked_chains.len()),
-        ("journal", engine.control.journal_len()),
-    ];
+    let stores = engine.store_sizes();
     let sizes: Vec<(&str, u64)> = stores
         .iter()
         .map(|(name, n)| (*name, u64::try_from(*n).unwrap_or(u64::MAX)))

@@ -94,6 +94,14 @@ fn fixtures(doc: Value) -> Result<Config, AdminError> {
             "admin_token belongs to the server: a namespace's admin API takes the server's".into(),
         ));
     }
+    // The forwarded-header policy is the HTTP edge's, one per server (`http::Edge`).
+    if !config.trust_forwarded {
+        return Err(bad_request(
+            "trust_forwarded belongs to the server: its forwarded-header policy covers every \
+             namespace"
+                .into(),
+        ));
+    }
     Ok(config)
 }
 

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Members, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, LoginBinding, Members, Reply, TokenKind, Urls, merged, object,
+    oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
@@ -126,6 +127,17 @@ impl Dialect for Generic {
 
     fn session_cookie(&self) -> &'static str {
         "sessionid"
+    }
+
+    /// Django's login form is guarded by the `csrftoken` cookie; a post without a matching
+    /// one gets `CsrfViewMiddleware`'s 403 "CSRF verification failed. Request aborted."
+    /// (`django/views/csrf.py`).
+    fn login_binding(&self) -> LoginBinding {
+        LoginBinding {
+            cookie: "csrftoken",
+            status: 403,
+            restart: "CSRF verification failed. Request aborted.",
+        }
     }
 
     /// Django's LOGIN_REDIRECT_URL default.

@@ -9,7 +9,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, Members, Reply, TokenKind, Urls, merged, object, oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, LoginBinding, Members, Reply, TokenKind, Urls, merged, object,
+    oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -136,6 +137,18 @@ impl Dialect for IdentityServer {
 
     fn session_cookie(&self) -> &'static str {
         "idsrv"
+    }
+
+    /// IdentityServer3 keeps the sign-in request in a `SignInMessage` cookie; a login post
+    /// without it renders the error page with `MessageIds.NoSignInCookie`
+    /// (`AuthenticationController`, `Resources/Messages.resx`).
+    fn login_binding(&self) -> LoginBinding {
+        LoginBinding {
+            cookie: "SignInMessage",
+            status: 400,
+            restart: "There is an error determining which application you are signing into. \
+                      Return to the application and try again.",
+        }
     }
 
     /// Inqom's landing page, which recognises the IdentityServer session.

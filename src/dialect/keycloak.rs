@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::{
-    Dialect, Endpoint, ExchangeStyle, Members, Reply, TokenKind, Urls, merged, object,
-    oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, ExchangeStyle, LoginBinding, Members, Reply, TokenKind, Urls, merged,
+    object, oidc_metadata, rsa_jwk,
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
@@ -174,6 +174,12 @@ impl Dialect for Keycloak {
         for (id, roles) in &client.client_roles {
             resource_access.insert(id.clone(), json!({ "roles": roles }));
         }
+        // A user's own client role mappings (admin REST API, groups) come on top.
+        for (id, roles) in user.map(|u| &u.client_roles).into_iter().flatten() {
+            if !roles.is_empty() {
+                resource_access.insert(id.clone(), json!({ "roles": roles }));
+            }
+        }
         resource_access.insert(
             "account".into(),
             json!({ "roles": ["manage-account", "manage-account-links", "view-profile"] }),
@@ -291,6 +297,17 @@ impl Dialect for Keycloak {
 
     fn session_cookie(&self) -> &'static str {
         "KEYCLOAK_SESSION"
+    }
+
+    /// Keycloak sets `AUTH_SESSION_ID` with the login page and, when a form comes back
+    /// without it, shows `cookieNotFoundMessage` (themes' `messages_en.properties`) with
+    /// status 400 (`LoginActionsService`, `AuthenticationSessionManager`).
+    fn login_binding(&self) -> LoginBinding {
+        LoginBinding {
+            cookie: "AUTH_SESSION_ID",
+            status: 400,
+            restart: "Cookie not found. Please make sure cookies are enabled in your browser.",
+        }
     }
 
     fn default_home_path(&self, mount: &str) -> String {

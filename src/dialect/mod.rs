@@ -152,6 +152,17 @@ pub struct Reply {
     pub body: String,
 }
 
+/// The cookie that ties a login form to the browser that opened it, and what a form posted
+/// from another browser (or without cookies) gets instead of a login.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginBinding {
+    /// The cookie's name (suffixed with the issuer name, as the session cookie is).
+    pub cookie: &'static str,
+    pub status: u16,
+    /// The product's "expired / restart login" wording.
+    pub restart: &'static str,
+}
+
 /// How one product looks on the wire.
 pub trait Dialect: Sync {
     fn kind(&self) -> DialectKind;
@@ -236,6 +247,9 @@ pub trait Dialect: Sync {
 
     /// Name of the SSO session cookie (suffixed with the issuer name, so issuers never share).
     fn session_cookie(&self) -> &'static str;
+
+    /// The login form's browser binding (see [`LoginBinding`]).
+    fn login_binding(&self) -> LoginBinding;
 
     /// The product's page showing who is logged in, given the issuer's mount path.
     fn default_home_path(&self, mount: &str) -> String;

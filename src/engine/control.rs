@@ -179,7 +179,12 @@ fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
 /// Queued rules of one kind at most: a runaway test loop gets an error, not unbounded memory.
 const MAX_RULES: usize = 1000;
 
-fn push_bounded<T>(rules: &mut Vec<T>, rule: T) -> Result<(), String> {
+/// Queues `rule`, which applies `count` times: at least once (the admin document's minimum;
+/// a rule for 0 calls would sit in the queue and fail a call anyway).
+fn push_bounded<T>(rules: &mut Vec<T>, rule: T, count: u32) -> Result<(), String> {
+    if count == 0 {
+        return Err("count must be at least 1".into());
+    }
     if rules.len() >= MAX_RULES {
         return Err(format!(
             "{MAX_RULES} rules of this kind are already queued: reset or let them run out"
@@ -207,15 +212,18 @@ fn take_first<T: Clone>(
 
 impl Control {
     pub fn push_override(&self, o: Override) -> Result<(), String> {
-        push_bounded(&mut lock(&self.overrides), o)
+        let count = o.count;
+        push_bounded(&mut lock(&self.overrides), o, count)
     }
 
     pub fn push_defect(&self, d: Defect) -> Result<(), String> {
-        push_bounded(&mut lock(&self.defects), d)
+        let count = d.count;
+        push_bounded(&mut lock(&self.defects), d, count)
     }
 
     pub fn push_failure(&self, f: Failure) -> Result<(), String> {
-        push_bounded(&mut lock(&self.failures), f)
+        let count = f.count;
+        push_bounded(&mut lock(&self.failures), f, count)
     }
 
     /// Every override queued for this token, each counted once.

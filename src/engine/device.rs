@@ -65,6 +65,17 @@ pub enum UserCodeError {
     TooManyAttempts,
 }
 
+/// What came of a decision on the verification page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeviceDecision {
+    /// This decision took effect: approved (`true`) or denied.
+    Taken(bool),
+    /// Another decision took effect first (approved: `true`); this one changed nothing.
+    AlreadyDecided(bool),
+    /// The device authorization expired or was redeemed meanwhile.
+    Gone,
+}
+
 /// How long an expired record is kept to answer `expired_token`.
 const EXPIRED_GRACE: u64 = 600;
 /// Wrong user codes allowed per address and issuer per window.
@@ -166,11 +177,9 @@ impl Engine {
             .user_codes
             .get(&normalize_user_code(code), now)
             .and_then(|dc| self.device_codes.get(&dc, now).map(|r| (dc, r)))
-            .filter(|(_, r)| {
-                r.issuer == issuer.name()
-                    && r.expires_at > now
-                    && matches!(r.status, DeviceStatus::Pending)
-            });
+            // A decided code is still found (until redeemed or expired), so that a second,
+            // conflicting decision hears "already decided" rather than "not valid".
+            .filter(|(_, r)| r.issuer == issuer.name() && r.expires_at > now);
         match found {
             Some(f) => {
                 self.wrong_user_codes
@@ -246,22 +255,30 @@ impl Engine {
         }
     }
 
-    fn decided(&self, pending: bool) -> Result<(), String> {
-        if pending {
-            Ok(())
-        } else {
-            Err("the device authorization was decided already".into())
+    /// The admin API's reading of a decision: only one that took effect is a success.
+    fn decided(&self, decision: DeviceDecision) -> Result<(), String> {
+        match decision {
+            DeviceDecision::Taken(_) => Ok(()),
+            DeviceDecision::AlreadyDecided(approved) => Err(format!(
+                "the device authorization was {} already",
+                if approved { "approved" } else { "denied" }
+            )),
+            DeviceDecision::Gone => {
+                Err("the device authorization expired or was redeemed meanwhile".into())
+            }
         }
     }
 
-    /// RFC 8628 §3.3: the user approves (with their session) or denies the device.
+    /// RFC 8628 §3.3: the user approves (with their session) or denies the device. Of two
+    /// concurrent decisions exactly one takes effect (the store updates the record atomically);
+    /// the other learns which one did.
     pub fn decide_device(
         &self,
         issuer: &Issuer,
         device_code: &str,
         session: &Session,
         approve: bool,
-    ) -> bool {
+    ) -> DeviceDecision {
         let status = if approve {
             DeviceStatus::Approved(Box::new(Grant {
                 client_id: String::new(), // set from the record below
@@ -280,7 +297,7 @@ impl Engine {
         self.set_device_status(issuer, device_code, status, &session.user.username)
     }
 
-    /// Decides a pending device authorization; whether it was pending. An approval's grant
+    /// Decides a pending device authorization, or says who was first. An approval's grant
     /// takes the record's client and scopes.
     fn set_device_status(
         &self,
@@ -288,31 +305,34 @@ impl Engine {
         device_code: &str,
         mut status: DeviceStatus,
         who: &str,
-    ) -> bool {
+    ) -> DeviceDecision {
         let now = self.clock.now();
         let approve = matches!(status, DeviceStatus::Approved(_));
         let decided = self.device_codes.update(device_code, now, |record| {
-            if !matches!(record.status, DeviceStatus::Pending) {
-                return None;
+            match record.status {
+                DeviceStatus::Approved(_) => return DeviceDecision::AlreadyDecided(true),
+                DeviceStatus::Denied => return DeviceDecision::AlreadyDecided(false),
+                DeviceStatus::Pending => {}
             }
             if let DeviceStatus::Approved(grant) = &mut status {
                 grant.client_id = record.client_id.clone();
                 grant.scopes = record.scopes.clone();
             }
             record.status = status;
-            Some(record.user_code.clone())
+            DeviceDecision::Taken(approve)
         });
-        let Some(Some(user_code)) = decided else {
-            return false;
-        };
-        self.user_codes.remove(&user_code);
-        tracing::info!(
-            issuer = issuer.name(),
-            user = who,
-            approve,
-            "device decision"
-        );
-        true
+        // The user code stays (until redeemed or expired), so that a second, conflicting
+        // decision hears "already decided" rather than "not valid".
+        let decided = decided.unwrap_or(DeviceDecision::Gone);
+        if decided == DeviceDecision::Taken(approve) {
+            tracing::info!(
+                issuer = issuer.name(),
+                user = who,
+                approve,
+                "device decision"
+            );
+        }
+        decided
     }
 }
 

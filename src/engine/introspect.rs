@@ -17,7 +17,15 @@ impl Engine {
         self.authorize_introspection(issuer, req)?;
         let token = req.params.require("token")?;
         let now = self.clock.now();
-        if let Ok(p) = self.check_access_token(issuer, token) {
+        // Keycloak's checkTokenValidForIntrospection: a token of a client that no longer
+        // exists (deleted through the admin REST API) is not active.
+        if let Ok(p) = self.check_access_token(issuer, token)
+            && p.grant
+                .as_ref()
+                .map(|g| g.client_id.as_str())
+                .or_else(|| claimed_client(&p.claims))
+                .is_none_or(|c| issuer.client(c).is_some())
+        {
             let mut out = Object::new();
             out.insert("active".into(), json!(true));
             out.extend(p.claims.clone());

@@ -146,6 +146,25 @@ impl Issuers {
         }
     }
 
+    /// A copy with `issuer` added.
+    pub fn with(&self, issuer: Issuer) -> Self {
+        let mut list = self.list.clone();
+        list.push(Arc::new(issuer));
+        Self { list }
+    }
+
+    /// A copy without the issuer named `name`.
+    pub fn without(&self, name: &str) -> Self {
+        Self {
+            list: self
+                .list
+                .iter()
+                .filter(|i| i.name() != name)
+                .cloned()
+                .collect(),
+        }
+    }
+
     pub fn iter(&self) -> impl Iterator<Item = &Arc<Issuer>> {
         self.list.iter()
     }

@@ -43,6 +43,10 @@ pub use params::Params;
 /// server left running for weeks.
 const STORE_CAPACITY: usize = 100_000;
 
+/// Issuers one server (or one namespace) holds at most, fixtures and realms created at
+/// runtime together.
+const MAX_ISSUERS: usize = 200;
+
 /// Everything one set of issuers knows: the server's own (the default namespace) or one
 /// namespace's (`POST /_mockidp/namespaces`). Every piece of per-issuer-set state (issuers,
 /// stores, queued rules, journal, clock) is a field here, so a namespace is one more `Engine`,
@@ -161,9 +165,16 @@ pub struct TokenRequest {
     /// The client's keys, when the HTTP edge fetched them for this request (a client's
     /// `jwks_url`); otherwise the issuer's fixture keys are used.
     pub client_keys: Option<Arc<client_keys::ClientKeySet>>,
+    /// The JWKS document [`Engine::remote_jwks_needed`] asked for, as the edge fetched it.
+    pub remote_jwks: Option<Result<Arc<serde_json::Value>, String>>,
 }
 
 impl Engine {
+    /// Whether the fixtures let proxy headers shape URLs (`trust_forwarded`).
+    pub fn trust_forwarded(&self) -> bool {
+        self.fixtures.trust_forwarded
+    }
+
     /// Builds the engine for `config`, loading or generating its signing key.
     pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
         let ids = match config.seed {
@@ -361,6 +372,32 @@ impl Engine {
         Ok(())
     }
 
+    /// Adds an issuer at runtime (Keycloak's admin REST API creating a realm); refused when
+    /// the name is taken or the issuer is invalid.
+    pub fn add_issuer(&self, config: IssuerConfig) -> Result<(), String> {
+        config.validate()?;
+        let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
+        if guard.by_name(&config.name).is_some() {
+            return Err(format!("an issuer named {:?} exists", config.name));
+        }
+        if guard.iter().count() >= MAX_ISSUERS {
+            return Err(format!("mockidp serves at most {MAX_ISSUERS} issuers"));
+        }
+        let issuer = Issuer::new(config, Arc::new(Vec::new()));
+        *guard = Arc::new(guard.with(issuer));
+        Ok(())
+    }
+
+    /// Removes issuer `name` at runtime (Keycloak's admin REST API deleting a realm).
+    pub fn remove_issuer(&self, name: &str) -> bool {
+        let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
+        if guard.by_name(name).is_none() {
+            return false;
+        }
+        *guard = Arc::new(guard.without(name));
+        true
+    }
+
     /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it
     /// came frozen), every token, code, session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
@@ -392,22 +429,72 @@ impl Engine {
 }
 
 impl Engine {
+    /// Every store of issued artefacts, by name.
+    fn named_stores(&self) -> [(&'static str, &dyn crate::store::Store); 14] {
+        [
+            ("opaque_tokens", &self.opaque_tokens),
+            ("user_tokens", &self.user_tokens),
+            ("refresh_tokens", &self.refresh_tokens),
+            ("codes", &self.codes),
+            ("redeemed_codes", &self.redeemed_codes),
+            ("sessions", &self.sessions),
+            ("pending_logins", &self.pending_logins),
+            ("session_links", &self.session_links),
+            ("device_codes", &self.device_codes),
+            ("user_codes", &self.user_codes),
+            ("wrong_user_codes", &self.wrong_user_codes),
+            ("client_assertions", &self.client_assertions),
+            ("revoked", &self.revoked),
+            ("revoked_chains", &self.revoked_chains),
+        ]
+    }
+
+    /// Every store of issued artefacts.
+    fn stores(&self) -> [&dyn crate::store::Store; 14] {
+        self.named_stores().map(|(_, s)| s)
+    }
+
+    /// How many entries each store holds, and the journal, by name: this engine's and every
+    /// live namespace's together (the memory they take is the server's).
+    pub fn store_sizes(&self) -> Vec<(&'static str, usize)> {
+        let mut sizes: Vec<(&'static str, usize)> = self
+            .named_stores()
+            .iter()
+            .map(|(name, s)| (*name, s.len()))
+            .collect();
+        sizes.push(("journal", self.control.journal_len()));
+        for ns in self.namespaces.list() {
+            for ((_, total), (_, n)) in sizes.iter_mut().zip(ns.engine.store_sizes()) {
+                *total = total.saturating_add(n);
+            }
+        }
+        sizes
+    }
+
     /// Drops every token, code, session and pending login.
     fn forget_state(&self) {
-        self.opaque_tokens.clear();
-        self.user_tokens.clear();
-        self.refresh_tokens.clear();
-        self.codes.clear();
-        self.redeemed_codes.clear();
-        self.sessions.clear();
-        self.pending_logins.clear();
-        self.session_links.clear();
-        self.device_codes.clear();
-        self.user_codes.clear();
-        self.wrong_user_codes.clear();
-        self.client_assertions.clear();
-        self.revoked.clear();
-        self.revoked_chains.clear();
+        self.stores().iter().for_each(|s| s.clear());
+    }
+
+    /// Drops what expired from every store, giving its memory back (stores otherwise purge
+    /// only when written to): the server calls this periodically, and this sweeps every live
+    /// namespace's stores too (each by its own clock).
+    pub fn purge_expired(&self) {
+        self.namespaces
+            .list()
+            .iter()
+            .for_each(|ns| ns.engine.purge_expired());
+        let now = self.clock.now();
+        let before: usize = self.stores().iter().map(|s| s.len()).sum();
+        self.stores().iter().for_each(|s| s.purge(now));
+        let after: usize = self.stores().iter().map(|s| s.len()).sum();
+        if after < before {
+            tracing::debug!(
+                purged = before - after,
+                kept = after,
+                "expired entries swept"
+            );
+        }
     }
 }
 

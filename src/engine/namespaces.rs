@@ -284,4 +284,40 @@ mod tests {
         assert!(s.namespaces.get("x").is_none());
         assert!(s.namespaces.list().is_empty());
     }
+
+    #[test]
+    fn the_servers_sweep_and_store_sizes_cover_every_namespace() {
+        let s = server(Limits {
+            max: 10,
+            idle_secs: 3600,
+        });
+        let spec = Spec {
+            id: Some("x".into()),
+            ..Spec::default()
+        };
+        let ns = s.namespaces.create(&s, spec, String::new).expect("created");
+        let now = ns.clock.now();
+        ns.session_links
+            .insert("link".into(), "sid".into(), now + 10, now);
+        let links = |e: &Engine| {
+            e.store_sizes()
+                .into_iter()
+                .find(|(name, _)| *name == "session_links")
+                .map(|(_, n)| n)
+        };
+        assert_eq!(
+            links(&s),
+            Some(1),
+            "the server counts its namespaces' entries"
+        );
+        // Expired by the namespace's own clock, not the server's.
+        ns.clock.advance(11);
+        s.purge_expired();
+        assert_eq!(
+            ns.session_links.len(),
+            0,
+            "the server's sweep reached the namespace"
+        );
+        assert_eq!(links(&s), Some(0));
+    }
 }

@@ -2,6 +2,8 @@
 
 use std::sync::Arc;
 
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+
 use super::authorize::AuthorizeRequest;
 use super::device::DeviceStatus;
 use super::issue::Grant;
@@ -31,6 +33,17 @@ pub enum AfterLogin {
 pub struct PendingLogin {
     pub issuer: String,
     pub then: AfterLogin,
+    /// The binding value of the browser that opened the login page (its login cookie).
+    browser: String,
+}
+
+impl PendingLogin {
+    /// Whether the browser holding `browser` in its login cookie opened this page (compared
+    /// in constant time: the value is what keeps another browser from posting the form).
+    pub fn opened_by(&self, browser: Option<&str>) -> bool {
+        browser
+            .is_some_and(|b| verify_slices_are_equal(b.as_bytes(), self.browser.as_bytes()).is_ok())
+    }
 }
 
 /// How long a login page stays valid (Keycloak's default login timeout is 30 minutes).
@@ -101,12 +114,14 @@ impl Engine {
     }
 
     /// Remembers a login page; returns the id its form posts back.
-    pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin) -> String {
+    /// A login page opened by the browser whose login cookie holds `browser`.
+    pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
         let id = self.ids.alnum(32);
         let now = self.clock.now();
         let pending = PendingLogin {
             issuer: issuer.name().to_string(),
             then,
+            browser: browser.to_string(),
         };
         self.pending_logins
             .insert(id.clone(), pending, now + LOGIN_TTL, now);

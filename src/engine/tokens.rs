@@ -1,10 +1,13 @@
 //! Checking access tokens presented to protected endpoints (RFC 6750): signature, expiry,
 //! issuer and kind; then what they grant.
 
+use std::sync::Arc;
+
 use serde_json::Value;
 
 use super::issue::{Grant, token_key};
-use super::{Engine, Issuer};
+use super::trust::JwksSource;
+use super::{Engine, Issuer, TokenRequest};
 use crate::error::OAuthError;
 use crate::jwt::{self, Object};
 
@@ -107,13 +110,37 @@ impl Engine {
             .is_some_and(|i| i.name() == issuer.name())
     }
 
+    /// The remote JWKS a token request needs judged first, and the `kid` it must hold: a
+    /// token exchange whose `subject_token` names a trusted issuer with a `jwks_url`. Pure
+    /// (decodes the token, fetches nothing): the edge fetches and passes the document in
+    /// `TokenRequest::remote_jwks`.
+    pub fn remote_jwks_needed(
+        &self,
+        issuer: &Issuer,
+        req: &TokenRequest,
+    ) -> Option<(JwksSource, Option<String>)> {
+        if req.params.get("grant_type") != Some(crate::config::TOKEN_EXCHANGE) {
+            return None;
+        }
+        let (header, claims) = jwt::decode_unverified(req.params.get("subject_token")?)?;
+        let iss = claims.get("iss").and_then(Value::as_str)?;
+        let source = issuer.trusted.iter().find(|t| t.issuer == iss)?.remote()?;
+        let kid = header
+            .get("kid")
+            .and_then(Value::as_str)
+            .map(str::to_string);
+        Some((source.clone(), kid))
+    }
+
     /// RFC 8693 §2.1: checks a `subject_token` from this server or from a trusted external
-    /// issuer; returns its claims. Every failure is `invalid_request` (§2.2.2).
+    /// issuer (with its remote JWKS as fetched, if it has one); returns its claims. Every
+    /// failure is `invalid_request` (§2.2.2).
     pub fn check_subject_token(
         &self,
         issuer: &Issuer,
         token: &str,
         what: &str,
+        remote_jwks: Option<&Result<Arc<Value>, String>>,
     ) -> Result<Object, OAuthError> {
         let bad = |why: String| OAuthError::invalid_request(format!("{what} {why}"));
         let (header, claims) = jwt::decode_unverified(token)
@@ -152,7 +179,7 @@ impl Engine {
         let (input, sig) = jwt::signing_input(token).ok_or_else(|| bad("is malformed".into()))?;
         let now = self.clock.now();
         trusted
-            .verify(alg, kid, input.as_bytes(), &sig, now)
+            .verify(alg, kid, (input.as_bytes(), &sig), remote_jwks)
             .map_err(|e| bad(format!("signature is invalid: {e}")))?;
         let exp = claims.get("exp").and_then(Value::as_u64);
         if exp.is_some_and(|e| e <= now) {

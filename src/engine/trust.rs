@@ -1,23 +1,44 @@
 //! Keys of external identity providers trusted for token exchange: an inline JWKS, a JWKS file
-//! or a JWKS URL (plain `http://`, fetched with a timeout and cached). RS256 and ES256 keys.
+//! or a JWKS URL. The engine does no I/O: a URL's document is fetched by the HTTP edge
+//! (`http::remote_jwks`) and handed to [`TrustedIssuer::verify`]. RS256 and ES256 keys.
 
-use std::sync::Mutex;
-use std::time::Duration;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 use aws_lc_rs::signature::{self, UnparsedPublicKey};
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use rustls::pki_types::CertificateDer;
 use serde_json::Value;
 
 use crate::config::{Config, TrustedIssuerConfig};
 use crate::error::Error;
 
-/// How long a fetched JWKS is reused.
-const JWKS_CACHE_SECS: u64 = 300;
-/// How long a failed fetch is remembered.
-const FAILURE_CACHE_SECS: u64 = 5;
-/// The whole time a JWKS fetch may take.
-const FETCH_TIMEOUT: Duration = Duration::from_secs(3);
+/// Where a JWKS document is fetched from: its URL and, for a server whose certificate a
+/// private CA signed, that CA (read at start-up, so a broken file stops it).
+#[derive(Debug, Clone)]
+pub struct JwksSource {
+    pub url: String,
+    /// The CA file, as configured (resolved against the fixture file).
+    pub ca_file: Option<PathBuf>,
+    /// Its certificates, trusted besides the webpki roots.
+    pub ca_certs: Arc<[CertificateDer<'static>]>,
+}
+
+impl PartialEq for JwksSource {
+    fn eq(&self, other: &Self) -> bool {
+        self.url == other.url && self.ca_file == other.ca_file
+    }
+}
+
+impl Eq for JwksSource {}
+
+impl std::hash::Hash for JwksSource {
+    fn hash<H: std::hash::Hasher>(&self, state: &mut H) {
+        self.url.hash(state);
+        self.ca_file.hash(state);
+    }
+}
 
 /// One public key from a JWKS.
 #[derive(Debug, Clone)]
@@ -34,17 +55,10 @@ enum PublicKey {
     P256(Vec<u8>),
 }
 
-/// When a JWKS was fetched, and what came of it.
-type Fetched = (u64, Result<Vec<Jwk>, String>);
-
 enum Source {
     Static(Vec<Jwk>),
-    Url {
-        url: String,
-        /// The last fetch and when it happened; failures are kept too (briefly), so a dead
-        /// URL costs one timeout per few seconds, not one per request.
-        cache: Mutex<Option<Fetched>>,
-    },
+    /// Fetched by the HTTP edge.
+    Url(JwksSource),
 }
 
 /// An external issuer's keys.
@@ -67,15 +81,23 @@ impl TrustedIssuer {
                 .map_err(|e| bad(format!("{} is not JSON: {e}", path.display())))?;
             Source::Static(parse_jwks(&json).map_err(bad)?)
         } else if let Some(url) = &cfg.jwks_url {
-            if !url.starts_with("http://") {
+            if !(url.starts_with("http://") || url.starts_with("https://")) {
                 return Err(bad(format!(
-                    "jwks_url {url:?}: only http:// URLs can be fetched; save the JWKS and use jwks_file"
+                    "jwks_url {url:?} must start with https:// (or http://)"
                 )));
             }
-            Source::Url {
+            let ca_file = cfg.ca_file.as_ref().map(|f| config.resolve(f));
+            let ca_certs = match &ca_file {
+                Some(path) => {
+                    crate::tls::ca_certificates(path).map_err(|e| bad(format!("ca_file {e}")))?
+                }
+                None => Vec::new(),
+            };
+            Source::Url(JwksSource {
                 url: url.clone(),
-                cache: Mutex::new(None),
-            }
+                ca_file,
+                ca_certs: ca_certs.into(),
+            })
         } else {
             return Err(bad("no keys: set jwks, jwks_file or jwks_url".into()));
         };
@@ -85,36 +107,33 @@ impl TrustedIssuer {
         })
     }
 
+    /// Where this issuer's keys must be fetched from, if they are remote.
+    pub fn remote(&self) -> Option<&JwksSource> {
+        match &self.source {
+            Source::Url(source) => Some(source),
+            Source::Static(_) => None,
+        }
+    }
+
     /// Whether one of this issuer's keys (the one named `kid`, if given) signed `input`.
+    /// Remote keys are the document the edge fetched (`fetched`), or why it could not.
     pub fn verify(
         &self,
         alg: &str,
         kid: Option<&str>,
-        input: &[u8],
-        sig: &[u8],
-        now: u64,
+        (input, sig): (&[u8], &[u8]),
+        fetched: Option<&Result<Arc<Value>, String>>,
     ) -> Result<(), String> {
-        let keys = match &self.source {
-            Source::Static(keys) => keys.clone(),
-            Source::Url { url, cache } => {
-                // Held during the fetch on purpose: concurrent requests wait for one bounded
-                // fetch (FETCH_TIMEOUT) and share its result instead of each fetching.
-                let mut cached = cache.lock().unwrap_or_else(|e| e.into_inner());
-                let fresh = |at: u64, ok: bool| {
-                    now < at.saturating_add(if ok {
-                        JWKS_CACHE_SECS
-                    } else {
-                        FAILURE_CACHE_SECS
-                    })
-                };
-                match &*cached {
-                    Some((at, result)) if fresh(*at, result.is_ok()) => result.clone()?,
-                    _ => {
-                        let result = fetch_jwks(url);
-                        *cached = Some((now, result.clone()));
-                        result?
-                    }
-                }
+        let remote;
+        let keys = match (&self.source, fetched) {
+            (Source::Static(keys), _) => keys,
+            (Source::Url(_), Some(Ok(doc))) => {
+                remote = parse_jwks(doc)?;
+                &remote
+            }
+            (Source::Url(_), Some(Err(why))) => return Err(why.clone()),
+            (Source::Url(s), None) => {
+                return Err(format!("the JWKS at {} was not fetched", s.url));
             }
         };
         let candidates: Vec<&Jwk> = keys
@@ -184,17 +203,6 @@ fn parse_jwks(jwks: &Value) -> Result<Vec<Jwk>, String> {
         return Err("the JWKS has no RSA or P-256 key".into());
     }
     Ok(out)
-}
-
-/// Fetches and parses a JWKS (plain http only: the JWKS of a test IdP on loopback).
-fn fetch_jwks(url: &str) -> Result<Vec<Jwk>, String> {
-    let fail = |why: &str| format!("fetching {url}: {why}");
-    let (status, body) = crate::fetch::get(url, FETCH_TIMEOUT).map_err(|e| fail(&e))?;
-    if status != 200 {
-        return Err(fail(&format!("HTTP {status}")));
-    }
-    let json: Value = serde_json::from_str(&body).map_err(|_| fail("the body is not JSON"))?;
-    parse_jwks(&json).map_err(|e| fail(&e))
 }
 
 #[cfg(test)]

@@ -1,13 +1,14 @@
 //! People who log in: fixture users, or any username a tester types (with the issuer's default
 //! claims), and which of their claims each OpenID scope releases.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use aws_lc_rs::constant_time::verify_slices_are_equal;
 use serde_json::{Value, json};
 
 use super::Issuer;
-use crate::config::UserConfig;
+use crate::config::{GroupConfig, UserConfig};
 use crate::ids;
 use crate::jwt::Object;
 
@@ -17,6 +18,8 @@ pub struct User {
     pub username: String,
     pub sub: String,
     pub roles: Vec<String>,
+    /// Client roles by client id, the user's own and their groups' (Keycloak `resource_access`).
+    pub client_roles: BTreeMap<String, Vec<String>>,
     pub claims: Object,
 }
 
@@ -115,15 +118,52 @@ impl Issuer {
     }
 
     fn user_from(&self, u: &UserConfig) -> User {
+        let mut roles = u.roles.clone();
+        let mut client_roles = u.client_roles.clone();
+        // Keycloak's effective roles: a member holds the roles of its groups and their parents.
+        for group in self.groups_with_ancestors(&u.groups) {
+            merge(&mut roles, &group.roles);
+            for (client, names) in &group.client_roles {
+                merge(client_roles.entry(client.clone()).or_default(), names);
+            }
+        }
         User {
             username: u.username.clone(),
-            sub: u
-                .sub
-                .clone()
-                .unwrap_or_else(|| self.derived_sub(&u.username)),
-            roles: u.roles.clone(),
+            sub: self.user_id(u),
+            roles,
+            client_roles,
             claims: u.claims.clone(),
         }
+    }
+
+    /// The Keycloak id of a fixture user: its `sub`, else one derived from the username.
+    pub fn user_id(&self, u: &UserConfig) -> String {
+        u.sub
+            .clone()
+            .unwrap_or_else(|| self.derived_sub(&u.username))
+    }
+
+    /// The Keycloak id of a group: its own, else one derived from its name.
+    pub fn group_id(&self, g: &GroupConfig) -> String {
+        g.id.clone()
+            .unwrap_or_else(|| ids::stable_uuid(&format!("{}/group/{}", self.name(), g.name)))
+    }
+
+    /// The groups `ids` name and all their ancestors (each once; a cycle stops).
+    pub fn groups_with_ancestors(&self, ids: &[String]) -> Vec<&GroupConfig> {
+        let mut found: Vec<&GroupConfig> = Vec::new();
+        let mut pending: Vec<String> = ids.to_vec();
+        while let Some(id) = pending.pop() {
+            let Some(g) = self.config.groups.iter().find(|g| self.group_id(g) == id) else {
+                continue;
+            };
+            if found.iter().any(|f| std::ptr::eq(*f, g)) {
+                continue;
+            }
+            pending.extend(g.parent.clone());
+            found.push(g);
+        }
+        found
     }
 
     fn ad_hoc_user(&self, username: &str) -> User {
@@ -131,6 +171,7 @@ impl Issuer {
             username: username.to_string(),
             sub: self.derived_sub(username),
             roles: Vec::new(),
+            client_roles: BTreeMap::new(),
             claims: self.config.default_user_claims.clone(),
         }
     }
@@ -138,6 +179,15 @@ impl Issuer {
     /// A stable subject for a username: the same user gets the same `sub` on every run.
     fn derived_sub(&self, username: &str) -> String {
         ids::stable_uuid(&format!("{}/user/{}", self.name(), username.to_lowercase()))
+    }
+}
+
+/// Adds the names of `more` that `into` lacks.
+fn merge(into: &mut Vec<String>, more: &[String]) {
+    for name in more {
+        if !into.contains(name) {
+            into.push(name.clone());
+        }
     }
 }
 
@@ -201,6 +251,7 @@ mod tests {
             username: "alice".into(),
             sub: "1".into(),
             roles: vec![],
+            client_roles: BTreeMap::new(),
             claims: json!({"email": "a@x", "name": "Alice", "tenant": "t1"})
                 .as_object()
                 .unwrap()

@@ -8,9 +8,12 @@ use actix_web::{HttpRequest, HttpResponse};
 use super::pages::{self, LoginPage};
 use crate::dialect::{Endpoint, Urls};
 use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
-use crate::engine::device::UserCodeError;
+use crate::engine::device::{DeviceDecision, UserCodeError};
 use crate::engine::session::{AfterLogin, Session};
 use crate::engine::{Engine, Issuer, Params};
+
+/// Length of a browser's login binding value (random letters and digits).
+const BINDING_LEN: usize = 32;
 
 /// Where a browser request came in: the issuer and its URL as the browser sees it.
 pub struct Site<'a> {
@@ -20,18 +23,19 @@ pub struct Site<'a> {
 }
 
 impl Site<'_> {
-    /// The session cookie's name: per issuer, and per namespace (their issuers share names and
-    /// the cookie's path is `/`).
-    fn cookie_name(&self) -> String {
-        let name = format!(
-            "{}_{}",
-            self.issuer.dialect.session_cookie(),
-            self.issuer.name()
-        );
+    /// The name of this site's cookie `base`: per issuer, and per namespace (their issuers
+    /// share names and the cookie's path is `/`).
+    fn scoped_cookie_name(&self, base: &str) -> String {
+        let name = format!("{base}_{}", self.issuer.name());
         match &self.engine.namespace {
             Some(ns) => format!("{name}_{}", ns.id),
             None => name,
         }
+    }
+
+    /// The session cookie's name.
+    fn cookie_name(&self) -> String {
+        self.scoped_cookie_name(self.issuer.dialect.session_cookie())
     }
 
     fn session(&self, req: &HttpRequest) -> Option<Session> {
@@ -103,6 +107,44 @@ impl Site<'_> {
         })
     }
 
+    /// The login binding cookie's name (a namespace's login forms are bound apart).
+    fn login_cookie_name(&self) -> String {
+        self.scoped_cookie_name(self.issuer.dialect.login_binding().cookie)
+    }
+
+    /// The browser's login binding value, from its login cookie.
+    fn login_binding(&self, req: &HttpRequest) -> Option<String> {
+        req.cookie(&self.login_cookie_name())
+            .map(|c| c.value().to_string())
+            .filter(|v| v.len() == BINDING_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()))
+    }
+
+    /// Shows a fresh login page that continues with `then`, bound to this browser: the login
+    /// cookie (made now if the browser has none) must come back with the form, as Keycloak's
+    /// `AUTH_SESSION_ID` must, so that a `login_id` fetched by one browser cannot log in
+    /// another (login CSRF).
+    fn start_login(&self, req: &HttpRequest, then: AfterLogin) -> HttpResponse {
+        let browser = self
+            .login_binding(req)
+            .unwrap_or_else(|| self.engine.ids.alnum(BINDING_LEN));
+        let id = self.engine.pend_login(self.issuer, then.clone(), &browser);
+        let mut resp = self.login_page(&id, &then, None);
+        let cookie = Cookie::build(self.login_cookie_name(), browser)
+            .path("/")
+            .http_only(true)
+            .secure(self.urls.front.starts_with("https://"))
+            .same_site(SameSite::Lax)
+            .finish();
+        let _ = resp.add_cookie(&cookie);
+        resp
+    }
+
+    /// The product's "restart login" page, for a form that came back without its browser.
+    fn restart_login(&self) -> HttpResponse {
+        let binding = self.issuer.dialect.login_binding();
+        self.page(binding.status, pages::error(self.issuer, binding.restart))
+    }
+
     fn login_page(&self, login_id: &str, then: &AfterLogin, error: Option<&str>) -> HttpResponse {
         let (client, hint) = match then {
             AfterLogin::Authorize(ar) => {
@@ -149,16 +191,13 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
     let session = site.session(req);
     match site.engine.authorize(site.issuer, &ar, session.as_ref()) {
         Decision::Respond(cb) => site.answer_client(cb),
-        Decision::Login => {
-            let then = AfterLogin::Authorize(Box::new(ar));
-            let id = site.engine.pend_login(site.issuer, then.clone());
-            site.login_page(&id, &then, None)
-        }
+        Decision::Login => site.start_login(req, AfterLogin::Authorize(Box::new(ar))),
     }
 }
 
-/// The login form's POST: checks the user, starts the session, continues where it was going.
-pub fn login(site: &Site, form: &Params) -> HttpResponse {
+/// The login form's POST: checks that this browser opened the form, checks the user, starts
+/// the session, continues where it was going.
+pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
     let id = form.get("login_id").unwrap_or("");
     let Some(pending) = site.engine.pending_login(site.issuer, id) else {
         return site.page(
@@ -169,6 +208,13 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
             ),
         );
     };
+    if !pending.opened_by(site.login_binding(req).as_deref()) {
+        tracing::info!(
+            issuer = site.issuer.name(),
+            "login refused: the form was posted by another browser than the one that opened it"
+        );
+        return site.restart_login();
+    }
     let username = form.get("pick").or(form.get("username")).unwrap_or("");
     let user = match site
         .issuer
@@ -199,8 +245,16 @@ pub fn login(site: &Site, form: &Params) -> HttpResponse {
         AfterLogin::Authorize(ar) => {
             site.answer_client(site.engine.code_callback(site.issuer, ar, &session))
         }
+        // Only ever a path on the host the browser is on: never `//host` or `/\host`.
         AfterLogin::ReturnTo(path) => HttpResponse::Found()
-            .insert_header((header::LOCATION, path.as_str()))
+            .insert_header((
+                header::LOCATION,
+                if super::forwarded::plain_path(path.split('?').next().unwrap_or("")) {
+                    path.as_str()
+                } else {
+                    "/"
+                },
+            ))
             .finish(),
     };
     let _ = resp.add_cookie(&site.session_cookie(&session.sid));
@@ -220,8 +274,7 @@ pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
         None => {
             let then =
                 AfterLogin::ReturnTo(format!("{}{}", site.engine.prefix(), site.issuer.home_path));
-            let id = site.engine.pend_login(site.issuer, then.clone());
-            site.login_page(&id, &then, None)
+            site.start_login(req, then)
         }
     }
 }
@@ -292,10 +345,7 @@ pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     let action = site.url(Endpoint::DeviceVerify);
     let Some(session) = site.session(req) else {
         // Log in first, then come back here with the code.
-        let back = device_path(site, code);
-        let then = AfterLogin::ReturnTo(back);
-        let id = site.engine.pend_login(site.issuer, then.clone());
-        return site.login_page(&id, &then, None);
+        return site.start_login(req, AfterLogin::ReturnTo(device_path(site, code)));
     };
     let decision = params.get("action");
     if req.method() != actix_web::http::Method::POST || decision.is_none() {
@@ -308,20 +358,20 @@ pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     match site.engine.find_user_code(site.issuer, code, &addr) {
         Ok((device_code, _)) => {
             let approve = decision == Some("approve");
-            site.engine
-                .decide_device(site.issuer, &device_code, &session, approve);
-            site.page(200, pages::device_done(site.issuer, approve))
+            match site
+                .engine
+                .decide_device(site.issuer, &device_code, &session, approve)
+            {
+                DeviceDecision::Taken(approved) => {
+                    site.page(200, pages::device_done(site.issuer, approved))
+                }
+                DeviceDecision::AlreadyDecided(approved) => {
+                    site.page(409, pages::device_already_decided(site.issuer, approved))
+                }
+                DeviceDecision::Gone => invalid_user_code(site, &session, &action, code),
+            }
         }
-        Err(UserCodeError::Invalid) => site.page(
-            200,
-            pages::device_form(
-                site.issuer,
-                &session.user,
-                &action,
-                code,
-                Some("That code is not valid or has expired. Check it and try again."),
-            ),
-        ),
+        Err(UserCodeError::Invalid) => invalid_user_code(site, &session, &action, code),
         Err(UserCodeError::TooManyAttempts) => site.page(
             429,
             pages::error(
@@ -330,6 +380,20 @@ pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
             ),
         ),
     }
+}
+
+/// The verification form again, saying the code does not work.
+fn invalid_user_code(site: &Site, session: &Session, action: &str, code: &str) -> HttpResponse {
+    site.page(
+        200,
+        pages::device_form(
+            site.issuer,
+            &session.user,
+            action,
+            code,
+            Some("That code is not valid or has expired. Check it and try again."),
+        ),
+    )
 }
 
 /// The verification page's path (relative to the host) with the user code, for coming back

@@ -188,41 +188,17 @@ pub fn urls(req: &HttpRequest, issuer: &Issuer, mount: &str) -> Urls {
     }
 }
 
-/// The URL of `mount` on this server as the caller sees it.
+/// The URL of `mount` on this server as the caller sees it (forwarded headers as the
+/// server's [`super::forwarded::ForwardedPolicy`] allows).
 pub fn issuer_url(req: &HttpRequest, mount: &str) -> String {
-    let info = req.connection_info();
-    // Forwarded headers are taken only when they make a URL: a scheme that is not http(s) or
-    // a host with other characters falls back to the request's own Host, then to the address
-    // the request came in on.
-    let scheme = if info.scheme().eq_ignore_ascii_case("https") {
-        "https"
-    } else if info.scheme().eq_ignore_ascii_case("http") || !req.app_config().secure() {
-        "http"
-    } else {
-        "https"
+    let origin = match req.app_data::<web::Data<super::Edge>>() {
+        Some(edge) => edge.forwarded.origin(req),
+        None => super::forwarded::ForwardedPolicy::new(false).origin(req),
     };
-    let usable = |h: &&str| {
-        !h.is_empty()
-            && h.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b"-._:[]".contains(&b))
-    };
-    let own_host = req
-        .headers()
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(usable);
-    let host = Some(info.host())
-        .filter(usable)
-        .or(own_host)
-        .map_or_else(|| req.app_config().local_addr().to_string(), str::to_string);
-    let prefix = req
-        .headers()
-        .get("x-forwarded-prefix")
-        .and_then(|v| v.to_str().ok())
-        .map(|p| p.trim_end_matches('/'))
-        .filter(|p| p.starts_with('/'))
-        .unwrap_or("");
-    format!("{scheme}://{host}{prefix}{mount}")
+    format!(
+        "{}://{}{}{mount}",
+        origin.scheme, origin.host, origin.prefix
+    )
 }
 
 /// The caller's IP address, for Keycloak's `clientAddress`.

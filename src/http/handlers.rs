@@ -60,7 +60,13 @@ pub async fn token(
     issuer_url: String,
 ) -> HttpResponse {
     let result = async {
-        let token_req = token_request(req, payload).await?;
+        let mut token_req = token_request(req, payload).await?;
+        // Keys on the network are fetched here, asynchronously: the engine does no I/O.
+        if let Some((source, kid)) = engine.remote_jwks_needed(issuer, &token_req)
+            && let Some(edge) = req.app_data::<web::Data<super::Edge>>()
+        {
+            token_req.remote_jwks = Some(edge.jwks.get(&source, kid.as_deref()).await);
+        }
         let client_id = match &token_req.authorization {
             crate::engine::Authorization::Basic { id, .. } => Some(id.as_str()),
             _ => token_req.params.get("client_id"),
@@ -112,6 +118,7 @@ async fn token_request(
         params,
         authorization: extract::authorization(req),
         client_keys: None,
+        remote_jwks: None,
     })
 }
 
@@ -166,6 +173,7 @@ pub fn back_channel_logout(
         params,
         authorization: extract::authorization(req),
         client_keys: None,
+        remote_jwks: None,
     };
     match engine.logout_by_refresh_token(issuer, &token_req) {
         Ok(()) => HttpResponse::NoContent().finish(),

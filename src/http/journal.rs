@@ -117,3 +117,22 @@ pub fn record(
         tokens: n.tokens,
     });
 }
+
+/// Keycloak's admin REST API asked for an e-mail (`execute-actions-email`,
+/// `send-verify-email`): mockidp sends none, and records the request instead so that a test
+/// can see it was made.
+pub fn record_unsent_email(engine: &Engine, req: &HttpRequest, issuer: &str, endpoint: &str) {
+    engine.control.record(JournalEntry {
+        seq: 0,
+        time: engine.clock.now(),
+        method: req.method().to_string(),
+        path: clip(req.path()),
+        issuer: Some(issuer.to_string()),
+        endpoint: Some(endpoint.to_string()),
+        client_id: None,
+        grant_type: None,
+        status: 204,
+        outcome: "email_not_sent".to_string(),
+        tokens: Vec::new(),
+    });
+}

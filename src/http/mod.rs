@@ -6,10 +6,12 @@ mod browser;
 mod cors;
 pub(crate) mod extract;
 mod failures;
+pub(crate) mod forwarded;
 mod handlers;
 pub(crate) mod headless;
 pub(crate) mod journal;
 mod pages;
+pub(crate) mod remote_jwks;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -24,10 +26,31 @@ use crate::dialect::{self, Endpoint, Reply};
 use crate::engine::{Engine, Issuer, namespaces};
 use crate::error::{ErrorReply, OAuthError};
 
-/// Registers mockidp's routes on an actix app.
-pub fn configure(engine: Arc<Engine>) -> impl FnOnce(&mut web::ServiceConfig) {
+/// What the HTTP edge keeps for one server, shared by its workers: the forwarded-header
+/// policy (and whether it already logged an ignored header) and the remote JWKS cache.
+#[derive(Debug)]
+pub struct Edge {
+    pub forwarded: forwarded::ForwardedPolicy,
+    pub jwks: remote_jwks::RemoteJwks,
+}
+
+impl Edge {
+    /// The edge of a server whose fixtures say `trust_forwarded`.
+    pub fn new(trust_forwarded: bool) -> Self {
+        Self {
+            forwarded: forwarded::ForwardedPolicy::new(trust_forwarded),
+            jwks: remote_jwks::RemoteJwks::default(),
+        }
+    }
+}
+
+/// Registers mockidp's routes on an actix app (one per worker thread), and that worker's sweep.
+pub fn configure(engine: Arc<Engine>, edge: Arc<Edge>) -> impl FnOnce(&mut web::ServiceConfig) {
     move |cfg| {
+        sweep(&engine);
         cfg.app_data(web::Data::from(engine))
+            .app_data(web::Data::from(edge))
+            .configure(crate::keycloak_admin::configure)
             .default_service(web::to(dispatch));
     }
 }
@@ -211,7 +234,7 @@ async fn answer(
             }
             match endpoint {
                 Endpoint::Authorize => browser::authorize(&site, req, &params),
-                Endpoint::Login => browser::login(&site, &params),
+                Endpoint::Login => browser::login(&site, req, &params),
                 Endpoint::DeviceVerify => browser::device(&site, req, &params),
                 _ => browser::logout(&site, req, &params),
             }
@@ -225,6 +248,28 @@ fn prefixed<'a>(engine: &Engine, path: &'a str) -> Cow<'a, str> {
         "" => Cow::Borrowed(path),
         prefix => Cow::Owned(format!("{prefix}{path}")),
     }
+}
+
+/// How often expired entries are swept from every store.
+const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Sweeps `engine`'s stores every [`SWEEP_EVERY`] from this worker thread, until the engine is
+/// dropped: memory a burst took comes back once its entries expire, even when nothing writes
+/// to those stores any more. Every worker sweeps (a sweep with nothing expired costs a lock
+/// per store), so that each thread's allocator sees its own blocks freed and can give their
+/// pages back (mimalloc returns a page to the system from the thread that owns it).
+fn sweep(engine: &Arc<Engine>) {
+    let engine = Arc::downgrade(engine);
+    actix_web::rt::spawn(async move {
+        let mut tick = actix_web::rt::time::interval(SWEEP_EVERY);
+        loop {
+            tick.tick().await;
+            match engine.upgrade() {
+                Some(engine) => engine.purge_expired(),
+                None => return,
+            }
+        }
+    });
 }
 
 /// Collapses runs of slashes: Iopole's documentation posts to `//realms/...`.

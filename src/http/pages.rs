@@ -193,6 +193,21 @@ pub fn device_done(issuer: &Issuer, approved: bool) -> String {
     layout("Device", &body)
 }
 
+/// A second decision on a code another one already settled: says which one stands.
+pub fn device_already_decided(issuer: &Issuer, approved: bool) -> String {
+    let stands = if approved {
+        "the device was connected"
+    } else {
+        "access was denied"
+    };
+    let body = format!(
+        "<h1>Already decided</h1><p class=\"who\">{}</p><p id=\"device-already-decided\">\
+         This code was already decided: {stands}. Your choice changed nothing.</p>",
+        issuer_line(issuer)
+    );
+    layout("Device", &body)
+}
+
 /// After logout with nowhere to go back to.
 pub fn logged_out(issuer: &Issuer) -> String {
     let body = format!(
@@ -207,7 +222,10 @@ pub fn error(issuer: &Issuer, message: &str) -> String {
     let body = format!(
         "<h1>We are sorry&hellip;</h1><p class=\"who\">{}</p><p class=\"error\" id=\"error\">{}</p>",
         issuer_line(issuer),
-        esc(message)
+        esc(&crate::error::clipped(
+            message,
+            crate::error::MAX_DESCRIPTION
+        ))
     );
     layout("Error", &body)
 }

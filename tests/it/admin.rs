@@ -328,15 +328,33 @@ async fn openapi_document_matches_the_router() {
     }
     assert!(checked >= 50, "only {checked} operations documented");
 
-    // Bogus paths and methods are refused.
+    // A documented path with another method: 405 listing the documented ones (RFC 9110
+    // §15.5.6).
+    for (method, path, allow) in [
+        ("POST", "/issuers", "GET"),
+        ("DELETE", "/clock", "GET, POST"),
+        ("TRACE", "/health", "GET"),
+        ("PUT", "/keys/rotate", "POST"),
+    ] {
+        let resp = http()
+            .request(
+                reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                format!("{}/_mockidp{path}", idp.url()),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 405, "{method} {path}");
+        assert_eq!(resp.headers()["allow"], allow, "{method} {path}");
+    }
+
+    // Bogus paths are refused.
     for (method, path) in [
         ("GET", "/nope"),
         ("GET", "/issuers/iopole"),
         ("GET", "/issuers/iopole/clients"),
-        ("POST", "/issuers"),
         ("POST", "/keys/rotate/now"),
         ("GET", "/journal/1"),
-        ("DELETE", "/clock"),
     ] {
         let (status, body) = admin_raw(&idp, method, path, None).await;
         assert_eq!(status, 404, "{method} {path}: {body}");
@@ -944,8 +962,17 @@ async fn bad_failures_are_refused() {
         json!({"endpoint": "token", "status": 600}),
         json!({"endpoint": "token", "colour": "red"}),
         json!({"status": 503}),
+        json!({"endpoint": "token", "status": 503, "count": 0}),
     ] {
         let r = admin_post(&idp, "/failures", body.clone()).await;
+        assert_refused(&body.to_string(), &r, 400);
+    }
+    // A count of 0 is refused for every kind of rule (the document's minimum is 1).
+    for (path, body) in [
+        ("/overrides", json!({"count": 0, "claims": {"x": 1}})),
+        ("/defects", json!({"count": 0, "defect": "expired"})),
+    ] {
+        let r = admin_post(&idp, path, body.clone()).await;
         assert_refused(&body.to_string(), &r, 400);
     }
     let (_, queue) = admin_get(&idp, "/queue").await;
@@ -1477,6 +1504,36 @@ async fn script_redirect_uris_are_refused() {
     .await;
     assert_refused("javascript: redirect URI", &refused, 400);
     assert_eq!(admin_get(&idp, "/issuers/generic/clients/jsc").await.0, 404);
+}
+
+/// Redirect URIs that could split a header (CR/LF and other control characters) or that send
+/// codes anywhere (`http://*`) are refused with a message saying which and why.
+#[tokio::test]
+async fn control_character_and_catch_all_redirect_uris_are_refused() {
+    let idp = start().await;
+    for (uri, why) in [
+        (
+            "http://localhost:3000/cb\r\nSet-Cookie: a=b",
+            "control character",
+        ),
+        ("http://localhost:3000/\u{0}", "control character"),
+        ("http://*", "catch-all"),
+        ("https://*", "catch-all"),
+    ] {
+        let (status, body) = admin_put(
+            &idp,
+            "/issuers/generic/clients/wild",
+            json!({"grants": ["authorization_code"], "redirect_uris": [uri]}),
+        )
+        .await;
+        assert_eq!(status, 400, "{uri:?}: {body}");
+        let text = body.to_string();
+        assert!(text.contains(why), "{uri:?}: {text}");
+        assert_eq!(
+            admin_get(&idp, "/issuers/generic/clients/wild").await.0,
+            404
+        );
+    }
 }
 
 /// The clock moves within 100 years of real time: out-of-range moves are refused, not wrapped.

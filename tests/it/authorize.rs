@@ -693,6 +693,8 @@ async fn sso_prompt_and_logout() {
 async fn login_form_checks_passwords_only_when_set() {
     let idp = start().await;
     let resp = http().get(kc_authorize(&idp, "")).send().await.unwrap();
+    // The form is bound to this browser by its login cookie.
+    let cookie = first_cookie(&resp);
     let html = resp.text().await.unwrap();
     assert!(
         html.contains("iopole-web") && html.contains("iopole"),
@@ -706,6 +708,7 @@ async fn login_form_checks_passwords_only_when_set() {
         200,
         http()
             .post(action)
+            .header("cookie", &cookie)
             .form(&[
                 ("login_id", login_id),
                 ("username", "alice"),
@@ -722,6 +725,7 @@ async fn login_form_checks_passwords_only_when_set() {
     assert!(page.contains("id=\"error\""), "{page}");
     let resp = http()
         .post(action)
+        .header("cookie", &cookie)
         .form(&[("login_id", login_id), ("pick", "bob")])
         .send()
         .await
@@ -730,11 +734,84 @@ async fn login_form_checks_passwords_only_when_set() {
     // The login page cannot be replayed.
     let resp = http()
         .post(action)
+        .header("cookie", &cookie)
         .form(&[("login_id", login_id), ("pick", "bob")])
         .send()
         .await
         .unwrap();
     assert_eq!(resp.status(), 400);
+}
+
+/// The forged-login sequence: one browser fetches a login page through a proxy header that
+/// would send it off-host (`X-Forwarded-Prefix: //evil.test` or `/\evil.test`), another
+/// browser posts that `login_id` for a password-less user. On every dialect the second one gets
+/// the product's "restart login" page and no session; the first one, logging in itself, stays
+/// on this host.
+#[tokio::test]
+async fn a_login_form_works_only_in_the_browser_that_opened_it() {
+    let idp = start().await;
+    let pages = [
+        ("/realms/iopole/device", 400, "Cookie not found"),
+        (
+            "/identity/device",
+            400,
+            "error determining which application",
+        ),
+        ("/device/", 403, "CSRF verification failed"),
+    ];
+    for (page, status, wording) in pages {
+        for prefix in ["//evil.test", "/\\evil.test"] {
+            let url = format!("{}{page}", idp.url());
+            let resp = http()
+                .get(&url)
+                .header("X-Forwarded-Prefix", prefix)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 200, "{page}");
+            let cookie = first_cookie(&resp);
+            let html = resp.text().await.unwrap();
+            assert!(!html.contains("evil.test"), "{page} {prefix}: {html}");
+            let field = |name: &str| {
+                let start = html.find(name).unwrap() + name.len();
+                html[start..start + html[start..].find('"').unwrap()].replace("&amp;", "&")
+            };
+            let action = field("class=\"login\" method=\"post\" action=\"");
+            let login_id = field("name=\"login_id\" value=\"");
+            let form = [("login_id", login_id.as_str()), ("username", "bob")];
+            // Another browser (no login cookie, or another one's) is refused.
+            for other in [
+                None,
+                Some(format!("{}=x", cookie.split('=').next().unwrap())),
+            ] {
+                let mut post = http().post(&action).form(&form);
+                if let Some(c) = &other {
+                    post = post.header("cookie", c);
+                }
+                let resp = post.send().await.unwrap();
+                assert_eq!(resp.status().as_u16(), status, "{page} {prefix} {other:?}");
+                assert!(resp.headers().get("location").is_none());
+                assert!(resp.headers().get("set-cookie").is_none(), "no session");
+                let text = resp.text().await.unwrap();
+                assert!(text.contains(wording), "{page}: {text}");
+            }
+            // The browser that opened it logs in and stays on this host.
+            let resp = http()
+                .post(&action)
+                .header("cookie", &cookie)
+                .form(&form)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 302, "{page} {prefix}");
+            let to = location(&resp);
+            assert!(
+                to.starts_with('/') && !to.starts_with("//") && !to.contains('\\'),
+                "{page} {prefix}: sent to {to}"
+            );
+            assert!(!to.contains("evil"), "{page} {prefix}: sent to {to}");
+        }
+    }
 }
 
 /// Markup in every reflected parameter comes back escaped.

@@ -661,7 +661,9 @@ async fn the_dashboard_follows_requests_and_drives_the_admin_api() {
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors: {errors:#?}");
 
+    // Under the checkout's target/, which a CARGO_TARGET_DIR elsewhere leaves uncreated.
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("target");
+    std::fs::create_dir_all(&dir).unwrap();
     browser.execute("window.scrollTo(0, 0); return null;").await;
     let desktop = browser.screenshot().await;
     std::fs::write(dir.join("dashboard-desktop.png"), &desktop).unwrap();

@@ -411,3 +411,57 @@ async fn another_clients_device_code_is_invalid_grant() {
     let (_, body) = poll(&format!("{}/token/", idp.url()), "tv", dc).await;
     assert_eq!(body["error"], "authorization_pending");
 }
+
+/// Approve and deny of one user code at the same moment: exactly one takes effect, its page
+/// says which, and the other gets "already decided" naming the decision that stands; the
+/// device's poll agrees with the page that won.
+#[tokio::test]
+async fn concurrent_approve_and_deny_one_decision_wins() {
+    let idp = start().await;
+    for (device_url, token_url, client) in dialects(&idp) {
+        let mut browser = Browserless::new();
+        let first = start_device(&device_url, client, "openid").await;
+        let complete = first["verification_uri_complete"].as_str().unwrap();
+        decide(&mut browser, complete, true).await; // logs alice in
+        let action = complete.split('?').next().unwrap().to_string();
+        let cookie = browser.cookie_header();
+        for _ in 0..10 {
+            let codes = start_device(&device_url, client, "openid").await;
+            let user_code = codes["user_code"].as_str().unwrap();
+            let post = |choice: &'static str| {
+                http()
+                    .post(&action)
+                    .header("cookie", &cookie)
+                    .form(&[("user_code", user_code), ("action", choice)])
+                    .send()
+            };
+            let (a, d) = tokio::join!(post("approve"), post("deny"));
+            let (a, d) = (a.unwrap(), d.unwrap());
+            let statuses = (a.status().as_u16(), d.status().as_u16());
+            let (a, d) = (a.text().await.unwrap(), d.text().await.unwrap());
+            let approved = match statuses {
+                (200, 409) => {
+                    assert!(a.contains("id=\"device-approved\""), "{a}");
+                    assert!(
+                        d.contains("already decided: the device was connected"),
+                        "{d}"
+                    );
+                    true
+                }
+                (409, 200) => {
+                    assert!(d.contains("id=\"device-denied\""), "{d}");
+                    assert!(a.contains("already decided: access was denied"), "{a}");
+                    false
+                }
+                other => panic!("{device_url}: statuses {other:?}:\n{a}\n{d}"),
+            };
+            let (status, body) =
+                poll(&token_url, client, codes["device_code"].as_str().unwrap()).await;
+            if approved {
+                assert_eq!(status, 200, "{body}");
+            } else {
+                assert_eq!(body["error"], "access_denied", "{body}");
+            }
+        }
+    }
+}

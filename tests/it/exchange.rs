@@ -887,3 +887,116 @@ async fn jwks_url_is_fetched_with_a_timeout() {
         }
     }
 }
+
+/// The default fixtures with the generic issuer trusting one more issuer, as `block` says.
+fn fixtures_trusting(block: &str) -> String {
+    let defaults = mockidp::config::DEFAULT_FIXTURES;
+    let (head, tail) = defaults.split_at(
+        defaults
+            .rfind("[[issuer.client]]\nid = \"generic-confidential\"")
+            .unwrap(),
+    );
+    format!("{head}\n[[issuer.trusted_issuer]]\n{block}\n{tail}")
+}
+
+/// While a trusted issuer's `jwks_url` accepts connections and never answers, four token
+/// exchanges that need it wait for it without holding the server's workers: unrelated
+/// requests meanwhile are served at their usual speed (they waited ~3 s when the fetch blocked
+/// a worker under a lock).
+#[tokio::test]
+async fn a_silent_jwks_url_stalls_nothing_else() {
+    let ext = ExternalIdp::new();
+    let silent = serve_once_forever(None).await;
+    let idp = start_with(&fixtures_trusting(&format!(
+        "issuer = \"{EXTERNAL}\"\njwks_url = \"{silent}\""
+    )))
+    .await;
+    let cc = cc_token(&idp).await;
+    let subject = ext.user_token(600);
+    let form = seed_form(&cc, &subject);
+    let discovery = format!("{}/.well-known/openid-configuration", idp.url());
+    let started = std::time::Instant::now();
+    let exchanges = async {
+        let (a, b, c, d) = tokio::join!(
+            exchange(&idp, &cc, &form),
+            exchange(&idp, &cc, &form),
+            exchange(&idp, &cc, &form),
+            exchange(&idp, &cc, &form)
+        );
+        [a, b, c, d]
+    };
+    let timed = async {
+        // Let the exchanges reach the fetch first.
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        let mut slowest = std::time::Duration::ZERO;
+        for _ in 0..10 {
+            let t = std::time::Instant::now();
+            let resp = http().get(&discovery).send().await.unwrap();
+            assert_eq!(resp.status(), 200);
+            slowest = slowest.max(t.elapsed());
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        slowest
+    };
+    let (results, slowest) = tokio::join!(exchanges, timed);
+    for (status, body) in results {
+        assert_eq!(status, 400, "{body}");
+        let why = body["error_description"].as_str().unwrap();
+        assert!(
+            why.contains("fetching") && why.contains("no answer in time"),
+            "{why}"
+        );
+    }
+    assert!(
+        slowest < std::time::Duration::from_millis(500),
+        "an unrelated request took {slowest:?} while the JWKS URL was silent"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(10),
+        "bounded"
+    );
+}
+
+/// A trusted issuer whose JWKS is served over `https://` by a server with a private CA
+/// (fixtures/tls): trusted through `ca_file`; without it the certificate is refused.
+#[tokio::test]
+async fn an_https_jwks_behind_a_private_ca_is_trusted_through_ca_file() {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    let partner = start_tls().await;
+    let partner_iss = partner.issuer_url("iopole").unwrap();
+    assert!(partner_iss.starts_with("https://127.0.0.1:"));
+    let jwks_url = format!("{partner_iss}/protocol/openid-connect/certs");
+    let subject = partner
+        .token("iopole", "clientId")
+        .user("alice")
+        .sign()
+        .unwrap();
+    for ca in [Some(format!("{dir}/fixtures/tls/ca.crt")), None] {
+        let ca_line = ca
+            .as_ref()
+            .map_or(String::new(), |f| format!("ca_file = \"{f}\""));
+        let idp = start_with(&fixtures_trusting(&format!(
+            "issuer = \"{partner_iss}\"\njwks_url = \"{jwks_url}\"\n{ca_line}"
+        )))
+        .await;
+        let cc = cc_token(&idp).await;
+        let (status, body) = exchange(&idp, &cc, &seed_form(&cc, &subject)).await;
+        if ca.is_some() {
+            assert_eq!(status, 200, "{body}");
+            let claims = decode_unverified_claims(body["access_token"].as_str().unwrap());
+            assert_eq!(claims["sub"], decode_unverified_claims(&subject)["sub"]);
+        } else {
+            assert_eq!(status, 400, "{body}");
+            let why = body["error_description"].as_str().unwrap();
+            assert!(
+                why.contains("fetching") && why.contains("certificate"),
+                "{why}"
+            );
+        }
+    }
+}
+
+fn decode_unverified_claims(token: &str) -> Value {
+    let payload = token.split('.').nth(1).unwrap();
+    serde_json::from_slice(&URL_SAFE_NO_PAD.decode(payload).unwrap()).unwrap()
+}

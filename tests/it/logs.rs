@@ -184,3 +184,41 @@ async fn json_log_format_writes_one_object_a_line() {
         );
     }
 }
+
+/// A 60 KB `grant_type` wrapped in quotes (the generic seed's mistake, blown up) comes back
+/// clipped on every dialect, in the error body and in the log line of the refusal.
+#[tokio::test]
+async fn a_huge_quoted_grant_type_is_clipped_in_bodies_and_logs() {
+    let logs = capture();
+    let idp = start().await;
+    let filler = "Zq".repeat(30_000);
+    let quoted = format!("\"{filler}\"");
+    for issuer in ["iopole", "inqom", "generic"] {
+        let base = idp.issuer_url(issuer).unwrap();
+        let url = match issuer {
+            "iopole" => format!("{base}/protocol/openid-connect/token"),
+            "inqom" => format!("{base}/connect/token"),
+            _ => format!("{base}/token/"),
+        };
+        let resp = post_form(&url, &[("grant_type", &quoted), ("client_id", "x")]).await;
+        let status = resp.status().as_u16();
+        let text = resp.text().await.unwrap();
+        assert!((400..500).contains(&status), "{issuer}: {status}");
+        assert!(
+            text.contains("quotes"),
+            "{issuer}: {}",
+            &text[..200.min(text.len())]
+        );
+        assert!(
+            text.len() < 2_000,
+            "{issuer}: a {} byte error body",
+            text.len()
+        );
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("Zq"), "the refusals are logged");
+    assert!(
+        !text.contains(&"Zq".repeat(500)),
+        "a log line echoes the whole grant_type"
+    );
+}

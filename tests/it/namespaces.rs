@@ -155,6 +155,17 @@ async fn a_namespace_takes_fixtures_as_toml_or_json_and_refuses_bad_ones() {
         json!({"fixtures": "admin_token = \"x\"\n[[issuer]]\nname = \"a\"\ndialect = \"generic\""});
     let (status, err) = create(&idp, Some(("application/json", token.to_string()))).await;
     assert_eq!(status, 400, "{err}");
+    // The forwarded-header policy is the server's edge, shared by every namespace.
+    let forwarded = "trust_forwarded = false\n[[issuer]]\nname = \"a\"\ndialect = \"generic\"";
+    let (status, err) = create(&idp, Some(("application/toml", forwarded.into()))).await;
+    assert_eq!(status, 400, "{err}");
+    assert!(
+        err["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("trust_forwarded"),
+        "{err}"
+    );
     let nested = format!("{}/ns/worker-1/namespaces", idp.admin_url());
     assert_eq!(send("POST", &nested, None).await.0, 400);
     let unknown = json!({"idd": "x"}).to_string();
@@ -365,6 +376,13 @@ async fn a_browser_logs_in_inside_a_namespace() {
         "{issuer}/connect/authorize?response_type=code&client_id=SandboxAuthorizationCode\
          &redirect_uri=http%3A%2F%2Flocalhost%3A8080&scope=openid&state=s1"
     );
+    // The login form's browser binding is the namespace's own cookie (its path is `/`, and
+    // the server's inqom issuer binds its forms with `SignInMessage_inqom`).
+    let page = reqwest::get(&authorize).await.unwrap();
+    assert_eq!(page.status(), 200);
+    let binding = first_cookie(&page);
+    let expected = format!("SignInMessage_inqom_{}=", ns.id());
+    assert!(binding.starts_with(&expected), "{binding}");
     let mut browser = Browserless::new();
     let back = browser.authorize(&authorize, "alice", "alice").await;
     assert!(back.starts_with("http://localhost:8080"), "{back}");
@@ -421,7 +439,11 @@ async fn the_dashboard_lists_namespaces() {
     let html = page(&idp).await;
     assert!(html.contains("data-namespace=\"worker-7\""), "{html}");
     assert!(html.contains(&format!("{}/ns/worker-7", idp.url())));
-    assert!(html.contains("issuers iopole inqom generic"));
+    // The default fixtures hold the master realm too (Keycloak admin REST API).
+    assert!(
+        html.contains("issuers iopole inqom master generic"),
+        "{html}"
+    );
 }
 
 /// Endpoints that recognise this server's own tokens by their `iss` (userinfo, introspection,
@@ -523,4 +545,39 @@ async fn a_namespace_recognises_its_own_tokens() {
     )
     .await;
     assert_eq!(status, 200, "{exchanged}");
+}
+
+/// Keycloak's admin REST API serves the server's own realms: a namespace's copy of the master
+/// realm logs in, but `/ns/{id}/admin/realms` is no endpoint (its clients and users change
+/// through `/_mockidp/ns/{id}/…`), and the server's admin REST API does not take its tokens.
+#[tokio::test]
+async fn the_keycloak_admin_rest_api_is_the_servers_only() {
+    let idp = start().await;
+    let ns = idp.namespace().unwrap();
+    let master = ns.issuer_url("master").unwrap();
+    let (status, tokens) = status_json(
+        post_form(
+            &kc_token(&master),
+            &[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", "admin"),
+                ("password", "admin"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    assert_eq!(status, 200, "{tokens}");
+    let token = tokens["access_token"].as_str().unwrap();
+    let inside = format!("{}/admin/realms", ns.url());
+    let resp = http().get(&inside).bearer_auth(token).send().await.unwrap();
+    assert_eq!(resp.status(), 404);
+    let server = format!("{}/admin/realms", idp.url());
+    let resp = http().get(&server).bearer_auth(token).send().await.unwrap();
+    assert_eq!(
+        resp.status(),
+        401,
+        "a namespace's token is not the server's admin"
+    );
 }

@@ -78,6 +78,65 @@ async fn issuer_url_follows_forwarded_headers_or_public_url() {
     );
 }
 
+/// The `issuer` of the discovery document at `url` as a request with `headers` sees it.
+async fn issuer_seen(url: &str, headers: &[(&str, &str)]) -> serde_json::Value {
+    let mut get = http().get(url);
+    for (name, value) in headers {
+        get = get.header(*name, *value);
+    }
+    let d: serde_json::Value = get.send().await.unwrap().json().await.unwrap();
+    d["issuer"].clone()
+}
+
+/// With `trust_forwarded = false` (or `--no-forwarded-headers`) proxy headers change nothing:
+/// the issuer URL follows the request's own Host.
+#[tokio::test]
+async fn forwarded_headers_can_be_ignored_entirely() {
+    let proxy = [
+        ("X-Forwarded-Proto", "https"),
+        ("X-Forwarded-Host", "idp.example.test"),
+        ("X-Forwarded-Prefix", "/sso"),
+        ("Forwarded", "host=other.test;proto=https"),
+    ];
+    let idp = start_with(
+        r#"
+        trust_forwarded = false
+        [[issuer]]
+        name = "kc"
+        dialect = "keycloak"
+        realm = "r1"
+        "#,
+    )
+    .await;
+    let url = format!("{}/realms/r1/.well-known/openid-configuration", idp.url());
+    assert_eq!(
+        issuer_seen(&url, &proxy).await,
+        format!("{}/realms/r1", idp.url())
+    );
+    // The flag does the same for the binary.
+    let mut child = Command::new(env!("CARGO_BIN_EXE_mockidp"))
+        .args(["--port", "0", "--no-forwarded-headers"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let banner: Vec<String> = BufReader::new(child.stdout.take().unwrap())
+        .lines()
+        .map(Result::unwrap)
+        .take_while(|l| l != "ready")
+        .collect();
+    let base = banner
+        .iter()
+        .flat_map(|l| l.split_whitespace())
+        .find(|w| w.starts_with("http://"))
+        .unwrap()
+        .to_string();
+    let seen = issuer_seen(&format!("{base}/.well-known/openid-configuration"), &proxy).await;
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(seen, base.trim_end_matches('/'));
+}
+
 /// `--help` documents every flag with its environment variable.
 #[test]
 fn help_lists_every_flag_and_its_env_var() {
@@ -96,6 +155,7 @@ fn help_lists_every_flag_and_its_env_var() {
         ("--tls-key", "MOCKIDP_TLS_KEY"),
         ("--admin-token", "MOCKIDP_ADMIN_TOKEN"),
         ("--log-format", "MOCKIDP_LOG_FORMAT"),
+        ("--no-forwarded-headers", "MOCKIDP_NO_FORWARDED_HEADERS"),
     ] {
         assert!(
             help.contains(flag) && help.contains(env),
@@ -279,14 +339,7 @@ async fn frontend_url_splits_front_and_back_channel() {
 #[tokio::test]
 async fn https_with_a_certificate() {
     let dir = env!("CARGO_MANIFEST_DIR");
-    let idp = mockidp::MockIdp::builder()
-        .tls(
-            format!("{dir}/fixtures/tls/server.crt"),
-            format!("{dir}/fixtures/tls/server.key"),
-        )
-        .start()
-        .await
-        .unwrap();
+    let idp = start_tls().await;
     assert!(idp.url().starts_with("https://"));
     let port = idp.address().port();
     let url = format!("https://localhost:{port}/realms/iopole/protocol/openid-connect/token");
@@ -421,7 +474,7 @@ fn check_command_names_the_line() {
     assert!(
         String::from_utf8(out.stdout)
             .unwrap()
-            .contains("OK (3 issuers")
+            .contains("OK (4 issuers")
     );
 }
 

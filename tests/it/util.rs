@@ -129,7 +129,7 @@ impl Browserless {
         Self::default()
     }
 
-    fn cookie_header(&self) -> String {
+    pub fn cookie_header(&self) -> String {
         self.cookies
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -214,6 +214,25 @@ impl Browserless {
         );
         location(&resp)
     }
+}
+
+/// The first cookie a response sets, as `name=value` (a login page's browser binding).
+pub fn first_cookie(resp: &reqwest::Response) -> String {
+    let set = resp.headers()["set-cookie"].to_str().unwrap();
+    set.split(';').next().unwrap().to_string()
+}
+
+/// A server on the default fixtures over HTTPS with the test certificate of fixtures/tls.
+pub async fn start_tls() -> MockIdp {
+    let dir = env!("CARGO_MANIFEST_DIR");
+    MockIdp::builder()
+        .tls(
+            format!("{dir}/fixtures/tls/server.crt"),
+            format!("{dir}/fixtures/tls/server.key"),
+        )
+        .start()
+        .await
+        .expect("mockidp starts with TLS")
 }
 
 /// The `Location` header of a redirect.

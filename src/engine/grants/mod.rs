@@ -66,7 +66,7 @@ fn grant_type(req: &TokenRequest) -> Result<&'static str, OAuthError> {
             ErrorCode::UnsupportedGrantType,
             format!(
                 "grant_type is wrapped in quotes: send {} without the quotes",
-                &raw[1..raw.len() - 1]
+                clipped(&raw[1..raw.len() - 1], 100)
             ),
         ));
     }

@@ -31,7 +31,12 @@ pub(super) fn grant(
     let style = issuer.dialect.exchange_style();
     let subject_token = p.require("subject_token")?;
     token_type(p.get("subject_token_type"), "subject_token_type")?;
-    let subject = engine.check_subject_token(issuer, subject_token, "subject_token")?;
+    let subject = engine.check_subject_token(
+        issuer,
+        subject_token,
+        "subject_token",
+        req.remote_jwks.as_ref(),
+    )?;
     if style == ExchangeStyle::SameIssuer {
         let same = engine
             .issuers()
@@ -176,6 +181,7 @@ fn subject_user(claims: &Object) -> Result<User, OAuthError> {
         username: username.to_string(),
         sub: sub.to_string(),
         roles: Vec::new(),
+        client_roles: Default::default(),
         claims: profile,
     })
 }

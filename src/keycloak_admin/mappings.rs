@@ -1,0 +1,276 @@
+//! `RoleMapperResource` and `ClientRoleMappingsResource`: the realm and client roles a user or
+//! a group holds, `/admin/realms/{realm}/{users|groups}/{id}/role-mappings[/...]`, with the
+//! `composite` (effective) and `available` views the client libraries call.
+
+use std::collections::BTreeMap;
+
+use actix_web::web;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::repr::{self, Container, client_by_uuid, group_by_id, user_by_id};
+use super::{Caller, KcError, Permission, Reply, change, no_content, ok};
+use crate::config::IssuerConfig;
+use crate::engine::{Engine, Issuer};
+
+const BASE: &str = "/{realm}/{kind:(users|groups)}/{id}/role-mappings";
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    let at = |rest: &str| format!("{BASE}{rest}");
+    cfg.route(&at(""), web::get().to(all))
+        .route(&at("/realm"), web::get().to(direct))
+        .route(&at("/realm"), web::post().to(add))
+        .route(&at("/realm"), web::delete().to(remove))
+        .route(&at("/realm/composite"), web::get().to(composite))
+        .route(&at("/realm/available"), web::get().to(available))
+        .route(&at("/clients/{client}"), web::get().to(direct))
+        .route(&at("/clients/{client}"), web::post().to(add))
+        .route(&at("/clients/{client}"), web::delete().to(remove))
+        .route(&at("/clients/{client}/composite"), web::get().to(composite))
+        .route(&at("/clients/{client}/available"), web::get().to(available));
+}
+
+/// A role mapping path: realm, holder and (for client roles) the client's id.
+#[derive(Debug, Deserialize)]
+struct MappingPath {
+    realm: String,
+    kind: String,
+    id: String,
+    client: Option<String>,
+}
+
+/// Realm roles and client roles (by client id), as a user or group holds them.
+type Roles = (Vec<String>, BTreeMap<String, Vec<String>>);
+
+/// The holder's own mappings; 404 "User not found" / "Could not find group by id".
+fn direct_roles(issuer: &Issuer, kind: &str, id: &str) -> Result<Roles, KcError> {
+    if kind == "users" {
+        let u = user_by_id(issuer, id).ok_or_else(|| KcError::not_found("User not found"))?;
+        Ok((u.roles.clone(), u.client_roles.clone()))
+    } else {
+        let g = group_by_id(issuer, id)
+            .ok_or_else(|| KcError::not_found("Could not find group by id"))?;
+        Ok((g.roles.clone(), g.client_roles.clone()))
+    }
+}
+
+/// The holder's effective roles: its groups' and parents' too; a user's default roles too.
+fn effective_roles(issuer: &Issuer, kind: &str, id: &str) -> Result<Roles, KcError> {
+    let (mut realm, mut clients) = direct_roles(issuer, kind, id)?;
+    let group_ids = match kind {
+        "users" => user_by_id(issuer, id)
+            .map(|u| u.groups.clone())
+            .unwrap_or_default(),
+        _ => vec![id.to_string()],
+    };
+    for g in issuer.groups_with_ancestors(&group_ids) {
+        realm.extend(g.roles.iter().cloned());
+        for (c, names) in &g.client_roles {
+            clients
+                .entry(c.clone())
+                .or_default()
+                .extend(names.iter().cloned());
+        }
+    }
+    if kind == "users" {
+        realm.extend(repr::built_in_realm_roles(issuer));
+    }
+    realm.sort();
+    realm.dedup();
+    for names in clients.values_mut() {
+        names.sort();
+        names.dedup();
+    }
+    Ok((realm, clients))
+}
+
+/// The realm, the role container the path names, and the caller's right to `what`.
+fn resolve(
+    caller: &Caller,
+    engine: &Engine,
+    p: &MappingPath,
+    what: Permission,
+) -> Result<(std::sync::Arc<Issuer>, Container), KcError> {
+    let issuer = caller.realm(engine, &p.realm, what)?;
+    let container = match &p.client {
+        None => Container::Realm,
+        Some(uuid) => Container::Client(
+            client_by_uuid(&issuer, uuid)
+                .ok_or_else(|| KcError::not_found("Client not found"))?
+                .id
+                .clone(),
+        ),
+    };
+    Ok((issuer, container))
+}
+
+/// The names of `roles` in `container`.
+fn names_in(roles: &Roles, container: &Container) -> Vec<String> {
+    match container {
+        Container::Realm => roles.0.clone(),
+        Container::Client(id) => roles.1.get(id).cloned().unwrap_or_default(),
+    }
+}
+
+fn reps(issuer: &Issuer, container: &Container, names: &[String]) -> Value {
+    json!(
+        names
+            .iter()
+            .map(|n| repr::role(issuer, container, n))
+            .collect::<Vec<_>>()
+    )
+}
+
+/// RoleMapperResource.getRoleMappings: `realmMappings` and `clientMappings`.
+async fn all(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingPath>) -> Reply {
+    let (issuer, _) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
+    let (realm, clients) = direct_roles(&issuer, &path.kind, &path.id)?;
+    let mut out = serde_json::Map::new();
+    if !realm.is_empty() {
+        out.insert(
+            "realmMappings".into(),
+            reps(&issuer, &Container::Realm, &realm),
+        );
+    }
+    let mut by_client = serde_json::Map::new();
+    for (client_id, names) in clients.iter().filter(|(_, n)| !n.is_empty()) {
+        let container = Container::Client(client_id.clone());
+        let id = issuer
+            .client(client_id)
+            .map(|c| repr::client_uuid(&issuer, c));
+        by_client.insert(
+            client_id.clone(),
+            json!({"id": id, "client": client_id, "mappings": reps(&issuer, &container, names)}),
+        );
+    }
+    if !by_client.is_empty() {
+        out.insert("clientMappings".into(), Value::Object(by_client));
+    }
+    ok(Value::Object(out))
+}
+
+async fn direct(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingPath>) -> Reply {
+    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
+    let roles = direct_roles(&issuer, &path.kind, &path.id)?;
+    ok(reps(&issuer, &container, &names_in(&roles, &container)))
+}
+
+async fn composite(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<MappingPath>,
+) -> Reply {
+    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
+    let roles = effective_roles(&issuer, &path.kind, &path.id)?;
+    ok(reps(&issuer, &container, &names_in(&roles, &container)))
+}
+
+/// The container's roles the holder has not got, directly or through a group.
+async fn available(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<MappingPath>,
+) -> Reply {
+    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
+    let held = names_in(&effective_roles(&issuer, &path.kind, &path.id)?, &container);
+    let free: Vec<String> = repr::roles_in(&issuer, &container)
+        .into_iter()
+        .filter(|n| !held.contains(n))
+        .collect();
+    ok(reps(&issuer, &container, &free))
+}
+
+/// A `RoleRepresentation` in a mapping request: found by name, else by id.
+#[derive(Debug, Deserialize)]
+struct RoleRef {
+    id: Option<String>,
+    name: Option<String>,
+}
+
+/// The names of the roles `refs` name in `container`; 404 "Role not found" for any other.
+fn role_names(
+    issuer: &Issuer,
+    container: &Container,
+    refs: &[RoleRef],
+) -> Result<Vec<String>, KcError> {
+    let defined = repr::roles_in(issuer, container);
+    refs.iter()
+        .map(|r| {
+            defined
+                .iter()
+                .find(|n| match (&r.name, &r.id) {
+                    (Some(name), _) => *n == name,
+                    (None, Some(id)) => repr::role_id(issuer, container, n) == *id,
+                    (None, None) => false,
+                })
+                .cloned()
+                .ok_or_else(|| KcError::not_found("Role not found"))
+        })
+        .collect()
+}
+
+/// Applies `edit` to the holder's mappings in `container`.
+fn edit_mappings(
+    engine: &Engine,
+    issuer: &Issuer,
+    p: &MappingPath,
+    container: &Container,
+    edit: impl FnOnce(&mut Vec<String>),
+) -> Result<(), KcError> {
+    change(engine, issuer, |cfg: &mut IssuerConfig| {
+        let (realm, clients) = if p.kind == "users" {
+            let u = cfg.users.iter_mut().find(|u| issuer.user_id(u) == p.id);
+            let u = u.ok_or_else(|| KcError::not_found("User not found"))?;
+            (&mut u.roles, &mut u.client_roles)
+        } else {
+            let g = cfg.groups.iter_mut().find(|g| issuer.group_id(g) == p.id);
+            let g = g.ok_or_else(|| KcError::not_found("Could not find group by id"))?;
+            (&mut g.roles, &mut g.client_roles)
+        };
+        match container {
+            Container::Realm => edit(realm),
+            Container::Client(id) => {
+                let names = clients.entry(id.clone()).or_default();
+                edit(names);
+                if names.is_empty() {
+                    clients.remove(id);
+                }
+            }
+        }
+        Ok(())
+    })
+}
+
+async fn add(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<MappingPath>,
+    body: web::Json<Vec<RoleRef>>,
+) -> Reply {
+    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ManageUsers)?;
+    direct_roles(&issuer, &path.kind, &path.id)?;
+    let names = role_names(&issuer, &container, &body)?;
+    edit_mappings(&engine, &issuer, &path, &container, |held| {
+        for n in names {
+            if !held.contains(&n) {
+                held.push(n);
+            }
+        }
+    })?;
+    no_content()
+}
+
+async fn remove(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<MappingPath>,
+    body: web::Json<Vec<RoleRef>>,
+) -> Reply {
+    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ManageUsers)?;
+    direct_roles(&issuer, &path.kind, &path.id)?;
+    let names = role_names(&issuer, &container, &body)?;
+    edit_mappings(&engine, &issuer, &path, &container, |held| {
+        held.retain(|n| !names.contains(n));
+    })?;
+    no_content()
+}
