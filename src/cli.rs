@@ -141,6 +141,19 @@ pub struct ServeArgs {
     /// Require `Authorization: Bearer <TOKEN>` on the admin API (/_mockidp/...).
     #[arg(long, env = "MOCKIDP_ADMIN_TOKEN", value_name = "TOKEN")]
     pub admin_token: Option<String>,
+    /// Deterministic mode: codes, ids, opaque tokens and refresh handles derive from this seed
+    /// and the clock starts frozen at 2026-01-01T00:00:00Z, so the same requests give
+    /// byte-identical answers (snapshot tests) [default: the fixtures' seed, else random].
+    #[arg(long, env = "MOCKIDP_SEED", value_name = "N")]
+    pub seed: Option<u64>,
+    /// Most namespaces (POST /_mockidp/namespaces) alive at once [default: 10000, or the
+    /// fixtures' namespace_limit].
+    #[arg(long, env = "MOCKIDP_NAMESPACE_LIMIT", value_name = "N")]
+    pub namespace_limit: Option<usize>,
+    /// Forget a namespace nobody used for this long: seconds, or 90s, 15m, 1h, 2d [default:
+    /// 1h, or the fixtures' namespace_idle_secs].
+    #[arg(long, env = "MOCKIDP_NAMESPACE_IDLE", value_name = "DURATION", value_parser = parse_duration)]
+    pub namespace_idle: Option<u64>,
     /// Ignore Forwarded / X-Forwarded-* headers: URLs follow the Host header only.
     #[arg(long, env = "MOCKIDP_NO_FORWARDED_HEADERS")]
     pub no_forwarded_headers: bool,
@@ -164,6 +177,15 @@ impl ServeArgs {
         }
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token.clone();
+        }
+        if self.seed.is_some() {
+            config.seed = self.seed;
+        }
+        if self.namespace_limit.is_some() {
+            config.namespace_limit = self.namespace_limit;
+        }
+        if self.namespace_idle.is_some() {
+            config.namespace_idle_secs = self.namespace_idle;
         }
         if self.no_forwarded_headers {
             config.trust_forwarded = false;

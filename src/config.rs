@@ -28,6 +28,13 @@ pub struct Config {
     pub trust_forwarded: bool,
     #[serde(default)]
     pub keys: KeysConfig,
+    /// Deterministic mode: every generated value (codes, ids, opaque tokens, refresh handles)
+    /// derives from this seed and the clock starts frozen at a fixed time (`--seed`).
+    pub seed: Option<u64>,
+    /// Most namespaces (`POST /_mockidp/namespaces`) alive at once (default 10000).
+    pub namespace_limit: Option<usize>,
+    /// Seconds after which a namespace nobody used is forgotten (default 3600).
+    pub namespace_idle_secs: Option<u64>,
     #[serde(default, rename = "issuer")]
     pub issuers: Vec<IssuerConfig>,
     /// Keycloak realm exports (`kc.sh export`) loaded as Keycloak issuers.
@@ -285,6 +292,11 @@ pub struct ClientConfig {
     pub claims: Map<String, Value>,
     /// Overrides the issuer's access token lifetime for this client.
     pub access_token_ttl: Option<u64>,
+    /// Answer `authorize` for this client with a code for the `login_hint` user (a fixture
+    /// user, or any name with `allow_any_user`) instead of showing the login page: code-flow
+    /// tests without a browser. mockidp's own switch; no product has it.
+    #[serde(default)]
+    pub auto_login: bool,
 }
 
 /// A user who can log in at the issuer's pages.
@@ -411,7 +423,21 @@ impl Config {
 
     /// Parses TOML fixtures whose relative paths (keys, realm imports) are relative to `dir`.
     fn from_toml_in(text: &str, dir: Option<&Path>) -> Result<Self, Error> {
-        let mut config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        let config: Config = toml::from_str(text).map_err(|e| Error::Config(e.to_string()))?;
+        config.loaded_from(dir)
+    }
+
+    /// Fixtures as a JSON document (the TOML file's structure: `issuer` is the list of issuers).
+    pub fn from_json(json: serde_json::Value) -> Result<Self, Error> {
+        let config: Config = serde_json::from_value(json)
+            .map_err(|e| Error::Config(format!("invalid fixtures: {e}")))?;
+        config.loaded_from(None)
+    }
+
+    /// Parsed fixtures made whole: files they name read (relative to `dir`), realm imports
+    /// turned into issuers, everything checked.
+    fn loaded_from(self, dir: Option<&Path>) -> Result<Self, Error> {
+        let mut config = self;
         config.base_dir = dir.map(Path::to_path_buf);
         config.read_client_jwks_files()?;
         for import in std::mem::take(&mut config.realm_imports) {

@@ -64,5 +64,5 @@ pub fn fetch_status(url: &str) -> Result<u16, String> {
     })
 }
 pub use error::Error;
-pub use server::{MockIdp, MockIdpBuilder, TokenBuilder, banner, serve};
+pub use server::{MockIdp, MockIdpBuilder, Namespace, TokenBuilder, banner, serve};
 pub use tls::TlsFiles;

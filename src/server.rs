@@ -32,11 +32,36 @@ use crate::tls::TlsFiles;
 /// assert_eq!(idp.issuer_url("iopole").unwrap(), format!("{}/realms/iopole", idp.url()));
 /// # Ok(()) }
 /// ```
+///
+/// Its helpers (tokens, issuer URLs, the clock) are those of its default [`Namespace`], which it
+/// dereferences to; [`MockIdp::namespace`] makes more.
 pub struct MockIdp {
     addr: SocketAddr,
-    scheme: &'static str,
     handle: ServerHandle,
+    root: Namespace,
+}
+
+/// A set of issuers with its own clients, users, sessions, tokens, queued rules, journal and
+/// clock: the server's own (a [`MockIdp`] dereferences to it), or one made by
+/// [`MockIdp::namespace`], served under `{url}/ns/{id}` and deleted when dropped.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() -> Result<(), mockidp::Error> {
+/// let idp = mockidp::MockIdp::start().await?;
+/// let ns = idp.namespace()?;
+/// ns.clock().advance(3600); // the server's own clock does not move
+/// assert!(ns.issuer_url("iopole").unwrap().ends_with(&format!("/ns/{}/realms/iopole", ns.id())));
+/// # Ok(()) }
+/// ```
+pub struct Namespace {
+    /// Base URL of its issuers: the server's, plus `/ns/{id}` for a namespace.
+    base: String,
+    /// Base URL of the server.
+    server: String,
     engine: Arc<Engine>,
+    /// The server that holds it, for a namespace: it is removed from there on drop.
+    owner: Option<Arc<Engine>>,
 }
 
 /// Configures a [`MockIdp`] before starting it: fixtures, extra issuers, clients and users.
@@ -50,9 +75,24 @@ pub struct MockIdpBuilder {
     addr: Option<SocketAddr>,
     tls: Option<TlsFiles>,
     clock: Option<Clock>,
+    namespace_limits: Option<(usize, u64)>,
+    seed: Option<u64>,
 }
 
 impl MockIdpBuilder {
+    /// Deterministic mode: every generated value derives from `seed` and the clock starts
+    /// frozen at 2026-01-01T00:00:00Z, so the same requests give byte-identical answers.
+    pub fn seed(mut self, seed: u64) -> Self {
+        self.seed = Some(seed);
+        self
+    }
+
+    /// At most `max` namespaces at once, each forgotten after `idle_secs` unused.
+    pub fn namespace_limits(mut self, max: usize, idle_secs: u64) -> Self {
+        self.namespace_limits = Some((max, idle_secs));
+        self
+    }
+
     /// Serve these fixtures instead of the default ones.
     pub fn config(mut self, config: Config) -> Self {
         self.config = Some(Ok(config));
@@ -103,7 +143,7 @@ impl MockIdpBuilder {
     }
 
     /// Read time from this clock (e.g. [`Clock::frozen`]) instead of real time; keep a clone
-    /// to move it, or use [`MockIdp::clock`].
+    /// to move it, or use [`Namespace::clock`] (a [`MockIdp`] dereferences to one).
     pub fn clock(mut self, clock: Clock) -> Self {
         self.clock = Some(clock);
         self
@@ -138,6 +178,13 @@ impl MockIdpBuilder {
         }
         if self.admin_token.is_some() {
             config.admin_token = self.admin_token;
+        }
+        if self.seed.is_some() {
+            config.seed = self.seed;
+        }
+        if let Some((max, idle)) = self.namespace_limits {
+            config.namespace_limit = Some(max);
+            config.namespace_idle_secs = Some(idle);
         }
         config.check()?;
         Ok((config, addr))
@@ -195,11 +242,16 @@ impl MockIdpBuilder {
         let handle = rx
             .recv()
             .map_err(|_| Error::Io(std::io::Error::other("server thread died")))??;
+        let url = format!("{scheme}://{addr}");
         Ok(MockIdp {
             addr,
-            scheme,
             handle,
-            engine,
+            root: Namespace {
+                base: url.clone(),
+                server: url,
+                engine,
+                owner: None,
+            },
         })
     }
 }
@@ -212,9 +264,9 @@ fn find<'c>(config: &'c mut Config, name: &str) -> Result<&'c mut IssuerConfig, 
         .ok_or_else(|| Error::Config(format!("no issuer named {name:?} to add to")))
 }
 
-/// A token being made by [`MockIdp::token`].
+/// A token being made by [`Namespace::token`].
 pub struct TokenBuilder<'a> {
-    idp: &'a MockIdp,
+    idp: &'a Namespace,
     request: MintRequest,
 }
 
@@ -248,12 +300,12 @@ impl TokenBuilder<'_> {
     pub fn sign(self) -> Result<String, Error> {
         self.idp
             .engine
-            .mint(&self.request, &self.idp.url())
+            .mint(&self.request, &self.idp.base)
             .map_err(Error::Config)
     }
 }
 
-impl MockIdp {
+impl Namespace {
     /// A token for `client_id` at `issuer`, as the client-credentials grant would issue it.
     pub fn client_credentials_token(&self, issuer: &str, client_id: &str) -> Result<String, Error> {
         self.token(issuer, client_id).sign()
@@ -283,9 +335,87 @@ impl MockIdp {
         ))
     }
 
-    /// The admin API's base URL (`/_mockidp`).
+    /// The admin API's base URL: `/_mockidp`, or `/_mockidp/ns/{id}` for a namespace.
     pub fn admin_url(&self) -> String {
-        format!("{}/_mockidp", self.url())
+        match &self.engine.namespace {
+            Some(ns) => format!("{}/_mockidp/ns/{}", self.server, ns.id),
+            None => format!("{}/_mockidp", self.server),
+        }
+    }
+
+    /// Base URL of these issuers, without a trailing slash: the server's
+    /// (`http://127.0.0.1:41234`), or for a namespace `http://127.0.0.1:41234/ns/{id}`.
+    pub fn url(&self) -> String {
+        self.base.clone()
+    }
+
+    /// The namespace's id; `""` for the server's own issuers.
+    pub fn id(&self) -> &str {
+        self.engine.namespace.as_ref().map_or("", |m| m.id.as_str())
+    }
+
+    /// The issuer URL of the issuer named `name` (as tokens carry it in `iss`).
+    pub fn issuer_url(&self, name: &str) -> Option<String> {
+        let issuers = self.engine.issuers();
+        let issuer = issuers.by_name(name)?;
+        Some(
+            issuer
+                .fixed_url()
+                .unwrap_or_else(|| format!("{}{}", self.base, issuer.path)),
+        )
+    }
+
+    /// This clock: freeze, set or advance it to expire tokens without sleeping. Each namespace
+    /// has its own.
+    pub fn clock(&self) -> &Clock {
+        &self.engine.clock
+    }
+}
+
+impl Drop for Namespace {
+    fn drop(&mut self) {
+        if let (Some(owner), Some(ns)) = (&self.owner, &self.engine.namespace) {
+            owner.namespaces.remove(&ns.id);
+        }
+    }
+}
+
+impl std::ops::Deref for MockIdp {
+    type Target = Namespace;
+
+    fn deref(&self) -> &Namespace {
+        &self.root
+    }
+}
+
+impl MockIdp {
+    /// A new namespace with a copy of the server's fixtures and its keys (see [`Namespace`]);
+    /// it is deleted when dropped.
+    pub fn namespace(&self) -> Result<Namespace, Error> {
+        self.namespace_of(crate::engine::namespaces::Spec::default())
+    }
+
+    /// A new namespace serving these fixtures instead (with the server's keys).
+    pub fn namespace_with(&self, fixtures: Config) -> Result<Namespace, Error> {
+        fixtures.check()?;
+        self.namespace_of(crate::engine::namespaces::Spec {
+            fixtures: Some(fixtures),
+            ..Default::default()
+        })
+    }
+
+    fn namespace_of(&self, spec: crate::engine::namespaces::Spec) -> Result<Namespace, Error> {
+        let server = &self.root.engine;
+        let engine = server
+            .namespaces
+            .create(server, spec, || server.ids.alnum(12))
+            .map_err(|e| Error::Config(e.to_string()))?;
+        Ok(Namespace {
+            base: format!("{}{}", self.root.server, engine.prefix()),
+            server: self.root.server.clone(),
+            engine,
+            owner: Some(server.clone()),
+        })
     }
 
     /// Starts a server with the default fixtures on a random loopback port.
@@ -297,29 +427,8 @@ impl MockIdp {
         MockIdpBuilder::default()
     }
 
-    /// Base URL, e.g. `http://127.0.0.1:41234`, without a trailing slash.
-    pub fn url(&self) -> String {
-        format!("{}://{}", self.scheme, self.addr)
-    }
-
     pub fn address(&self) -> SocketAddr {
         self.addr
-    }
-
-    /// The issuer URL of the issuer named `name` (as tokens carry it in `iss`).
-    pub fn issuer_url(&self, name: &str) -> Option<String> {
-        let issuers = self.engine.issuers();
-        let issuer = issuers.by_name(name)?;
-        Some(
-            issuer
-                .fixed_url()
-                .unwrap_or_else(|| format!("{}{}", self.url(), issuer.path)),
-        )
-    }
-
-    /// The server's clock: freeze, set or advance it to expire tokens without sleeping.
-    pub fn clock(&self) -> &Clock {
-        &self.engine.clock
     }
 }
 

@@ -30,13 +30,27 @@ pub struct Page {
 }
 
 struct PageData {
-    /// Issue 19 makes namespaces (copies of the fixtures' issuers, one per test); each will be
-    /// one more `Namespace` here, shown in its own section. Today there is the server's one.
+    /// The server's own issuers, in full.
     namespaces: Vec<Namespace>,
+    /// The namespaces made through the admin API, one line each (there may be thousands).
+    others: Vec<NamespaceRow>,
+    /// How many more namespaces exist than `others` shows.
+    more: usize,
     state: State,
     filters: Filters,
     journal: Journal,
 }
+
+/// A namespace made through the admin API, as a line of the dashboard.
+struct NamespaceRow {
+    id: String,
+    url: String,
+    issuers: String,
+    idle_secs: u64,
+}
+
+/// Namespace lines shown at most.
+const NAMESPACES_SHOWN: usize = 100;
 
 struct Namespace {
     name: &'static str,
@@ -133,6 +147,29 @@ impl Page {
                     name: "default",
                     issuers: issuers(engine, base_url),
                 }],
+                others: engine
+                    .namespaces
+                    .list()
+                    .iter()
+                    .take(NAMESPACES_SHOWN)
+                    .map(|ns| NamespaceRow {
+                        id: ns
+                            .engine
+                            .namespace
+                            .as_ref()
+                            .map_or_else(String::new, |m| m.id.clone()),
+                        url: format!("{base_url}{}", ns.engine.prefix()),
+                        issuers: ns
+                            .engine
+                            .issuers()
+                            .iter()
+                            .map(|i| i.name())
+                            .collect::<Vec<_>>()
+                            .join(" "),
+                        idle_secs: ns.idle_secs(&engine.namespaces),
+                    })
+                    .collect(),
+                more: engine.namespaces.len().saturating_sub(NAMESPACES_SHOWN),
                 state: State::new(engine),
                 filters: filters(engine),
                 journal: Journal::new(engine.control.journal(|_| true)),

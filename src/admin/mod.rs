@@ -15,6 +15,8 @@ use crate::engine::control::{Defect, Failure, JournalEntry, Override};
 use crate::keys::SigningKey;
 
 mod dashboard;
+mod namespaces;
+mod scripted;
 
 use askama::Template as _;
 
@@ -61,6 +63,13 @@ pub async fn handle(
         ["health"] | ["ready"] | ["openapi.json"]
     );
     let frame = dashboard_frame(&segments);
+    // A session link is its own secret (single use, short-lived): a browser opens it without
+    // the admin token.
+    if method == Method::GET
+        && let Some(answer) = session_link(engine, req, &segments)
+    {
+        return answer;
+    }
     let authorized = engine.admin_token.as_ref().is_none_or(|expected| {
         let given = req
             .headers()
@@ -91,8 +100,37 @@ pub async fn handle(
         Ok(b) => b,
         Err(e) => return bad_request(e.describe(MAX_BODY)).response(),
     };
+    if segments == ["namespaces"] && method == Method::POST {
+        return namespaces::create(engine, req, &body, base_url).unwrap_or_else(|e| e.response());
+    }
+    // `/_mockidp/ns/{id}/...` is the same API on namespace `id`.
+    let namespace;
+    let (space, segments): (&Engine, Vec<&str>) = match segments.as_slice() {
+        ["ns", id, rest @ ..] => match engine.namespaces.get(id) {
+            Some(ns) => {
+                namespace = ns;
+                (&namespace, rest.to_vec())
+            }
+            None => return namespaces::unknown(id).response(),
+        },
+        _ => (engine, segments),
+    };
+    if segments == ["journal"] && method == Method::GET {
+        let query = req.query_string();
+        if let Some(wait) = form_urlencoded::parse(query.as_bytes()).find(|(k, _)| k == "wait") {
+            return match wait.1.parse::<u64>() {
+                Ok(secs) if secs <= MAX_WAIT_SECS => {
+                    HttpResponse::Ok().json(await_journal(space, query, secs).await)
+                }
+                _ => bad_request(format!(
+                    "wait is a whole number of seconds, at most {MAX_WAIT_SECS}"
+                ))
+                .response(),
+            };
+        }
+    }
     let result = route(
-        engine,
+        space,
         &method,
         &segments,
         declared_json(req, &body),
@@ -180,8 +218,21 @@ fn route(
             .content_type("application/json")
             .body(OPENAPI)),
         (["issuers"], "GET") => ok(issuers(engine)),
+        (["namespaces"], "GET") => namespaces::list(engine, base_url),
+        // The server's `POST /_mockidp/namespaces` is answered before routing: this is a
+        // namespace's.
+        (["namespaces"], "POST") => Err(bad_request("namespaces do not nest".into())),
+        (["namespaces", id], "GET" | "DELETE") => {
+            namespaces::one(engine, id, method == Method::DELETE, base_url)
+        }
         (["issuers", issuer, "clients", id], _) => client(engine, method, issuer, id, body),
         (["issuers", issuer, "users", name], _) => user(engine, method, issuer, name, body),
+        (["issuers", issuer, "sessions"], "POST") => {
+            scripted::new_session(engine, issuer, body, base_url)
+        }
+        (["issuers", issuer, "device", user_code], "POST") => {
+            scripted::device(engine, issuer, user_code, body)
+        }
         (["overrides"], "POST") => {
             engine
                 .control
@@ -243,6 +294,13 @@ fn route(
             ok(clock(engine))
         }
         (["keys"], "GET") => ok(keys(engine)),
+        (["keys", "rotate"], "POST") if !engine.owns_keys() => Err(AdminError {
+            status: StatusCode::CONFLICT,
+            error: "invalid_request",
+            description: "this namespace signs with the server's keys, which other namespaces \
+                          share: create it with \"own_keys\": true to rotate its keys"
+                .into(),
+        }),
         (["keys", "rotate"], "POST") => {
             let r = if body.is_some_and(<[u8]>::is_empty) {
                 Rotate::default()
@@ -263,7 +321,8 @@ fn route(
         }
         (["tokens"], "POST") => {
             let m = parse::<crate::engine::mint::MintRequest>(body)?;
-            let token = engine.mint(&m, base_url).map_err(bad_request)?;
+            let base = format!("{base_url}{}", engine.prefix());
+            let token = engine.mint(&m, &base).map_err(bad_request)?;
             ok(json!({"access_token": token}))
         }
         _ if documented_methods(segments).is_empty() => Err(not_found(format!(
@@ -271,6 +330,18 @@ fn route(
             segments.join("/")
         ))),
         _ => Err(method_not_allowed()),
+    }
+}
+
+/// `GET /_mockidp[/ns/{id}]/session-links/{ticket}`, if that is the path.
+fn session_link(engine: &Engine, req: &HttpRequest, segments: &[&str]) -> Option<HttpResponse> {
+    match segments {
+        ["session-links", ticket] => Some(crate::http::headless::open_link(engine, req, ticket)),
+        ["ns", id, "session-links", ticket] => Some(match engine.namespaces.get(id) {
+            Some(ns) => crate::http::headless::open_link(&ns, req, ticket),
+            None => namespaces::unknown(id).response(),
+        }),
+        _ => None,
     }
 }
 
@@ -600,7 +671,8 @@ fn with_key(body: Option<&[u8]>, key: &str, value: &str) -> Result<Vec<u8>, Admi
 }
 
 /// Journal entries filtered by the query (`issuer`, `client_id`, `grant_type`, `endpoint`,
-/// `outcome`, `after`: newer than that `seq`, `limit`: the newest `limit`).
+/// `outcome`, `after`: newer than that `seq`, `limit`: the newest `limit`; `wait` is
+/// [`await_journal`]'s).
 fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
     let q: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes())
         .into_owned()
@@ -620,6 +692,29 @@ fn journal(engine: &Engine, query: &str) -> Vec<JournalEntry> {
         entries.drain(..skip);
     }
     entries
+}
+
+/// Longest `GET /_mockidp/journal?wait=` hold.
+const MAX_WAIT_SECS: u64 = 300;
+
+/// The journal entries the query selects, as soon as there is one, or none after `secs`
+/// seconds. The request waits on the runtime (a `Notify` woken by each new entry), never
+/// blocking a worker thread.
+async fn await_journal(engine: &Engine, query: &str, secs: u64) -> Vec<JournalEntry> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(secs);
+    loop {
+        let next = engine.control.next_entry();
+        let mut next = std::pin::pin!(next);
+        next.as_mut().enable();
+        let entries = journal(engine, query);
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        if !entries.is_empty() || left.is_zero() {
+            return entries;
+        }
+        if actix_web::rt::time::timeout(left, next).await.is_err() {
+            return Vec::new();
+        }
+    }
 }
 
 /// The dashboard's page (`/_mockidp/`), script and style sheet: what is served without the
@@ -669,22 +764,7 @@ fn html(rendered: askama::Result<String>) -> Answer {
 /// `/_mockidp/metrics`: the counters, and the size of every store and of the journal.
 fn metrics(engine: &Engine) -> String {
     let issuers = engine.issuers();
-    let stores = [
-        ("opaque_tokens", engine.opaque_tokens.len()),
-        ("user_tokens", engine.user_tokens.len()),
-        ("refresh_tokens", engine.refresh_tokens.len()),
-        ("codes", engine.codes.len()),
-        ("redeemed_codes", engine.redeemed_codes.len()),
-        ("sessions", engine.sessions.len()),
-        ("pending_logins", engine.pending_logins.len()),
-        ("device_codes", engine.device_codes.len()),
-        ("user_codes", engine.user_codes.len()),
-        ("wrong_user_codes", engine.wrong_user_codes.len()),
-        ("client_assertions", engine.client_assertions.len()),
-        ("revoked", engine.revoked.len()),
-        ("revoked_chains", engine.revoked_chains.len()),
-        ("journal", engine.control.journal_len()),
-    ];
+    let stores = engine.store_sizes();
     let sizes: Vec<(&str, u64)> = stores
         .iter()
         .map(|(name, n)| (*name, u64::try_from(*n).unwrap_or(u64::MAX)))

@@ -3,6 +3,7 @@
 //! `WWW-Authenticate: Bearer error="invalid_client"`, RFC 9068 JWT access tokens by default or
 //! oauthlib's 30-character opaque tokens. Wire facts: `shared/vendors.md` §3.
 
+use crate::ids::IdSource;
 use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
@@ -15,7 +16,6 @@ use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
-use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
 
@@ -107,8 +107,8 @@ impl Dialect for Generic {
         }))
     }
 
-    fn shape_id_token(&self, claims: &mut Object, _ctx: &TokenContext) {
-        claims.insert("jti".into(), json!(ids::random_uuid()));
+    fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext) {
+        claims.insert("jti".into(), json!(ctx.ids.uuid()));
     }
 
     /// Django OAuth Toolkit's ID_TOKEN_EXPIRE_SECONDS.
@@ -117,12 +117,12 @@ impl Dialect for Generic {
     }
 
     /// oauthlib's 30-character token.
-    fn refresh_token(&self, _ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
-        Some(ids::random_alnum(30))
+    fn refresh_token(&self, ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
+        Some(ctx.ids.alnum(30))
     }
 
-    fn new_code(&self) -> String {
-        ids::random_alnum(30)
+    fn new_code(&self, ids: &IdSource) -> String {
+        ids.alnum(30)
     }
 
     fn session_cookie(&self) -> &'static str {
@@ -150,8 +150,8 @@ impl Dialect for Generic {
     }
 
     /// oauthlib's default: eight characters of its base32 alphabet, no dash.
-    fn new_user_code(&self) -> String {
-        ids::random_from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
+    fn new_user_code(&self, ids: &IdSource) -> String {
+        ids.from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
     }
 
     /// Django's `LoginView` form: `#id_username`, `#id_password`.

@@ -3,6 +3,7 @@
 //! response, and every token endpoint error a 400 (even `invalid_client`).
 //! Wire facts: `shared/vendors.md` §1 (DefaultTokenService, TokenErrorResult, DiscoveryEndpoint).
 
+use crate::ids::IdSource;
 use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
@@ -15,7 +16,6 @@ use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
-use crate::ids;
 use crate::jwt::Object;
 use crate::keys::SigningKey;
 
@@ -129,12 +129,12 @@ impl Dialect for IdentityServer {
     }
 
     /// A 32-hex-digit handle (IdentityModel's CryptoRandom.CreateUniqueId).
-    fn refresh_token(&self, _ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
-        Some(ids::random_hex32())
+    fn refresh_token(&self, ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
+        Some(ctx.ids.hex32())
     }
 
-    fn new_code(&self) -> String {
-        ids::random_hex32()
+    fn new_code(&self, ids: &IdSource) -> String {
+        ids.hex32()
     }
 
     fn session_cookie(&self) -> &'static str {
@@ -163,8 +163,8 @@ impl Dialect for IdentityServer {
     }
 
     /// Nine digits, as IdentityServer4's NumericUserCodeGenerator makes them.
-    fn new_user_code(&self) -> String {
-        ids::random_from(b"0123456789", 9)
+    fn new_user_code(&self, ids: &IdSource) -> String {
+        ids.from(b"0123456789", 9)
     }
 
     /// IdentityServer3's `Client.AuthorizationCodeLifetime` default.

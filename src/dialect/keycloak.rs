@@ -2,6 +2,7 @@
 //! `realm_access`/`resource_access`, 401 `unauthorized_client` for a wrong secret.
 //! Wire facts: `shared/vendors.md` §2 (ClientIdAndSecretAuthenticator, TokenEndpoint).
 
+use crate::ids::IdSource;
 use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
@@ -241,7 +242,7 @@ impl Dialect for Keycloak {
     }
 
     fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext) {
-        claims.insert("jti".into(), json!(ids::random_uuid()));
+        claims.insert("jti".into(), json!(ctx.ids.uuid()));
         claims.insert("typ".into(), json!("ID"));
         claims.insert("azp".into(), json!(ctx.client.id));
         claims.insert("acr".into(), json!("1"));
@@ -263,7 +264,7 @@ impl Dialect for Keycloak {
         let claims = object(json!({
             "exp": if offline { Value::Null } else { json!(expires_at) },
             "iat": ctx.issued_at,
-            "jti": ids::random_uuid(),
+            "jti": ctx.ids.uuid(),
             "iss": ctx.request.issuer_url,
             "aud": ctx.request.issuer_url,
             "sub": ctx.user().map(|u| &u.sub),
@@ -285,13 +286,8 @@ impl Dialect for Keycloak {
         }
     }
 
-    fn new_code(&self) -> String {
-        format!(
-            "{}.{}.{}",
-            ids::random_uuid(),
-            ids::random_uuid(),
-            ids::random_uuid()
-        )
+    fn new_code(&self, ids: &IdSource) -> String {
+        format!("{}.{}.{}", ids.uuid(), ids.uuid(), ids.uuid())
     }
 
     fn code_response_extras(&self, sid: &str) -> Vec<(String, String)> {
@@ -326,8 +322,8 @@ impl Dialect for Keycloak {
     }
 
     /// `XXXX-XXXX` from consonants (Keycloak's OAuth2DeviceCodeProvider alphabet).
-    fn new_user_code(&self) -> String {
-        let code = ids::random_from(b"BCDFGHJKLMNPQRSTVWXZ", 8);
+    fn new_user_code(&self, ids: &IdSource) -> String {
+        let code = ids.from(b"BCDFGHJKLMNPQRSTVWXZ", 8);
         format!("{}-{}", &code[..4], &code[4..])
     }
 

@@ -9,6 +9,7 @@ mod members;
 
 pub use members::Members;
 
+use crate::ids::IdSource;
 use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
@@ -230,7 +231,7 @@ pub trait Dialect: Sync {
     }
 
     /// A new authorization code in the product's format.
-    fn new_code(&self) -> String;
+    fn new_code(&self, ids: &IdSource) -> String;
 
     /// Parameters the product adds to a successful authorization response besides `code` and
     /// `state` (Keycloak: `session_state`).
@@ -257,7 +258,7 @@ pub trait Dialect: Sync {
     fn product(&self) -> &'static str;
 
     /// A new RFC 8628 user code in the product's format.
-    fn new_user_code(&self) -> String;
+    fn new_user_code(&self, ids: &IdSource) -> String;
 
     /// Device code lifetime when the fixture sets none.
     fn default_device_code_ttl(&self) -> u64;

@@ -259,8 +259,22 @@ impl Engine {
                     "the user is not logged in and prompt=none forbids asking",
                 ),
             )),
-            _ => Decision::Login,
+            _ => match self.auto_login(issuer, req) {
+                Some(session) => Decision::Respond(self.code_callback(issuer, req, &session)),
+                None => Decision::Login,
+            },
         }
+    }
+
+    /// A client with `auto_login` skips the login page: a new session for the `login_hint`
+    /// user, when there is one.
+    fn auto_login(&self, issuer: &Issuer, req: &AuthorizeRequest) -> Option<Session> {
+        let client = issuer.client(&req.client_id)?;
+        if !client.auto_login {
+            return None;
+        }
+        let user = issuer.passwordless_user(req.login_hint.as_deref()?)?;
+        Some(self.start_session(issuer, user))
     }
 
     /// RFC 6749 §4.1.2: issues a code for `session`'s user and builds the response.
@@ -271,7 +285,7 @@ impl Engine {
         session: &Session,
     ) -> Callback {
         let now = self.clock.now();
-        let code = issuer.dialect.new_code();
+        let code = issuer.dialect.new_code(&self.ids);
         let record = CodeRecord {
             issuer: issuer.name().to_string(),
             grant: Grant {

@@ -168,6 +168,8 @@ pub struct Control {
     defects: Mutex<Vec<Defect>>,
     failures: Mutex<Vec<Failure>>,
     journal: Mutex<(u64, VecDeque<JournalEntry>)>,
+    /// Wakes the requests waiting for a journal entry (`GET /_mockidp/journal?wait=`).
+    recorded: tokio::sync::Notify,
 }
 
 fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -289,6 +291,13 @@ impl Control {
             j.1.pop_front();
         }
         j.1.push_back(entry);
+        drop(j);
+        self.recorded.notify_waiters();
+    }
+
+    /// Resolves at the next recorded entry; create it before looking, so none is missed.
+    pub fn next_entry(&self) -> tokio::sync::futures::Notified<'_> {
+        self.recorded.notified()
     }
 
     /// Journal entries for which `keep` is true, oldest first.

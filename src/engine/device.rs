@@ -9,7 +9,6 @@ use super::session::Session;
 use super::{Engine, Issuer, TokenRequest, client_auth, scope};
 use crate::config::DEVICE_CODE;
 use crate::error::{Cause, OAuthError};
-use crate::ids;
 
 /// Where a device authorization stands.
 #[derive(Debug, Clone)]
@@ -32,6 +31,20 @@ pub struct DeviceRecord {
     pub interval: u64,
     pub last_poll: Option<u64>,
     pub status: DeviceStatus,
+    /// Polls still to answer `authorization_pending` whatever the status (admin API).
+    pub held_polls: u32,
+}
+
+/// What the admin API makes of a pending device authorization.
+#[derive(Debug, Clone)]
+pub enum DeviceScript {
+    /// Approved by this user.
+    Approve(String),
+    Deny,
+    /// Its codes expire now: the next poll gets `expired_token`.
+    Expire,
+    /// The next N polls get `authorization_pending`, decided or not.
+    Pending(u32),
 }
 
 /// RFC 8628 §3.2: what the device is told.
@@ -100,8 +113,8 @@ impl Engine {
         let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
         let now = self.clock.now();
         let (ttl, interval) = (issuer.device_code_ttl(), issuer.device_interval());
-        let device_code = ids::random_alnum(40);
-        let user_code = issuer.dialect.new_user_code();
+        let device_code = self.ids.alnum(40);
+        let user_code = issuer.dialect.new_user_code(&self.ids);
         let record = DeviceRecord {
             issuer: issuer.name().to_string(),
             client_id: client.id.clone(),
@@ -111,6 +124,7 @@ impl Engine {
             interval,
             last_poll: None,
             status: DeviceStatus::Pending,
+            held_polls: 0,
         };
         self.user_codes.insert(
             record.user_code.clone(),
@@ -179,6 +193,82 @@ impl Engine {
         }
     }
 
+    /// The admin API's answer for a pending device authorization, by user code: approve as a
+    /// user (a new session), deny, expire now, or answer `authorization_pending` to the next
+    /// `polls` polls. `Err` says why not.
+    pub fn script_device(
+        &self,
+        issuer: &Issuer,
+        user_code: &str,
+        outcome: DeviceScript,
+    ) -> Result<(), String> {
+        let now = self.clock.now();
+        let code = normalize_user_code(user_code);
+        let device_code = self
+            .user_codes
+            .get(&code, now)
+            .filter(|dc| {
+                self.device_codes
+                    .get(dc, now)
+                    .is_some_and(|r| r.issuer == issuer.name() && r.expires_at > now)
+            })
+            .ok_or_else(|| {
+                format!(
+                    "no pending device authorization with user code {:?} at issuer {:?}",
+                    crate::error::clipped(user_code, 20),
+                    issuer.name()
+                )
+            })?;
+        match outcome {
+            DeviceScript::Approve(username) => {
+                let user = issuer.passwordless_user(&username).ok_or_else(|| {
+                    format!(
+                        "no enabled user {:?} at issuer {:?} (any name needs allow_any_user)",
+                        crate::error::clipped(&username, 64),
+                        issuer.name()
+                    )
+                })?;
+                let session = self.start_session(issuer, user);
+                self.decided(self.decide_device(issuer, &device_code, &session, true))
+            }
+            DeviceScript::Deny => self.decided(self.set_device_status(
+                issuer,
+                &device_code,
+                DeviceStatus::Denied,
+                "(admin API)",
+            )),
+            DeviceScript::Expire => {
+                self.device_codes
+                    .update(&device_code, now, |r| r.expires_at = now);
+                self.user_codes.remove(&code);
+                tracing::info!(
+                    issuer = issuer.name(),
+                    "device authorization expired by the admin API"
+                );
+                Ok(())
+            }
+            DeviceScript::Pending(polls) => {
+                self.device_codes
+                    .update(&device_code, now, |r| r.held_polls = polls);
+                Ok(())
+            }
+        }
+    }
+
+    /// The admin API's reading of a decision: only one that took effect is a success.
+    fn decided(&self, decision: DeviceDecision) -> Result<(), String> {
+        match decision {
+            DeviceDecision::Taken(_) => Ok(()),
+            DeviceDecision::AlreadyDecided(approved) => Err(format!(
+                "the device authorization was {} already",
+                if approved { "approved" } else { "denied" }
+            )),
+            DeviceDecision::Gone => {
+                Err("the device authorization expired or was redeemed meanwhile".into())
+            }
+        }
+    }
+
     /// RFC 8628 §3.3: the user approves (with their session) or denies the device. Of two
     /// concurrent decisions exactly one takes effect (the store updates the record atomically);
     /// the other learns which one did.
@@ -189,35 +279,55 @@ impl Engine {
         session: &Session,
         approve: bool,
     ) -> DeviceDecision {
+        let status = if approve {
+            DeviceStatus::Approved(Box::new(Grant {
+                client_id: String::new(), // set from the record below
+                user: Some(Arc::clone(&session.user)),
+                scopes: Vec::new(),
+                sid: Some(session.sid.clone()),
+                auth_time: Some(session.auth_time),
+                nonce: None,
+                act: None,
+                audience: None,
+                chain: None,
+            }))
+        } else {
+            DeviceStatus::Denied
+        };
+        self.set_device_status(issuer, device_code, status, &session.user.username)
+    }
+
+    /// Decides a pending device authorization, or says who was first. An approval's grant
+    /// takes the record's client and scopes.
+    fn set_device_status(
+        &self,
+        issuer: &Issuer,
+        device_code: &str,
+        mut status: DeviceStatus,
+        who: &str,
+    ) -> DeviceDecision {
         let now = self.clock.now();
+        let approve = matches!(status, DeviceStatus::Approved(_));
         let decided = self.device_codes.update(device_code, now, |record| {
             match record.status {
                 DeviceStatus::Approved(_) => return DeviceDecision::AlreadyDecided(true),
                 DeviceStatus::Denied => return DeviceDecision::AlreadyDecided(false),
                 DeviceStatus::Pending => {}
             }
-            record.status = if approve {
-                DeviceStatus::Approved(Box::new(Grant {
-                    client_id: record.client_id.clone(),
-                    user: Some(Arc::clone(&session.user)),
-                    scopes: record.scopes.clone(),
-                    sid: Some(session.sid.clone()),
-                    auth_time: Some(session.auth_time),
-                    nonce: None,
-                    act: None,
-                    audience: None,
-                    chain: None,
-                }))
-            } else {
-                DeviceStatus::Denied
-            };
+            if let DeviceStatus::Approved(grant) = &mut status {
+                grant.client_id = record.client_id.clone();
+                grant.scopes = record.scopes.clone();
+            }
+            record.status = status;
             DeviceDecision::Taken(approve)
         });
+        // The user code stays (until redeemed or expired), so that a second, conflicting
+        // decision hears "already decided" rather than "not valid".
         let decided = decided.unwrap_or(DeviceDecision::Gone);
         if decided == DeviceDecision::Taken(approve) {
             tracing::info!(
                 issuer = issuer.name(),
-                user = session.user.username.as_str(),
+                user = who,
                 approve,
                 "device decision"
             );

@@ -15,7 +15,6 @@ use super::{Engine, Issuer, RequestContext};
 use crate::config::{ClientConfig, TOKEN_EXCHANGE, TokenFormat};
 use crate::dialect::TokenKind;
 use crate::error::OAuthError;
-use crate::ids;
 use crate::jwt::{self, Object};
 
 /// RFC 8693 §3: the token type URI of access tokens.
@@ -76,6 +75,8 @@ pub struct TokenContext<'a> {
     pub expires_at: u64,
     /// A fresh random id for `jti`.
     pub jti: String,
+    /// Where more generated values come from (the engine's).
+    pub ids: &'a crate::ids::IdSource,
 }
 
 impl TokenContext<'_> {
@@ -132,7 +133,7 @@ impl Engine {
     ) -> Result<Issued, OAuthError> {
         let dialect = issuer.dialect;
         if grant.user.is_some() && grant.chain.is_none() {
-            grant.chain = Some(ids::random_uuid());
+            grant.chain = Some(self.ids.uuid());
         }
         let exchange = grant_type == TOKEN_EXCHANGE;
         let now = self.clock.now();
@@ -144,7 +145,8 @@ impl Engine {
             grant_type,
             issued_at: now,
             expires_at: now + issuer.access_token_ttl(client),
-            jti: ids::random_uuid(),
+            jti: self.ids.uuid(),
+            ids: &self.ids,
         };
         let access_token = self.mint_access_token(&ctx, &Object::new())?;
         if grant.user.is_some() {
@@ -226,7 +228,7 @@ impl Engine {
             TokenFormat::Opaque => {
                 let (claims, defect) =
                     self.controlled(ctx, TokenTarget::AccessToken, claims, &mut Object::new());
-                let token = ids::random_alnum(30);
+                let token = self.ids.alnum(30);
                 let expires_at = if defect == Some(DefectKind::Expired) {
                     ctx.issued_at
                 } else {

@@ -191,10 +191,12 @@ impl Issuers {
     }
 
     /// The issuer that the issuer URL `iss` names.
-    pub fn hosted(&self, iss: &str) -> Option<&Arc<Issuer>> {
+    pub fn hosted(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
         let path = iss
             .split_once("://")
             .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
+        // A namespace's issuers are served under its `/ns/{id}` prefix.
+        let path = path.strip_prefix(prefix)?;
         self.route(path.trim_end_matches('/'))
             .filter(|(_, rest)| rest.is_empty())
             .map(|(i, _)| i)

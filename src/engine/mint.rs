@@ -8,7 +8,6 @@ use serde::Deserialize;
 
 use super::issue::{Grant, TokenContext};
 use super::{Engine, RequestContext};
-use crate::ids;
 use crate::jwt::Object;
 
 /// What to mint.
@@ -88,7 +87,8 @@ impl Engine {
             expires_at: now
                 + m.ttl_secs
                     .unwrap_or_else(|| issuer.access_token_ttl(client)),
-            jti: ids::random_uuid(),
+            jti: self.ids.uuid(),
+            ids: &self.ids,
         };
         self.mint_access_token(&ctx, &m.claims)
             .map_err(|e| e.description.to_string())

@@ -14,6 +14,7 @@ pub mod issue;
 pub mod issuers;
 pub mod jwk_set;
 pub mod mint;
+pub mod namespaces;
 pub mod params;
 pub mod pkce;
 pub mod scope;
@@ -43,17 +44,33 @@ pub use params::Params;
 /// server left running for weeks.
 const STORE_CAPACITY: usize = 100_000;
 
-/// Issuers one server holds at most, fixtures and realms created at runtime together.
+/// Issuers one server (or one namespace) holds at most, fixtures and realms created at
+/// runtime together.
 const MAX_ISSUERS: usize = 200;
 
-/// Everything one mockidp server knows. Shared behind an `Arc` by all workers.
+/// Everything one set of issuers knows: the server's own (the default namespace) or one
+/// namespace's (`POST /_mockidp/namespaces`). Every piece of per-issuer-set state (issuers,
+/// stores, queued rules, journal, clock) is a field here, so a namespace is one more `Engine`,
+/// not a new code path; the signing keys, the refresh HMAC key and the metrics are shared
+/// through `Arc`s. Shared behind an `Arc` by all workers.
 pub struct Engine {
     /// The configuration loaded at start, for resets.
-    fixtures: Config,
+    fixtures: Arc<Config>,
+    /// The issuers of `fixtures`, built once: resets and new namespaces start from them (an
+    /// `Arc` clone until the admin API changes an issuer).
+    fixture_issuers: Arc<Issuers>,
     /// Whether the clock was handed over frozen, so that a reset freezes it again.
     clock_frozen_at_start: bool,
     issuers: RwLock<Arc<Issuers>>,
-    keys: RwLock<Arc<KeyRing>>,
+    /// The key ring, shared with every namespace that did not ask for keys of its own.
+    keys: Arc<RwLock<Arc<KeyRing>>>,
+    /// Whether `keys` belongs to this engine alone (the server's, or a namespace's own), so
+    /// that rotating and resetting them touches nobody else.
+    owns_keys: bool,
+    /// `None` for the server's own issuers; a namespace's id and the path prefix it is served at.
+    pub namespace: Option<namespaces::Mount>,
+    /// The namespaces of this server (empty and unused inside a namespace).
+    pub namespaces: namespaces::Namespaces,
     pub clock: Clock,
     /// Claims behind each opaque access token, until it expires.
     pub opaque_tokens: TtlStore<Object>,
@@ -70,6 +87,8 @@ pub struct Engine {
     pub sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
     pub pending_logins: TtlStore<PendingLogin>,
+    /// Single-use links that put an admin-made session's cookie in a browser, to the `sid`.
+    pub session_links: TtlStore<String>,
     /// Device authorizations by device code.
     pub device_codes: TtlStore<device::DeviceRecord>,
     /// Device codes by (normalised) user code.
@@ -84,14 +103,35 @@ pub struct Engine {
     pub revoked_chains: TtlStore<()>,
     /// What the admin API queued: overrides, defects, failures; and the request journal.
     pub control: control::Control,
-    /// Request, token and latency counters for `/_mockidp/metrics`.
-    pub metrics: crate::metrics::Metrics,
+    /// Request, token and latency counters for `/_mockidp/metrics` (the whole server's).
+    pub metrics: Arc<crate::metrics::Metrics>,
     /// Bearer token the admin API requires, if any.
     pub admin_token: Option<String>,
     /// The key the server started with, for resets.
     initial_key: Arc<SigningKey>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
-    pub refresh_key: aws_lc_rs::hmac::Key,
+    pub refresh_key: Arc<aws_lc_rs::hmac::Key>,
+    /// Where codes, ids and opaque tokens come from: random, or the seed's stream.
+    pub ids: crate::ids::IdSource,
+}
+
+/// Where a seeded server's clock starts, frozen: 2026-01-01T00:00:00Z.
+pub const SEEDED_START: u64 = 1_767_225_600;
+
+/// What an engine is built from; the stores always start empty.
+struct Parts {
+    metrics: Arc<crate::metrics::Metrics>,
+    fixture_issuers: Arc<Issuers>,
+    keys: Arc<RwLock<Arc<KeyRing>>>,
+    owns_keys: bool,
+    initial_key: Arc<SigningKey>,
+    admin_token: Option<String>,
+    fixtures: Arc<Config>,
+    clock: Clock,
+    namespace: Option<namespaces::Mount>,
+    namespaces: namespaces::Namespaces,
+    refresh_key: Arc<aws_lc_rs::hmac::Key>,
+    ids: crate::ids::IdSource,
 }
 
 /// Facts about the HTTP request that tokens may mention.
@@ -140,6 +180,20 @@ impl Engine {
 
     /// Builds the engine for `config`, loading or generating its signing key.
     pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
+        let ids = match config.seed {
+            Some(seed) => {
+                clock.freeze();
+                clock.set(SEEDED_START);
+                crate::ids::IdSource::seeded(seed, "")
+            }
+            None => crate::ids::IdSource::System,
+        };
+        let limits = namespaces::Limits {
+            max: config.namespace_limit.unwrap_or(namespaces::DEFAULT_LIMIT),
+            idle_secs: config
+                .namespace_idle_secs
+                .unwrap_or(namespaces::DEFAULT_IDLE_SECS),
+        };
         let keys = &config.keys;
         let key = if keys.generate {
             SigningKey::generate()?
@@ -155,17 +209,55 @@ impl Engine {
             SigningKey::fixture()?
         };
         let key = Arc::new(key);
-        let issuers = Issuers::load(&config)?;
-        Ok(Self {
-            metrics: crate::metrics::Metrics::new(issuers.iter().map(|i| i.name())),
-            issuers: RwLock::new(Arc::new(issuers)),
-            keys: RwLock::new(Arc::new(KeyRing::new(key.clone()))),
+        let issuers = Arc::new(Issuers::load(&config)?);
+        let refresh_key = match config.seed {
+            // Its own stream, so that a reset (which restarts `ids`) replays the same values.
+            Some(seed) => aws_lc_rs::hmac::Key::new(
+                aws_lc_rs::hmac::HMAC_SHA512,
+                &crate::ids::IdSource::seeded(seed, "refresh-key").key_bytes(),
+            ),
+            None => aws_lc_rs::hmac::Key::generate(
+                aws_lc_rs::hmac::HMAC_SHA512,
+                &aws_lc_rs::rand::SystemRandom::new(),
+            )
+            .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?,
+        };
+        Ok(Self::assemble(Parts {
+            metrics: Arc::new(crate::metrics::Metrics::new(
+                issuers.iter().map(|i| i.name()),
+            )),
+            fixture_issuers: issuers,
+            keys: Arc::new(RwLock::new(Arc::new(KeyRing::new(key.clone())))),
+            owns_keys: true,
             initial_key: key,
             admin_token: config.admin_token.clone(),
-            control: control::Control::default(),
-            fixtures: config,
-            clock_frozen_at_start: clock.is_frozen(),
+            fixtures: Arc::new(config),
             clock,
+            namespace: None,
+            namespaces: namespaces::Namespaces::new(limits),
+            refresh_key: Arc::new(refresh_key),
+            ids,
+        }))
+    }
+
+    /// An engine from its parts, with empty stores, queues and journal.
+    fn assemble(p: Parts) -> Self {
+        Self {
+            metrics: p.metrics,
+            issuers: RwLock::new(p.fixture_issuers.clone()),
+            fixture_issuers: p.fixture_issuers,
+            keys: p.keys,
+            owns_keys: p.owns_keys,
+            initial_key: p.initial_key,
+            admin_token: p.admin_token,
+            control: control::Control::default(),
+            fixtures: p.fixtures,
+            clock_frozen_at_start: p.clock.is_frozen(),
+            clock: p.clock,
+            namespace: p.namespace,
+            namespaces: p.namespaces,
+            refresh_key: p.refresh_key,
+            ids: p.ids,
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
@@ -173,18 +265,74 @@ impl Engine {
             redeemed_codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY / 10),
+            session_links: TtlStore::new(STORE_CAPACITY / 10),
             device_codes: TtlStore::new(STORE_CAPACITY),
             user_codes: TtlStore::new(STORE_CAPACITY),
             wrong_user_codes: TtlStore::new(STORE_CAPACITY),
             client_assertions: TtlStore::new(STORE_CAPACITY),
             revoked: TtlStore::new(STORE_CAPACITY),
             revoked_chains: TtlStore::new(STORE_CAPACITY),
-            refresh_key: aws_lc_rs::hmac::Key::generate(
-                aws_lc_rs::hmac::HMAC_SHA512,
-                &aws_lc_rs::rand::SystemRandom::new(),
-            )
-            .map_err(|_| Error::Config("cannot generate an HMAC key".into()))?,
-        })
+        }
+    }
+
+    /// A namespace of this server: `config`'s issuers (`None`: a copy of the loaded fixtures),
+    /// empty stores, queues and journal, its own clock (frozen if the server's came frozen),
+    /// and this server's keys unless `own_key` is given.
+    pub(crate) fn namespace_engine(
+        &self,
+        config: Option<Config>,
+        own_key: Option<SigningKey>,
+        mount: namespaces::Mount,
+    ) -> Result<Self, Error> {
+        let (fixtures, fixture_issuers) = match config {
+            None => (self.fixtures.clone(), self.fixture_issuers.clone()),
+            Some(c) => {
+                let issuers = Arc::new(Issuers::load(&c)?);
+                (Arc::new(c), issuers)
+            }
+        };
+        let (keys, initial_key, owns_keys) = match own_key {
+            None => (self.keys.clone(), self.initial_key.clone(), false),
+            Some(key) => {
+                let key = Arc::new(key);
+                let ring = Arc::new(RwLock::new(Arc::new(KeyRing::new(key.clone()))));
+                (ring, key, true)
+            }
+        };
+        // A seeded server's namespaces start where it started; others on real time.
+        let clock = match self.ids.seed() {
+            Some(_) => Clock::frozen_at(SEEDED_START),
+            None => Clock::default(),
+        };
+        if self.clock_frozen_at_start {
+            clock.freeze();
+        }
+        let ids = self.ids.for_namespace(&mount.id);
+        Ok(Self::assemble(Parts {
+            metrics: self.metrics.clone(),
+            fixture_issuers,
+            keys,
+            owns_keys,
+            initial_key,
+            admin_token: self.admin_token.clone(),
+            fixtures,
+            clock,
+            namespace: Some(mount),
+            namespaces: namespaces::Namespaces::new(namespaces::Limits::none()),
+            refresh_key: self.refresh_key.clone(),
+            ids,
+        }))
+    }
+
+    /// Whether this engine's signing keys are its own (the server's, or a namespace created
+    /// with keys of its own) rather than shared with the server.
+    pub fn owns_keys(&self) -> bool {
+        self.owns_keys
+    }
+
+    /// The path prefix this engine's issuers are served under: `""`, or `/ns/{id}`.
+    pub fn prefix(&self) -> &str {
+        self.namespace.as_ref().map_or("", |m| m.prefix.as_str())
     }
 
     /// The issuers as they are now (fixtures plus runtime changes); a snapshot, cheap to take.
@@ -256,13 +404,19 @@ impl Engine {
     /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it
     /// came frozen), every token, code, session, queued rule and journal entry forgotten.
     pub fn reset(&self) -> Result<(), Error> {
-        let fresh = Issuers::load(&self.fixtures)?;
-        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(fresh);
-        *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
-            Arc::new(KeyRing::new(self.initial_key.clone()));
+        *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = self.fixture_issuers.clone();
+        // A namespace sharing the server's keys leaves them alone: they are not its to reset.
+        if self.owns_keys {
+            *self.keys.write().unwrap_or_else(|e| e.into_inner()) =
+                Arc::new(KeyRing::new(self.initial_key.clone()));
+        }
         self.clock.reset();
         if self.clock_frozen_at_start {
             self.clock.freeze();
+        }
+        if self.ids.seed().is_some() {
+            self.clock.set(SEEDED_START);
+            self.ids.restart();
         }
         self.control.clear();
         self.forget_state();
@@ -278,23 +432,46 @@ impl Engine {
 }
 
 impl Engine {
-    /// Every store of issued artefacts.
-    fn stores(&self) -> [&dyn crate::store::Store; 13] {
+    /// Every store of issued artefacts, by name.
+    fn named_stores(&self) -> [(&'static str, &dyn crate::store::Store); 14] {
         [
-            &self.opaque_tokens,
-            &self.user_tokens,
-            &self.refresh_tokens,
-            &self.codes,
-            &self.redeemed_codes,
-            &self.sessions,
-            &self.pending_logins,
-            &self.device_codes,
-            &self.user_codes,
-            &self.wrong_user_codes,
-            &self.client_assertions,
-            &self.revoked,
-            &self.revoked_chains,
+            ("opaque_tokens", &self.opaque_tokens),
+            ("user_tokens", &self.user_tokens),
+            ("refresh_tokens", &self.refresh_tokens),
+            ("codes", &self.codes),
+            ("redeemed_codes", &self.redeemed_codes),
+            ("sessions", &self.sessions),
+            ("pending_logins", &self.pending_logins),
+            ("session_links", &self.session_links),
+            ("device_codes", &self.device_codes),
+            ("user_codes", &self.user_codes),
+            ("wrong_user_codes", &self.wrong_user_codes),
+            ("client_assertions", &self.client_assertions),
+            ("revoked", &self.revoked),
+            ("revoked_chains", &self.revoked_chains),
         ]
+    }
+
+    /// Every store of issued artefacts.
+    fn stores(&self) -> [&dyn crate::store::Store; 14] {
+        self.named_stores().map(|(_, s)| s)
+    }
+
+    /// How many entries each store holds, and the journal, by name: this engine's and every
+    /// live namespace's together (the memory they take is the server's).
+    pub fn store_sizes(&self) -> Vec<(&'static str, usize)> {
+        let mut sizes: Vec<(&'static str, usize)> = self
+            .named_stores()
+            .iter()
+            .map(|(name, s)| (*name, s.len()))
+            .collect();
+        sizes.push(("journal", self.control.journal_len()));
+        for ns in self.namespaces.list() {
+            for ((_, total), (_, n)) in sizes.iter_mut().zip(ns.engine.store_sizes()) {
+                *total = total.saturating_add(n);
+            }
+        }
+        sizes
     }
 
     /// Drops every token, code, session and pending login.
@@ -303,8 +480,13 @@ impl Engine {
     }
 
     /// Drops what expired from every store, giving its memory back (stores otherwise purge
-    /// only when written to): the server calls this periodically.
+    /// only when written to): the server calls this periodically, and this sweeps every live
+    /// namespace's stores too (each by its own clock).
     pub fn purge_expired(&self) {
+        self.namespaces
+            .list()
+            .iter()
+            .for_each(|ns| ns.engine.purge_expired());
         let now = self.clock.now();
         let before: usize = self.stores().iter().map(|s| s.len()).sum();
         self.stores().iter().for_each(|s| s.purge(now));

@@ -9,7 +9,6 @@ use super::device::DeviceStatus;
 use super::issue::Grant;
 use super::users::User;
 use super::{Engine, Issuer};
-use crate::ids;
 
 /// One user logged in at one issuer in one browser.
 #[derive(Debug, Clone)]
@@ -64,7 +63,7 @@ impl Engine {
     pub fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
         let now = self.clock.now();
         let session = Session {
-            sid: ids::random_uuid(),
+            sid: self.ids.uuid(),
             issuer: issuer.name().to_string(),
             user,
             auth_time: now,
@@ -117,7 +116,7 @@ impl Engine {
     /// Remembers a login page; returns the id its form posts back.
     /// A login page opened by the browser whose login cookie holds `browser`.
     pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
-        let id = ids::random_alnum(32);
+        let id = self.ids.alnum(32);
         let now = self.clock.now();
         let pending = PendingLogin {
             issuer: issuer.name().to_string(),

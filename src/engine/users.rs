@@ -86,6 +86,24 @@ impl Issuer {
         Ok(Arc::new(self.user_from(u)))
     }
 
+    /// The user a test logs in without a password (admin API sessions, `auto_login`): an
+    /// enabled fixture user, or with `allow_any_user` anyone.
+    pub fn passwordless_user(&self, username: &str) -> Option<Arc<User>> {
+        let username = username.trim();
+        match self
+            .config
+            .users
+            .iter()
+            .find(|u| u.username.eq_ignore_ascii_case(username))
+        {
+            Some(u) => u.enabled.then(|| Arc::new(self.user_from(u))),
+            None if self.config.allow_any_user && !username.is_empty() => {
+                Some(Arc::new(self.ad_hoc_user(username)))
+            }
+            None => None,
+        }
+    }
+
     /// The user called `username`, fixture or ad hoc, without checking a password (minting).
     pub fn user_named(&self, username: &str) -> User {
         match self

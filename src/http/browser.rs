@@ -23,12 +23,19 @@ pub struct Site<'a> {
 }
 
 impl Site<'_> {
+    /// The name of this site's cookie `base`: per issuer, and per namespace (their issuers
+    /// share names and the cookie's path is `/`).
+    fn scoped_cookie_name(&self, base: &str) -> String {
+        let name = format!("{base}_{}", self.issuer.name());
+        match &self.engine.namespace {
+            Some(ns) => format!("{name}_{}", ns.id),
+            None => name,
+        }
+    }
+
+    /// The session cookie's name.
     fn cookie_name(&self) -> String {
-        format!(
-            "{}_{}",
-            self.issuer.dialect.session_cookie(),
-            self.issuer.name()
-        )
+        self.scoped_cookie_name(self.issuer.dialect.session_cookie())
     }
 
     fn session(&self, req: &HttpRequest) -> Option<Session> {
@@ -36,7 +43,7 @@ impl Site<'_> {
         self.engine.session(self.issuer, cookie.value())
     }
 
-    fn session_cookie(&self, sid: &str) -> Cookie<'static> {
+    pub(crate) fn session_cookie(&self, sid: &str) -> Cookie<'static> {
         Cookie::build(self.cookie_name(), sid.to_string())
             .path("/")
             .http_only(true)
@@ -51,7 +58,10 @@ impl Site<'_> {
     /// in the iframe, as Keycloak sets it. Its value is `{realm}/{sub}/{sid}` of `session`
     /// (empty without one, to remove it), each part percent-encoded: a configured `sub` may
     /// hold `/`, `;` or spaces.
-    fn script_session_cookie(&self, session: Option<&Session>) -> Option<Cookie<'static>> {
+    pub(crate) fn script_session_cookie(
+        &self,
+        session: Option<&Session>,
+    ) -> Option<Cookie<'static>> {
         let name = self.issuer.dialect.script_session_cookie()?;
         let part = |s: &str| {
             percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
@@ -97,12 +107,9 @@ impl Site<'_> {
         })
     }
 
+    /// The login binding cookie's name (a namespace's login forms are bound apart).
     fn login_cookie_name(&self) -> String {
-        format!(
-            "{}_{}",
-            self.issuer.dialect.login_binding().cookie,
-            self.issuer.name()
-        )
+        self.scoped_cookie_name(self.issuer.dialect.login_binding().cookie)
     }
 
     /// The browser's login binding value, from its login cookie.
@@ -119,7 +126,7 @@ impl Site<'_> {
     fn start_login(&self, req: &HttpRequest, then: AfterLogin) -> HttpResponse {
         let browser = self
             .login_binding(req)
-            .unwrap_or_else(|| crate::ids::random_alnum(BINDING_LEN));
+            .unwrap_or_else(|| self.engine.ids.alnum(BINDING_LEN));
         let id = self.engine.pend_login(self.issuer, then.clone(), &browser);
         let mut resp = self.login_page(&id, &then, None);
         let cookie = Cookie::build(self.login_cookie_name(), browser)
@@ -264,7 +271,11 @@ pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
             200,
             pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout)),
         ),
-        None => site.start_login(req, AfterLogin::ReturnTo(site.issuer.home_path.clone())),
+        None => {
+            let then =
+                AfterLogin::ReturnTo(format!("{}{}", site.engine.prefix(), site.issuer.home_path));
+            site.start_login(req, then)
+        }
     }
 }
 

@@ -8,6 +8,7 @@ pub(crate) mod extract;
 mod failures;
 pub(crate) mod forwarded;
 mod handlers;
+pub(crate) mod headless;
 pub(crate) mod journal;
 mod pages;
 pub(crate) use pages::NO_FAVICON;
@@ -23,7 +24,7 @@ use browser::Site;
 
 use crate::admin;
 use crate::dialect::{self, Endpoint, Reply};
-use crate::engine::{Engine, Issuer};
+use crate::engine::{Engine, Issuer, namespaces};
 use crate::error::{ErrorReply, OAuthError};
 
 /// What the HTTP edge keeps for one server, shared by its workers: the forwarded-header
@@ -67,9 +68,33 @@ async fn dispatch(
         let base = extract::issuer_url(&req, "");
         return admin::handle(&engine, &req, payload, &path, &base).await;
     }
-    let resp = serve(&req, payload, &engine, &path).await;
+    // The server's own issuers pay one prefix check for namespaces.
+    let (engine, inner) = match path.strip_prefix(namespaces::PATH_PREFIX) {
+        None => (engine.into_inner(), &*path),
+        Some(rest) => {
+            let id = rest.split('/').next().unwrap_or("");
+            let Some(ns) = engine.namespaces.get(id) else {
+                return unknown_namespace(id);
+            };
+            (ns, &rest[id.len()..])
+        }
+    };
+    let inner = if inner.is_empty() { "/" } else { inner };
+    let resp = serve(&req, payload, &engine, inner).await;
     journal::record(&engine, &req, &path, &resp, arrived.elapsed());
     resp
+}
+
+/// A path under `/ns/` naming no live namespace (never created, deleted, or expired).
+fn unknown_namespace(id: &str) -> HttpResponse {
+    HttpResponse::NotFound().json(serde_json::json!({
+        "error": "not_found",
+        "error_description": format!(
+            "no namespace {:?}: it was deleted, expired after its idle time, or never created \
+             (POST /_mockidp/namespaces)",
+            crate::error::clipped(id, 64)
+        ),
+    }))
 }
 
 /// Answers a request to an issuer, its pages or its resources.
@@ -106,7 +131,7 @@ async fn serve(
         let site = Site {
             engine,
             issuer,
-            urls: extract::urls(req, issuer, &issuer.path),
+            urls: extract::urls(req, issuer, &prefixed(engine, &issuer.path)),
         };
         return browser::home(&site, req);
     }
@@ -138,8 +163,8 @@ async fn serve(
     if cors && req.method() == Method::OPTIONS {
         return cors::preflight(issuer, req);
     }
-    let mount = &path[..path.len() - rel.len()];
-    let mut resp = answer(engine, issuer, endpoint, req, payload, (mount, rel)).await;
+    let mount = prefixed(engine, &path[..path.len() - rel.len()]);
+    let mut resp = answer(engine, issuer, endpoint, req, payload, (&mount, rel)).await;
     if cors {
         cors::apply(issuer, req, &mut resp);
     }
@@ -240,6 +265,14 @@ async fn answer(
                 _ => browser::logout(&site, req, &params),
             }
         }
+    }
+}
+
+/// `path` as the caller sees it: behind the namespace's `/ns/{id}` prefix, if any.
+fn prefixed<'a>(engine: &Engine, path: &'a str) -> Cow<'a, str> {
+    match engine.prefix() {
+        "" => Cow::Borrowed(path),
+        prefix => Cow::Owned(format!("{prefix}{path}")),
     }
 }
 

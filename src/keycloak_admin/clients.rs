@@ -63,12 +63,12 @@ async fn list(
 }
 
 /// A client secret as Keycloak generates them (32 characters).
-fn new_secret() -> String {
-    crate::ids::random_alnum(32)
+fn new_secret(engine: &Engine) -> String {
+    engine.ids.alnum(32)
 }
 
 /// The representation as a client; a confidential client without a secret gets a new one.
-fn parse(mut body: Map<String, Value>) -> Result<ClientConfig, KcError> {
+fn parse(engine: &Engine, mut body: Map<String, Value>) -> Result<ClientConfig, KcError> {
     let public = body.get("publicClient").and_then(Value::as_bool) == Some(true);
     if !public
         && body
@@ -76,7 +76,7 @@ fn parse(mut body: Map<String, Value>) -> Result<ClientConfig, KcError> {
             .and_then(Value::as_str)
             .is_none_or(str::is_empty)
     {
-        body.insert("secret".into(), json!(new_secret()));
+        body.insert("secret".into(), json!(new_secret(engine)));
     }
     client_from_representation(&body).map_err(|e| KcError::invalid(&e))
 }
@@ -110,7 +110,7 @@ async fn create(
 ) -> Reply {
     let issuer = caller.realm(&engine, &realm, Permission::ManageClients)?;
     ensure_room(issuer.config.clients.len(), "clients")?;
-    let client = parse(body.into_inner())?;
+    let client = parse(&engine, body.into_inner())?;
     ensure_unique(&issuer, &client, None)?;
     let uuid = repr::client_uuid(&issuer, &client);
     change(&engine, &issuer, |cfg| {
@@ -173,7 +173,7 @@ async fn update(
         _ => Map::new(),
     };
     merged.extend(body.into_inner());
-    let mut client = parse(merged)?;
+    let mut client = parse(&engine, merged)?;
     ensure_unique(&issuer, &client, Some(&old.id))?;
     client.roles = old.roles.clone();
     client.client_roles = old.client_roles.clone();
@@ -226,7 +226,7 @@ async fn regenerate(
     if client.is_public() {
         return Err(KcError::invalid("Client is public and has no secret"));
     }
-    client.secret = Some(new_secret());
+    client.secret = Some(new_secret(&engine));
     let rep = secret_rep(&client);
     replace(&engine, &issuer, &client.id.clone(), client)?;
     tracing::info!(

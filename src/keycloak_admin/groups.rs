@@ -147,7 +147,7 @@ fn create(
         .ok_or_else(|| KcError::invalid("Group name is missing"))?;
     ensure_unique(issuer, parent.as_deref(), &name, None)?;
     ensure_room(issuer.config.groups.len(), "groups")?;
-    let id = crate::ids::random_uuid();
+    let id = engine.ids.uuid();
     let group = GroupConfig {
         id: Some(id.clone()),
         name,

@@ -242,7 +242,7 @@ async fn create(
     if temporary_password(&body) {
         user.required_actions.push(UPDATE_PASSWORD.into());
     }
-    let id = crate::ids::random_uuid();
+    let id = engine.ids.uuid();
     user.sub = Some(id.clone());
     user.created_timestamp = Some(engine.clock.now().saturating_mul(1000));
     change(&engine, &issuer, |cfg| {

@@ -39,6 +39,21 @@ pub(super) fn grant(
             "The device_code has expired: start again",
         ));
     }
+    // Polls the admin API held answer `authorization_pending` whatever was decided.
+    let held = engine.device_codes.update(code, now, |r| {
+        let held = r.held_polls > 0;
+        if held {
+            r.held_polls -= 1;
+            r.last_poll = Some(now);
+        }
+        held
+    });
+    if held == Some(true) {
+        return Err(OAuthError::new(
+            ErrorCode::AuthorizationPending,
+            "The authorization request is still pending",
+        ));
+    }
     // Take an approved code, or note this poll on a pending one, in one atomic step each: a
     // decision landing between two steps is never lost.
     let approved = |r: &DeviceRecord| matches!(r.status, DeviceStatus::Approved(_));

@@ -40,7 +40,10 @@ pub(super) fn grant(
     if style == ExchangeStyle::SameIssuer {
         let same = engine
             .issuers()
-            .hosted(subject.get("iss").and_then(Value::as_str).unwrap_or(""))
+            .hosted(
+                subject.get("iss").and_then(Value::as_str).unwrap_or(""),
+                engine.prefix(),
+            )
             .is_some_and(|i| i.name() == issuer.name());
         if !same {
             return Err(OAuthError::invalid_request(
