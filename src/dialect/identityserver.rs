@@ -5,7 +5,10 @@
 
 use serde_json::{Value, json};
 
+use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{
     Dialect, Endpoint, LoginBinding, Members, Reply, TokenKind, Urls, merged, object,
@@ -13,6 +16,7 @@ use super::{
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
+use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::ids;
@@ -20,6 +24,9 @@ use crate::jwt::Object;
 use crate::keys::SigningKey;
 
 pub struct IdentityServer;
+
+/// The check session iframe's script (OIDC Session Management 1.0 §3.2).
+const CHECK_SESSION_SCRIPT: &str = include_str!("../../assets/identityserver-checksession.js");
 
 impl Dialect for IdentityServer {
     fn kind(&self) -> DialectKind {
@@ -39,6 +46,7 @@ impl Dialect for IdentityServer {
             ("connect/revocation", Endpoint::Revoke),
             ("connect/deviceauthorization", Endpoint::DeviceAuthorization),
             ("device", Endpoint::DeviceVerify),
+            ("connect/checksession", Endpoint::Page),
         ]
     }
 
@@ -68,6 +76,8 @@ impl Dialect for IdentityServer {
                     ["client_secret_post", "client_secret_basic", "private_key_jwt"],
                 "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                 "frontchannel_logout_supported": true,
+                // DiscoveryEndpointController (EnableCheckSessionEndpoint is on by default).
+                "check_session_iframe": u.at(self, Endpoint::Page),
                 // IdentityServer3 Constants.SupportedResponseModes, in its order.
                 "response_modes_supported": ["form_post", "query", "fragment"],
             }),
@@ -139,6 +149,47 @@ impl Dialect for IdentityServer {
 
     fn session_cookie(&self) -> &'static str {
         "idsrv"
+    }
+
+    /// `session_state` for OpenID requests, as `AuthorizeResponseGenerator.
+    /// GenerateSessionStateValue` makes it (OIDC Session Management 1.0 §4):
+    /// base64url(SHA-256(client id + redirect URI's origin + session id + salt)) `.` salt,
+    /// the session id being the `idsvr.session` cookie's value.
+    fn code_response_extras(&self, req: &AuthorizeRequest, sid: &str) -> Vec<(String, String)> {
+        if !req.scopes.iter().any(|s| s == "openid") {
+            return Vec::new();
+        }
+        let Some(origin) = crate::config::origin_of(&req.redirect_uri) else {
+            return Vec::new();
+        };
+        let salt = ids::random_hex32();
+        let input = format!("{}{origin}{sid}{salt}", req.client_id);
+        let hash = URL_SAFE_NO_PAD.encode(digest(&SHA256, input.as_bytes()));
+        vec![("session_state".into(), format!("{hash}.{salt}"))]
+    }
+
+    /// `SessionCookie.IssueSessionId`: `idsvr.session`, `HttpOnly = false`, scoped to the
+    /// IdentityServer base path, read by the check session iframe.
+    fn script_session_cookie(&self) -> Option<&'static str> {
+        Some("idsvr.session")
+    }
+
+    /// The session id itself (a UUID, cookie-safe as it is).
+    fn script_session_value(&self, _realm: &str, _sub: &str, sid: &str) -> String {
+        sid.to_string()
+    }
+
+    /// The check session iframe (`CheckSessionEndpointController`, PageAssets/checksession.html).
+    fn page(&self, rel: &str) -> Option<Reply> {
+        (rel.trim_start_matches('/') == "connect/checksession").then(|| Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: format!(
+                "<!DOCTYPE html>\n<html>\n<head>{}<title>Check Session IFrame</title></head>\n\
+                 <body>\n<script>\n{CHECK_SESSION_SCRIPT}</script>\n</body>\n</html>\n",
+                crate::http::NO_FAVICON
+            ),
+        })
     }
 
     /// IdentityServer3 keeps the sign-in request in a `SignInMessage` cookie; a login post

@@ -12,6 +12,7 @@ use super::{
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
+use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Grant, Issued, TokenContext};
 use crate::error::{Cause, ErrorReply, OAuthError};
 use crate::ids;
@@ -294,7 +295,7 @@ impl Dialect for Keycloak {
         )
     }
 
-    fn code_response_extras(&self, sid: &str) -> Vec<(String, String)> {
+    fn code_response_extras(&self, _req: &AuthorizeRequest, sid: &str) -> Vec<(String, String)> {
         vec![("session_state".into(), sid.into())]
     }
 
