@@ -21,6 +21,7 @@ mod library; // the embedded MockIdp, as the README shows it
 mod logs; // secrets never reach the logs
 mod node; // @keycloak/keycloak-admin-client (npm, tests/js) against the admin REST API
 mod oidc; // the openidconnect crate as a relying party
+mod oidc_client_ts; // oidc-client-ts in headless Chromium: session management, silent renew, logout
 mod packaging; // every package built and used: image + compose, wheel + pytest, npm, tarball, cargo install
 mod password; // the password grant on each dialect; fixtures refused with their line
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
