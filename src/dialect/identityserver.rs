@@ -28,6 +28,11 @@ pub struct IdentityServer;
 /// The check session iframe's script (OIDC Session Management 1.0 §3.2).
 const CHECK_SESSION_SCRIPT: &str = include_str!("../../assets/identityserver-checksession.js");
 
+/// Whether `issuer` has IdentityServer3's check session endpoint (`EnableCheckSessionEndpoint`).
+fn check_session(issuer: &Issuer) -> bool {
+    issuer.config.check_session.unwrap_or(true)
+}
+
 impl Dialect for IdentityServer {
     fn kind(&self) -> DialectKind {
         DialectKind::IdentityServer
@@ -60,7 +65,7 @@ impl Dialect for IdentityServer {
     }
 
     fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
-        merged(
+        let mut meta = merged(
             json!({
                 "issuer": u.issuer,
                 "jwks_uri": u.at(self, Endpoint::Jwks),
@@ -76,13 +81,16 @@ impl Dialect for IdentityServer {
                     ["client_secret_post", "client_secret_basic", "private_key_jwt"],
                 "token_endpoint_auth_signing_alg_values_supported": ["RS256"],
                 "frontchannel_logout_supported": true,
-                // DiscoveryEndpointController (EnableCheckSessionEndpoint is on by default).
-                "check_session_iframe": u.at(self, Endpoint::Page),
                 // IdentityServer3 Constants.SupportedResponseModes, in its order.
                 "response_modes_supported": ["form_post", "query", "fragment"],
             }),
             oidc_metadata(self, u),
-        )
+        );
+        // DiscoveryEndpointController, with EnableCheckSessionEndpoint (on by default).
+        if check_session(issuer) {
+            meta["check_session_iframe"] = u.at(self, Endpoint::Page).into();
+        }
+        meta
     }
 
     /// IdentityServer3 names keys by certificate thumbprint and lists no `alg`.
@@ -155,8 +163,13 @@ impl Dialect for IdentityServer {
     /// GenerateSessionStateValue` makes it (OIDC Session Management 1.0 §4):
     /// base64url(SHA-256(client id + redirect URI's origin + session id + salt)) `.` salt,
     /// the session id being the `idsvr.session` cookie's value.
-    fn code_response_extras(&self, req: &AuthorizeRequest, sid: &str) -> Vec<(String, String)> {
-        if !req.scopes.iter().any(|s| s == "openid") {
+    fn code_response_extras(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        sid: &str,
+    ) -> Vec<(String, String)> {
+        if !check_session(issuer) || !req.scopes.iter().any(|s| s == "openid") {
             return Vec::new();
         }
         let Some(origin) = crate::config::origin_of(&req.redirect_uri) else {

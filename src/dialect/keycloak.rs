@@ -295,7 +295,12 @@ impl Dialect for Keycloak {
         )
     }
 
-    fn code_response_extras(&self, _req: &AuthorizeRequest, sid: &str) -> Vec<(String, String)> {
+    fn code_response_extras(
+        &self,
+        _issuer: &Issuer,
+        _req: &AuthorizeRequest,
+        sid: &str,
+    ) -> Vec<(String, String)> {
         vec![("session_state".into(), sid.into())]
     }
 

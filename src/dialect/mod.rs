@@ -236,7 +236,12 @@ pub trait Dialect: Sync {
     /// Parameters the product adds to a successful authorization response to `req` besides
     /// `code` and `state`, for the browser session `sid` (Keycloak and IdentityServer:
     /// `session_state`).
-    fn code_response_extras(&self, _req: &AuthorizeRequest, _sid: &str) -> Vec<(String, String)> {
+    fn code_response_extras(
+        &self,
+        _issuer: &Issuer,
+        _req: &AuthorizeRequest,
+        _sid: &str,
+    ) -> Vec<(String, String)> {
         Vec::new()
     }
 

@@ -117,11 +117,33 @@ async fn one_scope_is_a_string() {
 /// OIDC Session Management 1.0 as IdentityServer3 serves it: `check_session_iframe` in
 /// discovery, the iframe page, the script-readable `idsvr.session` cookie and a
 /// `session_state` the iframe can recompute (`AuthorizeResponseGenerator.
-/// GenerateSessionStateValue`); logout removes the cookie.
+/// GenerateSessionStateValue`); logout removes the cookie. The default inqom issuer has it
+/// off (`check_session = false`), as Inqom's seed callback shows.
 #[tokio::test]
 async fn session_state_matches_the_script_readable_session_cookie() {
     use base64::Engine as _;
-    let idp = start().await;
+    let inqom = start().await;
+    let meta = get_json(&format!(
+        "{}/identity/.well-known/openid-configuration",
+        inqom.url()
+    ))
+    .await;
+    assert!(meta.get("check_session_iframe").is_none(), "{meta}");
+    let seed_flow = Browserless::new()
+        .authorize(
+            &format!(
+                "{}/identity/connect/authorize?response_type=code&client_id=SandboxAuthorizationCode\
+                 &redirect_uri=http%3A%2F%2Flocalhost%3A8080&scope=openid&state=st",
+                inqom.url()
+            ),
+            "alice",
+            "alice",
+        )
+        .await;
+    assert!(!query_params(&seed_flow).contains_key("session_state"));
+
+    let fixtures = mockidp::config::DEFAULT_FIXTURES.replace("check_session = false", "");
+    let idp = start_with(&fixtures).await;
     let base = format!("{}/identity", idp.url());
     let meta = get_json(&format!("{base}/.well-known/openid-configuration")).await;
     assert_eq!(
