@@ -136,6 +136,10 @@ pub struct IssuerConfig {
     pub device_interval: Option<u64>,
     /// How long a browser login (SSO session) lasts, in seconds (default 10 hours).
     pub session_ttl: Option<u64>,
+    /// IdentityServer3's `EnableCheckSessionEndpoint` (default true): `check_session_iframe` in
+    /// discovery and `session_state` in authorization responses.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub check_session: Option<bool>,
     /// Origins allowed to call the token, userinfo, discovery and JWKS endpoints from a browser
     /// (CORS); `["*"]` allows any. Default: the origins of the clients' redirect URIs.
     pub allowed_origins: Option<Vec<String>>,

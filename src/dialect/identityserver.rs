@@ -6,7 +6,10 @@
 use crate::ids::IdSource;
 use serde_json::{Value, json};
 
+use aws_lc_rs::digest::{SHA256, digest};
 use aws_lc_rs::hmac;
+use base64::Engine as _;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{
     Dialect, Endpoint, LoginBinding, Members, Reply, TokenKind, Urls, merged, object,
@@ -14,12 +17,21 @@ use super::{
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
+use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::jwt::Object;
 use crate::keys::SigningKey;
 
 pub struct IdentityServer;
+
+/// The check session iframe's script (OIDC Session Management 1.0 §3.2).
+const CHECK_SESSION_SCRIPT: &str = include_str!("../../assets/identityserver-checksession.js");
+
+/// Whether `issuer` has IdentityServer3's check session endpoint (`EnableCheckSessionEndpoint`).
+fn check_session(issuer: &Issuer) -> bool {
+    issuer.config.check_session.unwrap_or(true)
+}
 
 impl Dialect for IdentityServer {
     fn kind(&self) -> DialectKind {
@@ -39,6 +51,7 @@ impl Dialect for IdentityServer {
             ("connect/revocation", Endpoint::Revoke),
             ("connect/deviceauthorization", Endpoint::DeviceAuthorization),
             ("device", Endpoint::DeviceVerify),
+            ("connect/checksession", Endpoint::Page),
         ]
     }
 
@@ -52,7 +65,7 @@ impl Dialect for IdentityServer {
     }
 
     fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
-        merged(
+        let mut meta = merged(
             json!({
                 "issuer": u.issuer,
                 "jwks_uri": u.at(self, Endpoint::Jwks),
@@ -72,7 +85,12 @@ impl Dialect for IdentityServer {
                 "response_modes_supported": ["form_post", "query", "fragment"],
             }),
             oidc_metadata(self, u),
-        )
+        );
+        // DiscoveryEndpointController, with EnableCheckSessionEndpoint (on by default).
+        if check_session(issuer) {
+            meta["check_session_iframe"] = u.at(self, Endpoint::Page).into();
+        }
+        meta
     }
 
     /// IdentityServer3 names keys by certificate thumbprint and lists no `alg`.
@@ -139,6 +157,53 @@ impl Dialect for IdentityServer {
 
     fn session_cookie(&self) -> &'static str {
         "idsrv"
+    }
+
+    /// `session_state` for OpenID requests, as `AuthorizeResponseGenerator.
+    /// GenerateSessionStateValue` makes it (OIDC Session Management 1.0 §4):
+    /// base64url(SHA-256(client id + redirect URI's origin + session id + salt)) `.` salt,
+    /// the session id being the `idsvr.session` cookie's value.
+    fn code_response_extras(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        sid: &str,
+        ids: &IdSource,
+    ) -> Vec<(String, String)> {
+        if !check_session(issuer) || !req.scopes.iter().any(|s| s == "openid") {
+            return Vec::new();
+        }
+        let Some(origin) = crate::config::origin_of(&req.redirect_uri) else {
+            return Vec::new();
+        };
+        let salt = ids.hex32();
+        let input = format!("{}{origin}{sid}{salt}", req.client_id);
+        let hash = URL_SAFE_NO_PAD.encode(digest(&SHA256, input.as_bytes()));
+        vec![("session_state".into(), format!("{hash}.{salt}"))]
+    }
+
+    /// `SessionCookie.IssueSessionId`: `idsvr.session`, `HttpOnly = false`, scoped to the
+    /// IdentityServer base path, read by the check session iframe.
+    fn script_session_cookie(&self) -> Option<&'static str> {
+        Some("idsvr.session")
+    }
+
+    /// The session id itself (a UUID, cookie-safe as it is).
+    fn script_session_value(&self, _realm: &str, _sub: &str, sid: &str) -> String {
+        sid.to_string()
+    }
+
+    /// The check session iframe (`CheckSessionEndpointController`, PageAssets/checksession.html).
+    fn page(&self, rel: &str) -> Option<Reply> {
+        (rel.trim_start_matches('/') == "connect/checksession").then(|| Reply {
+            status: 200,
+            content_type: "text/html; charset=utf-8",
+            body: format!(
+                "<!DOCTYPE html>\n<html>\n<head>{}<title>Check Session IFrame</title></head>\n\
+                 <body>\n<script>\n{CHECK_SESSION_SCRIPT}</script>\n</body>\n</html>\n",
+                crate::http::NO_FAVICON
+            ),
+        })
     }
 
     /// IdentityServer3 keeps the sign-in request in a `SignInMessage` cookie; a login post

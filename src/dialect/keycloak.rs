@@ -13,6 +13,7 @@ use super::{
 };
 use crate::config::{ClientConfig, DialectKind};
 use crate::engine::Issuer;
+use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Grant, Issued, TokenContext};
 use crate::error::{Cause, ErrorReply, OAuthError};
 use crate::ids;
@@ -290,7 +291,13 @@ impl Dialect for Keycloak {
         format!("{}.{}.{}", ids.uuid(), ids.uuid(), ids.uuid())
     }
 
-    fn code_response_extras(&self, sid: &str) -> Vec<(String, String)> {
+    fn code_response_extras(
+        &self,
+        _issuer: &Issuer,
+        _req: &AuthorizeRequest,
+        sid: &str,
+        _ids: &IdSource,
+    ) -> Vec<(String, String)> {
         vec![("session_state".into(), sid.into())]
     }
 

@@ -16,6 +16,7 @@ use aws_lc_rs::hmac;
 
 use crate::config::{ClientConfig, DialectKind, IMPLEMENTED_GRANTS, ResourceConfig};
 use crate::engine::Issuer;
+use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Grant, Issued, TokenContext};
 use crate::error::{ErrorCode, ErrorReply, OAuthError};
 use crate::jwt::Object;
@@ -233,9 +234,16 @@ pub trait Dialect: Sync {
     /// A new authorization code in the product's format.
     fn new_code(&self, ids: &IdSource) -> String;
 
-    /// Parameters the product adds to a successful authorization response besides `code` and
-    /// `state` (Keycloak: `session_state`).
-    fn code_response_extras(&self, _sid: &str) -> Vec<(String, String)> {
+    /// Parameters the product adds to a successful authorization response to `req` besides
+    /// `code` and `state`, for the browser session `sid` (Keycloak and IdentityServer:
+    /// `session_state`).
+    fn code_response_extras(
+        &self,
+        _issuer: &Issuer,
+        _req: &AuthorizeRequest,
+        _sid: &str,
+        _ids: &IdSource,
+    ) -> Vec<(String, String)> {
         Vec::new()
     }
 
@@ -325,6 +333,16 @@ pub trait Dialect: Sync {
     /// `{realm}/{user id}/{session id}`); `None` for products without one.
     fn script_session_cookie(&self) -> Option<&'static str> {
         None
+    }
+
+    /// The value of [`Dialect::script_session_cookie`] for session `sid` of user `sub` in
+    /// `realm`: Keycloak's `{realm}/{sub}/{sid}`, each part percent-encoded (a configured
+    /// `sub` may hold `/`, `;` or spaces).
+    fn script_session_value(&self, realm: &str, sub: &str, sid: &str) -> String {
+        let part = |s: &str| {
+            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+        };
+        format!("{}/{}/{}", part(realm), part(sub), part(sid))
     }
 
     /// Whether a client may end a session by posting its refresh token to the logout endpoint

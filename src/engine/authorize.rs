@@ -311,7 +311,11 @@ impl Engine {
         if let Some(s) = &req.state {
             params.push(("state".into(), s.clone()));
         }
-        params.extend(issuer.dialect.code_response_extras(&session.sid));
+        params.extend(
+            issuer
+                .dialect
+                .code_response_extras(issuer, req, &session.sid, &self.ids),
+        );
         Callback {
             redirect_uri: req.redirect_uri.clone(),
             response_mode: req.response_mode,

@@ -55,23 +55,18 @@ impl Site<'_> {
     /// The product's script-readable session cookie, for its session status iframe: scoped to
     /// the issuer's path as the browser sees it (`/auth`, a proxy prefix or a frontend URL
     /// included), and over https `SameSite=None` so an app on another site can still read it
-    /// in the iframe, as Keycloak sets it. Its value is `{realm}/{sub}/{sid}` of `session`
-    /// (empty without one, to remove it), each part percent-encoded: a configured `sub` may
-    /// hold `/`, `;` or spaces.
+    /// in the iframe, as Keycloak sets it. Its value is the product's for `session` (empty
+    /// without one, to remove it).
     pub(crate) fn script_session_cookie(
         &self,
         session: Option<&Session>,
     ) -> Option<Cookie<'static>> {
         let name = self.issuer.dialect.script_session_cookie()?;
-        let part = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-        };
         let value = session.map_or_else(String::new, |s| {
-            format!(
-                "{}/{}/{}",
-                part(self.issuer.config.realm_name()),
-                part(&s.user.sub),
-                part(&s.sid)
+            self.issuer.dialect.script_session_value(
+                self.issuer.config.realm_name(),
+                &s.user.sub,
+                &s.sid,
             )
         });
         let front = &self.urls.front;

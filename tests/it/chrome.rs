@@ -8,7 +8,7 @@
 //! [`Chrome::launch`] prints `SKIPPED: …` and the test passes, except when `CI` is set: then it
 //! fails.
 
-use std::io::{Read as _, Write as _};
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -255,6 +255,40 @@ impl Browser {
             .filter(|entry| entry["level"] == "SEVERE")
             .map(|entry| entry["message"].as_str().unwrap_or_default().to_string())
             .collect()
+    }
+
+    /// What the page put in `window.results`, waiting up to [`WAIT`].
+    pub async fn results(&self) -> Value {
+        self.wait_for_value("window.results").await
+    }
+
+    /// The value of the JavaScript expression `expr` once it is defined and not null, waiting
+    /// up to [`WAIT`].
+    pub async fn wait_for_value(&self, expr: &str) -> Value {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            let r = self
+                .execute(&format!("return {expr} === undefined ? null : {expr};"))
+                .await;
+            if !r.is_null() {
+                return r;
+            }
+            if Instant::now() > deadline {
+                panic!("the page gave no {expr} {}", self.describe().await);
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// The handle of the current tab.
+    pub async fn tab(&self) -> Value {
+        self.must("GET", "/window", None).await
+    }
+
+    /// Switches to the tab `handle`.
+    pub async fn switch_to(&self, handle: &Value) {
+        self.must("POST", "/window", Some(json!({ "handle": handle })))
+            .await;
     }
 
     /// Opens a new tab in this browser (same cookies) and switches to it.
@@ -505,4 +539,62 @@ fn temp_profile() -> PathBuf {
 pub fn png_width(png: &[u8]) -> u32 {
     assert!(png.starts_with(b"\x89PNG\r\n\x1a\n"), "not a PNG");
     u32::from_be_bytes(png[16..20].try_into().unwrap())
+}
+
+/// A file `.ci/run` installed with `npm ci` into `target/ci/{dir}` (from the lock file in
+/// `source`); `None`, after printing `SKIPPED`, when it is missing outside CI.
+pub fn npm_file(dir: &str, file: &str, source: &str) -> Option<PathBuf> {
+    let path = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("target/ci")
+        .join(dir)
+        .join(file);
+    if path.is_file() {
+        return Some(path);
+    }
+    let why = format!(
+        "{file} is not installed in target/ci/{dir} (run .ci/run, or npm ci there with \
+         {source}/package*.json)"
+    );
+    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
+    assert!(!in_ci, "browser library test cannot run in CI: {why}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "\n********** SKIPPED: {why} **********\n"
+    );
+    None
+}
+
+/// Serves `files` (path, content type, body) on `listener` until the test process ends: an
+/// app's origin, separate from mockidp's.
+pub fn serve_files(listener: TcpListener, files: Vec<(&'static str, &'static str, Vec<u8>)>) {
+    std::thread::spawn(move || {
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(&stream);
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            loop {
+                let mut header = String::new();
+                match reader.read_line(&mut header) {
+                    Ok(n) if n > 2 => {}
+                    _ => break,
+                }
+            }
+            let path = line.split(' ').nth(1).unwrap_or("/");
+            let path = path.split(['?', '#']).next().unwrap_or(path);
+            let (status, kind, body) = match files.iter().find(|(p, _, _)| *p == path) {
+                Some((_, kind, body)) => ("200 OK", *kind, body.as_slice()),
+                None => ("404 Not Found", "text/plain", b"not found".as_slice()),
+            };
+            let head = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
+                 Cache-Control: no-store\r\nConnection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(body);
+        }
+    });
 }

@@ -113,3 +113,129 @@ async fn one_scope_is_a_string() {
     let (_, claims) = verify_with_discovery(body["access_token"].as_str().unwrap(), &issuer).await;
     assert_eq!(claims["scope"], "apidata");
 }
+
+/// OIDC Session Management 1.0 as IdentityServer3 serves it: `check_session_iframe` in
+/// discovery, the iframe page, the script-readable `idsvr.session` cookie and a
+/// `session_state` the iframe can recompute (`AuthorizeResponseGenerator.
+/// GenerateSessionStateValue`); logout removes the cookie. The default inqom issuer has it
+/// off (`check_session = false`), as Inqom's seed callback shows.
+#[tokio::test]
+async fn session_state_matches_the_script_readable_session_cookie() {
+    use base64::Engine as _;
+    let inqom = start().await;
+    let meta = get_json(&format!(
+        "{}/identity/.well-known/openid-configuration",
+        inqom.url()
+    ))
+    .await;
+    assert!(meta.get("check_session_iframe").is_none(), "{meta}");
+    let seed_flow = Browserless::new()
+        .authorize(
+            &format!(
+                "{}/identity/connect/authorize?response_type=code&client_id=SandboxAuthorizationCode\
+                 &redirect_uri=http%3A%2F%2Flocalhost%3A8080&scope=openid&state=st",
+                inqom.url()
+            ),
+            "alice",
+            "alice",
+        )
+        .await;
+    assert!(!query_params(&seed_flow).contains_key("session_state"));
+
+    let fixtures = mockidp::config::DEFAULT_FIXTURES.replace("check_session = false", "");
+    let idp = start_with(&fixtures).await;
+    let base = format!("{}/identity", idp.url());
+    let meta = get_json(&format!("{base}/.well-known/openid-configuration")).await;
+    assert_eq!(
+        meta["check_session_iframe"],
+        format!("{base}/connect/checksession")
+    );
+    let page = http()
+        .get(format!("{base}/connect/checksession"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    assert!(html.contains("\"idsvr.session\"") && html.contains("postMessage"));
+
+    let authorize = |scope: &str| {
+        format!(
+            "{base}/connect/authorize?response_type=code&client_id=SandboxAuthorizationCode\
+             &redirect_uri=http%3A%2F%2Flocalhost%3A8080&scope={scope}&state=st"
+        )
+    };
+    let mut browser = Browserless::new();
+    let resp = browser.get(&authorize("openid%20email")).await;
+    let html = resp.text().await.unwrap();
+    let action = html
+        .split("action=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .replace("&amp;", "&");
+    let login_id = html
+        .split("name=\"login_id\" value=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_string();
+    let resp = browser
+        .post_form_raw(
+            &action,
+            &[
+                ("login_id", &login_id),
+                ("username", "alice"),
+                ("password", "alice"),
+            ],
+        )
+        .await;
+    let script_cookie = resp
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .map(|v| v.to_str().unwrap().to_string())
+        .find(|c| c.starts_with("idsvr.session="))
+        .expect("idsvr.session cookie");
+    assert!(
+        !script_cookie.to_ascii_lowercase().contains("httponly")
+            && script_cookie.contains("Path=/identity/"),
+        "{script_cookie}"
+    );
+    let session_id = script_cookie["idsvr.session=".len()..]
+        .split(';')
+        .next()
+        .unwrap()
+        .to_string();
+    let params = query_params(&location(&resp));
+    let (hash, salt) = params["session_state"].split_once('.').unwrap();
+    let input = format!("SandboxAuthorizationCodehttp://localhost:8080{session_id}{salt}");
+    let expected = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(
+        aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, input.as_bytes()),
+    );
+    assert_eq!(hash, expected);
+
+    // A second response in the same session: a fresh salt, the same session id.
+    let again = query_params(
+        &browser
+            .authorize(&authorize("openid"), "alice", "alice")
+            .await,
+    );
+    assert_ne!(again["session_state"], params["session_state"]);
+    // Not an OpenID request: no session_state (IsOpenIdRequest).
+    let plain = query_params(
+        &browser
+            .authorize(&authorize("apidata"), "alice", "alice")
+            .await,
+    );
+    assert!(plain.contains_key("code") && !plain.contains_key("session_state"));
+
+    let out = browser.get(&format!("{base}/connect/endsession")).await;
+    assert!(
+        out.headers()
+            .get_all("set-cookie")
+            .iter()
+            .any(|v| v.to_str().unwrap().starts_with("idsvr.session=;")),
+        "logout removes idsvr.session"
+    );
+}

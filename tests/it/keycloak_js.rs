@@ -4,32 +4,22 @@
 //! reads roles, refreshes, loads userinfo and the account profile, checks the SSO session
 //! silently and logs out, without a console error.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 
-use crate::chrome::{Browser, Chrome, WAIT};
+use crate::chrome::{Chrome, WAIT, npm_file, serve_files};
 use crate::util::*;
 
 /// Where `.ci/run` installs keycloak-js.
 fn library() -> Option<PathBuf> {
-    let lib = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("target/ci/keycloak-js/node_modules/keycloak-js/lib/keycloak.js");
-    if lib.is_file() {
-        return Some(lib);
-    }
-    let why = "keycloak-js is not installed in target/ci/keycloak-js (run .ci/run, or npm ci there \
-               with tests/js/keycloak-js/package*.json)";
-    let in_ci = std::env::var_os("CI").is_some_and(|v| !v.is_empty());
-    assert!(!in_ci, "keycloak-js test cannot run in CI: {why}");
-    let _ = writeln!(
-        std::io::stderr(),
-        "\n********** SKIPPED: {why} **********\n"
-    );
-    None
+    npm_file(
+        "keycloak-js",
+        "node_modules/keycloak-js/lib/keycloak.js",
+        "tests/js/keycloak-js",
+    )
 }
 
 /// The app's pages. `IDP` is replaced by mockidp's base URL.
@@ -78,46 +68,19 @@ const SILENT_PAGE: &str = r#"<!doctype html><html><head><link rel="icon" href="d
 /// Serves the app's pages and the library on `listener` until the test process ends.
 fn serve_app(listener: TcpListener, idp: String, lib: Vec<u8>) {
     let page = |body: &str| format!("{}{}", SETUP.replace("IDP", &idp), body).into_bytes();
-    let files: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("/app.html", "text/html", page(APP_PAGE)),
-        ("/sso.html", "text/html", page(SSO_PAGE)),
-        (
-            "/silent-check-sso.html",
-            "text/html",
-            SILENT_PAGE.as_bytes().to_vec(),
-        ),
-        ("/keycloak.js", "text/javascript", lib),
-    ];
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut stream) = stream else { continue };
-            let mut line = String::new();
-            let mut reader = BufReader::new(&stream);
-            if reader.read_line(&mut line).is_err() {
-                continue;
-            }
-            loop {
-                let mut header = String::new();
-                match reader.read_line(&mut header) {
-                    Ok(n) if n > 2 => {}
-                    _ => break,
-                }
-            }
-            let path = line.split(' ').nth(1).unwrap_or("/");
-            let path = path.split(['?', '#']).next().unwrap_or(path);
-            let (status, kind, body) = match files.iter().find(|(p, _, _)| *p == path) {
-                Some((_, kind, body)) => ("200 OK", *kind, body.as_slice()),
-                None => ("404 Not Found", "text/plain", b"not found".as_slice()),
-            };
-            let head = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\n\
-                 Cache-Control: no-store\r\nConnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = stream.write_all(head.as_bytes());
-            let _ = stream.write_all(body);
-        }
-    });
+    serve_files(
+        listener,
+        vec![
+            ("/app.html", "text/html", page(APP_PAGE)),
+            ("/sso.html", "text/html", page(SSO_PAGE)),
+            (
+                "/silent-check-sso.html",
+                "text/html",
+                SILENT_PAGE.as_bytes().to_vec(),
+            ),
+            ("/keycloak.js", "text/javascript", lib),
+        ],
+    );
 }
 
 /// A Keycloak realm with keycloak-js's public client, allowed from the app's origin.
@@ -144,23 +107,6 @@ claims = {{ email = "alice@example.test", given_name = "Alice", family_name = "M
     )
 }
 
-/// What the page put in `window.results`, waiting up to [`WAIT`].
-async fn results(browser: &Browser) -> Value {
-    let deadline = Instant::now() + WAIT;
-    loop {
-        let r = browser
-            .execute("return window.results === undefined ? null : window.results;")
-            .await;
-        if !r.is_null() {
-            return r;
-        }
-        if Instant::now() > deadline {
-            panic!("the app page gave no result {}", browser.describe().await);
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-}
-
 #[tokio::test]
 async fn keycloak_js_with_its_defaults() {
     let Some(lib) = library() else { return };
@@ -176,7 +122,7 @@ async fn keycloak_js_with_its_defaults() {
     // login-required: the login page, then back to the app with the code in the fragment.
     browser.goto(&format!("{app}/app.html")).await;
     browser.log_in("alice", "alice").await;
-    let r = results(&browser).await;
+    let r = browser.results().await;
     assert_eq!(r["authenticated"], true, "{r}");
     assert_eq!(r["responseMode"], "fragment", "{r}");
     assert_eq!(
@@ -199,7 +145,7 @@ async fn keycloak_js_with_its_defaults() {
 
     // check-sso through the silent iframe: the SSO session is found without a visible redirect.
     browser.goto(&format!("{app}/sso.html")).await;
-    let r = results(&browser).await;
+    let r = browser.results().await;
     assert_eq!(
         (&r["authenticated"], &r["user"]),
         (&Value::Bool(true), &Value::from("alice")),
@@ -219,7 +165,7 @@ async fn keycloak_js_with_its_defaults() {
         tokio::time::sleep(Duration::from_millis(200)).await;
         let url = browser.current_url().await;
         if url.starts_with(&format!("{app}/sso.html")) {
-            let r = results(&browser).await;
+            let r = browser.results().await;
             if r["authenticated"] == false {
                 break r;
             }

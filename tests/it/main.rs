@@ -23,6 +23,7 @@ mod logs; // secrets never reach the logs
 mod namespaces; // isolated copies of the issuers under /ns/{id}: admin API, library, isolation
 mod node; // @keycloak/keycloak-admin-client (npm, tests/js) against the admin REST API
 mod oidc; // the openidconnect crate as a relying party
+mod oidc_client_ts; // oidc-client-ts in headless Chromium: session management, silent renew, logout
 mod packaging; // every package built and used: image + compose, wheel + pytest, npm, tarball, cargo install
 mod password; // the password grant on each dialect; fixtures refused with their line
 mod python; // python-keycloak against the iopole realm (venv from .ci/run)
