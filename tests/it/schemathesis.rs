@@ -38,10 +38,10 @@ fn the_admin_api_matches_its_openapi_document() {
     let out = Command::new(&program)
         .current_dir(&work)
         .env("HOME", &work)
-        .args(["run", &format!("{}/_mockidp/openapi.json", idp.url())])
-        .args(["--header", &format!("Authorization: Bearer {ADMIN_TOKEN}")])
         .arg("--config-file")
         .arg(root.join("tests/schemathesis/schemathesis.toml"))
+        .args(["run", &format!("{}/_mockidp/openapi.json", idp.url())])
+        .args(["--header", &format!("Authorization: Bearer {ADMIN_TOKEN}")])
         // Bounded: a fixed seed, few examples per operation, a time budget.
         .args([
             "--seed",
