@@ -542,7 +542,13 @@ fn parse<T: serde::de::DeserializeOwned>(body: Option<&[u8]>) -> Result<T, Admin
         error: "invalid_request",
         description: "send the admin API JSON with Content-Type: application/json".into(),
     })?;
-    serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
+    // Every body of this API is an object; serde would also read a struct from an array.
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| bad_request(format!("invalid JSON body: {e}")))?;
+    if !value.is_object() {
+        return Err(bad_request("the JSON body must be an object".into()));
+    }
+    T::deserialize(value).map_err(|e| bad_request(format!("invalid JSON body: {e}")))
 }
 
 fn issuers(engine: &Engine) -> Value {
