@@ -115,22 +115,49 @@ export interface Admin {
   reset(): Promise<void>;
 }
 
-export interface MockIdp {
-  /** Base URL, `http://127.0.0.1:PORT`. */
+/** What a server and a namespace of it have in common. */
+export interface Controls {
+  /** Base URL: `http://127.0.0.1:PORT`, or a namespace's `http://127.0.0.1:PORT/ns/{id}`. */
   readonly url: string;
   /** The issuer URL (`iss`) of a fixture issuer, e.g. `issuerUrl("iopole")`. */
   issuerUrl(name: string): string;
   /** A signed access token for a client (and user), minted with no OAuth flow. */
   token(client: string, options?: TokenOptions): Promise<string>;
   readonly admin: Admin;
-  /** The server's log so far (stdout banner and stderr). */
+}
+
+export interface NamespaceOptions {
+  /** Its id (`[A-Za-z0-9_-]{1,64}`, e.g. the CI worker's name); default: a random one. */
+  id?: string;
+  /** Its fixtures: a TOML document, or the same structure as an object (default: a copy of the server's). */
+  fixtures?: string | Record<string, unknown>;
+  /** Sign with a key of its own instead of the server's. */
+  ownKeys?: boolean;
+}
+
+/** An isolated copy of every issuer on a shared server: its own clients, users, sessions,
+ * tokens, journal, queued rules and clock. An idle one expires by itself. */
+export interface Namespace extends Controls {
+  readonly id: string;
+  /** Removes it and everything in it (twice is fine). */
+  delete(): Promise<void>;
+}
+
+export interface MockIdp extends Controls {
+  /** A namespace of this server, for one test or one parallel worker. */
+  namespace(options?: NamespaceOptions): Promise<Namespace>;
+  /** The server's log so far (stdout banner and stderr); empty for a connected server. */
   log(): string;
-  /** Stops the server (SIGTERM; SIGKILL after 5 s). */
+  /** Stops the server (SIGTERM; SIGKILL after 5 s); does nothing for a connected server. */
   stop(): Promise<void>;
 }
 
 /** Starts mockidp on a free loopback port; resolves once it answers. */
 export function startMockIdp(options?: StartOptions): Promise<MockIdp>;
+
+/** A server that is already running at `url` (a container of the CI job, say): the same
+ * controls, no process of ours. */
+export function connectMockIdp(url: string, options?: { adminToken?: string }): Promise<MockIdp>;
 
 /** Path of the platform's mockidp binary (MOCKIDP_BIN overrides). */
 export function binaryPath(): string;

@@ -72,21 +72,59 @@ async function startMockIdp(options = {}) {
   child.unref();
   for (const stream of [child.stdout, child.stderr]) stream.unref?.();
 
+  const base = client(url, `${url}/_mockidp`, options.adminToken);
+  await base.loadIssuers();
+  await base.admin.clearJournal(); // tests see only their own requests
+  return {
+    ...base.controls,
+    async stop() {
+      if (child.exitCode === null && child.signalCode === null) {
+        child.kill('SIGTERM');
+        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
+        await exited;
+        clearTimeout(timer);
+      }
+    },
+    log: () => log,
+  };
+}
+
+/**
+ * A mockidp server that is already running (a container of the CI job, say): the same
+ * controls, no process of ours (stop() leaves it running). Give each test a namespace()
+ * rather than reset() when other workers share that server.
+ * @param {string} url
+ * @param {{ adminToken?: string }} [options]
+ * @returns {Promise<import('./index').MockIdp>}
+ */
+async function connectMockIdp(url, options = {}) {
+  const base = client(url.replace(/\/+$/, ''), `${url.replace(/\/+$/, '')}/_mockidp`, options.adminToken);
+  await base.loadIssuers();
+  return { ...base.controls, async stop() {}, log: () => '' };
+}
+
+const present = (fields) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+const segment = encodeURIComponent;
+
+/**
+ * The controls of a server or of one of its namespaces: its admin API at `adminUrl`, its
+ * issuers' URLs and minted tokens.
+ */
+function client(url, adminUrl, adminToken) {
+  const adminPath = new URL(adminUrl).pathname;
   const request = async (method, path, body) => {
     const headers = {};
     if (body !== undefined) headers['Content-Type'] = 'application/json';
-    if (options.adminToken) headers.Authorization = `Bearer ${options.adminToken}`;
-    const resp = await fetch(`${url}/_mockidp${path}`, {
+    if (adminToken) headers.Authorization = `Bearer ${adminToken}`;
+    const resp = await fetch(`${adminUrl}${path}`, {
       method,
       headers,
       body: body === undefined ? undefined : JSON.stringify(body),
     });
     const text = await resp.text();
-    if (!resp.ok) throw new Error(`${method} /_mockidp${path}: HTTP ${resp.status} ${text}`);
+    if (!resp.ok) throw new Error(`${method} ${adminPath}${path}: HTTP ${resp.status} ${text}`);
     return text ? JSON.parse(text) : null;
   };
-  const present = (fields) => Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
-  const segment = encodeURIComponent;
 
   const admin = {
     request,
@@ -107,44 +145,55 @@ async function startMockIdp(options = {}) {
     reset: () => request('POST', '/reset'),
   };
 
-  // Every issuer's URL as its discovery document announces it (public_url / frontend_url
-  // included), read once; then the journal is cleared so that tests see only their requests.
-  const issuers = await admin.issuers();
   const issuerUrls = new Map();
-  for (const issuer of issuers) {
-    const resp = await fetch(`${url}${issuer.path}/.well-known/openid-configuration`);
-    issuerUrls.set(issuer.name, (await resp.json()).issuer);
-  }
-  await admin.clearJournal();
-
-  const issuerOf = async (client) => {
-    const found = (await admin.issuers()).find((i) => i.clients.includes(client));
-    if (!found) throw new Error(`no issuer has a client ${JSON.stringify(client)}: pass { issuer }`);
+  const issuerOf = async (clientId) => {
+    const found = (await admin.issuers()).find((i) => i.clients.includes(clientId));
+    if (!found) throw new Error(`no issuer has a client ${JSON.stringify(clientId)}: pass { issuer }`);
     return found.name;
   };
 
-  return {
+  const controls = {
     url,
     issuerUrl(name) {
       const value = issuerUrls.get(name);
       if (value === undefined) throw new Error(`no issuer ${JSON.stringify(name)} (known: ${[...issuerUrls.keys()].join(', ')})`);
       return value;
     },
-    async token(client, o = {}) {
-      const body = present({ issuer: o.issuer ?? (await issuerOf(client)), client_id: client, username: o.user, claims: o.claims, scope: o.scope, ttl_secs: o.ttl });
+    async token(clientId, o = {}) {
+      const body = present({ issuer: o.issuer ?? (await issuerOf(clientId)), client_id: clientId, username: o.user, claims: o.claims, scope: o.scope, ttl_secs: o.ttl });
       return (await request('POST', '/tokens', body)).access_token;
     },
     admin,
-    log: () => log,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.kill('SIGTERM');
-        const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
-        await exited;
-        clearTimeout(timer);
-      }
+    /** An isolated copy of every issuer (own clients, users, sessions, journal, rules, clock). */
+    async namespace(o = {}) {
+      const body = present({ id: o.id, fixtures: o.fixtures, own_keys: o.ownKeys });
+      const created = await request('POST', '/namespaces', body);
+      const ns = client(created.url, created.admin_url, adminToken);
+      for (const [name, issuer] of Object.entries(created.issuers)) ns.issuerUrls.set(name, issuer);
+      const { namespace: _nested, ...nsControls } = ns.controls;
+      return {
+        ...nsControls,
+        id: created.id,
+        async delete() {
+          try {
+            await request('DELETE', `/namespaces/${segment(created.id)}`);
+          } catch (e) {
+            if (!/HTTP 404/.test(e.message)) throw e;
+          }
+        },
+      };
     },
   };
+
+  // Every issuer's URL as its discovery document announces it (public_url / frontend_url
+  // included), read once.
+  const loadIssuers = async () => {
+    for (const issuer of await admin.issuers()) {
+      const resp = await fetch(`${url}${issuer.path}/.well-known/openid-configuration`);
+      issuerUrls.set(issuer.name, (await resp.json()).issuer);
+    }
+  };
+  return { controls, admin, issuerUrls, loadIssuers };
 }
 
-module.exports = { startMockIdp, binaryPath };
+module.exports = { startMockIdp, connectMockIdp, binaryPath };

@@ -8,7 +8,7 @@ import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as client from 'openid-client';
-import { startMockIdp, binaryPath } from 'mockidp';
+import { startMockIdp, connectMockIdp, binaryPath } from 'mockidp';
 
 const insecure = { execute: [client.allowInsecureRequests] }; // http:// on loopback
 const CALLBACK = 'http://localhost:8080/callback';
@@ -128,6 +128,52 @@ test('minted tokens, journal and reset', async () => {
   assert.ok(!(await idp.admin.issuers())[0].clients.includes('late'));
   assert.deepEqual(await idp.admin.journal(), []);
   await assert.rejects(idp.admin.defect('no_such_defect'), /HTTP 400/);
+});
+
+test('namespaces: two tests at once on one server never see each other', async () => {
+  const [a, b] = await Promise.all([idp.namespace(), idp.namespace({ id: 'worker-b' })]);
+  try {
+    assert.equal(b.id, 'worker-b');
+    assert.equal(b.url, `${idp.url}/ns/worker-b`);
+    assert.equal(a.issuerUrl('iopole'), `${a.url}/realms/iopole`);
+    await Promise.all([
+      a.admin.advanceClock(1000),
+      b.admin.advanceClock(5000),
+      a.admin.fail('token', { status: 503, error: 'temporarily_unavailable' }),
+      b.admin.putClient('iopole', { id: 'only-b', secret: 's', grants: ['client_credentials'] }),
+    ]);
+    assert.equal((await a.admin.request('GET', '/clock')).offset_secs, 1000);
+    assert.equal((await b.admin.request('GET', '/clock')).offset_secs, 5000);
+    assert.equal((await idp.admin.request('GET', '/clock')).offset_secs, 0);
+    const clientsOf = async (x) => (await x.admin.issuers()).find((i) => i.name === 'iopole').clients;
+    assert.ok((await clientsOf(b)).includes('only-b'));
+    assert.ok(!(await clientsOf(a)).includes('only-b'));
+    assert.ok(!(await clientsOf(idp)).includes('only-b'));
+    // a's queued failure is a's: b and the server answer.
+    const config = (ns) => client.discovery(new URL(ns.issuerUrl('iopole')), 'clientId', 'clientSecret', undefined, insecure);
+    const failure = await client.clientCredentialsGrant(await config(a)).catch((e) => e);
+    assert.equal(failure.cause?.status, 503);
+    const tokens = await client.clientCredentialsGrant(await config(b));
+    assert.equal(claimsOf(tokens.access_token).iss, b.issuerUrl('iopole'));
+    assert.equal(claimsOf(await a.token('clientId')).iss, a.issuerUrl('iopole'));
+  } finally {
+    await Promise.all([a.delete(), b.delete()]);
+  }
+  await assert.rejects(b.admin.now(), /HTTP 404/);
+  await b.delete(); // twice is fine
+});
+
+test('connectMockIdp drives a server that is already running', async () => {
+  const shared = await connectMockIdp(idp.url);
+  assert.equal(shared.issuerUrl('iopole'), idp.issuerUrl('iopole'));
+  const ns = await shared.namespace();
+  try {
+    assert.match(ns.issuerUrl('inqom'), /\/ns\/[A-Za-z0-9]+\/identity$/);
+  } finally {
+    await ns.delete();
+  }
+  await shared.stop(); // not ours: still running
+  assert.equal((await fetch(`${idp.url}/_mockidp/clock`)).status, 200);
 });
 
 test('stop() ends the server', async () => {

@@ -26,7 +26,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Any, Dict, List, Mapping, Optional, Sequence, Type, Union
 
-__all__ = ["MockIdp", "MockIdpError", "find_binary", "__version__"]
+__all__ = ["MockIdp", "Namespace", "MockIdpError", "find_binary", "__version__"]
 __version__ = "0.1.0"
 
 StrPath = Union[str, "os.PathLike[str]"]
@@ -58,104 +58,18 @@ def find_binary() -> str:
     raise MockIdpError("no mockidp binary: install the mockidp wheel or set MOCKIDP_BIN")
 
 
-class MockIdp:
-    """A running mockidp server. Start one with :meth:`start`; stop it with :meth:`stop` or by
-    using it as a context manager.
-
-    ``url`` is the base URL (``http://127.0.0.1:PORT``); ``issuer_url(name)`` the URL of one
-    issuer of the fixtures (``iopole``, ``inqom`` and ``generic`` by default)."""
+class _Controls:
+    """What a server and a namespace have in common: their issuers, minted tokens and the test
+    controls of the admin API, all sent to ``_admin_url``."""
 
     url: str
-    #: Path of the server's log (its stdout and stderr: start-up, refused requests with their
-    #: reasons, logins); removed by :meth:`stop`.
-    log_path: Path
-
-    def __init__(
-        self,
-        process: "subprocess.Popen[bytes]",
-        url: str,
-        log: IO[bytes],
-        admin_token: Optional[str],
-    ) -> None:
-        self._process = process
-        self.url = url
-        self._log = log
-        self.log_path = Path(log.name)
-        self._admin_token = admin_token
-        self._issuers: List[Json] = []
-        self._issuer_urls: Dict[str, str] = {}
-
-    # --- life cycle ----------------------------------------------------------------------------
-
-    @classmethod
-    def start(
-        cls,
-        fixtures: Optional[StrPath] = None,
-        *,
-        admin_token: Optional[str] = None,
-        binary: Optional[StrPath] = None,
-        args: Sequence[str] = (),
-        env: Optional[Mapping[str, str]] = None,
-        timeout: float = 10.0,
-    ) -> "MockIdp":
-        """Starts a server on a free loopback port and waits until it answers.
-
-        ``fixtures``: a TOML fixture file (default: the built-in ``fixtures/default.toml``).
-        ``admin_token``: pass it when the fixtures protect the admin API (or to protect it).
-        ``args``: more ``mockidp serve`` flags (e.g. ``["--generate-keys"]``).
-        ``env``: extra environment (e.g. ``{"RUST_LOG": "mockidp=debug"}``)."""
-        command = [str(binary or find_binary()), "serve", "--bind", "127.0.0.1", "--port", "0"]
-        if fixtures is not None:
-            command += ["--config", str(fixtures)]
-        if admin_token is not None:
-            command += ["--admin-token", admin_token]
-        command += list(args)
-        child_env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info")}
-        # The server's own flags win over a stray MOCKIDP_PORT/MOCKIDP_BIND in the caller's env.
-        for name in ("MOCKIDP_PORT", "MOCKIDP_BIND", "MOCKIDP_CONFIG", "MOCKIDP_ADMIN_TOKEN"):
-            child_env.pop(name, None)
-        child_env.update(env or {})
-        log = tempfile.NamedTemporaryFile(prefix="mockidp-", suffix=".log", delete=False)
-        log_path = Path(log.name)
-        process = subprocess.Popen(
-            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=child_env
-        )
-        try:
-            url = _wait_until_listening(process, log, log_path, timeout)
-        except BaseException:
-            _terminate(process)
-            log.close()
-            log_path.unlink(missing_ok=True)
-            raise
-        idp = cls(process, url, log, admin_token)
-        idp._load_issuers()
-        return idp
-
-    def stop(self) -> None:
-        """Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its log. Safe to call
-        twice."""
-        _terminate(self._process)
-        self._log.close()
-        self.log_path.unlink(missing_ok=True)
+    _admin_url: str
+    _admin_token: Optional[str]
+    _issuer_urls: Dict[str, str]
 
     @property
-    def running(self) -> bool:
-        """Whether the server process is still alive."""
-        return self._process.poll() is None
-
-    def __enter__(self) -> "MockIdp":
-        return self
-
-    def __exit__(
-        self,
-        exc_type: Optional[Type[BaseException]],
-        exc: Optional[BaseException],
-        tb: Optional[TracebackType],
-    ) -> None:
-        self.stop()
-
-    def __repr__(self) -> str:
-        return f"MockIdp(url={self.url!r})"
+    def _admin_path(self) -> str:
+        return urllib.parse.urlsplit(self._admin_url).path
 
     # --- issuers and tokens --------------------------------------------------------------------
 
@@ -310,10 +224,11 @@ class MockIdp:
         self.admin("POST", "/reset")
 
     def admin(self, method: str, path: str, body: Optional[Any] = None) -> Any:
-        """Calls the admin API at ``/_mockidp{path}``; returns the decoded JSON (``None`` for an
-        empty answer). A 4xx/5xx raises :class:`MockIdpError` with the server's explanation."""
+        """Calls the admin API at ``/_mockidp{path}`` (a namespace's: ``/_mockidp/ns/{id}{path}``);
+        returns the decoded JSON (``None`` for an empty answer). A 4xx/5xx raises
+        :class:`MockIdpError` with the server's explanation."""
         data = None if body is None else json.dumps(body).encode()
-        request = urllib.request.Request(f"{self.url}/_mockidp{path}", data=data, method=method)
+        request = urllib.request.Request(f"{self._admin_url}{path}", data=data, method=method)
         if data is not None:
             request.add_header("Content-Type", "application/json")
         if self._admin_token is not None:
@@ -323,16 +238,158 @@ class MockIdp:
                 raw = response.read()
         except urllib.error.HTTPError as e:
             detail = e.read().decode(errors="replace")
-            raise MockIdpError(f"{method} /_mockidp{path}: HTTP {e.code} {detail}") from None
+            raise MockIdpError(f"{method} {self._admin_path}{path}: HTTP {e.code} {detail}") from None
         except urllib.error.URLError as e:
-            raise MockIdpError(f"{method} /_mockidp{path}: {e.reason}") from None
+            raise MockIdpError(f"{method} {self._admin_path}{path}: {e.reason}") from None
         return json.loads(raw) if raw else None
+
+    def _issuer_of(self, client: str) -> str:
+        for issuer in self.issuers:
+            if client in issuer["clients"]:
+                return str(issuer["name"])
+        raise MockIdpError(f"no issuer has a client {client!r}: pass issuer=")
+
+
+class MockIdp(_Controls):
+    """A running mockidp server. Start one with :meth:`start`; stop it with :meth:`stop` or by
+    using it as a context manager.
+
+    ``url`` is the base URL (``http://127.0.0.1:PORT``); ``issuer_url(name)`` the URL of one
+    issuer of the fixtures (``iopole``, ``inqom`` and ``generic`` by default)."""
+
+    url: str
+    #: Path of the server's log (its stdout and stderr: start-up, refused requests with their
+    #: reasons, logins); removed by :meth:`stop`.
+    log_path: Path
+
+    def __init__(
+        self,
+        process: "Optional[subprocess.Popen[bytes]]",
+        url: str,
+        log: Optional[IO[bytes]],
+        admin_token: Optional[str],
+    ) -> None:
+        self._process = process
+        self.url = url
+        self._admin_url = f"{url}/_mockidp"
+        self._log = log
+        self.log_path = Path(log.name) if log is not None else Path(os.devnull)
+        self._admin_token = admin_token
+        self._issuers: List[Json] = []
+        self._issuer_urls: Dict[str, str] = {}
+
+    # --- life cycle ----------------------------------------------------------------------------
+
+    @classmethod
+    def start(
+        cls,
+        fixtures: Optional[StrPath] = None,
+        *,
+        admin_token: Optional[str] = None,
+        binary: Optional[StrPath] = None,
+        args: Sequence[str] = (),
+        env: Optional[Mapping[str, str]] = None,
+        timeout: float = 10.0,
+    ) -> "MockIdp":
+        """Starts a server on a free loopback port and waits until it answers.
+
+        ``fixtures``: a TOML fixture file (default: the built-in ``fixtures/default.toml``).
+        ``admin_token``: pass it when the fixtures protect the admin API (or to protect it).
+        ``args``: more ``mockidp serve`` flags (e.g. ``["--generate-keys"]``).
+        ``env``: extra environment (e.g. ``{"RUST_LOG": "mockidp=debug"}``)."""
+        command = [str(binary or find_binary()), "serve", "--bind", "127.0.0.1", "--port", "0"]
+        if fixtures is not None:
+            command += ["--config", str(fixtures)]
+        if admin_token is not None:
+            command += ["--admin-token", admin_token]
+        command += list(args)
+        child_env = {**os.environ, "RUST_LOG": os.environ.get("RUST_LOG", "info")}
+        # The server's own flags win over a stray MOCKIDP_PORT/MOCKIDP_BIND in the caller's env.
+        for name in ("MOCKIDP_PORT", "MOCKIDP_BIND", "MOCKIDP_CONFIG", "MOCKIDP_ADMIN_TOKEN"):
+            child_env.pop(name, None)
+        child_env.update(env or {})
+        log = tempfile.NamedTemporaryFile(prefix="mockidp-", suffix=".log", delete=False)
+        log_path = Path(log.name)
+        process = subprocess.Popen(
+            command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=log, env=child_env
+        )
+        try:
+            url = _wait_until_listening(process, log, log_path, timeout)
+        except BaseException:
+            _terminate(process)
+            log.close()
+            log_path.unlink(missing_ok=True)
+            raise
+        idp = cls(process, url, log, admin_token)
+        idp._load_issuers()
+        return idp
+
+    @classmethod
+    def connect(cls, url: str, *, admin_token: Optional[str] = None) -> "MockIdp":
+        """A server that is already running (a container of the CI job, say) at base URL
+        ``url``: the same controls, no process of ours (:meth:`stop` leaves it running, and
+        :meth:`log` is empty). Give each test a :meth:`namespace` rather than :meth:`reset`
+        when other workers share that server."""
+        idp = cls(None, url.rstrip("/"), None, admin_token)
+        idp._load_issuers()
+        return idp
+
+    def namespace(
+        self,
+        id: Optional[str] = None,
+        *,
+        fixtures: Optional[Union[StrPath, Mapping[str, Any]]] = None,
+        own_keys: bool = False,
+    ) -> "Namespace":
+        """An isolated copy of every issuer on this server, for one test or one CI worker:
+        its own clients, users, sessions, tokens, journal, queued rules and clock, under
+        ``{url}/ns/{id}``. ``fixtures``: a TOML fixture file or the same structure as a dict
+        (default: a copy of the server's fixtures); ``own_keys``: sign with a key of its own.
+        Delete it with :meth:`Namespace.delete` or by using it as a context manager; an idle
+        one expires by itself (``--namespace-idle``)."""
+        body: Json = _present(id=id, own_keys=own_keys or None)
+        if isinstance(fixtures, Mapping):
+            body["fixtures"] = dict(fixtures)
+        elif fixtures is not None:
+            body["fixtures"] = Path(fixtures).read_text()
+        return Namespace(self, self.admin("POST", "/namespaces", body))
+
+    def stop(self) -> None:
+        """Stops the server (SIGTERM, then SIGKILL after 5 s) and removes its log. Safe to call
+        twice."""
+        if self._process is None:  # connected to a server that is not ours
+            return
+        _terminate(self._process)
+        if self._log is not None:
+            self._log.close()
+        self.log_path.unlink(missing_ok=True)
+
+    @property
+    def running(self) -> bool:
+        """Whether the server process is still alive (always true for a connected server)."""
+        return self._process is None or self._process.poll() is None
+
+    def __enter__(self) -> "MockIdp":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.stop()
+
+    def __repr__(self) -> str:
+        return f"MockIdp(url={self.url!r})"
 
     # --- logs ----------------------------------------------------------------------------------
 
     def log(self, since: int = 0) -> str:
         """The server's log from byte offset ``since`` (see :meth:`log_size`); empty once
-        stopped."""
+        stopped, and for a connected server."""
+        if self._log is None:
+            return ""
         try:
             with open(self.log_path, "rb") as f:
                 f.seek(since)
@@ -342,6 +399,8 @@ class MockIdp:
 
     def log_size(self) -> int:
         """The log's current length: pass it to :meth:`log` later for what came after."""
+        if self._log is None:
+            return 0
         try:
             return self.log_path.stat().st_size
         except OSError:
@@ -359,11 +418,41 @@ class MockIdp:
                 self._issuer_urls[issuer["name"]] = json.load(response)["issuer"]
         self.clear_journal()
 
-    def _issuer_of(self, client: str) -> str:
-        for issuer in self.issuers:
-            if client in issuer["clients"]:
-                return str(issuer["name"])
-        raise MockIdpError(f"no issuer has a client {client!r}: pass issuer=")
+
+class Namespace(_Controls):
+    """Issuers of one test's own on a shared server (:meth:`MockIdp.namespace`): the same
+    controls as :class:`MockIdp`, applied to this namespace only. ``url`` is its base
+    (``{server}/ns/{id}``); ``issuer_url(name)`` its issuers' URLs."""
+
+    def __init__(self, server: MockIdp, created: Json) -> None:
+        self.server = server
+        self.id: str = str(created["id"])
+        self.url = str(created["url"])
+        self._admin_url = str(created["admin_url"])
+        self._admin_token = server._admin_token
+        self._issuer_urls = {str(k): str(v) for k, v in created["issuers"].items()}
+
+    def delete(self) -> None:
+        """Removes the namespace and everything in it. Safe to call twice."""
+        try:
+            self.server.admin("DELETE", f"/namespaces/{_segment(self.id)}")
+        except MockIdpError as e:
+            if "HTTP 404" not in str(e):
+                raise
+
+    def __enter__(self) -> "Namespace":
+        return self
+
+    def __exit__(
+        self,
+        exc_type: Optional[Type[BaseException]],
+        exc: Optional[BaseException],
+        tb: Optional[TracebackType],
+    ) -> None:
+        self.delete()
+
+    def __repr__(self) -> str:
+        return f"Namespace(id={self.id!r}, url={self.url!r})"
 
 
 def _wait_until_listening(

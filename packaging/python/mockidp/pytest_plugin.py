@@ -5,6 +5,14 @@
   see each other's tokens, rules, clock or journal. ``@pytest.mark.mockidp(fixtures=...,
   admin_token=..., args=[...])`` gives a test a server of its own instead.
 - ``mockidp_session``: the shared server itself, not reset (for session-scoped fixtures).
+- ``mockidp_namespace``: a :class:`mockidp.Namespace` of the shared server for this test,
+  deleted afterwards: issuers of its own, so that tests running at the same time against one
+  server (pytest-xdist workers, several CI jobs) never see each other's changes.
+
+With ``MOCKIDP_URL`` set (say ``http://127.0.0.1:8180``, a server already running: a container
+of the CI job), no server is started: ``mockidp_session`` connects to that one
+(``MOCKIDP_ADMIN_TOKEN`` if it has an admin token), and ``mockidp`` gives each test a namespace
+of it instead of resetting a server that other workers share.
 
 Settings, in ``pytest.ini`` / ``[tool.pytest.ini_options]`` of ``pyproject.toml`` (paths are
 relative to that file): ``mockidp_fixtures`` (TOML fixture file; default: the built-in
@@ -17,11 +25,12 @@ When a test that used ``mockidp`` fails, the server's log for that test is added
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Dict, Generator, Optional
+import os
+from typing import Any, Dict, Generator, Optional, Union
 
 import pytest
 
-from . import MockIdp
+from . import MockIdp, Namespace
 
 _LOG_START = pytest.StashKey[int]()
 _SERVER = pytest.StashKey[MockIdp]()
@@ -53,16 +62,34 @@ def _settings(config: pytest.Config) -> Dict[str, Any]:
 
 @pytest.fixture(scope="session")
 def mockidp_session(pytestconfig: pytest.Config) -> Generator[MockIdp, None, None]:
-    """The session's shared server, on the ini settings."""
+    """The session's shared server: the one at ``MOCKIDP_URL``, else one started on the ini
+    settings."""
+    shared = os.environ.get("MOCKIDP_URL")
+    if shared:
+        yield MockIdp.connect(shared, admin_token=os.environ.get("MOCKIDP_ADMIN_TOKEN") or None)
+        return
     with MockIdp.start(**_settings(pytestconfig)) as idp:
         yield idp
 
 
 @pytest.fixture
-def mockidp(request: pytest.FixtureRequest) -> Generator[MockIdp, None, None]:
+def mockidp_namespace(request: pytest.FixtureRequest) -> Generator[Namespace, None, None]:
+    """A namespace of the shared server for this test (issuers of its own), deleted after."""
+    server: MockIdp = request.getfixturevalue("mockidp_session")
+    _watch(request.node, server)
+    with server.namespace() as ns:
+        yield ns
+
+
+@pytest.fixture
+def mockidp(request: pytest.FixtureRequest) -> Generator[Union[MockIdp, Namespace], None, None]:
     """A mockidp server for this test: the shared one, reset afterwards, or its own when the
-    test is marked ``@pytest.mark.mockidp(...)``."""
+    test is marked ``@pytest.mark.mockidp(...)``; with ``MOCKIDP_URL`` set, a namespace of the
+    server there."""
     marker = request.node.get_closest_marker("mockidp")
+    if marker is None and os.environ.get("MOCKIDP_URL"):
+        yield request.getfixturevalue("mockidp_namespace")
+        return
     if marker is None:
         idp: MockIdp = request.getfixturevalue("mockidp_session")
         _watch(request.node, idp)

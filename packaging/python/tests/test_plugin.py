@@ -211,3 +211,85 @@ def test_a_failing_test_report_carries_the_server_log(pytester: pytest.Pytester)
     assert "clientId" in section and "invalid_client" in section
     assert "not-the-secret-xyz" not in section
     assert out.count("mockidp server log") == 1  # only the failing test's report
+
+
+def test_namespaces_of_one_server_are_isolated(mockidp_session: MockIdp):
+    """Two tests in parallel on one server, each in a namespace: their clock moves, queued
+    failures and replaced clients stay their own (threads run them at the same time)."""
+    import threading
+
+    with mockidp_session.namespace() as a, mockidp_session.namespace(id="worker-b") as b:
+        assert b.id == "worker-b" and b.url == f"{mockidp_session.url}/ns/worker-b"
+        assert a.issuer_url("shop") == f"{a.url}/realms/shop"
+        errors = []
+
+        def meddle(ns, seconds: int) -> None:
+            try:
+                ns.advance_clock(seconds)
+                ns.fail("token", status=503, error="temporarily_unavailable", count=1)
+                ns.put_client("shop", {"id": f"only-{ns.id}", "secret": "s", "grants": ["client_credentials"]})
+            except Exception as e:  # reported below: a thread's exception would be lost
+                errors.append(e)
+
+        threads = [threading.Thread(target=meddle, args=(ns, s)) for ns, s in ((a, 1000), (b, 5000))]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        assert errors == []
+        assert a.admin("GET", "/clock")["offset_secs"] == 1000
+        assert b.admin("GET", "/clock")["offset_secs"] == 5000
+        assert mockidp_session.admin("GET", "/clock")["offset_secs"] == 0
+        clients = {ns.id: ns.issuers[0]["clients"] for ns in (a, b)}
+        assert f"only-{a.id}" in clients[a.id] and f"only-{a.id}" not in clients[b.id]
+        assert "only-worker-b" not in mockidp_session.issuers[0]["clients"]
+        # Each namespace's queued failure hits its own token endpoint once, not the server's.
+        url = f"{a.issuer_url('shop')}/protocol/openid-connect/token"
+        form = {"grant_type": "client_credentials"}
+        assert requests.post(url, data=form, auth=("shop-backend", "shop-backend-secret")).status_code == 503
+        session = OAuth2Session("shop-backend", "shop-backend-secret")
+        plain = session.fetch_token(token_endpoint(mockidp_session), grant_type="client_credentials")
+        assert verify(mockidp_session, plain["access_token"])["iss"] == mockidp_session.issuer_url("shop")
+        # A namespace's token names the namespace's issuer.
+        certs = requests.get(f"{a.issuer_url('shop')}/protocol/openid-connect/certs").json()
+        token = jwt.decode(a.token("shop-backend", user="alice"), KeySet.import_key_set(certs))
+        assert token.claims["iss"] == a.issuer_url("shop")
+    with pytest.raises(MockIdpError, match="HTTP 404"):
+        b.now()  # deleted on leaving the with block
+    b.delete()  # twice is fine
+
+
+def test_namespace_with_fixtures_of_its_own(mockidp_session: MockIdp, tmp_path: Path):
+    fixtures = tmp_path / "other.toml"
+    fixtures.write_text('[[issuer]]\nname = "other"\ndialect = "generic"\n')
+    with mockidp_session.namespace(fixtures=fixtures) as ns:
+        assert [i["name"] for i in ns.issuers] == ["other"]
+        assert ns.issuer_url("other") == f"{ns.url}"
+
+
+def test_a_shared_server_gives_each_test_a_namespace(
+    pytester: pytest.Pytester, mockidp_session: MockIdp, monkeypatch: pytest.MonkeyPatch
+):
+    """MOCKIDP_URL: the suite starts no server; `mockidp` is a namespace of the shared one, so
+    a test may move its clock and queue failures while other workers use the same server."""
+    pytester.makepyfile(
+        """
+        from mockidp import Namespace
+
+        def test_first(mockidp):
+            assert isinstance(mockidp, Namespace)
+            assert "/ns/" in mockidp.issuer_url("shop")
+            mockidp.advance_clock(100)
+            mockidp.fail("token", status=500, count=10)
+
+        def test_second(mockidp):
+            assert mockidp.admin("GET", "/clock")["offset_secs"] == 0
+        """
+    )
+    before = len(mockidp_session.admin("GET", "/namespaces")["namespaces"])
+    monkeypatch.setenv("MOCKIDP_URL", mockidp_session.url)
+    result = pytester.runpytest_subprocess()
+    result.assert_outcomes(passed=2)
+    assert mockidp_session.admin("GET", "/clock")["offset_secs"] == 0
+    # Both namespaces were deleted after their tests.
+    assert len(mockidp_session.admin("GET", "/namespaces")["namespaces"]) == before
