@@ -54,13 +54,15 @@ iopole_token() {
         || fail "no Iopole token at $1: $body"
 }
 
-# Stops container $1 (docker stop: SIGTERM, SIGKILL after 10 s) and fails unless it took < 1 s.
-stop_within_a_second() {
+# Stops container $1 (docker stop: SIGTERM, SIGKILL after 10 s) and fails unless the server
+# ended on the SIGTERM: well under docker's 10 s SIGKILL deadline. Not a speed test: the bound is
+# 5 s so that a busy machine (docker stop took 1.7 s once while 4 builds ran) does not fail it.
+stop_on_sigterm() {
     local t0 took
     t0=$(ms)
     docker stop "$1" >/dev/null
     took=$(( $(ms) - t0 ))
-    [ "$took" -lt 1000 ] || fail "docker stop $1 took $took ms"
+    [ "$took" -lt 5000 ] || fail "docker stop $1 took $took ms: SIGTERM ignored?"
     echo "$took"
 }
 exited_cleanly() {
@@ -93,7 +95,7 @@ docker logs "$NAME" 2>&1 | grep -q 'listening on http://127.0.0.1' || fail "no b
 # has its `files` module built in; it reads the /etc/hosts Docker writes).
 docker exec "$NAME" /usr/local/bin/mockidp health --url "http://localhost:$PORT" \
     || fail "mockidp health cannot resolve localhost in the container"
-stop_ms=$(stop_within_a_second "$NAME")
+stop_ms=$(stop_on_sigterm "$NAME")
 wait "$RUN" || fail "docker run exited with $? on SIGTERM"
 say "docker run: healthy after $healthy_ms ms, Iopole token ok (uid $uid), stopped in $stop_ms ms"
 
@@ -116,7 +118,7 @@ mounted_ms=$(wait_healthy "$NAME" "$t0")
 token=$(iopole_token "$BASE")
 python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; c=json.loads(base64.urlsafe_b64decode(p+"==")); assert c["from"]=="mounted-fixtures", c' "$token" \
     || fail "the token does not come from the mounted fixtures"
-stop_ms=$(stop_within_a_second "$NAME")
+stop_ms=$(stop_on_sigterm "$NAME")
 exited_cleanly "$NAME"
 docker rm "$NAME" >/dev/null
 say "mounted fixtures: healthy after $mounted_ms ms, token carries their claim, stopped in $stop_ms ms"
