@@ -136,7 +136,7 @@ status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/_mockidp/reset" -
 status=$(curl -s -o /dev/null -w '%{http_code}' -X POST "$BASE/_mockidp/reset" -H 'Content-Type: application/json' \
     -H 'Authorization: Bearer change-me' -d '{}')
 [ "$status" = 200 ] || fail "admin API with the compose file's token: HTTP $status"
-stop_ms=$(stop_within_a_second "$service")
+stop_ms=$(stop_on_sigterm "$service")
 exited_cleanly "$service"
 say "docker-compose (${compose[*]}): healthy after $compose_ms ms (build included), token ok, stopped in $stop_ms ms"
 echo "docker: ok"
