@@ -36,7 +36,6 @@ mod jwt;
 mod keycloak_admin;
 mod keys;
 mod metrics;
-mod realm_import;
 mod server;
 mod store;
 mod tls;

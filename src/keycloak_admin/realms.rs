@@ -1,5 +1,5 @@
 //! `RealmsAdminResource` and `RealmAdminResource`: `/admin/realms[/{realm}]`. A realm created
-//! here is read as a realm import is ([`crate::realm_import`]) and becomes a Keycloak issuer
+//! here is read as a realm import is ([`crate::config::realm_import`]) and becomes a Keycloak issuer
 //! at `/realms/{realm}` at once.
 
 use actix_web::{HttpRequest, web};
@@ -7,8 +7,8 @@ use serde_json::{Map, Value, json};
 
 use super::{Caller, KcError, Permission, Reply, created, find_realm, no_content, ok};
 use crate::config::DialectKind;
+use crate::config::realm_import::{apply_realm_lifetimes, issuer_from_realm_export};
 use crate::engine::{Engine, Issuer};
-use crate::realm_import::{apply_realm_lifetimes, issuer_from_realm_export};
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("", web::get().to(list))

@@ -10,8 +10,8 @@ use super::{
     Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
 };
 use crate::config::UserConfig;
+use crate::config::realm_import::user_from_representation;
 use crate::engine::{Engine, Issuer};
-use crate::realm_import::user_from_representation;
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.route("/{realm}/users", web::get().to(list))

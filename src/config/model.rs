@@ -14,7 +14,7 @@ use serde_json::{Map, Value};
 use crate::error::Error;
 
 /// The default fixtures, as shipped in `fixtures/default.toml`.
-pub const DEFAULT_FIXTURES: &str = include_str!("../fixtures/default.toml");
+pub const DEFAULT_FIXTURES: &str = include_str!("../../fixtures/default.toml");
 
 /// The whole configuration of one mockidp server.
 #[derive(Debug, Clone, Deserialize, Serialize)]
@@ -448,7 +448,7 @@ impl Config {
             let file = config.resolve(&import.file);
             let json = std::fs::read_to_string(&file)
                 .map_err(|e| Error::Config(format!("cannot read {}: {e}", file.display())))?;
-            let mut issuer = crate::realm_import::issuer_from_realm_export(&json)
+            let mut issuer = crate::config::realm_import::issuer_from_realm_export(&json)
                 .map_err(|e| Error::Config(format!("{}: {e}", file.display())))?;
             if let Some(name) = import.name {
                 issuer.name = name;

@@ -786,7 +786,7 @@ mod tests {
     use super::*;
     use crate::config::{ClientConfig, UserConfig};
 
-    const SAMPLE: &str = include_str!("../fixtures/keycloak/realm-export.json");
+    const SAMPLE: &str = include_str!("../../fixtures/keycloak/realm-export.json");
 
     fn sample() -> IssuerConfig {
         issuer_from_realm_export(SAMPLE).unwrap()
