@@ -4,6 +4,7 @@
 
 mod check;
 mod load;
+mod location;
 mod model;
 pub(crate) mod realm_import;
 mod redirect_uri;

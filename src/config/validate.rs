@@ -5,6 +5,7 @@
 
 use std::collections::HashSet;
 
+use super::location::{FixturePath, Refusal};
 use super::model::unimplemented_grant;
 use super::redirect_uri::redirect_uri_refusal;
 use super::{
@@ -15,29 +16,34 @@ use crate::error::Error;
 impl Config {
     /// Checks a configuration built in code (files are checked as they load).
     pub fn check(&self) -> Result<(), Error> {
-        self.validate()
+        self.validate().map_err(|r| Error::Config(r.message))
     }
 
-    pub(super) fn validate(&self) -> Result<(), Error> {
+    /// The first thing wrong with the fixtures, at its place in the document (`issuer[i]...`).
+    pub(super) fn validate(&self) -> Result<(), Refusal> {
         if self.issuers.is_empty() {
-            return Err(Error::Config("no [[issuer]] is configured".into()));
+            let none = "no [[issuer]] is configured";
+            return Err(Refusal::new(FixturePath::default(), none));
         }
         let mut names = HashSet::new();
         let mut paths = HashSet::new();
-        for issuer in &self.issuers {
+        for (i, issuer) in self.issuers.iter().enumerate() {
+            let at = FixturePath::default().key("issuer").index(i);
             let name = &issuer.name;
             if name.is_empty() || !names.insert(name.as_str()) {
-                return Err(Error::Config(format!(
-                    "issuer name {name:?} is empty or used twice"
-                )));
+                let why = format!("issuer name {name:?} is empty or used twice");
+                return Err(Refusal::new(at.key("name"), why));
             }
             if !paths.insert(issuer.mount_path()) {
-                return Err(Error::Config(format!(
+                let why = format!(
                     "issuer {name:?}: path {:?} is used by another issuer",
                     issuer.mount_path()
-                )));
+                );
+                return Err(Refusal::new(at.key("path"), why));
             }
-            issuer.validate().map_err(Error::Config)?;
+            issuer
+                .refusal()
+                .map_err(|r| Refusal::new(at.join(&r.at), r.message))?;
         }
         Ok(())
     }
@@ -46,141 +52,194 @@ impl Config {
 impl IssuerConfig {
     /// Checks one issuer on its own (the admin API calls this after a runtime change).
     pub fn validate(&self) -> Result<(), String> {
-        let fail = |msg: String| Err(msg);
-        let issuer = self;
+        self.refusal().map_err(|r| r.message)
+    }
+
+    /// The first thing wrong with this issuer, at its place in the issuer's table.
+    fn refusal(&self) -> Result<(), Refusal> {
         let name = &self.name;
-        let path = issuer.mount_path();
+        let at = FixturePath::default();
+        let fail = |key: FixturePath, why: String| {
+            Err(Refusal::new(key, format!("issuer {name:?}: {why}")))
+        };
+        let path = self.mount_path();
         if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
-            return fail(format!(
-                "issuer {name:?}: path {path:?} must start with '/' and not end with one"
-            ));
+            return fail(
+                at.key("path"),
+                format!("path {path:?} must start with '/' and not end with one"),
+            );
         }
         for (what, url) in [
-            ("public_url", &issuer.public_url),
-            ("frontend_url", &issuer.frontend_url),
+            ("public_url", &self.public_url),
+            ("frontend_url", &self.frontend_url),
         ] {
             if let Some(url) = url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
-                return fail(format!(
-                    "issuer {name:?}: {what} {url:?} must start with http:// or https://"
-                ));
+                return fail(
+                    at.key(what),
+                    format!("{what} {url:?} must start with http:// or https://"),
+                );
             }
         }
-        let lifetimes = [
-            ("access_token_ttl", issuer.access_token_ttl),
-            ("id_token_ttl", issuer.id_token_ttl),
-            ("refresh_token_ttl", issuer.refresh_token_ttl),
-            ("code_ttl", issuer.code_ttl),
-            ("session_ttl", issuer.session_ttl),
-            ("device_code_ttl", issuer.device_code_ttl),
-            ("device_interval", issuer.device_interval),
-        ];
-        let clients = issuer
-            .clients
-            .iter()
-            .map(|c| ("a client's access_token_ttl", c.access_token_ttl));
-        if let Some((what, _)) = lifetimes
-            .into_iter()
-            .chain(clients)
-            .find(|(_, v)| v.is_some_and(|v| v > MAX_SECS))
-        {
-            return fail(format!(
-                "issuer {name:?}: {what} is over {MAX_SECS} seconds (10 years)"
-            ));
-        }
+        self.lifetimes_bounded()
+            .map_err(|r| Refusal::new(r.at, format!("issuer {name:?}: {}", r.message)))?;
         let mut ids = HashSet::new();
-        for client in &issuer.clients {
-            for id in std::iter::once(&client.id).chain(&client.aliases) {
+        for (j, client) in self.clients.iter().enumerate() {
+            let at = at.key("client").index(j);
+            let aliases = client
+                .aliases
+                .iter()
+                .enumerate()
+                .map(|(k, a)| (at.key("aliases").index(k), a));
+            for (key, id) in std::iter::once((at.key("id"), &client.id)).chain(aliases) {
                 if id.is_empty() || !ids.insert(id.as_str()) {
-                    return fail(format!(
-                        "issuer {name:?}: client id {id:?} is empty or used twice"
-                    ));
+                    return fail(key, format!("client id {id:?} is empty or used twice"));
                 }
             }
-            if let Some(g) = client
-                .grants
-                .iter()
-                .find(|g| !IMPLEMENTED_GRANTS.contains(&g.as_str()))
-            {
-                return fail(format!(
-                    "issuer {name:?}, client {:?}: {}",
-                    client.id,
-                    unimplemented_grant(g)
-                ));
-            }
-            client_auth_valid(self.dialect, client)
-                .map_err(|why| format!("issuer {name:?}, client {:?}: {why}", client.id))?;
-            if let Some(s) = client
-                .default_scopes
-                .iter()
-                .flatten()
-                .find(|s| !client.scopes.contains(s))
-            {
-                return fail(format!(
-                    "issuer {name:?}, client {:?}: default scope {s:?} is not in its scopes",
-                    client.id
-                ));
-            }
-            let uris = client
-                .redirect_uris
-                .iter()
-                .chain(client.post_logout_redirect_uris.iter().flatten());
-            if let Some((uri, why)) = uris
-                .into_iter()
-                .find_map(|u| redirect_uri_refusal(u).map(|why| (u, why)))
-            {
-                return fail(format!(
-                    "issuer {name:?}, client {:?}: redirect URI {:?} {why}",
-                    client.id,
-                    crate::error::clipped(uri, 200)
-                ));
-            }
+            client_valid(self.dialect, client).map_err(|r| {
+                Refusal::new(
+                    at.join(&r.at),
+                    format!("issuer {name:?}, client {:?}: {}", client.id, r.message),
+                )
+            })?;
         }
-        for t in &issuer.trusted_issuers {
+        for (k, t) in self.trusted_issuers.iter().enumerate() {
+            let at = at.key("trusted_issuer").index(k);
             let sources = [
                 t.jwks.is_some(),
                 t.jwks_file.is_some(),
                 t.jwks_url.is_some(),
             ];
             if sources.iter().filter(|s| **s).count() != 1 {
-                return fail(format!(
-                    "issuer {name:?}: trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
-                    t.issuer
-                ));
+                return fail(
+                    at.key("issuer"),
+                    format!(
+                        "trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                        t.issuer
+                    ),
+                );
             }
             if t.ca_file.is_some() && t.jwks_url.is_none() {
-                return fail(format!(
-                    "issuer {name:?}: trusted issuer {:?}: ca_file is only used with jwks_url",
-                    t.issuer
-                ));
+                return fail(
+                    at.key("ca_file"),
+                    format!(
+                        "trusted issuer {:?}: ca_file is only used with jwks_url",
+                        t.issuer
+                    ),
+                );
             }
         }
-        for r in &issuer.resources {
+        for (k, r) in self.resources.iter().enumerate() {
             if !r.path.starts_with('/') {
-                return fail(format!(
-                    "issuer {name:?}: resource path {:?} must start with '/'",
-                    r.path
-                ));
+                return fail(
+                    at.key("resource").index(k).key("path"),
+                    format!("resource path {:?} must start with '/'", r.path),
+                );
             }
         }
         let mut usernames = HashSet::new();
-        for user in &issuer.users {
+        for (k, user) in self.users.iter().enumerate() {
             if user.username.is_empty() || !usernames.insert(user.username.as_str()) {
-                return fail(format!(
-                    "issuer {name:?}: username {:?} is empty or used twice",
-                    user.username
-                ));
+                return fail(
+                    at.key("user").index(k).key("username"),
+                    format!("username {:?} is empty or used twice", user.username),
+                );
             }
         }
         Ok(())
     }
+
+    /// No lifetime over [`MAX_SECS`], the issuer's nor a client's.
+    fn lifetimes_bounded(&self) -> Result<(), Refusal> {
+        let at = FixturePath::default();
+        let lifetimes = [
+            ("access_token_ttl", self.access_token_ttl),
+            ("id_token_ttl", self.id_token_ttl),
+            ("refresh_token_ttl", self.refresh_token_ttl),
+            ("code_ttl", self.code_ttl),
+            ("session_ttl", self.session_ttl),
+            ("device_code_ttl", self.device_code_ttl),
+            ("device_interval", self.device_interval),
+        ]
+        .map(|(key, v)| (at.key(key), key, v));
+        let clients = self.clients.iter().enumerate().map(|(j, c)| {
+            let key = at.key("client").index(j).key("access_token_ttl");
+            (key, "a client's access_token_ttl", c.access_token_ttl)
+        });
+        match lifetimes
+            .into_iter()
+            .chain(clients)
+            .find(|(_, _, v)| v.is_some_and(|v| v > MAX_SECS))
+        {
+            Some((key, what, _)) => Err(Refusal::new(
+                key,
+                format!("{what} is over {MAX_SECS} seconds (10 years)"),
+            )),
+            None => Ok(()),
+        }
+    }
+}
+
+/// One client's grants, authentication, scopes and redirect URIs, at their place in the
+/// client's table.
+fn client_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), Refusal> {
+    let at = FixturePath::default();
+    if let Some((k, g)) = client
+        .grants
+        .iter()
+        .enumerate()
+        .find(|(_, g)| !IMPLEMENTED_GRANTS.contains(&g.as_str()))
+    {
+        return Err(Refusal::new(
+            at.key("grants").index(k),
+            unimplemented_grant(g),
+        ));
+    }
+    client_auth_valid(dialect, client).map_err(|(key, why)| Refusal::new(at.key(key), why))?;
+    if let Some((k, s)) = client
+        .default_scopes
+        .iter()
+        .flatten()
+        .enumerate()
+        .find(|(_, s)| !client.scopes.contains(s))
+    {
+        return Err(Refusal::new(
+            at.key("default_scopes").index(k),
+            format!("default scope {s:?} is not in its scopes"),
+        ));
+    }
+    let uris = client
+        .redirect_uris
+        .iter()
+        .enumerate()
+        .map(|(k, u)| (at.key("redirect_uris").index(k), u));
+    let logout = client
+        .post_logout_redirect_uris
+        .iter()
+        .flatten()
+        .enumerate()
+        .map(|(k, u)| (at.key("post_logout_redirect_uris").index(k), u));
+    if let Some((key, uri, why)) = uris
+        .chain(logout)
+        .find_map(|(key, u)| redirect_uri_refusal(u).map(|why| (key, u, why)))
+    {
+        return Err(Refusal::new(
+            key,
+            format!("redirect URI {:?} {why}", crate::error::clipped(uri, 200)),
+        ));
+    }
+    Ok(())
 }
 
 /// The client's authentication method against what it has (secret, keys) and what its
 /// product offers: Django OAuth Toolkit 3.4 has no RFC 7523 client authentication (its
 /// changelog lists it as unreleased), Keycloak and IdentityServer3 do.
-fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), String> {
+fn client_auth_valid(
+    dialect: DialectKind,
+    client: &ClientConfig,
+) -> Result<(), (&'static str, String)> {
+    const METHOD: &str = "token_endpoint_auth_method";
     let method = client.auth_method();
     let supported: &[ClientAuthMethod] = match dialect {
         DialectKind::Generic => &[
@@ -205,59 +264,75 @@ fn client_auth_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), 
     };
     if !supported.contains(&method) {
         let names: Vec<&str> = supported.iter().map(|m| m.as_str()).collect();
-        return Err(format!(
-            "token_endpoint_auth_method {:?} is not offered by the {} dialect (it offers: {})",
-            method.as_str(),
-            dialect.as_str(),
-            names.join(", ")
+        return Err((
+            METHOD,
+            format!(
+                "token_endpoint_auth_method {:?} is not offered by the {} dialect (it offers: {})",
+                method.as_str(),
+                dialect.as_str(),
+                names.join(", ")
+            ),
         ));
     }
     let has_secret = client.secret.is_some();
     match method {
         ClientAuthMethod::None if has_secret => {
-            return Err(
+            return Err((
+                "secret",
                 "token_endpoint_auth_method \"none\" is for public clients: remove the \
                         secret"
                     .into(),
-            );
+            ));
         }
         ClientAuthMethod::ClientSecretBasic
         | ClientAuthMethod::ClientSecretPost
         | ClientAuthMethod::ClientSecretJwt
             if !has_secret =>
         {
-            return Err(format!(
-                "token_endpoint_auth_method {:?} needs a secret",
-                method.as_str()
+            return Err((
+                METHOD,
+                format!(
+                    "token_endpoint_auth_method {:?} needs a secret",
+                    method.as_str()
+                ),
             ));
         }
         _ => {}
     }
     if client.jwks.is_some() && client.jwks_url.is_some() {
-        return Err("set one of jwks, jwks_file and jwks_url".into());
+        return Err(("jwks_url", "set one of jwks, jwks_file and jwks_url".into()));
     }
     if client.ca_file.is_some() && client.jwks_url.is_none() {
-        return Err("ca_file is only used with jwks_url".into());
+        return Err(("ca_file", "ca_file is only used with jwks_url".into()));
     }
     let has_keys = client.jwks.is_some() || client.jwks_url.is_some();
     match (has_keys, method) {
-        (false, ClientAuthMethod::PrivateKeyJwt) => Err(
+        (false, ClientAuthMethod::PrivateKeyJwt) => Err((
+            METHOD,
             "token_endpoint_auth_method \"private_key_jwt\" needs the client's public keys: \
              jwks = { keys = [...] }, jwks_file = \"...\" or jwks_url = \"https://...\""
                 .into(),
-        ),
-        (true, m) if m != ClientAuthMethod::PrivateKeyJwt => Err(format!(
-            "jwks / jwks_file / jwks_url are only used with token_endpoint_auth_method \
-             \"private_key_jwt\" (this client's is {:?})",
-            m.as_str()
+        )),
+        (true, m) if m != ClientAuthMethod::PrivateKeyJwt => Err((
+            if client.jwks_url.is_some() {
+                "jwks_url"
+            } else {
+                "jwks"
+            },
+            format!(
+                "jwks / jwks_file / jwks_url are only used with token_endpoint_auth_method \
+                 \"private_key_jwt\" (this client's is {:?})",
+                m.as_str()
+            ),
         )),
         _ => {
             if let Some(jwks) = &client.jwks {
                 crate::engine::jwk_set::JwkSet::from_jwks(jwks)
-                    .map_err(|why| format!("jwks: {why}"))?;
+                    .map_err(|why| ("jwks", format!("jwks: {why}")))?;
             }
             if let Some(url) = &client.jwks_url {
-                crate::engine::trust::JwksSource::new(url, client.ca_file.clone())?;
+                crate::engine::trust::JwksSource::new(url, client.ca_file.clone())
+                    .map_err(|why| ("jwks_url", why))?;
             }
             Ok(())
         }
