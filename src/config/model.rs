@@ -421,7 +421,7 @@ pub(super) fn unimplemented_grant(grant: &str) -> String {
 
 /// Builds a fixture struct from a minimal JSON object, so serde's defaults apply exactly as in
 /// a TOML file.
-fn from_minimal<T: serde::de::DeserializeOwned>(v: Value) -> T {
+pub(super) fn from_minimal<T: serde::de::DeserializeOwned>(v: Value) -> T {
     // The objects passed here always deserialize: they carry every required field.
     serde_json::from_value(v).unwrap_or_else(|e| unreachable!("minimal fixture: {e}"))
 }
