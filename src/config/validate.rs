@@ -58,16 +58,21 @@ impl IssuerConfig {
     /// The first thing wrong with this issuer, at its place in the issuer's table.
     fn refusal(&self) -> Result<(), Refusal> {
         let name = &self.name;
+        let of_issuer = |r: Refusal| Refusal::new(r.at, format!("issuer {name:?}: {}", r.message));
+        self.addresses_valid().map_err(of_issuer)?;
+        self.lifetimes_bounded().map_err(of_issuer)?;
+        self.clients_valid()?;
+        self.trusted_issuers_valid().map_err(of_issuer)?;
+        self.resources_and_users_valid().map_err(of_issuer)
+    }
+
+    /// The mount path, `public_url` and `frontend_url`.
+    fn addresses_valid(&self) -> Result<(), Refusal> {
         let at = FixturePath::default();
-        let fail = |key: FixturePath, why: String| {
-            Err(Refusal::new(key, format!("issuer {name:?}: {why}")))
-        };
         let path = self.mount_path();
         if !path.is_empty() && (!path.starts_with('/') || path.ends_with('/')) {
-            return fail(
-                at.key("path"),
-                format!("path {path:?} must start with '/' and not end with one"),
-            );
+            let why = format!("path {path:?} must start with '/' and not end with one");
+            return Err(Refusal::new(at.key("path"), why));
         }
         for (what, url) in [
             ("public_url", &self.public_url),
@@ -76,17 +81,19 @@ impl IssuerConfig {
             if let Some(url) = url
                 && !(url.starts_with("http://") || url.starts_with("https://"))
             {
-                return fail(
-                    at.key(what),
-                    format!("{what} {url:?} must start with http:// or https://"),
-                );
+                let why = format!("{what} {url:?} must start with http:// or https://");
+                return Err(Refusal::new(at.key(what), why));
             }
         }
-        self.lifetimes_bounded()
-            .map_err(|r| Refusal::new(r.at, format!("issuer {name:?}: {}", r.message)))?;
+        Ok(())
+    }
+
+    /// Client ids and aliases unique, then each client on its own.
+    fn clients_valid(&self) -> Result<(), Refusal> {
+        let name = &self.name;
         let mut ids = HashSet::new();
         for (j, client) in self.clients.iter().enumerate() {
-            let at = at.key("client").index(j);
+            let at = FixturePath::default().key("client").index(j);
             let aliases = client
                 .aliases
                 .iter()
@@ -94,57 +101,59 @@ impl IssuerConfig {
                 .map(|(k, a)| (at.key("aliases").index(k), a));
             for (key, id) in std::iter::once((at.key("id"), &client.id)).chain(aliases) {
                 if id.is_empty() || !ids.insert(id.as_str()) {
-                    return fail(key, format!("client id {id:?} is empty or used twice"));
+                    let why = format!("issuer {name:?}: client id {id:?} is empty or used twice");
+                    return Err(Refusal::new(key, why));
                 }
             }
             client_valid(self.dialect, client).map_err(|r| {
-                Refusal::new(
-                    at.join(&r.at),
-                    format!("issuer {name:?}, client {:?}: {}", client.id, r.message),
-                )
+                let why = format!("issuer {name:?}, client {:?}: {}", client.id, r.message);
+                Refusal::new(at.join(&r.at), why)
             })?;
         }
+        Ok(())
+    }
+
+    /// Each trusted issuer has exactly one source of keys, and a CA file only for a URL.
+    fn trusted_issuers_valid(&self) -> Result<(), Refusal> {
         for (k, t) in self.trusted_issuers.iter().enumerate() {
-            let at = at.key("trusted_issuer").index(k);
+            let at = FixturePath::default().key("trusted_issuer").index(k);
             let sources = [
                 t.jwks.is_some(),
                 t.jwks_file.is_some(),
                 t.jwks_url.is_some(),
             ];
             if sources.iter().filter(|s| **s).count() != 1 {
-                return fail(
-                    at.key("issuer"),
-                    format!(
-                        "trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
-                        t.issuer
-                    ),
+                let why = format!(
+                    "trusted issuer {:?} needs exactly one of jwks, jwks_file, jwks_url",
+                    t.issuer
                 );
+                return Err(Refusal::new(at.key("issuer"), why));
             }
             if t.ca_file.is_some() && t.jwks_url.is_none() {
-                return fail(
-                    at.key("ca_file"),
-                    format!(
-                        "trusted issuer {:?}: ca_file is only used with jwks_url",
-                        t.issuer
-                    ),
+                let why = format!(
+                    "trusted issuer {:?}: ca_file is only used with jwks_url",
+                    t.issuer
                 );
+                return Err(Refusal::new(at.key("ca_file"), why));
             }
         }
+        Ok(())
+    }
+
+    /// Resource paths absolute, usernames unique.
+    fn resources_and_users_valid(&self) -> Result<(), Refusal> {
+        let at = FixturePath::default();
         for (k, r) in self.resources.iter().enumerate() {
             if !r.path.starts_with('/') {
-                return fail(
-                    at.key("resource").index(k).key("path"),
-                    format!("resource path {:?} must start with '/'", r.path),
-                );
+                let why = format!("resource path {:?} must start with '/'", r.path);
+                return Err(Refusal::new(at.key("resource").index(k).key("path"), why));
             }
         }
         let mut usernames = HashSet::new();
         for (k, user) in self.users.iter().enumerate() {
             if user.username.is_empty() || !usernames.insert(user.username.as_str()) {
-                return fail(
-                    at.key("user").index(k).key("username"),
-                    format!("username {:?} is empty or used twice", user.username),
-                );
+                let why = format!("username {:?} is empty or used twice", user.username);
+                return Err(Refusal::new(at.key("user").index(k).key("username"), why));
             }
         }
         Ok(())
@@ -410,5 +419,45 @@ mod tests {
         .unwrap_err()
         .to_string();
         assert!(err.contains("used by another issuer"), "{err}");
+    }
+
+    #[test]
+    fn refusals_after_parsing_name_the_values_line_and_column() {
+        let client = "[[issuer]]\nname = 'a'\ndialect = 'generic'\n\n[[issuer.client]]\nid = 'c'\n";
+        let err = Config::from_toml(&format!(
+            "{client}grants = ['authorization_code']\nredirect_uris = ['http://ok/cb', 'data:x']\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(
+            err.contains("line 8, column 34: issuer \"a\", client \"c\": redirect URI \"data:x\""),
+            "{err}"
+        );
+        let err = Config::from_toml(&format!("{client}aliases = ['x', 'c']\n"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            err.contains("line 7, column 17: issuer \"a\": client id \"c\""),
+            "{err}"
+        );
+        let err = Config::from_toml(&format!(
+            "{client}secret = 's'\ndefault_scopes = ['openid']\n"
+        ))
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("line 8, column 19: issuer"), "{err}");
+        assert!(
+            err.contains("default scope \"openid\" is not in its scopes"),
+            "{err}"
+        );
+        // Built in code, no text: the message alone.
+        let mut issuer = IssuerConfig::new("a", DialectKind::Generic);
+        issuer.clients.push(ClientConfig::public("c", "data:x"));
+        assert!(
+            issuer
+                .validate()
+                .unwrap_err()
+                .starts_with("issuer \"a\", client \"c\"")
+        );
     }
 }
