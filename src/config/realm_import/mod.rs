@@ -20,6 +20,10 @@
 //! Passwords: a real export holds only password hashes (`credentials[].secretData`), which
 //! mockidp cannot check, so such users get no `password` and log in with any password. The plain
 //! `credentials[].value` of a hand-written import file is kept and checked.
+//!
+//! The JSON is read into the serde structs of [`representation`]; an error names the JSON
+//! path of its culprit and the client or user it is in
+//! (`clients[2].redirectUris[0] (clientId "web"): must be a string`).
 
 mod representation;
 

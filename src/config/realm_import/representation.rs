@@ -1,8 +1,10 @@
 //! The parts of Keycloak's JSON representations (`org.keycloak.representations.idm`:
 //! `RealmRepresentation`, `ClientRepresentation`, `UserRepresentation`,
 //! `CredentialRepresentation`, `ProtocolMapperRepresentation`) that mockidp reads, as serde
-//! structs with Keycloak's field names. Unknown fields are ignored and `null` counts as absent,
-//! as Keycloak's import does. [`read`] names the JSON path of a value of the wrong type.
+//! structs with Keycloak's field names. The other fields of an export are ignored (mockidp
+//! reads a small part of it, and newer Keycloaks add fields) and `null` counts as absent, as
+//! Keycloak writes it for unset fields. [`read`] names the JSON path of a value of the wrong
+//! type.
 
 use std::collections::BTreeMap;
 use std::fmt;
