@@ -47,7 +47,7 @@ pub enum Command {
     Serve(ServeArgs),
     /// Print a signed access token from the fixtures' keys, with no server running.
     Token(TokenArgs),
-    /// Validate a fixture file; errors name the line.
+    /// Validate a fixture file; errors name the line and column of their culprit.
     Check {
         /// The TOML fixture file.
         file: PathBuf,

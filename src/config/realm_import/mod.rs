@@ -20,12 +20,26 @@
 //! Passwords: a real export holds only password hashes (`credentials[].secretData`), which
 //! mockidp cannot check, so such users get no `password` and log in with any password. The plain
 //! `credentials[].value` of a hand-written import file is kept and checked.
+//!
+//! The JSON is read into the serde structs of [`representation`]; an error names the JSON
+//! path of its culprit and the client or user it is in
+//! (`clients[2].redirectUris[0] (clientId "web"): must be a string`).
+
+mod representation;
 
 use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use crate::config::{ClientConfig, DEVICE_CODE, IssuerConfig, TOKEN_EXCHANGE, UserConfig};
+use super::model::from_minimal;
+use crate::config::{
+    ClientAuthMethod, ClientConfig, DEVICE_CODE, DialectKind, IssuerConfig, PASSWORD,
+    TOKEN_EXCHANGE, UserConfig,
+};
+use representation::{
+    ClientAttributes, ClientRepresentation, Place, RealmLifetimes, RealmRepresentation, Strings,
+    UserRepresentation, read,
+};
 
 /// Clients every realm gets; they serve Keycloak's own consoles and APIs, not the user's apps.
 const BUILT_IN_CLIENTS: &[&str] = &[
@@ -53,45 +67,33 @@ const INTERNAL_SCOPES: &[&str] = &[
 /// Realm roles every user holds through `default-roles-{realm}`; tokens gain nothing from them.
 const IMPLICIT_ROLES: &[&str] = &["offline_access", "uma_authorization"];
 
-/// `RealmRepresentation` lifetimes (seconds) and the `IssuerConfig` fields they become.
-const LIFETIMES: &[(&str, &str)] = &[
-    ("accessTokenLifespan", "access_token_ttl"),
-    ("accessCodeLifespan", "code_ttl"),
-    ("ssoSessionIdleTimeout", "refresh_token_ttl"),
-    ("ssoSessionMaxLifespan", "session_ttl"),
-    ("oauth2DeviceCodeLifespan", "device_code_ttl"),
-    ("oauth2DevicePollingInterval", "device_interval"),
-];
-
 /// Builds a Keycloak-dialect issuer from a realm export (RealmRepresentation JSON).
 ///
 /// The issuer is named after the realm and served at `/realms/{realm}`. Built-in, disabled,
-/// bearer-only and SAML clients are left out, as are disabled users. Errors name the field at
-/// fault, e.g. `clients[2] (clientId "web"): redirectUris must be an array of strings`.
+/// bearer-only and SAML clients are left out, as are disabled users. Errors name the JSON path
+/// of the value at fault and its client or user, e.g.
+/// `clients[2].redirectUris[0] (clientId "web"): must be a string`.
 pub fn issuer_from_realm_export(json: &str) -> Result<IssuerConfig, String> {
     let root: Value =
         serde_json::from_str(json).map_err(|e| format!("not a Keycloak realm export: {e}"))?;
-    let realm = Fields::new(single_realm(&root)?, String::new());
+    let json = single_realm(&root)?;
+    let realm: RealmRepresentation = read(json)?;
     let name = realm
-        .str("realm")?
+        .realm
+        .as_deref()
         .filter(|n| !n.is_empty())
         .ok_or("not a Keycloak realm export: \"realm\" (the realm's name) is missing")?;
-    if realm.bool("enabled")? == Some(false) {
+    if realm.enabled == Some(false) {
         return Err(format!("realm {name:?} is disabled (\"enabled\": false)"));
     }
+    let lifetimes: RealmLifetimes = read(json)?;
     let (accounts, users) = users(&realm, name)?;
-    let mut issuer = Map::new();
-    issuer.insert("name".into(), json!(name));
-    issuer.insert("dialect".into(), json!("keycloak"));
-    issuer.insert("realm".into(), json!(name));
-    for (field, key) in LIFETIMES {
-        if let Some(seconds) = realm.seconds(field)? {
-            issuer.insert((*key).into(), json!(seconds));
-        }
-    }
-    issuer.insert("client".into(), Value::Array(clients(&realm, &accounts)?));
-    issuer.insert("user".into(), Value::Array(users));
-    serde_json::from_value(Value::Object(issuer)).map_err(|e| format!("realm {name:?}: {e}"))
+    let mut issuer = IssuerConfig::new(name, DialectKind::Keycloak);
+    issuer.realm = Some(name.to_string());
+    lifetimes.apply(&mut issuer);
+    issuer.clients = clients(&realm, &accounts)?;
+    issuer.users = users;
+    Ok(issuer)
 }
 
 /// One `UserRepresentation` (the admin REST API's, or a realm export's) as a user of realm
@@ -101,44 +103,36 @@ pub fn user_from_representation(
     map: &Map<String, Value>,
     realm_name: &str,
 ) -> Result<UserConfig, String> {
-    let user = Fields::new(map, String::new());
+    let user: UserRepresentation = read(&Value::Object(map.clone()))?;
     let username = user
-        .str("username")?
+        .username
+        .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
         .ok_or("User name is missing")?;
-    let mut person = person(
-        &user,
-        &username.to_lowercase(),
-        realm_roles(&user, realm_name)?,
-    )?;
-    if let Value::Object(p) = &mut person {
-        p.insert("client_roles".into(), json!(client_roles(&user)?));
-        p.insert(
-            "enabled".into(),
-            json!(user.bool("enabled")?.unwrap_or(false)),
-        );
-        let actions = user.strings("requiredActions")?.unwrap_or_default();
-        p.insert("required_actions".into(), json!(actions));
-    }
-    serde_json::from_value(person).map_err(|e| e.to_string())
+    let roles = realm_roles(&user, realm_name);
+    let mut person = person(&user, &username.to_lowercase(), roles);
+    person.client_roles = client_roles(&user);
+    person.enabled = user.enabled.unwrap_or(false);
+    person.required_actions = strings(&user.required_actions);
+    Ok(person)
 }
 
 /// One `ClientRepresentation` (the admin REST API's, or a realm export's) as a client, with
 /// Keycloak's defaults for what it leaves out.
 pub fn client_from_representation(map: &Map<String, Value>) -> Result<ClientConfig, String> {
-    let fields = Fields::new(map, String::new());
-    let id = fields
-        .str("clientId")?
+    let client: ClientRepresentation = read(&Value::Object(map.clone()))?;
+    let id = client
+        .client_id
+        .as_deref()
         .filter(|id| !id.is_empty())
         .ok_or("clientId is missing")?;
-    let client = Fields::new(map, format!("client {id:?}"));
+    let place = Place::default().named("clientId", id);
     let realm_scopes = RealmScopes {
         default: None,
         optional: None,
     };
-    let config = client_config(&client, id, &realm_scopes, None)?;
-    serde_json::from_value(config).map_err(|e| e.to_string())
+    client_config(&client, id, &place, &realm_scopes, None)
 }
 
 /// Applies the lifetimes of a `RealmRepresentation` to `issuer` (absent ones stay).
@@ -146,23 +140,44 @@ pub fn apply_realm_lifetimes(
     map: &Map<String, Value>,
     issuer: &mut IssuerConfig,
 ) -> Result<(), String> {
-    let realm = Fields::new(map, String::new());
-    let mut current = serde_json::to_value(&*issuer).map_err(|e| e.to_string())?;
-    for (field, key) in LIFETIMES {
-        if let (Some(seconds), Value::Object(c)) = (realm.seconds(field)?, &mut current) {
-            c.insert((*key).into(), json!(seconds));
-        }
-    }
-    *issuer = serde_json::from_value(current).map_err(|e| e.to_string())?;
+    let lifetimes: RealmLifetimes = read(&Value::Object(map.clone()))?;
+    lifetimes.apply(issuer);
     Ok(())
 }
 
+impl RealmLifetimes {
+    /// Sets the issuer's lifetimes the realm sets: `accessTokenLifespan` is `access_token_ttl`,
+    /// `accessCodeLifespan` `code_ttl`, `ssoSessionIdleTimeout` `refresh_token_ttl`,
+    /// `ssoSessionMaxLifespan` `session_ttl`, `oauth2DeviceCodeLifespan` `device_code_ttl`,
+    /// `oauth2DevicePollingInterval` `device_interval`.
+    fn apply(&self, issuer: &mut IssuerConfig) {
+        for (field, seconds) in [
+            (&mut issuer.access_token_ttl, self.access_token_lifespan),
+            (&mut issuer.code_ttl, self.access_code_lifespan),
+            (&mut issuer.refresh_token_ttl, self.sso_session_idle_timeout),
+            (&mut issuer.session_ttl, self.sso_session_max_lifespan),
+            (
+                &mut issuer.device_code_ttl,
+                self.oauth2_device_code_lifespan,
+            ),
+            (
+                &mut issuer.device_interval,
+                self.oauth2_device_polling_interval,
+            ),
+        ] {
+            if seconds.is_some() {
+                *field = seconds;
+            }
+        }
+    }
+}
+
 /// The export's realm: one `RealmRepresentation`, or an array holding exactly one.
-fn single_realm(root: &Value) -> Result<&Map<String, Value>, String> {
+fn single_realm(root: &Value) -> Result<&Value, String> {
     match root {
-        Value::Object(realm) => Ok(realm),
+        Value::Object(_) => Ok(root),
         Value::Array(realms) => match realms.as_slice() {
-            [Value::Object(realm)] => Ok(realm),
+            [realm @ Value::Object(_)] => Ok(realm),
             _ => Err(format!(
                 "not a Keycloak realm export: expected one realm object, found an array of {} \
                  elements (export a single realm with `kc.sh export --realm NAME`)",
@@ -173,6 +188,11 @@ fn single_realm(root: &Value) -> Result<&Map<String, Value>, String> {
             Err("not a Keycloak realm export: expected a JSON object (RealmRepresentation)".into())
         }
     }
+}
+
+/// The strings of an optional list.
+fn strings(list: &Option<Strings>) -> Vec<String> {
+    list.as_ref().map(|s| s.0.clone()).unwrap_or_default()
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -200,31 +220,33 @@ impl ServiceAccount {
     }
 }
 
-/// Splits `users[]` into service accounts and people (as `UserConfig` JSON); disabled users
-/// are left out.
-fn users(realm: &Fields, realm_name: &str) -> Result<(Vec<ServiceAccount>, Vec<Value>), String> {
+/// Splits `users[]` into service accounts and people; disabled users are left out.
+fn users(
+    realm: &RealmRepresentation,
+    realm_name: &str,
+) -> Result<(Vec<ServiceAccount>, Vec<UserConfig>), String> {
     let mut accounts = Vec::new();
     let mut people = Vec::new();
-    for (i, map) in realm.objects("users")?.into_iter().enumerate() {
-        let username = Fields::new(map, format!("users[{i}]"))
-            .str("username")?
+    for (i, user) in realm.users.iter().flatten().enumerate() {
+        let username = user
+            .username
+            .as_deref()
             .filter(|u| !u.is_empty())
             .ok_or_else(|| format!("users[{i}]: username is missing"))?;
-        let user = Fields::new(map, format!("users[{i}] (username {username:?})"));
-        if user.bool("enabled")? == Some(false) {
+        if user.enabled == Some(false) {
             continue;
         }
-        let roles = realm_roles(&user, realm_name)?;
-        let client_id = user.str("serviceAccountClientId")?;
+        let roles = realm_roles(user, realm_name);
+        let client_id = user.service_account_client_id.clone();
         if client_id.is_some() || is_service_account_name(username) {
             accounts.push(ServiceAccount {
-                client_id: client_id.map(str::to_string),
+                client_id,
                 username: username.to_string(),
                 roles,
-                client_roles: client_roles(&user)?,
+                client_roles: client_roles(user),
             });
         } else {
-            people.push(person(&user, username, roles)?);
+            people.push(person(user, username, roles));
         }
     }
     Ok((accounts, people))
@@ -240,123 +262,120 @@ fn is_service_account_name(username: &str) -> bool {
 }
 
 /// One `UserConfig`: `id` becomes `sub`, the profile and `attributes` become claims.
-fn person(user: &Fields, username: &str, roles: Vec<String>) -> Result<Value, String> {
-    let mut person = Map::new();
-    person.insert("username".into(), json!(username));
-    if let Some(password) = plain_password(user)? {
-        person.insert("password".into(), json!(password));
-    }
-    if let Some(id) = user.str("id")?.filter(|id| !id.is_empty()) {
-        person.insert("sub".into(), json!(id));
-    }
-    person.insert("roles".into(), json!(roles));
-    person.insert("claims".into(), Value::Object(user_claims(user)?));
-    Ok(Value::Object(person))
+fn person(user: &UserRepresentation, username: &str, roles: Vec<String>) -> UserConfig {
+    let mut person = UserConfig::new(username);
+    person.password = plain_password(user);
+    person.sub = user.id.clone().filter(|id| !id.is_empty());
+    person.roles = roles;
+    person.claims = user_claims(user);
+    person
 }
 
 /// The OpenID claims of a user: `attributes` (one value: a string; more: an array), then
 /// `email`, `given_name`, `family_name`, `name` and `email_verified`, which win over attributes
 /// of the same name.
-fn user_claims(user: &Fields) -> Result<Map<String, Value>, String> {
+fn user_claims(user: &UserRepresentation) -> Map<String, Value> {
     let mut claims = Map::new();
-    if let Some(attributes) = user.object("attributes")? {
-        for key in attributes.map.keys() {
-            let values = attributes.strings(key)?.unwrap_or_default();
-            match values.as_slice() {
-                [] => {}
-                [one] => {
-                    claims.insert(key.clone(), json!(one));
-                }
-                _ => {
-                    claims.insert(key.clone(), json!(values));
-                }
+    for (key, values) in user.attributes.iter().flat_map(|a| &a.0) {
+        match strings(values).as_slice() {
+            [] => {}
+            [one] => {
+                claims.insert(key.clone(), json!(one));
+            }
+            many => {
+                claims.insert(key.clone(), json!(many));
             }
         }
     }
-    let first = user.str("firstName")?.filter(|s| !s.is_empty());
-    let last = user.str("lastName")?.filter(|s| !s.is_empty());
-    if let Some(email) = user.str("email")?.filter(|s| !s.is_empty()) {
+    let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.is_empty());
+    let (first, last) = (nonempty(&user.first_name), nonempty(&user.last_name));
+    if let Some(email) = nonempty(&user.email) {
         claims.insert("email".into(), json!(email));
     }
-    if let Some(first) = first {
+    if let Some(first) = &first {
         claims.insert("given_name".into(), json!(first));
     }
-    if let Some(last) = last {
+    if let Some(last) = &last {
         claims.insert("family_name".into(), json!(last));
     }
-    let name: Vec<&str> = first.into_iter().chain(last).collect();
+    let name: Vec<String> = first.into_iter().chain(last).collect();
     if !name.is_empty() {
         claims.insert("name".into(), json!(name.join(" ")));
     }
-    if let Some(verified) = user.bool("emailVerified")? {
+    if let Some(verified) = user.email_verified {
         claims.insert("email_verified".into(), json!(verified));
     }
-    Ok(claims)
+    claims
 }
 
 /// The plain `value` of a `password` credential, as hand-written import files have it. Exports
 /// hold only hashes (`secretData`): then `None`, and mockidp accepts any password.
-fn plain_password(user: &Fields) -> Result<Option<String>, String> {
-    for (i, map) in user.objects("credentials")?.into_iter().enumerate() {
-        let credential = Fields::new(map, format!("{}: credentials[{i}]", user.ctx));
-        if credential.str("type")? == Some("password")
-            && let Some(value) = credential.str("value")?.filter(|v| !v.is_empty())
-        {
-            return Ok(Some(value.to_string()));
-        }
-    }
-    Ok(None)
+fn plain_password(user: &UserRepresentation) -> Option<String> {
+    user.credentials
+        .iter()
+        .flatten()
+        .filter(|c| c.kind.as_deref() == Some("password"))
+        .find_map(|c| c.value.clone().filter(|v| !v.is_empty()))
 }
 
 /// `realmRoles` without the ones every user holds (`default-roles-{realm}`, `offline_access`,
 /// `uma_authorization`).
-fn realm_roles(user: &Fields, realm_name: &str) -> Result<Vec<String>, String> {
+fn realm_roles(user: &UserRepresentation, realm_name: &str) -> Vec<String> {
     let default_roles = format!("default-roles-{realm_name}");
     let mut roles = Vec::new();
-    for role in user.strings("realmRoles")?.unwrap_or_default() {
+    for role in strings(&user.realm_roles) {
         let implicit =
             role.eq_ignore_ascii_case(&default_roles) || IMPLICIT_ROLES.contains(&role.as_str());
         if !implicit && !roles.contains(&role) {
             roles.push(role);
         }
     }
-    Ok(roles)
+    roles
 }
 
 /// `clientRoles`: role names by client id.
-fn client_roles(user: &Fields) -> Result<BTreeMap<String, Vec<String>>, String> {
-    let mut roles = BTreeMap::new();
-    if let Some(by_client) = user.object("clientRoles")? {
-        for client in by_client.map.keys() {
-            let names = by_client.strings(client)?.unwrap_or_default();
-            if !names.is_empty() {
-                roles.insert(client.clone(), names);
-            }
-        }
-    }
-    Ok(roles)
+fn client_roles(user: &UserRepresentation) -> BTreeMap<String, Vec<String>> {
+    user.client_roles
+        .iter()
+        .flatten()
+        .map(|(client, names)| (client.clone(), strings(names)))
+        .filter(|(_, names)| !names.is_empty())
+        .collect()
 }
 
 // ---------------------------------------------------------------------------------------------
 // Clients
 
-/// The realm's `ClientConfig`s (as JSON), without the built-in, disabled, bearer-only and
+/// The realm's `ClientConfig`s, without the built-in, disabled, bearer-only and
 /// non-OpenID-Connect clients.
-fn clients(realm: &Fields, accounts: &[ServiceAccount]) -> Result<Vec<Value>, String> {
+fn clients(
+    realm: &RealmRepresentation,
+    accounts: &[ServiceAccount],
+) -> Result<Vec<ClientConfig>, String> {
     let realm_scopes = RealmScopes {
-        default: realm.strings("defaultDefaultClientScopes")?,
-        optional: realm.strings("defaultOptionalClientScopes")?,
+        default: realm
+            .default_default_client_scopes
+            .as_ref()
+            .map(|s| s.0.clone()),
+        optional: realm
+            .default_optional_client_scopes
+            .as_ref()
+            .map(|s| s.0.clone()),
     };
     let mut clients = Vec::new();
-    for (i, map) in realm.objects("clients")?.into_iter().enumerate() {
-        let id = Fields::new(map, format!("clients[{i}]"))
-            .str("clientId")?
+    for (i, client) in realm.clients.iter().flatten().enumerate() {
+        let id = client
+            .client_id
+            .as_deref()
             .filter(|id| !id.is_empty())
             .ok_or_else(|| format!("clients[{i}]: clientId is missing"))?;
-        let client = Fields::new(map, format!("clients[{i}] (clientId {id:?})"));
-        if !is_skipped(&client, id)? {
+        let place = Place::default()
+            .field("clients")
+            .index(i)
+            .named("clientId", id);
+        if !is_skipped(client, id) {
             let account = accounts.iter().find(|a| a.belongs_to(id));
-            clients.push(client_config(&client, id, &realm_scopes, account)?);
+            clients.push(client_config(client, id, &place, &realm_scopes, account)?);
         }
     }
     Ok(clients)
@@ -369,87 +388,82 @@ struct RealmScopes {
     optional: Option<Vec<String>>,
 }
 
-fn is_skipped(client: &Fields, id: &str) -> Result<bool, String> {
-    Ok(BUILT_IN_CLIENTS.contains(&id)
-        || client.bool("enabled")? == Some(false)
-        || client.bool("bearerOnly")? == Some(true)
+fn is_skipped(client: &ClientRepresentation, id: &str) -> bool {
+    BUILT_IN_CLIENTS.contains(&id)
+        || client.enabled == Some(false)
+        || client.bearer_only == Some(true)
         || client
-            .str("protocol")?
-            .is_some_and(|p| p != "openid-connect"))
+            .protocol
+            .as_deref()
+            .is_some_and(|p| p != "openid-connect")
 }
 
-/// One `ClientConfig` from a `ClientRepresentation` (and its service account's roles).
+/// One `ClientConfig` from a `ClientRepresentation` at `place` (and its service account's
+/// roles).
 fn client_config(
-    client: &Fields,
+    client: &ClientRepresentation,
     id: &str,
+    place: &Place,
     realm_scopes: &RealmScopes,
     account: Option<&ServiceAccount>,
-) -> Result<Value, String> {
-    let no_attributes = Map::new();
-    let attributes = client
-        .object("attributes")?
-        .unwrap_or_else(|| Fields::new(&no_attributes, String::new()));
-    let mut config = Map::new();
-    config.insert("id".into(), json!(id));
-    if let Some(secret) = secret(client)? {
-        config.insert("secret".into(), json!(secret));
-    }
-    if let Some(description) = description(client)? {
-        config.insert("description".into(), json!(description));
-    }
-    config.insert("grants".into(), json!(grants(client, &attributes)?));
-    client_authenticator(client, &attributes, &mut config)?;
-    let (scopes, default_scopes) = scopes(client, realm_scopes)?;
-    config.insert("scopes".into(), json!(scopes));
-    config.insert("default_scopes".into(), json!(default_scopes));
-    let root_url = root_url(client)?;
-    let redirect_uris = redirect_uris(client, root_url)?;
-    if let Some(uris) = post_logout_uris(&attributes, root_url, &redirect_uris)? {
-        config.insert("post_logout_redirect_uris".into(), json!(uris));
-    }
-    config.insert("redirect_uris".into(), json!(redirect_uris));
-    let pkce = attributes.str("pkce.code.challenge.method")?;
-    config.insert(
-        "require_pkce".into(),
-        json!(pkce.is_some_and(|m| !m.is_empty())),
-    );
+) -> Result<ClientConfig, String> {
+    let no_attributes = ClientAttributes::default();
+    let attributes = client.attributes.as_ref().unwrap_or(&no_attributes);
+    let mut config: ClientConfig = from_minimal(json!({ "id": id }));
+    config.secret = secret(client, place)?;
+    config.description = description(client);
+    config.grants = grants(client, attributes);
+    client_authenticator(client, attributes, place, &mut config)?;
+    let (scopes, default_scopes) = scopes(client, realm_scopes);
+    config.scopes = scopes;
+    config.default_scopes = Some(default_scopes);
+    let root_url = root_url(client);
+    let redirect_uris = redirect_uris(client, root_url);
+    config.post_logout_redirect_uris = post_logout_uris(attributes, root_url, &redirect_uris);
+    config.redirect_uris = redirect_uris;
+    config.require_pkce = attributes
+        .pkce_code_challenge_method
+        .as_deref()
+        .is_some_and(|m| !m.is_empty());
     if let Some(account) = account {
-        config.insert("roles".into(), json!(account.roles));
-        config.insert("client_roles".into(), json!(account.client_roles));
+        config.roles = account.roles.clone();
+        config.client_roles = account.client_roles.clone();
     }
-    let claims = hardcoded_claims(client)?;
-    if !claims.is_empty() {
-        config.insert("claims".into(), Value::Object(claims));
-    }
-    Ok(Value::Object(config))
+    config.claims = hardcoded_claims(client, place)?;
+    Ok(config)
 }
 
 /// The client's `oidc-hardcoded-claim-mapper`s that write to the access token, as fixed claims:
 /// typed by `jsonType.label`, nested where `claim.name` has dots (`a\.b` keeps one), as
 /// Keycloak does. Other mappers compute values at run time and are not imported.
-fn hardcoded_claims(client: &Fields) -> Result<Map<String, Value>, String> {
+fn hardcoded_claims(
+    client: &ClientRepresentation,
+    place: &Place,
+) -> Result<Map<String, Value>, String> {
     let mut claims = Map::new();
-    for (i, mapper) in client.objects("protocolMappers")?.into_iter().enumerate() {
-        let mapper = Fields::new(mapper, format!("{}: protocolMappers[{i}]", client.ctx));
-        let Some(config) = mapper.object("config")? else {
+    for (i, mapper) in client.protocol_mappers.iter().flatten().enumerate() {
+        let Some(config) = &mapper.config else {
             continue;
         };
-        if mapper.str("protocolMapper")? != Some("oidc-hardcoded-claim-mapper")
-            || config.str("access.token.claim")? == Some("false")
+        if mapper.protocol_mapper.as_deref() != Some("oidc-hardcoded-claim-mapper")
+            || config.access_token_claim.as_deref() == Some("false")
         {
             continue;
         }
-        let (Some(name), Some(text)) = (config.str("claim.name")?, config.str("claim.value")?)
-        else {
+        let (Some(name), Some(text)) = (&config.claim_name, &config.claim_value) else {
             continue;
         };
-        let value = match config.str("jsonType.label")?.unwrap_or("String") {
+        let value = match config.json_type.as_deref().unwrap_or("String") {
             "long" | "int" => text.parse::<i64>().map(Value::from).ok(),
             "boolean" => text.parse::<bool>().map(Value::from).ok(),
             "JSON" => serde_json::from_str(text).ok(),
             _ => Some(json!(text)),
         }
-        .ok_or_else(|| config.invalid("claim.value", "a value of its jsonType.label"))?;
+        .ok_or_else(|| {
+            let at = place.field("protocolMappers").index(i).field("config");
+            at.field("claim.value")
+                .says("must be a value of its jsonType.label")
+        })?;
         let path: Vec<String> = name
             .replace("\\.", "\u{0}")
             .split('.')
@@ -483,64 +497,65 @@ fn insert_at(obj: &mut Map<String, Value>, path: &[String], value: Value) {
 
 /// `secret`, unless `publicClient`. A confidential client needs its real secret: without it (or
 /// with the `**********` the admin console's partial export writes) no token could be obtained.
-fn secret(client: &Fields) -> Result<Option<String>, String> {
-    if client.bool("publicClient")? == Some(true) {
+fn secret(client: &ClientRepresentation, place: &Place) -> Result<Option<String>, String> {
+    if client.public_client == Some(true) {
         return Ok(None);
     }
-    match client.str("secret")? {
+    let at = place.field("secret");
+    match client.secret.as_deref() {
         Some(s) if !s.is_empty() && !s.chars().all(|c| c == '*') => Ok(Some(s.to_string())),
-        Some(s) if !s.is_empty() => Err(format!(
-            "{}: the secret of this confidential client is masked ({s:?}, as the admin console's \
-             partial export writes it); put the real secret in the file",
-            client.ctx
-        )),
-        _ => Err(format!(
-            "{}: this confidential client has no secret; add \"secret\" or set \
+        Some(s) if !s.is_empty() => Err(at.says(&format!(
+            "the secret of this confidential client is masked ({s:?}, as the admin console's \
+             partial export writes it); put the real secret in the file"
+        ))),
+        _ => Err(at.says(
+            "this confidential client has no secret; add \"secret\" or set \
              \"publicClient\": true",
-            client.ctx
         )),
     }
 }
 
 /// `description`, else the display `name` (unless it is a `${...}` message key).
-fn description(client: &Fields) -> Result<Option<String>, String> {
-    let description = client.str("description")?.filter(|d| !d.is_empty());
+fn description(client: &ClientRepresentation) -> Option<String> {
+    let description = client.description.clone().filter(|d| !d.is_empty());
     let name = client
-        .str("name")?
+        .name
+        .clone()
         .filter(|n| !n.is_empty() && !n.contains("${"));
-    Ok(description.or(name).map(str::to_string))
+    description.or(name)
 }
 
 /// `clientAuthenticatorType` "client-jwt" (Signed JWT: `private_key_jwt`, keys from the
 /// `jwks.string` attribute, or fetched from `jwks.url`) and
 /// "client-secret-jwt" (`client_secret_jwt`); "client-secret" is the default.
 fn client_authenticator(
-    client: &Fields,
-    attributes: &Fields,
-    config: &mut Map<String, Value>,
+    client: &ClientRepresentation,
+    attributes: &ClientAttributes,
+    place: &Place,
+    config: &mut ClientConfig,
 ) -> Result<(), String> {
-    let method = match client.str("clientAuthenticatorType")? {
-        Some("client-jwt") => "private_key_jwt",
-        Some("client-secret-jwt") => "client_secret_jwt",
+    let method = match client.client_authenticator_type.as_deref() {
+        Some("client-jwt") => ClientAuthMethod::PrivateKeyJwt,
+        Some("client-secret-jwt") => ClientAuthMethod::ClientSecretJwt,
         _ => return Ok(()),
     };
-    config.insert("token_endpoint_auth_method".into(), json!(method));
-    if method != "private_key_jwt" {
+    config.token_endpoint_auth_method = Some(method);
+    if method != ClientAuthMethod::PrivateKeyJwt {
         return Ok(());
     }
-    if attributes.flag("use.jwks.string")? {
-        let text = attributes.str("jwks.string")?.unwrap_or_default();
-        let jwks: Value = serde_json::from_str(text)
-            .map_err(|e| format!("{}: attribute jwks.string is not JSON: {e}", client.ctx))?;
-        config.insert("jwks".into(), jwks);
-    } else if attributes.flag("use.jwks.url")? {
-        let url = attributes.str("jwks.url")?.unwrap_or_default();
-        config.insert("jwks_url".into(), json!(url));
+    if attributes.use_jwks_string {
+        let text = attributes.jwks_string.as_deref().unwrap_or_default();
+        let jwks = serde_json::from_str(text).map_err(|e| {
+            let at = place.field("attributes").field("jwks.string");
+            at.says(&format!("is not JSON: {e}"))
+        })?;
+        config.jwks = Some(jwks);
+    } else if attributes.use_jwks_url {
+        config.jwks_url = Some(attributes.jwks_url.clone().unwrap_or_default());
     } else {
-        return Err(format!(
-            "{}: a Signed JWT client with a certificate (jwt.credential.certificate) is not \
+        return Err(place.field("clientAuthenticatorType").says(
+            "a Signed JWT client with a certificate (jwt.credential.certificate) is not \
              supported; export its keys as a JWKS (use.jwks.string)",
-            client.ctx
         ));
     }
     Ok(())
@@ -548,45 +563,42 @@ fn client_authenticator(
 
 /// The OAuth grants the client's capability switches enable. `implicitFlowEnabled` has no
 /// mockidp counterpart and is ignored.
-fn grants(client: &Fields, attributes: &Fields) -> Result<Vec<&'static str>, String> {
-    let mut grants = Vec::new();
-    if client.bool("standardFlowEnabled")?.unwrap_or(true) {
+fn grants(client: &ClientRepresentation, attributes: &ClientAttributes) -> Vec<String> {
+    let mut grants: Vec<&str> = Vec::new();
+    if client.standard_flow_enabled.unwrap_or(true) {
         grants.extend(["authorization_code", "refresh_token"]);
     }
     // "Direct access grants": RFC 6749 §4.3, with refresh tokens as Keycloak issues them.
-    if client.bool("directAccessGrantsEnabled")?.unwrap_or(false) {
-        grants.push(crate::config::PASSWORD);
+    if client.direct_access_grants_enabled.unwrap_or(false) {
+        grants.push(PASSWORD);
         if !grants.contains(&"refresh_token") {
             grants.push("refresh_token");
         }
     }
-    if client.bool("serviceAccountsEnabled")?.unwrap_or(false) {
+    if client.service_accounts_enabled.unwrap_or(false) {
         grants.push("client_credentials");
     }
-    if attributes.flag("oauth2.device.authorization.grant.enabled")? {
+    if attributes.device_authorization_grant {
         grants.push(DEVICE_CODE);
         if !grants.contains(&"refresh_token") {
             grants.push("refresh_token");
         }
     }
-    if attributes.flag("standard.token.exchange.enabled")? {
+    if attributes.standard_token_exchange {
         grants.push(TOKEN_EXCHANGE);
     }
-    Ok(grants)
+    grants.into_iter().map(String::from).collect()
 }
 
 /// `defaultClientScopes` + `optionalClientScopes` (the realm's defaults when the client has no
 /// list) without Keycloak's internal scopes, and the default ones alone.
-fn scopes(client: &Fields, realm: &RealmScopes) -> Result<(Vec<String>, Vec<String>), String> {
-    let default = client
-        .strings("defaultClientScopes")?
-        .or_else(|| realm.default.clone());
-    let optional = client
-        .strings("optionalClientScopes")?
-        .or_else(|| realm.optional.clone());
+fn scopes(client: &ClientRepresentation, realm: &RealmScopes) -> (Vec<String>, Vec<String>) {
+    let own = |list: &Option<Strings>| list.as_ref().map(|s| s.0.clone());
+    let default = own(&client.default_client_scopes).or_else(|| realm.default.clone());
+    let optional = own(&client.optional_client_scopes).or_else(|| realm.optional.clone());
     let default = application_scopes(default.unwrap_or_default(), Vec::new());
     let all = application_scopes(optional.unwrap_or_default(), default.clone());
-    Ok((all, default))
+    (all, default)
 }
 
 /// Appends to `into` the scopes of `scopes` that applications ask for, each once.
@@ -601,23 +613,24 @@ fn application_scopes(scopes: Vec<String>, mut into: Vec<String>) -> Vec<String>
 
 /// `rootUrl`, which relative redirect URIs are resolved against; `${authBaseUrl}`-style
 /// placeholders count as absent.
-fn root_url<'a>(client: &Fields<'a>) -> Result<Option<&'a str>, String> {
-    Ok(client
-        .str("rootUrl")?
-        .filter(|r| !r.is_empty() && !r.contains("${")))
+fn root_url(client: &ClientRepresentation) -> Option<&str> {
+    client
+        .root_url
+        .as_deref()
+        .filter(|r| !r.is_empty() && !r.contains("${"))
 }
 
 /// `redirectUris`, relative ones made absolute with `rootUrl` (or dropped without one).
-fn redirect_uris(client: &Fields, root_url: Option<&str>) -> Result<Vec<String>, String> {
+fn redirect_uris(client: &ClientRepresentation, root_url: Option<&str>) -> Vec<String> {
     let mut uris = Vec::new();
-    for uri in client.strings("redirectUris")?.unwrap_or_default() {
+    for uri in strings(&client.redirect_uris) {
         if let Some(uri) = absolute_uri(&uri, root_url)
             && !uris.contains(&uri)
         {
             uris.push(uri);
         }
     }
-    Ok(uris)
+    uris
 }
 
 /// A redirect URI as registered: `/path` and a bare `*` are relative to `rootUrl` (`*` becomes
@@ -636,20 +649,18 @@ fn absolute_uri(uri: &str, root_url: Option<&str>) -> Option<String> {
 /// The `post.logout.redirect.uris` attribute: `##`-separated, `+` standing for the redirect
 /// URIs. `None` (mockidp's "the redirect URIs") when absent, empty or just `+`.
 fn post_logout_uris(
-    attributes: &Fields,
+    attributes: &ClientAttributes,
     root_url: Option<&str>,
     redirect_uris: &[String],
-) -> Result<Option<Vec<String>>, String> {
-    let Some(raw) = attributes.str("post.logout.redirect.uris")? else {
-        return Ok(None);
-    };
+) -> Option<Vec<String>> {
+    let raw = attributes.post_logout_redirect_uris.as_deref()?;
     let entries: Vec<&str> = raw
         .split("##")
         .map(str::trim)
         .filter(|e| !e.is_empty())
         .collect();
     if entries.is_empty() || entries == ["+"] {
-        return Ok(None);
+        return None;
     }
     let mut uris: Vec<String> = Vec::new();
     for entry in entries {
@@ -663,122 +674,7 @@ fn post_logout_uris(
             }
         }
     }
-    Ok(Some(uris))
-}
-
-// ---------------------------------------------------------------------------------------------
-// Typed access to JSON fields, with errors that say where
-
-/// A JSON object of the export and where it is (`clients[2] (clientId "web")`), for messages.
-/// `null` counts as absent, as Keycloak writes it for unset fields.
-struct Fields<'a> {
-    map: &'a Map<String, Value>,
-    ctx: String,
-}
-
-impl<'a> Fields<'a> {
-    fn new(map: &'a Map<String, Value>, ctx: String) -> Self {
-        Self { map, ctx }
-    }
-
-    fn get(&self, key: &str) -> Option<&'a Value> {
-        self.map.get(key).filter(|v| !v.is_null())
-    }
-
-    fn invalid(&self, key: &str, what: &str) -> String {
-        if self.ctx.is_empty() {
-            format!("{key} must be {what}")
-        } else {
-            format!("{}: {key} must be {what}", self.ctx)
-        }
-    }
-
-    fn str(&self, key: &str) -> Result<Option<&'a str>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::String(s)) => Ok(Some(s)),
-            Some(_) => Err(self.invalid(key, "a string")),
-        }
-    }
-
-    fn bool(&self, key: &str) -> Result<Option<bool>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Bool(b)) => Ok(Some(*b)),
-            Some(_) => Err(self.invalid(key, "true or false")),
-        }
-    }
-
-    /// A client attribute switch: `"true"` (Keycloak writes attributes as strings) or `true`.
-    fn flag(&self, key: &str) -> Result<bool, String> {
-        match self.get(key) {
-            None => Ok(false),
-            Some(Value::Bool(b)) => Ok(*b),
-            Some(Value::String(s)) => Ok(s.eq_ignore_ascii_case("true")),
-            Some(_) => Err(self.invalid(key, "\"true\" or \"false\"")),
-        }
-    }
-
-    /// A lifetime in seconds; Keycloak's `0` ("not set") is `None`.
-    fn seconds(&self, key: &str) -> Result<Option<u64>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(v) => match v.as_u64() {
-                Some(0) => Ok(None),
-                Some(n) => Ok(Some(n)),
-                None => Err(self.invalid(key, "a whole number of seconds")),
-            },
-        }
-    }
-
-    fn strings(&self, key: &str) -> Result<Option<Vec<String>>, String> {
-        let Some(value) = self.get(key) else {
-            return Ok(None);
-        };
-        let strings = value.as_array().and_then(|items| {
-            items
-                .iter()
-                .map(|item| item.as_str().map(str::to_string))
-                .collect::<Option<Vec<_>>>()
-        });
-        strings
-            .map(Some)
-            .ok_or_else(|| self.invalid(key, "an array of strings"))
-    }
-
-    /// A nested object, its context extended with the key.
-    fn object(&self, key: &str) -> Result<Option<Fields<'a>>, String> {
-        match self.get(key) {
-            None => Ok(None),
-            Some(Value::Object(map)) => {
-                let ctx = if self.ctx.is_empty() {
-                    key.to_string()
-                } else {
-                    format!("{}: {key}", self.ctx)
-                };
-                Ok(Some(Fields::new(map, ctx)))
-            }
-            Some(_) => Err(self.invalid(key, "an object")),
-        }
-    }
-
-    /// An array of objects; absent is empty.
-    fn objects(&self, key: &str) -> Result<Vec<&'a Map<String, Value>>, String> {
-        let Some(value) = self.get(key) else {
-            return Ok(Vec::new());
-        };
-        let items = value
-            .as_array()
-            .ok_or_else(|| self.invalid(key, "an array"))?;
-        items
-            .iter()
-            .enumerate()
-            .map(|(i, item)| {
-                item.as_object()
-                    .ok_or_else(|| self.invalid(&format!("{key}[{i}]"), "an object"))
-            })
-            .collect()
-    }
+    Some(uris)
 }
 
 #[cfg(test)]
@@ -786,7 +682,7 @@ mod tests {
     use super::*;
     use crate::config::{ClientConfig, UserConfig};
 
-    const SAMPLE: &str = include_str!("../../fixtures/keycloak/realm-export.json");
+    const SAMPLE: &str = include_str!("../../../fixtures/keycloak/realm-export.json");
 
     fn sample() -> IssuerConfig {
         issuer_from_realm_export(SAMPLE).unwrap()
@@ -1074,16 +970,22 @@ mod tests {
             { "clientId": "web", "secret": "**********" },
         ]);
         let err = error(&realm(masked, json!([])));
-        assert!(err.starts_with("clients[1] (clientId \"web\"): "), "{err}");
+        assert!(
+            err.starts_with("clients[1].secret (clientId \"web\"): "),
+            "{err}"
+        );
         assert!(err.contains("masked"), "{err}");
         let missing = json!([{ "clientId": "web", "publicClient": false }]);
         let err = error(&realm(missing, json!([])));
-        assert!(err.starts_with("clients[0] (clientId \"web\"): "), "{err}");
+        assert!(
+            err.starts_with("clients[0].secret (clientId \"web\"): "),
+            "{err}"
+        );
         assert!(err.contains("no secret"), "{err}");
     }
 
     #[test]
-    fn wrong_types_are_errors_naming_the_field() {
+    fn wrong_types_are_errors_naming_the_json_path() {
         let clients = json!([
             { "clientId": "a", "publicClient": true },
             { "clientId": "b", "publicClient": true },
@@ -1091,19 +993,70 @@ mod tests {
         ]);
         assert_eq!(
             error(&realm(clients, json!([]))),
-            "clients[2] (clientId \"web\"): redirectUris must be an array of strings"
+            "clients[2].redirectUris (clientId \"web\"): must be an array of strings"
+        );
+        let clients = json!([
+            { "clientId": "a", "publicClient": true },
+            { "clientId": "web", "publicClient": true, "redirectUris": ["http://x/*", 7] },
+        ]);
+        assert_eq!(
+            error(&realm(clients, json!([]))),
+            "clients[1].redirectUris[1] (clientId \"web\"): must be a string"
         );
         let users = json!([{ "username": "u", "attributes": { "tenant": 7 } }]);
         assert_eq!(
             error(&realm(json!([]), users)),
-            "users[0] (username \"u\"): attributes: tenant must be an array of strings"
+            "users[0].attributes.tenant (username \"u\"): must be an array of strings"
         );
         let err = error(r#"{ "realm": "r", "accessTokenLifespan": "5m" }"#);
-        assert_eq!(err, "accessTokenLifespan must be a whole number of seconds");
+        assert_eq!(
+            err,
+            "accessTokenLifespan: must be a whole number of seconds"
+        );
         let err = error(r#"{ "realm": "r", "clients": [ 1 ] }"#);
-        assert_eq!(err, "clients[0] must be an object");
+        assert_eq!(err, "clients[0]: must be an object");
         let err = error(r#"{ "realm": "r", "clients": [ { "name": "x" } ] }"#);
         assert_eq!(err, "clients[0]: clientId is missing");
+        let err =
+            error(r#"{ "realm": "r", "clients": [ { "clientId": "c", "enabled": "yes" } ] }"#);
+        assert_eq!(
+            err,
+            "clients[0].enabled (clientId \"c\"): must be a boolean"
+        );
+    }
+
+    #[test]
+    fn type_errors_never_show_the_value() {
+        let users =
+            json!([{ "username": "u", "credentials": [{ "type": "password", "value": 4711 }] }]);
+        let err = error(&realm(json!([]), users));
+        assert_eq!(
+            err,
+            "users[0].credentials[0].value (username \"u\"): must be a string"
+        );
+        let clients = json!([{ "clientId": "c", "secret": 123456789 }]);
+        let err = error(&realm(clients, json!([])));
+        assert!(!err.contains("123456789"), "{err}");
+        assert!(
+            err.starts_with("clients[0].secret (clientId \"c\"): "),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn admin_representations_name_the_field_and_the_client() {
+        let client = json!({ "clientId": "web", "redirectUris": [true] });
+        let err = client_from_representation(client.as_object().unwrap()).unwrap_err();
+        assert_eq!(err, "redirectUris[0] (clientId \"web\"): must be a string");
+        let client = json!({ "clientId": "web" });
+        let err = client_from_representation(client.as_object().unwrap()).unwrap_err();
+        assert!(
+            err.starts_with("secret (clientId \"web\"): this confidential"),
+            "{err}"
+        );
+        let user = json!({ "email": "x@y" });
+        let err = user_from_representation(user.as_object().unwrap(), "r").unwrap_err();
+        assert_eq!(err, "User name is missing");
     }
 
     #[test]
@@ -1120,13 +1073,22 @@ mod tests {
             mapper("dotted\\.name", "{\"a\":1}", "JSON"),
             {"protocolMapper": "oidc-usermodel-attribute-mapper", "config": {"claim.name": "x"}},
         ]});
-        let map = client.as_object().unwrap();
-        let claims = hardcoded_claims(&Fields::new(map, "c".into())).unwrap();
+        let export = |client: Value| {
+            let mut client = client;
+            client["clientId"] = json!("c");
+            client["publicClient"] = json!(true);
+            realm(json!([client]), json!([]))
+        };
+        let issuer = issuer_from_realm_export(&export(client)).unwrap();
         assert_eq!(
-            Value::Object(claims),
+            Value::Object(issuer.clients[0].claims.clone()),
             json!({"tenant": "acme", "org": {"level": 3, "paid": true}, "dotted.name": {"a": 1}})
         );
         let bad = json!({"protocolMappers": [mapper("n", "x", "long")]});
-        assert!(hardcoded_claims(&Fields::new(bad.as_object().unwrap(), "c".into())).is_err());
+        assert_eq!(
+            error(&export(bad)),
+            "clients[0].protocolMappers[0].config.claim.value (clientId \"c\"): must be a value \
+             of its jsonType.label"
+        );
     }
 }
