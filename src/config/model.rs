@@ -70,28 +70,8 @@ pub struct KeysConfig {
     pub generate: bool,
 }
 
-/// Which product an issuer imitates.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum DialectKind {
-    /// Keycloak (Quarkus distribution): realms under `/realms/{realm}`.
-    Keycloak,
-    /// IdentityServer3, as Inqom runs it under `/identity`.
-    #[serde(alias = "identity-server", alias = "identity_server")]
-    IdentityServer,
-    /// A Django OAuth Toolkit server at `/` (`/token/`, `/resource/`).
-    Generic,
-}
-
-impl DialectKind {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Keycloak => "keycloak",
-            Self::IdentityServer => "identityserver",
-            Self::Generic => "generic",
-        }
-    }
-}
+/// Which product an issuer imitates: an entry of the dialect registry.
+pub use crate::dialect::DialectKind;
 
 /// Access tokens as signed JWTs, or as opaque random strings that only this server can read.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
@@ -536,11 +516,7 @@ impl IssuerConfig {
         if let Some(p) = &self.path {
             return p.trim_end_matches('/').to_string();
         }
-        match self.dialect {
-            DialectKind::Keycloak => format!("/realms/{}", self.realm_name()),
-            DialectKind::IdentityServer => "/identity".into(),
-            DialectKind::Generic => String::new(),
-        }
+        self.dialect.profile().mount_path(self.realm_name())
     }
 
     /// The Keycloak realm name (the issuer name unless set).

@@ -250,27 +250,7 @@ fn client_auth_valid(
 ) -> Result<(), (&'static str, String)> {
     const METHOD: &str = "token_endpoint_auth_method";
     let method = client.auth_method();
-    let supported: &[ClientAuthMethod] = match dialect {
-        DialectKind::Generic => &[
-            ClientAuthMethod::ClientSecretBasic,
-            ClientAuthMethod::ClientSecretPost,
-            ClientAuthMethod::None,
-        ],
-        DialectKind::Keycloak => &[
-            ClientAuthMethod::ClientSecretBasic,
-            ClientAuthMethod::ClientSecretPost,
-            ClientAuthMethod::ClientSecretJwt,
-            ClientAuthMethod::PrivateKeyJwt,
-            ClientAuthMethod::None,
-        ],
-        // IdentityServer3's PrivateKeyJwtSecretValidator; it has no client_secret_jwt.
-        DialectKind::IdentityServer => &[
-            ClientAuthMethod::ClientSecretBasic,
-            ClientAuthMethod::ClientSecretPost,
-            ClientAuthMethod::PrivateKeyJwt,
-            ClientAuthMethod::None,
-        ],
-    };
+    let supported = dialect.profile().client_auth_methods;
     if !supported.contains(&method) {
         let names: Vec<&str> = supported.iter().map(|m| m.as_str()).collect();
         return Err((

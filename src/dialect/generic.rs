@@ -3,66 +3,95 @@
 //! `WWW-Authenticate: Bearer error="invalid_client"`, RFC 9068 JWT access tokens by default or
 //! oauthlib's 30-character opaque tokens. Wire facts: `shared/vendors.md` §3.
 
-use crate::ids::IdSource;
 use serde_json::{Value, json};
 
-use aws_lc_rs::hmac;
-
+use super::profile::{Features, Lifetimes, StaticReply};
 use super::{
-    Dialect, Endpoint, LoginBinding, Members, Reply, TokenKind, Urls, merged, object,
-    oidc_metadata, rsa_jwk,
+    Dialect, Endpoint, LoginBinding, Members, Profile, TokenKind, Urls,  object,
+    rsa_jwk,
 };
-use crate::config::{ClientConfig, DialectKind, ResourceConfig};
 use crate::engine::Issuer;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::jwt::Object;
 use crate::keys::SigningKey;
 
+const PROFILE: Profile = Profile {
+    name: "generic",
+    product: "Django OAuth Toolkit",
+    // At the root; Django's LOGIN_REDIRECT_URL default; the seed's `GET /resource/`.
+    default_path: "",
+    home_path: "{mount}/accounts/profile/",
+    // Django's URLconf: most views with and without the trailing slash.
+    routes: &[
+        (
+            Endpoint::Discovery,
+            &[
+                super::OIDC_DISCOVERY,
+                ".well-known/openid-configuration/",
+                super::RFC8414_METADATA,
+            ],
+        ),
+        (Endpoint::Jwks, &[".well-known/jwks.json"]),
+        (Endpoint::Token, &["token/", "token"]),
+        (Endpoint::Authorize, &["authorize/", "authorize"]),
+        (Endpoint::Login, &["accounts/login/"]),
+        (Endpoint::Userinfo, &["userinfo/", "userinfo"]),
+        (Endpoint::Logout, &["logout/", "logout"]),
+        (Endpoint::Introspect, &["introspect/", "introspect"]),
+        (Endpoint::Revoke, &["revoke_token/", "revoke_token"]),
+        (
+            Endpoint::DeviceAuthorization,
+            &["device-authorization/", "device-authorization"],
+        ),
+        (Endpoint::DeviceVerify, &["device/", "device"]),
+    ],
+    resources: &["resource/"],
+    lifetimes: Lifetimes {
+        // ACCESS_TOKEN_EXPIRE_SECONDS, ID_TOKEN_EXPIRE_SECONDS; oauthlib's device `expires_in`.
+        access_token: 36000,
+        id_token: Some(36000),
+        device_code: 1800,
+        ..Lifetimes::COMMON
+    },
+    // Codes, refresh tokens and user codes: oauthlib's, as `Profile::COMMON` has them.
+    session_cookie: "sessionid",
+    // Django's login form is guarded by the `csrftoken` cookie; a post without a matching
+    // one gets `CsrfViewMiddleware`'s 403 "CSRF verification failed. Request aborted."
+    // (`django/views/csrf.py`).
+    login_binding: LoginBinding {
+        cookie: "csrftoken",
+        status: 403,
+        restart: "CSRF verification failed. Request aborted.",
+    },
+    // Django's `LoginView` form: `#id_username`, `#id_password`.
+    login_ids: ["login", "id_username", "id_password", "submit"],
+    // Client authentication: `Profile::COMMON`'s; Django OAuth Toolkit 3.4 has no RFC 7523
+    // client assertions (its changelog lists them as unreleased).
+    // `IntrospectTokenView` is a `ClientProtectedScopedResourceView`: client credentials, or a
+    // resource server's token with this scope (`RESOURCE_SERVER_AUTH_TOKEN`).
+    introspection_scope: Some("introspection"),
+    features: Features {
+        // Django OAuth Toolkit has no `slow_down` (a to-do in its source).
+        slow_down: false,
+        ..Features::COMMON
+    },
+    not_found: StaticReply {
+        status: 404,
+        content_type: "text/html; charset=utf-8",
+        body: "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n",
+    },
+    ..Profile::COMMON
+};
+
 pub struct Generic;
 
 impl Dialect for Generic {
-    fn kind(&self) -> DialectKind {
-        DialectKind::Generic
-    }
-
-    fn routes(&self) -> &'static [(&'static str, Endpoint)] {
-        &[
-            (".well-known/openid-configuration", Endpoint::Discovery),
-            (".well-known/openid-configuration/", Endpoint::Discovery),
-            (
-                ".well-known/oauth-authorization-server",
-                Endpoint::Discovery,
-            ),
-            (".well-known/jwks.json", Endpoint::Jwks),
-            ("token/", Endpoint::Token),
-            ("token", Endpoint::Token),
-            ("authorize/", Endpoint::Authorize),
-            ("authorize", Endpoint::Authorize),
-            ("accounts/login/", Endpoint::Login),
-            ("userinfo/", Endpoint::Userinfo),
-            ("userinfo", Endpoint::Userinfo),
-            ("logout/", Endpoint::Logout),
-            ("logout", Endpoint::Logout),
-            ("introspect/", Endpoint::Introspect),
-            ("introspect", Endpoint::Introspect),
-            ("revoke_token/", Endpoint::Revoke),
-            ("revoke_token", Endpoint::Revoke),
-            ("device-authorization/", Endpoint::DeviceAuthorization),
-            ("device-authorization", Endpoint::DeviceAuthorization),
-            ("device/", Endpoint::DeviceVerify),
-            ("device", Endpoint::DeviceVerify),
-        ]
-    }
-
-    fn default_access_token_ttl(&self) -> u64 {
-        36000
-    }
-
     fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
-        merged(
+        super::discovery_document(
+            self,
+            u,
             json!({
-                "issuer": u.issuer,
                 "token_endpoint": u.at(self, Endpoint::Token),
                 "jwks_uri": u.at(self, Endpoint::Jwks),
                 "scopes_supported": super::scopes_supported(issuer, &[]),
@@ -71,7 +100,6 @@ impl Dialect for Generic {
                 "id_token_signing_alg_values_supported": ["RS256"],
                 "token_endpoint_auth_methods_supported": ["client_secret_post", "client_secret_basic"],
             }),
-            oidc_metadata(self, u),
         )
     }
 
@@ -111,84 +139,11 @@ impl Dialect for Generic {
         claims.insert("jti".into(), json!(ctx.ids.uuid()));
     }
 
-    /// Django OAuth Toolkit's ID_TOKEN_EXPIRE_SECONDS.
-    fn default_id_token_ttl(&self, _issuer: &Issuer, _client: &ClientConfig) -> u64 {
-        36000
-    }
-
-    /// oauthlib's 30-character token.
-    fn refresh_token(&self, ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
-        Some(ctx.ids.alnum(30))
-    }
-
-    fn new_code(&self, ids: &IdSource) -> String {
-        ids.alnum(30)
-    }
-
-    fn session_cookie(&self) -> &'static str {
-        "sessionid"
-    }
-
-    /// Django's login form is guarded by the `csrftoken` cookie; a post without a matching
-    /// one gets `CsrfViewMiddleware`'s 403 "CSRF verification failed. Request aborted."
-    /// (`django/views/csrf.py`).
-    fn login_binding(&self) -> LoginBinding {
-        LoginBinding {
-            cookie: "csrftoken",
-            status: 403,
-            restart: "CSRF verification failed. Request aborted.",
-        }
-    }
-
-    /// Django's LOGIN_REDIRECT_URL default.
-    fn default_home_path(&self, mount: &str) -> String {
-        format!("{mount}/accounts/profile/")
-    }
-
-    fn product(&self) -> &'static str {
-        "Django OAuth Toolkit"
-    }
-
-    /// oauthlib's default: eight characters of its base32 alphabet, no dash.
-    fn new_user_code(&self, ids: &IdSource) -> String {
-        ids.from(b"0123456789ABCDEFGHIJKLMNOPQRSTUV", 8)
-    }
-
-    /// Django's `LoginView` form: `#id_username`, `#id_password`.
-    fn login_ids(&self) -> [&'static str; 4] {
-        ["login", "id_username", "id_password", "submit"]
-    }
-
-    /// `IntrospectTokenView` is a `ClientProtectedScopedResourceView`: client credentials, or a
-    /// resource server's token with this scope (`RESOURCE_SERVER_AUTH_TOKEN`).
-    fn introspection_scope(&self) -> Option<&'static str> {
-        Some("introspection")
-    }
-
-    /// Django OAuth Toolkit has no `slow_down` (a to-do in its source).
-    fn enforces_poll_interval(&self) -> bool {
-        false
-    }
-
-    /// oauthlib's default `expires_in`.
-    fn default_device_code_ttl(&self) -> u64 {
-        1800
-    }
-
-    /// The seed's `GET /resource/`.
-    fn default_resources(&self, mount: &str) -> Vec<ResourceConfig> {
-        vec![ResourceConfig {
-            path: format!("{mount}/resource/"),
-            scope: None,
-            role: None,
-        }]
-    }
-
     fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
         Members::new()
             .put("access_token", &t.access_token)
             .put("expires_in", t.expires_in)
-            .put("token_type", "Bearer")
+            .put("token_type", super::BEARER)
             .put("scope", t.scopes.join(" "))
             .put("refresh_token", t.refresh_token.as_ref())
             .put("id_token", t.id_token.as_ref())
@@ -241,11 +196,7 @@ impl Dialect for Generic {
         reply
     }
 
-    fn not_found(&self) -> Reply {
-        Reply {
-            status: 404,
-            content_type: "text/html; charset=utf-8",
-            body: "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n".into(),
-        }
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 }

@@ -7,23 +7,23 @@ use crate::ids::IdSource;
 use serde_json::{Value, json};
 
 use aws_lc_rs::digest::{SHA256, digest};
-use aws_lc_rs::hmac;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-use super::{
-    Dialect, Endpoint, LoginBinding, Members, Reply, TokenKind, Urls, merged, object,
-    oidc_metadata, rsa_jwk,
+use super::profile::{
+    Features, Formats, IdFormat, Lifetimes, ScriptSession, SessionValue, UserCodeFormat,
 };
-use crate::config::{ClientConfig, DialectKind};
+use super::{
+    Dialect, Endpoint, LoginBinding, Members, Profile, Reply, TokenKind, Urls,  object,
+    rsa_jwk,
+};
+use crate::config::ClientAuthMethod;
 use crate::engine::Issuer;
 use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::jwt::Object;
 use crate::keys::SigningKey;
-
-pub struct IdentityServer;
 
 /// The check session iframe's script (OIDC Session Management 1.0 §3.2).
 const CHECK_SESSION_SCRIPT: &str = include_str!("../../assets/identityserver-checksession.js");
@@ -33,41 +33,91 @@ fn check_session(issuer: &Issuer) -> bool {
     issuer.config.check_session.unwrap_or(true)
 }
 
+const PROFILE: Profile = Profile {
+    name: "identityserver",
+    aliases: &["identity-server", "identity_server"],
+    product: "IdentityServer",
+    // Inqom's mount, and its landing page, which recognises the IdentityServer session.
+    default_path: "/identity",
+    home_path: "/home",
+    routes: &[
+        (Endpoint::Discovery, &[super::OIDC_DISCOVERY]),
+        (Endpoint::Jwks, &[".well-known/jwks"]),
+        (Endpoint::Token, &["connect/token"]),
+        (Endpoint::Authorize, &["connect/authorize"]),
+        (Endpoint::Login, &["login"]),
+        (Endpoint::Userinfo, &["connect/userinfo"]),
+        (Endpoint::Logout, &["connect/endsession"]),
+        (Endpoint::Introspect, &["connect/introspect"]),
+        (Endpoint::Revoke, &["connect/revocation"]),
+        (Endpoint::DeviceAuthorization, &["connect/deviceauthorization"]),
+        (Endpoint::DeviceVerify, &["device"]),
+        (Endpoint::Page, &["connect/checksession"]),
+    ],
+    lifetimes: Lifetimes {
+        // AccessTokenLifetime, IdentityTokenLifetime, `Client.AuthorizationCodeLifetime`;
+        // IdentityServer4's DeviceCodeLifetime.
+        access_token: 3600,
+        id_token: Some(300),
+        code: 300,
+        device_code: 300,
+        ..Lifetimes::COMMON
+    },
+    // PrivateKeyJwtSecretValidator; it has no client_secret_jwt.
+    client_auth_methods: &[
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None,
+    ],
+    // PrivateKeyJwtSecretValidator: `aud` must be `{issuer}/connect/token`.
+    client_assertion_audiences: &[Endpoint::Token],
+    // 32-hex-digit handles (IdentityModel's CryptoRandom.CreateUniqueId); nine-digit user
+    // codes, as IdentityServer4's NumericUserCodeGenerator makes them.
+    formats: Formats {
+        code: IdFormat::Hex32,
+        refresh_token: IdFormat::Hex32,
+        user_code: UserCodeFormat {
+            alphabet: b"0123456789",
+            len: 9,
+            dashed: false,
+        },
+    },
+    session_cookie: "idsrv",
+    // `SessionCookie.IssueSessionId`: `idsvr.session`, `HttpOnly = false`, scoped to the
+    // IdentityServer base path, read by the check session iframe.
+    script_session: Some(ScriptSession {
+        cookie: "idsvr.session",
+        value: SessionValue::Sid,
+    }),
+    // IdentityServer3 keeps the sign-in request in a `SignInMessage` cookie; a login post
+    // without it renders the error page with `MessageIds.NoSignInCookie`
+    // (`AuthenticationController`, `Resources/Messages.resx`).
+    login_binding: LoginBinding {
+        cookie: "SignInMessage",
+        status: 400,
+        restart: "There is an error determining which application you are signing into. \
+                  Return to the application and try again.",
+    },
+    user_code_param: "userCode",
+    features: Features {
+        // Refresh tokens only with `offline_access`. Its JWT access tokens are
+        // self-contained: revoking the refresh token leaves them valid until they expire.
+        refresh_needs_offline_access: true,
+        refresh_revocation_revokes_access_tokens: false,
+        ..Features::COMMON
+    },
+    ..Profile::COMMON
+};
+
+pub struct IdentityServer;
+
 impl Dialect for IdentityServer {
-    fn kind(&self) -> DialectKind {
-        DialectKind::IdentityServer
-    }
-
-    fn routes(&self) -> &'static [(&'static str, Endpoint)] {
-        &[
-            (".well-known/openid-configuration", Endpoint::Discovery),
-            (".well-known/jwks", Endpoint::Jwks),
-            ("connect/token", Endpoint::Token),
-            ("connect/authorize", Endpoint::Authorize),
-            ("login", Endpoint::Login),
-            ("connect/userinfo", Endpoint::Userinfo),
-            ("connect/endsession", Endpoint::Logout),
-            ("connect/introspect", Endpoint::Introspect),
-            ("connect/revocation", Endpoint::Revoke),
-            ("connect/deviceauthorization", Endpoint::DeviceAuthorization),
-            ("device", Endpoint::DeviceVerify),
-            ("connect/checksession", Endpoint::Page),
-        ]
-    }
-
-    fn default_access_token_ttl(&self) -> u64 {
-        3600
-    }
-
-    /// PrivateKeyJwtSecretValidator: `aud` must be `{issuer}/connect/token`.
-    fn client_assertion_audiences(&self) -> &'static [Endpoint] {
-        &[Endpoint::Token]
-    }
-
     fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
-        let mut meta = merged(
+        let mut meta = super::discovery_document(
+            self,
+            u,
             json!({
-                "issuer": u.issuer,
                 "jwks_uri": u.at(self, Endpoint::Jwks),
                 "token_endpoint": u.at(self, Endpoint::Token),
                 "scopes_supported": super::scopes_supported(issuer, &[]),
@@ -84,7 +134,6 @@ impl Dialect for IdentityServer {
                 // IdentityServer3 Constants.SupportedResponseModes, in its order.
                 "response_modes_supported": ["form_post", "query", "fragment"],
             }),
-            oidc_metadata(self, u),
         );
         // DiscoveryEndpointController, with EnableCheckSessionEndpoint (on by default).
         if check_session(issuer) {
@@ -136,29 +185,6 @@ impl Dialect for IdentityServer {
         claims.insert("amr".into(), json!(["password"]));
     }
 
-    /// IdentityServer3's IdentityTokenLifetime.
-    fn default_id_token_ttl(&self, _issuer: &Issuer, _client: &ClientConfig) -> u64 {
-        300
-    }
-
-    /// Only with `offline_access`, as IdentityServer3 does.
-    fn issues_refresh_token(&self, ctx: &TokenContext) -> bool {
-        ctx.grant.user.is_some() && ctx.grant.has_scope("offline_access")
-    }
-
-    /// A 32-hex-digit handle (IdentityModel's CryptoRandom.CreateUniqueId).
-    fn refresh_token(&self, ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
-        Some(ctx.ids.hex32())
-    }
-
-    fn new_code(&self, ids: &IdSource) -> String {
-        ids.hex32()
-    }
-
-    fn session_cookie(&self) -> &'static str {
-        "idsrv"
-    }
-
     /// `session_state` for OpenID requests, as `AuthorizeResponseGenerator.
     /// GenerateSessionStateValue` makes it (OIDC Session Management 1.0 §4):
     /// base64url(SHA-256(client id + redirect URI's origin + session id + salt)) `.` salt,
@@ -182,17 +208,6 @@ impl Dialect for IdentityServer {
         vec![("session_state".into(), format!("{hash}.{salt}"))]
     }
 
-    /// `SessionCookie.IssueSessionId`: `idsvr.session`, `HttpOnly = false`, scoped to the
-    /// IdentityServer base path, read by the check session iframe.
-    fn script_session_cookie(&self) -> Option<&'static str> {
-        Some("idsvr.session")
-    }
-
-    /// The session id itself (a UUID, cookie-safe as it is).
-    fn script_session_value(&self, _realm: &str, _sub: &str, sid: &str) -> String {
-        sid.to_string()
-    }
-
     /// The check session iframe (`CheckSessionEndpointController`, PageAssets/checksession.html).
     fn page(&self, rel: &str) -> Option<Reply> {
         (rel.trim_start_matches('/') == "connect/checksession").then(|| Reply {
@@ -206,58 +221,12 @@ impl Dialect for IdentityServer {
         })
     }
 
-    /// IdentityServer3 keeps the sign-in request in a `SignInMessage` cookie; a login post
-    /// without it renders the error page with `MessageIds.NoSignInCookie`
-    /// (`AuthenticationController`, `Resources/Messages.resx`).
-    fn login_binding(&self) -> LoginBinding {
-        LoginBinding {
-            cookie: "SignInMessage",
-            status: 400,
-            restart: "There is an error determining which application you are signing into. \
-                      Return to the application and try again.",
-        }
-    }
-
-    /// Inqom's landing page, which recognises the IdentityServer session.
-    fn default_home_path(&self, _mount: &str) -> String {
-        "/home".into()
-    }
-
-    fn product(&self) -> &'static str {
-        "IdentityServer"
-    }
-
-    /// Nine digits, as IdentityServer4's NumericUserCodeGenerator makes them.
-    fn new_user_code(&self, ids: &IdSource) -> String {
-        ids.from(b"0123456789", 9)
-    }
-
-    /// IdentityServer3's `Client.AuthorizationCodeLifetime` default.
-    fn default_code_ttl(&self) -> u64 {
-        300
-    }
-
-    /// IdentityServer4's DeviceCodeLifetime.
-    fn default_device_code_ttl(&self) -> u64 {
-        300
-    }
-
-    fn user_code_param(&self) -> &'static str {
-        "userCode"
-    }
-
-    /// IdentityServer3's JWT access tokens are self-contained: revoking the refresh token
-    /// leaves them valid until they expire.
-    fn refresh_revocation_revokes_access_tokens(&self) -> bool {
-        false
-    }
-
     fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
         Members::new()
             .put("id_token", t.id_token.as_ref())
             .put("access_token", &t.access_token)
             .put("expires_in", t.expires_in)
-            .put("token_type", "Bearer")
+            .put("token_type", super::BEARER)
             .put("refresh_token", t.refresh_token.as_ref())
             .put("issued_token_type", t.issued_token_type)
     }
@@ -275,11 +244,7 @@ impl Dialect for IdentityServer {
         }
     }
 
-    fn not_found(&self) -> Reply {
-        Reply {
-            status: 404,
-            content_type: "text/plain; charset=utf-8",
-            body: String::new(),
-        }
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 }

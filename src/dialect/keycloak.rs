@@ -7,20 +7,162 @@ use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
 
-use super::{
-    Dialect, Endpoint, ExchangeStyle, LoginBinding, Members, Reply, TokenKind, Urls, merged,
-    object, oidc_metadata, rsa_jwk,
+use super::profile::{
+    Features, Formats, IdFormat, Lifetimes, ScriptSession, SessionValue, StaticReply, TypValues,
+    UserCodeFormat,
 };
-use crate::config::{ClientConfig, DialectKind};
+use super::{
+    Dialect, Endpoint, ExchangeStyle, LoginBinding, Members, Profile, Reply, TokenKind, Urls,
+     object, rsa_jwk,
+};
+use crate::config::ClientAuthMethod;
 use crate::engine::Issuer;
 use crate::engine::authorize::AuthorizeRequest;
-use crate::engine::issue::{Grant, Issued, TokenContext};
+use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{Cause, ErrorReply, OAuthError};
 use crate::ids;
 use crate::jwt::{self, Object};
 use crate::keys::SigningKey;
 
-pub struct Keycloak;
+/// A path of Keycloak's OpenID Connect protocol (`OIDCLoginProtocolService`), below the realm.
+macro_rules! oidc {
+    ($rest:literal) => {
+        concat!("protocol/openid-connect/", $rest)
+    };
+}
+
+const PROFILE: Profile = Profile {
+    name: "keycloak",
+    product: "Keycloak",
+    default_path: "/realms/{realm}",
+    accepts_auth_prefix: true,
+    home_path: "{mount}/account",
+    // The realm itself, its OpenID Connect protocol paths, its login actions.
+    routes: &[
+        (Endpoint::IssuerInfo, &[""]),
+        (
+            Endpoint::Discovery,
+            &[super::OIDC_DISCOVERY, super::RFC8414_METADATA],
+        ),
+        (Endpoint::Jwks, &[oidc!("certs")]),
+        (Endpoint::Token, &[oidc!("token")]),
+        (Endpoint::Introspect, &[oidc!("token/introspect")]),
+        (Endpoint::Authorize, &[oidc!("auth")]),
+        (Endpoint::DeviceAuthorization, &[oidc!("auth/device")]),
+        (Endpoint::Userinfo, &[oidc!("userinfo")]),
+        (Endpoint::Logout, &[oidc!("logout")]),
+        (Endpoint::Revoke, &[oidc!("revoke")]),
+        (
+            Endpoint::Page,
+            &[
+                oidc!("3p-cookies/step1.html"),
+                oidc!("3p-cookies/step2.html"),
+                oidc!("login-status-iframe.html"),
+            ],
+        ),
+        (
+            Endpoint::SessionStatusInit,
+            &[oidc!("login-status-iframe.html/init")],
+        ),
+        (Endpoint::Login, &["login-actions/authenticate"]),
+        (Endpoint::DeviceVerify, &["device"]),
+    ],
+    lifetimes: Lifetimes {
+        // Access Token Lifespan (the ID token's too); SSO Session Idle (30 minutes), Offline
+        // Session Idle (30 days); OAuth 2.0 Device Code Lifespan (10 minutes).
+        access_token: 300,
+        id_token: None,
+        refresh_token: 1800,
+        offline_refresh_token: 30 * 24 * 3600,
+        device_code: 600,
+        ..Lifetimes::COMMON
+    },
+    always_allowed_scopes: &["openid"],
+    scopes_extend_defaults: true,
+    client_auth_methods: &[
+        ClientAuthMethod::ClientSecretBasic,
+        ClientAuthMethod::ClientSecretPost,
+        ClientAuthMethod::ClientSecretJwt,
+        ClientAuthMethod::PrivateKeyJwt,
+        ClientAuthMethod::None,
+    ],
+    // JWTClientAuthenticator: "Allow both 'issuer' or 'token-endpoint' as audience".
+    client_assertion_audiences: &[Endpoint::IssuerInfo, Endpoint::Token],
+    exchange_style: ExchangeStyle::SameIssuer,
+    // Codes are three UUIDs; user codes `XXXX-XXXX` from consonants (OAuth2DeviceCodeProvider).
+    // Refresh tokens are JWTs (see `refresh_token`).
+    formats: Formats {
+        code: IdFormat::Uuids(3),
+        refresh_token: IdFormat::Uuids(1),
+        user_code: UserCodeFormat {
+            alphabet: b"BCDFGHJKLMNPQRSTVWXZ",
+            len: 8,
+            dashed: true,
+        },
+    },
+    session_cookie: "KEYCLOAK_SESSION",
+    script_session: Some(ScriptSession {
+        cookie: "KEYCLOAK_SESSION",
+        value: SessionValue::RealmSubSid,
+    }),
+    // Keycloak sets `AUTH_SESSION_ID` with the login page and, when a form comes back
+    // without it, shows `cookieNotFoundMessage` (themes' `messages_en.properties`) with
+    // status 400 (`LoginActionsService`, `AuthenticationSessionManager`).
+    login_binding: LoginBinding {
+        cookie: "AUTH_SESSION_ID",
+        status: 400,
+        restart: "Cookie not found. Please make sure cookies are enabled in your browser.",
+    },
+    // Keycloak's login theme: `#kc-form-login`, `#username`, `#password`, `#kc-login`.
+    login_ids: ["kc-form-login", "username", "password", "kc-login"],
+    // UserInfoEndpoint.findValidSession (`Errors.USER_SESSION_NOT_FOUND`).
+    session_ended: "User session not found or doesn't have client attached on it",
+    typ: TypValues {
+        access: Some("Bearer"),
+        id: Some("ID"),
+        refresh: Some("Refresh"),
+        offline: Some("Offline"),
+    },
+    features: Features {
+        // The "Revoke Refresh Token" realm setting is off by default: a refreshed token stays
+        // usable (tabs and workers refreshing at once all succeed).
+        refresh_single_use: false,
+        // Keycloak detaches the client session when a code is used twice.
+        code_replay_revokes_tokens: true,
+        tokens_need_session: true,
+        // ResourceOwnerPasswordCredentialsGrantType: `generateIDToken()` for an OpenID request.
+        password_id_token: true,
+        // UserInfoEndpoint answers a service account's token with that user.
+        userinfo_for_service_accounts: true,
+        // Its endpoints build their CORS answer with `Cors.builder().auth()` (token, userinfo,
+        // logout, account, ...), and DefaultCors then sends `Access-Control-Allow-Credentials`.
+        cors_credentials: true,
+        // AccountRestService behind `/realms/{realm}/account` (keycloak-js `loadUserProfile()`).
+        account_rest: true,
+        logout_by_refresh_token: true,
+        // Its discovery says `authorization_response_iss_parameter_supported`.
+        authorization_response_iss: true,
+        ..Features::COMMON
+    },
+    not_found: StaticReply {
+        status: 404,
+        content_type: "application/json",
+        body: r#"{"error":"Unable to find matching target resource method","error_description":"For more on this error consult the server log."}"#,
+    },
+    unknown_issuer: Some((
+        "/realms/",
+        StaticReply {
+            status: 404,
+            content_type: "application/json",
+            body: r#"{"error":"Realm does not exist"}"#,
+        },
+    )),
+    service_account_username: Some(SERVICE_ACCOUNT),
+    ..Profile::COMMON
+};
+
+/// How a client's service-account user's name begins.
+const SERVICE_ACCOUNT: &str = "service-account-";
 
 const INVALID_CLIENT: &str = "Invalid client or Invalid client credentials";
 
@@ -51,74 +193,14 @@ fn access_token_id(ctx: &TokenContext) -> String {
     format!("{session}rt{grant}:{}", ctx.jti)
 }
 
+pub struct Keycloak;
+
 impl Dialect for Keycloak {
-    fn kind(&self) -> DialectKind {
-        DialectKind::Keycloak
-    }
-
-    fn routes(&self) -> &'static [(&'static str, Endpoint)] {
-        &[
-            (".well-known/openid-configuration", Endpoint::Discovery),
-            (
-                ".well-known/oauth-authorization-server",
-                Endpoint::Discovery,
-            ),
-            ("protocol/openid-connect/certs", Endpoint::Jwks),
-            ("protocol/openid-connect/token", Endpoint::Token),
-            ("protocol/openid-connect/auth", Endpoint::Authorize),
-            ("login-actions/authenticate", Endpoint::Login),
-            ("protocol/openid-connect/userinfo", Endpoint::Userinfo),
-            ("protocol/openid-connect/logout", Endpoint::Logout),
-            (
-                "protocol/openid-connect/token/introspect",
-                Endpoint::Introspect,
-            ),
-            ("protocol/openid-connect/revoke", Endpoint::Revoke),
-            (
-                "protocol/openid-connect/auth/device",
-                Endpoint::DeviceAuthorization,
-            ),
-            ("device", Endpoint::DeviceVerify),
-            ("", Endpoint::IssuerInfo),
-            (
-                "protocol/openid-connect/3p-cookies/step1.html",
-                Endpoint::Page,
-            ),
-            (
-                "protocol/openid-connect/3p-cookies/step2.html",
-                Endpoint::Page,
-            ),
-            (
-                "protocol/openid-connect/login-status-iframe.html",
-                Endpoint::Page,
-            ),
-            (
-                "protocol/openid-connect/login-status-iframe.html/init",
-                Endpoint::SessionStatusInit,
-            ),
-        ]
-    }
-
-    fn accepts_auth_prefix(&self) -> bool {
-        true
-    }
-
-    fn default_access_token_ttl(&self) -> u64 {
-        300
-    }
-
-    fn always_allowed_scopes(&self) -> &'static [&'static str] {
-        &["openid"]
-    }
-
-    fn scopes_extend_defaults(&self) -> bool {
-        true
-    }
-
     fn discovery(&self, issuer: &Issuer, u: &Urls) -> Value {
-        merged(
+        super::discovery_document(
+            self,
+            u,
             json!({
-                "issuer": u.issuer,
                 "authorization_endpoint": u.at(self, Endpoint::Authorize),
                 "token_endpoint": u.at(self, Endpoint::Token),
                 "jwks_uri": u.at(self, Endpoint::Jwks),
@@ -142,7 +224,6 @@ impl Dialect for Keycloak {
                 "check_session_iframe":
                     format!("{}/protocol/openid-connect/login-status-iframe.html", u.front),
             }),
-            oidc_metadata(self, u),
         )
     }
 
@@ -198,7 +279,7 @@ impl Dialect for Keycloak {
             Some(u) => (u.sub.clone(), u.username.to_lowercase()),
             None => (
                 ids::stable_uuid(&format!("{realm}/service-account/{}", client.id)),
-                format!("service-account-{}", client.id.to_lowercase()),
+                format!("{SERVICE_ACCOUNT}{}", client.id.to_lowercase()),
             ),
         };
         // Built member by member rather than through `json!`: this runs for every token, and
@@ -217,7 +298,7 @@ impl Dialect for Keycloak {
         put("iss", ctx.request.issuer_url.as_str().into());
         put("aud", "account".into());
         put("sub", sub.into());
-        put("typ", "Bearer".into());
+        put("typ", PROFILE.typ.access.into());
         put("azp", client.id.as_str().into());
         put("sid", ctx.grant.sid.as_deref().into());
         put("acr", "1".into());
@@ -244,51 +325,29 @@ impl Dialect for Keycloak {
 
     fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext) {
         claims.insert("jti".into(), json!(ctx.ids.uuid()));
-        claims.insert("typ".into(), json!("ID"));
+        claims.insert("typ".into(), json!(PROFILE.typ.id));
         claims.insert("azp".into(), json!(ctx.client.id));
         claims.insert("acr".into(), json!("1"));
     }
 
-    fn default_id_token_ttl(&self, issuer: &Issuer, client: &ClientConfig) -> u64 {
-        issuer.access_token_ttl(client)
-    }
-
     /// A JWT signed HS512 with the realm's HMAC key (clients cannot verify it, as in Keycloak);
     /// `typ` is `Offline` when `offline_access` was granted.
-    fn refresh_token(
-        &self,
-        ctx: &TokenContext,
-        expires_at: u64,
-        key: &hmac::Key,
-    ) -> Option<String> {
+    fn refresh_token(&self, ctx: &TokenContext, exp: u64, key: &hmac::Key) -> Option<String> {
         let offline = ctx.grant.has_scope("offline_access");
         let claims = object(json!({
-            "exp": if offline { Value::Null } else { json!(expires_at) },
+            "exp": if offline { Value::Null } else { json!(exp) },
             "iat": ctx.issued_at,
             "jti": ctx.ids.uuid(),
             "iss": ctx.request.issuer_url,
             "aud": ctx.request.issuer_url,
             "sub": ctx.user().map(|u| &u.sub),
-            "typ": if offline { "Offline" } else { "Refresh" },
+            "typ": if offline { PROFILE.typ.offline } else { PROFILE.typ.refresh },
             "azp": ctx.client.id,
             "sid": ctx.grant.sid,
             "scope": ctx.scopes().join(" "),
         }));
         let header = object(json!({ "alg": "HS512", "typ": "JWT", "kid": "mockidp-hmac" }));
         jwt::sign_hs512(&header, &claims, key)
-    }
-
-    /// SSO Session Idle (30 minutes), or Offline Session Idle (30 days) for `offline_access`.
-    fn default_refresh_token_ttl(&self, grant: &Grant) -> u64 {
-        if grant.has_scope("offline_access") {
-            30 * 24 * 3600
-        } else {
-            1800
-        }
-    }
-
-    fn new_code(&self, ids: &IdSource) -> String {
-        format!("{}.{}.{}", ids.uuid(), ids.uuid(), ids.uuid())
     }
 
     fn code_response_extras(
@@ -301,110 +360,13 @@ impl Dialect for Keycloak {
         vec![("session_state".into(), sid.into())]
     }
 
-    fn authorization_response_iss(&self) -> bool {
-        true
-    }
-
-    fn session_cookie(&self) -> &'static str {
-        "KEYCLOAK_SESSION"
-    }
-
-    /// Keycloak sets `AUTH_SESSION_ID` with the login page and, when a form comes back
-    /// without it, shows `cookieNotFoundMessage` (themes' `messages_en.properties`) with
-    /// status 400 (`LoginActionsService`, `AuthenticationSessionManager`).
-    fn login_binding(&self) -> LoginBinding {
-        LoginBinding {
-            cookie: "AUTH_SESSION_ID",
-            status: 400,
-            restart: "Cookie not found. Please make sure cookies are enabled in your browser.",
-        }
-    }
-
-    fn default_home_path(&self, mount: &str) -> String {
-        format!("{mount}/account")
-    }
-
-    fn product(&self) -> &'static str {
-        "Keycloak"
-    }
-
-    /// `XXXX-XXXX` from consonants (Keycloak's OAuth2DeviceCodeProvider alphabet).
-    fn new_user_code(&self, ids: &IdSource) -> String {
-        let code = ids.from(b"BCDFGHJKLMNPQRSTVWXZ", 8);
-        format!("{}-{}", &code[..4], &code[4..])
-    }
-
-    /// Keycloak's "Revoke Refresh Token" realm setting is off by default: a refreshed token
-    /// stays usable (tabs and workers refreshing at once all succeed).
-    fn refresh_tokens_are_single_use(&self) -> bool {
-        false
-    }
-
-    /// Keycloak's login theme: `#kc-form-login`, `#username`, `#password`, `#kc-login`.
-    fn login_ids(&self) -> [&'static str; 4] {
-        ["kc-form-login", "username", "password", "kc-login"]
-    }
-
-    fn script_session_cookie(&self) -> Option<&'static str> {
-        Some("KEYCLOAK_SESSION")
-    }
-
-    fn logout_by_refresh_token(&self) -> bool {
-        true
-    }
-
-    /// Keycloak detaches the client session when a code is used twice.
-    fn code_replay_revokes_tokens(&self) -> bool {
-        true
-    }
-
-    /// OAuth 2.0 Device Code Lifespan: 10 minutes.
-    fn default_device_code_ttl(&self) -> u64 {
-        600
-    }
-
-    fn tokens_need_session(&self) -> bool {
-        true
-    }
-
-    fn exchange_style(&self) -> ExchangeStyle {
-        ExchangeStyle::SameIssuer
-    }
-
-    /// ResourceOwnerPasswordCredentialsGrantType: `generateIDToken()` for an OpenID request.
-    fn issues_id_token(&self, _grant_type: &str) -> bool {
-        true
-    }
-
-    /// JWTClientAuthenticator: "Allow both 'issuer' or 'token-endpoint' as audience".
-    fn client_assertion_audiences(&self) -> &'static [Endpoint] {
-        &[Endpoint::IssuerInfo, Endpoint::Token]
-    }
-
-    /// UserInfoEndpoint answers a service account's token with that user.
-    fn userinfo_for_service_accounts(&self) -> bool {
-        true
-    }
-
-    /// Keycloak's endpoints build their CORS answer with `Cors.builder().auth()` (token,
-    /// userinfo, logout, account, ...), and DefaultCors then sends
-    /// `Access-Control-Allow-Credentials: true`.
-    fn cors_credentials(&self) -> bool {
-        true
-    }
-
-    /// AccountRestService behind `/realms/{realm}/account` (keycloak-js `loadUserProfile()`).
-    fn account_rest(&self) -> bool {
-        true
-    }
-
     fn token_response<'a>(&self, t: &'a Issued) -> Members<'a> {
         Members::new()
             .put("access_token", &t.access_token)
             .put("expires_in", t.expires_in)
             .put("refresh_expires_in", t.refresh_expires_in.unwrap_or(0))
             .put("refresh_token", t.refresh_token.as_ref())
-            .put("token_type", "Bearer")
+            .put("token_type", super::BEARER)
             .put("id_token", t.id_token.as_ref())
             .put("not-before-policy", 0)
             .put("session_state", t.session_state.as_ref())
@@ -509,21 +471,9 @@ impl Dialect for Keycloak {
         })
     }
 
-    fn not_found(&self) -> Reply {
-        Reply {
-            status: 404,
-            content_type: "application/json",
-            body: r#"{"error":"Unable to find matching target resource method","error_description":"For more on this error consult the server log."}"#.into(),
-        }
-    }
 
-    fn unknown_issuer(&self, path: &str) -> Option<Reply> {
-        let p = path.strip_prefix("/auth").unwrap_or(path);
-        p.starts_with("/realms/").then(|| Reply {
-            status: 404,
-            content_type: "application/json",
-            body: r#"{"error":"Realm does not exist"}"#.into(),
-        })
+    fn profile(&self) -> &'static Profile {
+        &PROFILE
     }
 }
 

@@ -1,26 +1,39 @@
-//! Dialects: the edge that makes an issuer look like a product. A dialect knows its product's
-//! routes, discovery document, claims, token response and error wording; it holds no protocol
-//! logic. Adding a product means one new file here and a fixture.
+//! Dialects: the edge that makes an issuer look like a product. Each product file holds a
+//! [`Profile`] (routes, defaults, cookie names, switches, wordings) and implements [`Dialect`]
+//! for what differs in code (discovery, keys, claims, token response, errors, pages); it holds
+//! no protocol logic. The products are listed in `registry.rs`. Adding a product means one new
+//! file here, one registry line and a fixture (README, "Adding a product").
 
-mod generic;
-mod identityserver;
-mod keycloak;
 mod members;
+pub mod profile;
+mod registry;
+
+// The registry: one line per product (its file in this folder, its `Dialect` type).
+registry::products! {
+    keycloak::Keycloak,
+    identityserver::IdentityServer,
+    generic::Generic,
+}
 
 pub use members::Members;
+pub use profile::Profile;
+pub use registry::{DialectKind, all};
 
 use crate::ids::IdSource;
 use serde_json::{Value, json};
 
 use aws_lc_rs::hmac;
 
-use crate::config::{ClientConfig, DialectKind, IMPLEMENTED_GRANTS, ResourceConfig};
+use crate::config::IMPLEMENTED_GRANTS;
 use crate::engine::Issuer;
 use crate::engine::authorize::AuthorizeRequest;
-use crate::engine::issue::{Grant, Issued, TokenContext};
+use crate::engine::issue::{Issued, TokenContext};
 use crate::error::{ErrorCode, ErrorReply, OAuthError};
 use crate::jwt::Object;
 use crate::keys::SigningKey;
+
+/// RFC 6750 §1: the token type of every access token mockidp issues.
+pub const BEARER: &str = "Bearer";
 
 /// The endpoints an issuer serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,6 +61,12 @@ pub enum Endpoint {
     /// `login-status-iframe.html/init`).
     SessionStatusInit,
 }
+
+/// OpenID Connect Discovery 1.0 §4: where every product serves its metadata.
+pub const OIDC_DISCOVERY: &str = ".well-known/openid-configuration";
+
+/// RFC 8414 §3: the OAuth 2.0 authorization server metadata path, for products that serve it.
+pub const RFC8414_METADATA: &str = ".well-known/oauth-authorization-server";
 
 /// Which kind of token a JOSE header is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -164,31 +183,11 @@ pub struct LoginBinding {
     pub restart: &'static str,
 }
 
-/// How one product looks on the wire.
+/// What differs between products in code rather than data: each product file implements it
+/// next to its [`Profile`].
 pub trait Dialect: Sync {
-    fn kind(&self) -> DialectKind;
-
-    /// Paths below the issuer's mount (no leading slash) and what they serve; the first path of
-    /// each endpoint is the one discovery advertises.
-    fn routes(&self) -> &'static [(&'static str, Endpoint)];
-
-    /// Keycloak before version 17 lived under `/auth`; clients still call that.
-    fn accepts_auth_prefix(&self) -> bool {
-        false
-    }
-
-    /// The product's access token lifetime when the fixture sets none.
-    fn default_access_token_ttl(&self) -> u64;
-
-    /// Scopes any client may ask for without registering them.
-    fn always_allowed_scopes(&self) -> &'static [&'static str] {
-        &[]
-    }
-
-    /// Whether asked-for scopes are added to the client's defaults instead of replacing them.
-    fn scopes_extend_defaults(&self) -> bool {
-        false
-    }
+    /// The product as data.
+    fn profile(&self) -> &'static Profile;
 
     /// The OpenID Provider metadata document.
     fn discovery(&self, issuer: &Issuer, urls: &Urls) -> Value;
@@ -206,33 +205,10 @@ pub trait Dialect: Sync {
     /// (`iss`, `sub`, `aud`, `exp`, `iat`, `auth_time`, `nonce`, `at_hash`, `sid`, user claims).
     fn shape_id_token(&self, claims: &mut Object, ctx: &TokenContext);
 
-    /// ID token lifetime when the fixture sets none.
-    fn default_id_token_ttl(&self, issuer: &Issuer, client: &ClientConfig) -> u64;
-
-    /// Whether a grant of `grant_type` with `openid` returns an ID token. IdentityServer3
-    /// (TokenResponseGenerator.ProcessTokenRequestAsync) and oauthlib (no OpenID Connect
-    /// password grant) give the password grant none; Keycloak does.
-    fn issues_id_token(&self, grant_type: &str) -> bool {
-        grant_type != crate::config::PASSWORD
+    /// A new refresh token: by default an opaque handle in the profile's format.
+    fn refresh_token(&self, ctx: &TokenContext, _exp: u64, _key: &hmac::Key) -> Option<String> {
+        Some(self.profile().formats.refresh_token.make(ctx.ids))
     }
-
-    /// Whether this token response carries a refresh token (the client must also be allowed
-    /// the `refresh_token` grant).
-    fn issues_refresh_token(&self, ctx: &TokenContext) -> bool {
-        ctx.grant.user.is_some()
-    }
-
-    /// A new refresh token in the product's format.
-    fn refresh_token(&self, ctx: &TokenContext, expires_at: u64, key: &hmac::Key)
-    -> Option<String>;
-
-    /// Refresh token lifetime when the fixture sets none.
-    fn default_refresh_token_ttl(&self, _grant: &Grant) -> u64 {
-        30 * 24 * 3600
-    }
-
-    /// A new authorization code in the product's format.
-    fn new_code(&self, ids: &IdSource) -> String;
 
     /// Parameters the product adds to a successful authorization response to `req` besides
     /// `code` and `state`, for the browser session `sid` (Keycloak and IdentityServer:
@@ -247,131 +223,11 @@ pub trait Dialect: Sync {
         Vec::new()
     }
 
-    /// Whether authorization responses, errors included, carry RFC 9207's `iss` (Keycloak's
-    /// discovery says `authorization_response_iss_parameter_supported`).
-    fn authorization_response_iss(&self) -> bool {
-        false
-    }
+    /// The token endpoint's success body.
+    fn token_response<'a>(&self, issued: &'a Issued) -> Members<'a>;
 
-    /// Name of the SSO session cookie (suffixed with the issuer name, so issuers never share).
-    fn session_cookie(&self) -> &'static str;
-
-    /// The login form's browser binding (see [`LoginBinding`]).
-    fn login_binding(&self) -> LoginBinding;
-
-    /// The product's page showing who is logged in, given the issuer's mount path.
-    fn default_home_path(&self, mount: &str) -> String;
-
-    /// The product's name, shown on pages.
-    fn product(&self) -> &'static str;
-
-    /// A new RFC 8628 user code in the product's format.
-    fn new_user_code(&self, ids: &IdSource) -> String;
-
-    /// Device code lifetime when the fixture sets none.
-    fn default_device_code_ttl(&self) -> u64;
-
-    /// The query parameter of `verification_uri_complete` that carries the user code.
-    fn user_code_param(&self) -> &'static str {
-        "user_code"
-    }
-
-    /// RFC 7523 §3: what a client assertion's `aud` may name (the issuer itself is
-    /// [`Endpoint::IssuerInfo`]); none: the product takes no client assertions.
-    fn client_assertion_audiences(&self) -> &'static [Endpoint] {
-        &[]
-    }
-
-    /// Whether userinfo answers a client-credentials token with its service-account user
-    /// (Keycloak); otherwise such a token is refused (it is about no user).
-    fn userinfo_for_service_accounts(&self) -> bool {
-        false
-    }
-
-    /// Whether CORS answers carry `Access-Control-Allow-Credentials: true`, so a page may call
-    /// with `credentials: 'include'` (keycloak-js does).
-    fn cors_credentials(&self) -> bool {
-        false
-    }
-
-    /// Whether the home page also answers the product's account REST API (Keycloak's
-    /// `/realms/{realm}/account` with `Accept: application/json`).
-    fn account_rest(&self) -> bool {
-        false
-    }
-
-    /// How token exchange behaves.
-    fn exchange_style(&self) -> ExchangeStyle {
-        ExchangeStyle::Delegation
-    }
-
-    /// Whether a user's tokens die with their browser session (Keycloak: "Session not active"
-    /// for refresh, 401 at userinfo after logout), except for `offline_access`.
-    fn tokens_need_session(&self) -> bool {
-        false
-    }
-
-    /// Element ids of the login page (form, username, password, submit button) as the
-    /// product's own page names them, so browser tests written against it find their fields.
-    fn login_ids(&self) -> [&'static str; 4] {
-        ["login", "username", "password", "submit"]
-    }
-
-    /// The scope that lets a bearer token (instead of client credentials) call introspection
-    /// (Django OAuth Toolkit's `introspection`).
-    fn introspection_scope(&self) -> Option<&'static str> {
-        None
-    }
-
-    /// Whether polling a device code faster than its interval gets `slow_down` (RFC 8628 §3.5).
-    fn enforces_poll_interval(&self) -> bool {
-        true
-    }
-
-    /// A cookie scripts may read, next to the session cookie, telling the product's session
-    /// status iframe which session the browser holds (Keycloak's `KEYCLOAK_SESSION`,
-    /// `{realm}/{user id}/{session id}`); `None` for products without one.
-    fn script_session_cookie(&self) -> Option<&'static str> {
-        None
-    }
-
-    /// The value of [`Dialect::script_session_cookie`] for session `sid` of user `sub` in
-    /// `realm`: Keycloak's `{realm}/{sub}/{sid}`, each part percent-encoded (a configured
-    /// `sub` may hold `/`, `;` or spaces).
-    fn script_session_value(&self, realm: &str, sub: &str, sid: &str) -> String {
-        let part = |s: &str| {
-            percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
-        };
-        format!("{}/{}/{}", part(realm), part(sub), part(sid))
-    }
-
-    /// Whether a client may end a session by posting its refresh token to the logout endpoint
-    /// (Keycloak's back-channel logout, answered 204).
-    fn logout_by_refresh_token(&self) -> bool {
-        false
-    }
-
-    /// Authorization code lifetime when the fixture sets none.
-    fn default_code_ttl(&self) -> u64 {
-        60
-    }
-
-    /// Whether using a refresh token retires it (IdentityServer3's OneTimeOnly, Django OAuth
-    /// Toolkit's ROTATE_REFRESH_TOKEN); otherwise it stays valid until it expires.
-    fn refresh_tokens_are_single_use(&self) -> bool {
-        true
-    }
-
-    /// Whether presenting a used authorization code again revokes the tokens issued from it
-    /// (RFC 6749 §4.1.2 "SHOULD"; Keycloak does, the others only refuse the code).
-    fn code_replay_revokes_tokens(&self) -> bool {
-        false
-    }
-
-    /// Whether revoking a refresh token also revokes the access tokens issued with it.
-    fn refresh_revocation_revokes_access_tokens(&self) -> bool {
-        true
-    }
+    /// Status, headers and body of an error, in the product's words.
+    fn shape_error(&self, err: &OAuthError, issuer: &Issuer) -> ErrorReply;
 
     /// The body of [`Endpoint::IssuerInfo`], for products that route it.
     fn issuer_info(&self, _issuer: &Issuer, _urls: &Urls, _key: &SigningKey) -> Option<Value> {
@@ -382,63 +238,33 @@ pub trait Dialect: Sync {
     fn page(&self, _rel: &str) -> Option<Reply> {
         None
     }
-
-    /// Protected resources served when the fixture configures none.
-    fn default_resources(&self, _mount: &str) -> Vec<ResourceConfig> {
-        Vec::new()
-    }
-
-    /// The token endpoint's success body.
-    fn token_response<'a>(&self, issued: &'a Issued) -> Members<'a>;
-
-    /// Status, headers and body of an error, in the product's words.
-    fn shape_error(&self, err: &OAuthError, issuer: &Issuer) -> ErrorReply;
-
-    /// A path under the issuer that serves nothing.
-    fn not_found(&self) -> Reply;
-
-    /// A path that looks like this product's but names no configured issuer (Keycloak's
-    /// "Realm does not exist"); `None` when the path is not of this product's shape.
-    fn unknown_issuer(&self, _path: &str) -> Option<Reply> {
-        None
-    }
 }
-
-static KEYCLOAK: keycloak::Keycloak = keycloak::Keycloak;
-static IDENTITY_SERVER: identityserver::IdentityServer = identityserver::IdentityServer;
-static GENERIC: generic::Generic = generic::Generic;
 
 /// The dialect implementing `kind`.
 pub fn for_kind(kind: DialectKind) -> &'static dyn Dialect {
-    match kind {
-        DialectKind::Keycloak => &KEYCLOAK,
-        DialectKind::IdentityServer => &IDENTITY_SERVER,
-        DialectKind::Generic => &GENERIC,
-    }
-}
-
-/// Every dialect, for questions asked before an issuer is known.
-pub fn all() -> [&'static dyn Dialect; 3] {
-    [&KEYCLOAK, &IDENTITY_SERVER, &GENERIC]
+    kind.dialect()
 }
 
 /// The endpoint `rel` (the path below the issuer's mount) names, if any.
 pub fn endpoint(dialect: &dyn Dialect, rel: &str) -> Option<Endpoint> {
     let rel = rel.strip_prefix('/').unwrap_or(rel);
     dialect
-        .routes()
+        .profile()
+        .routes
         .iter()
-        .find(|(path, _)| *path == rel)
-        .map(|(_, e)| *e)
+        .find(|(_, paths)| paths.contains(&rel))
+        .map(|(e, _)| *e)
 }
 
 /// The absolute URL of `endpoint` for an issuer at `issuer_url`.
 pub fn endpoint_url(dialect: &dyn Dialect, issuer_url: &str, endpoint: Endpoint) -> String {
     let path = dialect
-        .routes()
+        .profile()
+        .routes
         .iter()
-        .find(|(_, e)| *e == endpoint)
-        .map_or("", |(p, _)| *p);
+        .find(|(e, _)| *e == endpoint)
+        .and_then(|(_, paths)| paths.first())
+        .map_or("", |p| *p);
     format!("{}/{path}", issuer_url.trim_end_matches('/'))
 }
 
@@ -473,6 +299,13 @@ pub fn oidc_metadata(dialect: &dyn Dialect, u: &Urls) -> Value {
         "request_parameter_supported": false,
         "request_uri_parameter_supported": false,
     })
+}
+
+/// A discovery document: `issuer`, then the product's own members in its order, then the
+/// metadata every product shares ([`oidc_metadata`]).
+pub fn discovery_document(dialect: &dyn Dialect, u: &Urls, own: Value) -> Value {
+    let head = json!({ "issuer": u.issuer });
+    merged(merged(head, own), oidc_metadata(dialect, u))
 }
 
 /// Every scope some client of `issuer` may ask for, plus `extra`, without repeats.

@@ -285,7 +285,7 @@ impl Engine {
         session: &Session,
     ) -> Callback {
         let now = self.clock.now();
-        let code = issuer.dialect.new_code(&self.ids);
+        let code = issuer.dialect.profile().formats.code.make(&self.ids);
         let record = CodeRecord {
             issuer: issuer.name().to_string(),
             grant: Grant {
@@ -305,7 +305,7 @@ impl Engine {
         let ttl = issuer
             .config
             .code_ttl
-            .unwrap_or_else(|| issuer.dialect.default_code_ttl());
+            .unwrap_or(issuer.dialect.profile().lifetimes.code);
         self.codes.insert(code.clone(), record, now + ttl, now);
         let mut params = vec![("code".to_string(), code)];
         if let Some(s) = &req.state {

@@ -55,12 +55,12 @@ pub fn authenticate<'i>(
     issuer: &'i Issuer,
     req: &TokenRequest,
 ) -> Result<&'i ClientConfig, OAuthError> {
-    let audiences = issuer.dialect.client_assertion_audiences();
+    let audiences = issuer.dialect.profile().client_assertion_audiences;
     if audiences.is_empty() {
         return Err(OAuthError::invalid_client(format!(
             "this issuer ({}) does not take client assertions (RFC 7523): authenticate with \
              client_id and client_secret",
-            issuer.dialect.product()
+            issuer.dialect.profile().product
         )));
     }
     let params = &req.params;

@@ -114,7 +114,7 @@ impl Engine {
         let now = self.clock.now();
         let (ttl, interval) = (issuer.device_code_ttl(), issuer.device_interval());
         let device_code = self.ids.alnum(40);
-        let user_code = issuer.dialect.new_user_code(&self.ids);
+        let user_code = issuer.dialect.profile().formats.user_code.make(&self.ids);
         let record = DeviceRecord {
             issuer: issuer.name().to_string(),
             client_id: client.id.clone(),
@@ -340,7 +340,7 @@ impl Issuer {
     pub fn device_code_ttl(&self) -> u64 {
         self.config
             .device_code_ttl
-            .unwrap_or_else(|| self.dialect.default_device_code_ttl())
+            .unwrap_or(self.dialect.profile().lifetimes.device_code)
     }
 
     pub fn device_interval(&self) -> u64 {

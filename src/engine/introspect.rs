@@ -46,7 +46,7 @@ impl Engine {
                 out.insert("username".into(), json!(user.username));
                 out.insert("sub".into(), json!(user.sub));
             }
-            out.insert("token_type".into(), json!("Bearer"));
+            out.insert("token_type".into(), json!(crate::dialect::BEARER));
             return Ok(Value::Object(out));
         }
         if let Some((exp, r)) = self.refresh_tokens.get_with_expiry(token, now)
@@ -83,9 +83,10 @@ impl Engine {
             Err(e) => e,
         };
         // Django OAuth Toolkit falls back to a bearer token carrying its introspection scope.
-        let (Some(scope), Authorization::Other(value)) =
-            (issuer.dialect.introspection_scope(), &req.authorization)
-        else {
+        let (Some(scope), Authorization::Other(value)) = (
+            issuer.dialect.profile().introspection_scope,
+            &req.authorization,
+        ) else {
             return Err(refused);
         };
         let p = self
@@ -173,7 +174,8 @@ impl Engine {
             if r.grant.client_id != client.id {
                 return Err(not_yours());
             }
-            let whole_chain = issuer.dialect.refresh_revocation_revokes_access_tokens();
+            let whole_chain =
+                (issuer.dialect.profile().features).refresh_revocation_revokes_access_tokens;
             self.retire_refresh_token(token, &r.grant, exp, now, whole_chain);
             tracing::info!(
                 issuer = issuer.name(),

@@ -132,6 +132,7 @@ impl Engine {
         grant_type: &str,
     ) -> Result<Issued, OAuthError> {
         let dialect = issuer.dialect;
+        let profile = dialect.profile();
         if grant.user.is_some() && grant.chain.is_none() {
             grant.chain = Some(self.ids.uuid());
         }
@@ -157,7 +158,7 @@ impl Engine {
             Some(_)
                 if grant.has_scope("openid")
                     && !exchange
-                    && dialect.issues_id_token(grant_type) =>
+                    && profile.issues_id_token(grant_type) =>
             {
                 Some(self.mint_id_token(&ctx, &access_token)?)
             }
@@ -165,7 +166,8 @@ impl Engine {
         };
         let (refresh_token, refresh_expires_in) = if client.allows_grant("refresh_token")
             && !exchange
-            && dialect.issues_refresh_token(&ctx)
+            && grant.user.is_some()
+            && (!profile.features.refresh_needs_offline_access || grant.has_scope("offline_access"))
         {
             let ttl = issuer.refresh_token_ttl(&grant);
             let token = dialect
@@ -245,11 +247,9 @@ impl Engine {
     /// access token issued with it.
     fn mint_id_token(&self, ctx: &TokenContext, access_token: &str) -> Result<String, OAuthError> {
         let grant = ctx.grant;
-        let lifetime = ctx.issuer.config.id_token_ttl.unwrap_or_else(|| {
-            ctx.issuer
-                .dialect
-                .default_id_token_ttl(ctx.issuer, ctx.client)
-        });
+        let lifetime = (ctx.issuer.config.id_token_ttl)
+            .or(ctx.issuer.dialect.profile().lifetimes.id_token)
+            .unwrap_or_else(|| ctx.issuer.access_token_ttl(ctx.client));
         let mut claims = Object::new();
         let mut put = |k: &str, v: serde_json::Value| {
             if !v.is_null() {

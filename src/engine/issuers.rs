@@ -58,15 +58,23 @@ impl Issuer {
         }
         let path = config.mount_path();
         let dialect = dialect::for_kind(config.dialect);
+        let profile = dialect.profile();
         let resources = if config.resources.is_empty() {
-            dialect.default_resources(&path)
+            // The product's defaults: open to any token.
+            (profile.resources.iter())
+                .map(|rel| ResourceConfig {
+                    path: format!("{path}/{rel}"),
+                    scope: None,
+                    role: None,
+                })
+                .collect()
         } else {
             config.resources.clone()
         };
         let home_path = config
             .home_path
             .clone()
-            .unwrap_or_else(|| dialect.default_home_path(&path));
+            .unwrap_or_else(|| profile.home_path(&path));
         Self {
             home_path,
             path,
@@ -110,9 +118,9 @@ impl Issuer {
 
     /// Refresh token lifetime: the issuer's, else the product's for this grant.
     pub fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
-        self.config
-            .refresh_token_ttl
-            .unwrap_or_else(|| self.dialect.default_refresh_token_ttl(grant))
+        self.config.refresh_token_ttl.unwrap_or_else(|| {
+            (self.dialect.profile()).refresh_token_ttl(grant.has_scope("offline_access"))
+        })
     }
 
     /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
@@ -120,7 +128,7 @@ impl Issuer {
         client
             .access_token_ttl
             .or(self.config.access_token_ttl)
-            .unwrap_or_else(|| self.dialect.default_access_token_ttl())
+            .unwrap_or(self.dialect.profile().lifetimes.access_token)
     }
 }
 
@@ -233,7 +241,7 @@ impl Issuers {
         let mut best: Option<(&Arc<Issuer>, &'p str)> = None;
         for issuer in &self.list {
             let candidates = [Some(path), path.strip_prefix("/auth")];
-            let legacy_ok = issuer.dialect.accepts_auth_prefix();
+            let legacy_ok = issuer.dialect.profile().accepts_auth_prefix;
             for (i, p) in candidates.into_iter().enumerate() {
                 let Some(p) = p else { continue };
                 if i == 1 && !legacy_ok {

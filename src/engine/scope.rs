@@ -11,12 +11,12 @@ pub fn granted(
     client: &ClientConfig,
     requested: Option<&str>,
 ) -> Result<Vec<String>, OAuthError> {
-    let d = issuer.dialect;
+    let p = issuer.dialect.profile();
     grant(
         client,
         requested,
-        d.always_allowed_scopes(),
-        d.scopes_extend_defaults(),
+        p.always_allowed_scopes,
+        p.scopes_extend_defaults,
     )
 }
 

@@ -42,7 +42,7 @@ impl Engine {
             .is_some_and(|g| self.session_ended(issuer, g, now))
         {
             return Err(OAuthError::invalid_token(
-                "User session not found or doesn't have client attached on it",
+                issuer.dialect.profile().session_ended,
             ));
         }
         Ok(presented)
@@ -51,7 +51,7 @@ impl Engine {
     /// Whether `grant`'s tokens died with its browser session (logout, expiry): only where the
     /// product ties them to it (Keycloak), and never for `offline_access`.
     pub fn session_ended(&self, issuer: &Issuer, grant: &Grant, now: u64) -> bool {
-        issuer.dialect.tokens_need_session()
+        issuer.dialect.profile().features.tokens_need_session
             && !grant.has_scope("offline_access")
             && grant
                 .sid
@@ -95,8 +95,9 @@ impl Engine {
                 "The access token was issued by another issuer",
             ));
         }
-        let kind = claims.get("typ").and_then(Value::as_str);
-        if claims.contains_key("at_hash") || matches!(kind, Some("ID" | "Refresh" | "Offline")) {
+        let typ = claims.get("typ").and_then(Value::as_str);
+        let typs = &issuer.dialect.profile().typ;
+        if claims.contains_key("at_hash") || typ.is_some_and(|t| typs.is_not_access(t)) {
             return Err(OAuthError::invalid_token("This is not an access token"));
         }
         let grant = self.user_tokens.get(&token_key(token), now);

@@ -14,10 +14,12 @@ impl Engine {
         let presented = self.check_access_token(issuer, token)?;
         let Some(grant) = presented.grant else {
             let claims = &presented.claims;
-            if about_a_client(claims) && issuer.dialect.userinfo_for_service_accounts() {
+            let profile = issuer.dialect.profile();
+            let about_a_client = about_a_client(claims, profile.service_account_username);
+            if about_a_client && profile.features.userinfo_for_service_accounts {
                 return service_account(claims);
             }
-            return Err(if about_a_client(claims) {
+            return Err(if about_a_client {
                 OAuthError::new(
                     ErrorCode::InsufficientScope,
                     "This token is not about a user (client credentials)",
@@ -67,13 +69,15 @@ fn service_account(claims: &Object) -> Result<Object, OAuthError> {
 }
 
 /// Whether a signed token this server holds no grant for is a client-credentials token (no
-/// `sub`, `sub` = its client, or a Keycloak service account) rather than a user's token whose
-/// grant was forgotten (admin reset, restart).
-fn about_a_client(claims: &Object) -> bool {
+/// `sub`, `sub` = its client, or a service-account user, named with the product's
+/// `service_account` prefix) rather than a user's token whose grant was forgotten (admin
+/// reset, restart).
+fn about_a_client(claims: &Object, service_account: Option<&str>) -> bool {
     let sub = claims.get("sub").and_then(serde_json::Value::as_str);
     let service_account = claims
         .get("preferred_username")
         .and_then(serde_json::Value::as_str)
-        .is_some_and(|u| u.starts_with("service-account-"));
+        .zip(service_account)
+        .is_some_and(|(u, prefix)| u.starts_with(prefix));
     sub.is_none() || sub == super::tokens::claimed_client(claims) || service_account
 }

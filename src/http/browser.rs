@@ -35,7 +35,7 @@ impl Site<'_> {
 
     /// The session cookie's name.
     fn cookie_name(&self) -> String {
-        self.scoped_cookie_name(self.issuer.dialect.session_cookie())
+        self.scoped_cookie_name(self.issuer.dialect.profile().session_cookie)
     }
 
     fn session(&self, req: &HttpRequest) -> Option<Session> {
@@ -61,19 +61,15 @@ impl Site<'_> {
         &self,
         session: Option<&Session>,
     ) -> Option<Cookie<'static>> {
-        let name = self.issuer.dialect.script_session_cookie()?;
+        let script = self.issuer.dialect.profile().script_session?;
         let value = session.map_or_else(String::new, |s| {
-            self.issuer.dialect.script_session_value(
-                self.issuer.config.realm_name(),
-                &s.user.sub,
-                &s.sid,
-            )
+            (script.value).of(self.issuer.config.realm_name(), &s.user.sub, &s.sid)
         });
         let front = &self.urls.front;
         let path = crate::config::origin_of(front).map_or("", |origin| &front[origin.len()..]);
         let https = front.starts_with("https://");
         Some(
-            Cookie::build(name, value)
+            Cookie::build(script.cookie, value)
                 .path(format!("{path}/"))
                 .secure(https)
                 .same_site(if https { SameSite::None } else { SameSite::Lax })
@@ -84,7 +80,13 @@ impl Site<'_> {
     /// Sends the browser back to the client with the authorization response, success or
     /// error, adding RFC 9207's `iss` where the product sends it (Keycloak).
     fn answer_client(&self, mut cb: Callback) -> HttpResponse {
-        if self.issuer.dialect.authorization_response_iss() {
+        if self
+            .issuer
+            .dialect
+            .profile()
+            .features
+            .authorization_response_iss
+        {
             cb.params.push(("iss".into(), self.urls.issuer.clone()));
         }
         respond(&cb)
@@ -104,7 +106,7 @@ impl Site<'_> {
 
     /// The login binding cookie's name (a namespace's login forms are bound apart).
     fn login_cookie_name(&self) -> String {
-        self.scoped_cookie_name(self.issuer.dialect.login_binding().cookie)
+        self.scoped_cookie_name(self.issuer.dialect.profile().login_binding.cookie)
     }
 
     /// The browser's login binding value, from its login cookie.
@@ -136,7 +138,7 @@ impl Site<'_> {
 
     /// The product's "restart login" page, for a form that came back without its browser.
     fn restart_login(&self) -> HttpResponse {
-        let binding = self.issuer.dialect.login_binding();
+        let binding = self.issuer.dialect.profile().login_binding;
         self.page(binding.status, pages::error(self.issuer, binding.restart))
     }
 
@@ -333,9 +335,10 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
 /// RFC 8628 §3.3: the verification page. A person types (or follows a link with) the user
 /// code, logs in if needed, then approves or denies the device.
 pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
+    // The product's parameter in `verification_uri_complete`, else the form's `user_code`.
     let code = params
-        .get("user_code")
-        .or(params.get("userCode"))
+        .get(site.issuer.dialect.profile().user_code_param)
+        .or(params.get("user_code"))
         .unwrap_or("");
     let action = site.url(Endpoint::DeviceVerify);
     let Some(session) = site.session(req) else {

@@ -31,7 +31,7 @@ pub fn origin_allowed(issuer: &Issuer, origin: &str) -> bool {
 fn allow(issuer: &Issuer, origin: HeaderValue, h: &mut HeaderMap) {
     h.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
     h.insert(header::VARY, HeaderValue::from_static("Origin"));
-    if issuer.dialect.cors_credentials() {
+    if issuer.dialect.profile().features.cors_credentials {
         h.insert(
             header::ACCESS_CONTROL_ALLOW_CREDENTIALS,
             HeaderValue::from_static("true"),

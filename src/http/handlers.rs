@@ -30,7 +30,7 @@ pub fn issuer_info(engine: &Engine, issuer: &Issuer, urls: &Urls) -> HttpRespons
     let keys = engine.keys();
     match issuer.dialect.issuer_info(issuer, urls, &keys.current) {
         Some(info) => HttpResponse::Ok().json(info),
-        None => super::page(issuer.dialect.not_found()),
+        None => super::page(issuer.dialect.profile().not_found.reply()),
     }
 }
 
@@ -215,7 +215,7 @@ pub async fn device_authorization(
         let verification_uri = urls.at(d, Endpoint::DeviceVerify);
         let complete = format!(
             "{verification_uri}?{}={}",
-            d.user_code_param(),
+            d.profile().user_code_param,
             codes.user_code
         );
         HttpResponse::Ok()

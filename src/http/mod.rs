@@ -106,7 +106,7 @@ async fn serve(
 ) -> HttpResponse {
     let issuers = engine.issuers();
     if let Some(issuer) = issuers.home_of(path)
-        && issuer.dialect.account_rest()
+        && issuer.dialect.profile().features.account_rest
         && (req.method() == Method::OPTIONS || wants_json(req))
     {
         journal::note(req, |n| n.at(issuer.name(), "account"));
@@ -197,7 +197,7 @@ async fn answer(
         | Endpoint::Page
         | Endpoint::SessionStatusInit => &[Method::GET, Method::HEAD],
         // Django OAuth Toolkit's IntrospectTokenView also answers GET ?token=.
-        Endpoint::Introspect if issuer.dialect.introspection_scope().is_some() => {
+        Endpoint::Introspect if issuer.dialect.profile().introspection_scope.is_some() => {
             &[Method::GET, Method::POST]
         }
         Endpoint::Token
@@ -226,7 +226,7 @@ async fn answer(
             issuer
                 .dialect
                 .page(rel)
-                .unwrap_or_else(|| issuer.dialect.not_found()),
+                .unwrap_or_else(|| issuer.dialect.profile().not_found.reply()),
         ),
         Endpoint::Token => handlers::token(engine, issuer, req, payload, urls.issuer).await,
         Endpoint::Userinfo => handlers::userinfo(engine, issuer, req, payload).await,
@@ -254,7 +254,7 @@ async fn answer(
             let back_channel = endpoint == Endpoint::Logout
                 && req.method() == Method::POST
                 && params.get("refresh_token").is_some()
-                && issuer.dialect.logout_by_refresh_token();
+                && issuer.dialect.profile().features.logout_by_refresh_token;
             if back_channel {
                 return handlers::back_channel_logout(engine, issuer, req, params).await;
             }
@@ -317,12 +317,17 @@ fn normalize_path(path: &str) -> Cow<'_, str> {
 /// issuer (Keycloak's "Realm does not exist").
 fn not_found(path: &str, issuer: Option<&Issuer>) -> HttpResponse {
     let reply = match issuer {
-        Some(i) if !i.path.is_empty() => i.dialect.not_found(),
+        Some(i) if !i.path.is_empty() => i.dialect.profile().not_found.reply(),
         _ => dialect::all()
-            .into_iter()
-            .find_map(|d| d.unknown_issuer(path))
-            .or_else(|| issuer.map(|i| i.dialect.not_found()))
-            .unwrap_or_else(|| dialect::for_kind(crate::config::DialectKind::Generic).not_found()),
+            .iter()
+            .find_map(|d| d.profile().unknown_issuer(path))
+            .or_else(|| issuer.map(|i| i.dialect.profile().not_found.reply()))
+            .unwrap_or_else(|| {
+                dialect::for_kind(crate::config::DialectKind::Generic)
+                    .profile()
+                    .not_found
+                    .reply()
+            }),
     };
     page(reply)
 }

@@ -54,7 +54,7 @@ fn layout(title: &str, body: &str) -> String {
 fn issuer_line(issuer: &Issuer) -> String {
     format!(
         "<span class=\"tag\">{}</span> issuer <strong>{}</strong>",
-        esc(issuer.dialect.product()),
+        esc(issuer.dialect.profile().product),
         esc(issuer.name())
     )
 }
@@ -92,7 +92,7 @@ pub fn login(p: &LoginPage) -> String {
             esc(e)
         );
     }
-    let [form, username, password, submit] = p.issuer.dialect.login_ids();
+    let [form, username, password, submit] = p.issuer.dialect.profile().login_ids;
     let _ = write!(
         body,
         "<form id=\"{form}\" class=\"login\" method=\"post\" action=\"{}\">\

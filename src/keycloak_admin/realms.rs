@@ -28,7 +28,7 @@ fn realm_rep(issuer: &Issuer) -> Value {
         "realm": name,
         "enabled": true,
         "sslRequired": "external",
-        "accessTokenLifespan": cfg.access_token_ttl.unwrap_or_else(|| issuer.dialect.default_access_token_ttl()),
+        "accessTokenLifespan": cfg.access_token_ttl.unwrap_or(issuer.dialect.profile().lifetimes.access_token),
         "registrationAllowed": false,
         "loginWithEmailAllowed": true,
         "duplicateEmailsAllowed": false,

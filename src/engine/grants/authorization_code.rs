@@ -23,7 +23,7 @@ pub(super) fn grant(
         .take_if(code, now, |r| r.issuer == issuer.name())
     else {
         if let Some((until, chain)) = engine.redeemed_codes.get_with_expiry(&token_key(code), now)
-            && issuer.dialect.code_replay_revokes_tokens()
+            && issuer.dialect.profile().features.code_replay_revokes_tokens
         {
             engine.revoked_chains.insert(chain, (), until, now);
             tracing::info!(
@@ -63,7 +63,7 @@ pub(super) fn grant(
     if let Some(chain) = issued
         .chain
         .as_ref()
-        .filter(|_| issuer.dialect.code_replay_revokes_tokens())
+        .filter(|_| issuer.dialect.profile().features.code_replay_revokes_tokens)
     {
         // Kept as long as anything issued from the code can live (refreshes stop once revoked).
         let lives = issued

@@ -70,7 +70,7 @@ pub(super) fn grant(
         )),
         DeviceStatus::Approved(_) => Err(invalid()),
         DeviceStatus::Pending => {
-            let too_fast = issuer.dialect.enforces_poll_interval()
+            let too_fast = issuer.dialect.profile().features.slow_down
                 && r.last_poll
                     .is_some_and(|last| now < last.saturating_add(r.interval));
             r.last_poll = Some(now);

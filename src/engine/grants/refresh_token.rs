@@ -52,7 +52,7 @@ pub(super) fn grant(
         engine.refresh_tokens.remove(token);
         return Err(session_not_active());
     }
-    if issuer.dialect.refresh_tokens_are_single_use() {
+    if issuer.dialect.profile().features.refresh_single_use {
         // Rotation: exactly one concurrent use wins.
         engine.refresh_tokens.take(token, now).ok_or_else(invalid)?;
     }
@@ -79,7 +79,8 @@ fn why_unknown(engine: &Engine, issuer: &Issuer, token: &str, now: u64) -> Optio
         );
     }
     let sid = claims.get("sid").and_then(serde_json::Value::as_str)?;
-    let offline = claims.get("typ").and_then(serde_json::Value::as_str) == Some("Offline");
-    (issuer.dialect.tokens_need_session() && !offline && engine.session(issuer, sid).is_none())
+    let profile = issuer.dialect.profile();
+    let offline = claims.get("typ").and_then(serde_json::Value::as_str) == profile.typ.offline;
+    (profile.features.tokens_need_session && !offline && engine.session(issuer, sid).is_none())
         .then(session_not_active)
 }

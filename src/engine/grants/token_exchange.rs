@@ -28,7 +28,7 @@ pub(super) fn grant(
     ctx: &RequestContext,
 ) -> Result<Issued, OAuthError> {
     let p = &req.params;
-    let style = issuer.dialect.exchange_style();
+    let style = issuer.dialect.profile().exchange_style;
     let subject_token = p.require("subject_token")?;
     token_type(p.get("subject_token_type"), "subject_token_type")?;
     let subject = engine.check_subject_token(
