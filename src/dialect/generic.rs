@@ -245,7 +245,12 @@ impl Dialect for Generic {
         Reply {
             status: 404,
             content_type: "text/html; charset=utf-8",
-            body: "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n".into(),
+            body: crate::http::render_page(&NotFoundPage),
         }
     }
 }
+
+/// Django's 404 page (`DEBUG = False`), `templates/django/not_found.html`.
+#[derive(askama::Template)]
+#[template(path = "django/not_found.html")]
+struct NotFoundPage;
