@@ -141,3 +141,31 @@ impl<'a> From<&'a Callback> for FormPost<'a> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::engine::authorize::ResponseMode;
+
+    /// Values reach the page escaped, with the entities the pages have always used, and the
+    /// page ends with its newline (askama drops a template file's last one).
+    #[test]
+    fn form_post_escapes_every_value_and_keeps_the_final_newline() {
+        let cb = Callback {
+            redirect_uri: "https://app.test/cb?a=1&b=\"2\"".into(),
+            response_mode: ResponseMode::FormPost,
+            params: vec![("state".into(), "<script>'x'</script>".into())],
+        };
+        let html = render(&FormPost::from(&cb));
+        assert!(
+            html.contains(r#"action="https://app.test/cb?a=1&amp;b=&quot;2&quot;""#),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"name="state" value="&lt;script&gt;&#x27;x&#x27;&lt;/script&gt;""#),
+            "{html}"
+        );
+        assert!(!html.contains("<script>"), "{html}");
+        assert!(html.ends_with("</html>\n"), "{html}");
+    }
+}
