@@ -79,7 +79,8 @@ const PROFILE: Profile = Profile {
     not_found: StaticReply {
         status: 404,
         content_type: "text/html; charset=utf-8",
-        body: "<!doctype html>\n<html lang=\"en\">\n<head>\n  <title>Not Found</title>\n</head>\n<body>\n  <h1>Not Found</h1><p>The requested resource was not found on this server.</p>\n</body>\n</html>\n",
+        // Django's 404 page (`DEBUG = False`).
+        body: include_str!("../../assets/django/not_found.html"),
     },
     ..Profile::COMMON
 };

@@ -26,7 +26,14 @@ use crate::jwt::Object;
 use crate::keys::SigningKey;
 
 /// The check session iframe's script (OIDC Session Management 1.0 §3.2).
-const CHECK_SESSION_SCRIPT: &str = include_str!("../../assets/identityserver-checksession.js");
+const CHECK_SESSION_SCRIPT: &str = include_str!("../../assets/identityserver/checksession.js");
+
+/// The check session iframe's page (`templates/identityserver/checksession.html`).
+#[derive(askama::Template)]
+#[template(path = "identityserver/checksession.html")]
+struct CheckSessionPage {
+    script: &'static str,
+}
 
 /// Whether `issuer` has IdentityServer3's check session endpoint (`EnableCheckSessionEndpoint`).
 fn check_session(issuer: &Issuer) -> bool {
@@ -213,11 +220,9 @@ impl Dialect for IdentityServer {
         (rel.trim_start_matches('/') == "connect/checksession").then(|| Reply {
             status: 200,
             content_type: "text/html; charset=utf-8",
-            body: format!(
-                "<!DOCTYPE html>\n<html>\n<head>{}<title>Check Session IFrame</title></head>\n\
-                 <body>\n<script>\n{CHECK_SESSION_SCRIPT}</script>\n</body>\n</html>\n",
-                crate::http::NO_FAVICON
-            ),
+            body: crate::http::render_page(&CheckSessionPage {
+                script: CHECK_SESSION_SCRIPT,
+            }),
         })
     }
 

@@ -464,10 +464,7 @@ impl Dialect for Keycloak {
         Some(Reply {
             status: 200,
             content_type: "text/html; charset=utf-8",
-            body: format!(
-                "<!doctype html>\n<html>\n<head>{}</head>\n<body>\n<script>\n{script}</script>\n</body>\n</html>\n",
-                crate::http::NO_FAVICON
-            ),
+            body: crate::http::render_page(&ScriptPage { script }),
         })
     }
 
@@ -477,64 +474,13 @@ impl Dialect for Keycloak {
     }
 }
 
-const STATUS_IFRAME_SCRIPT: &str = r#"var init;
-function sessionCookie() {
-  var m = document.cookie.match(/(?:^|;\s*)KEYCLOAK_SESSION=([^;]*)/);
-  return m ? m[1].split("/").map(function (p) {
-    try { return decodeURIComponent(p); } catch (e) { return p; }
-  }) : null;
+/// keycloak-js's iframes: a page that is only its script (`templates/keycloak/script_page.html`).
+#[derive(askama::Template)]
+#[template(path = "keycloak/script_page.html")]
+struct ScriptPage {
+    script: &'static str,
 }
-function checkState(clientId, origin, sessionState, callback) {
-  var check = function () {
-    if (clientId !== init.clientId || origin !== init.origin) {
-      callback("error");
-      return;
-    }
-    var cookie = sessionCookie();
-    if (!cookie) {
-      callback(sessionState ? "changed" : "unchanged");
-    } else {
-      callback(sessionState === cookie[2] ? "unchanged" : "changed");
-    }
-  };
-  if (init) {
-    check();
-    return;
-  }
-  var req = new XMLHttpRequest();
-  req.open("GET", location.href.split("?")[0] + "/init?client_id=" + encodeURIComponent(clientId)
-    + "&origin=" + encodeURIComponent(origin), true);
-  req.onreadystatechange = function () {
-    if (req.readyState !== 4) return;
-    if (req.status === 204) {
-      init = { clientId: clientId, origin: origin };
-      check();
-    } else {
-      callback("error");
-    }
-  };
-  req.send();
-}
-window.addEventListener("message", function (event) {
-  if (typeof event.data !== "string") return;
-  var data = event.data.split(" ");
-  if (data.length !== 2) return;
-  checkState(data[0], event.origin, data[1], function (result) {
-    event.source.postMessage(result, event.origin);
-  });
-}, false);
-"#;
 
-const STEP1_SCRIPT: &str = r#"document.cookie = "KEYCLOAK_3P_COOKIE_SAMESITE=supported; Max-Age=60; SameSite=None; Secure";
-document.cookie = "KEYCLOAK_3P_COOKIE=supported; Max-Age=60";
-window.location = "step2.html";
-"#;
-
-const STEP2_SCRIPT: &str = r#"if (document.cookie.indexOf("KEYCLOAK_3P_COOKIE") !== -1) {
-  document.cookie = "KEYCLOAK_3P_COOKIE_SAMESITE=; Max-Age=0; SameSite=None; Secure";
-  document.cookie = "KEYCLOAK_3P_COOKIE=; Max-Age=0";
-  window.parent.postMessage("supported", "*");
-} else {
-  window.parent.postMessage("unsupported", "*");
-}
-"#;
+const STATUS_IFRAME_SCRIPT: &str = include_str!("../../assets/keycloak/login-status-iframe.js");
+const STEP1_SCRIPT: &str = include_str!("../../assets/keycloak/3p-cookies-step1.js");
+const STEP2_SCRIPT: &str = include_str!("../../assets/keycloak/3p-cookies-step2.js");

@@ -1,15 +1,19 @@
 //! The browser-facing endpoints: authorize, the login form, the SSO landing page and logout.
 //! Sessions live in a cookie per issuer; everything else is the engine's.
 
+use std::sync::Arc;
+
 use actix_web::cookie::{Cookie, SameSite};
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
+use askama::Template;
 
-use super::pages::{self, LoginPage};
+use super::pages::{self, ErrorPage};
 use crate::dialect::{Endpoint, Urls};
 use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
 use crate::engine::device::{DeviceDecision, UserCodeError};
 use crate::engine::session::{AfterLogin, Session};
+use crate::engine::users::User;
 use crate::engine::{Engine, Issuer, Params};
 
 /// Length of a browser's login binding value (random letters and digits).
@@ -96,12 +100,18 @@ impl Site<'_> {
         self.urls.at(self.issuer.dialect, e)
     }
 
-    fn page(&self, status: u16, html: String) -> HttpResponse {
+    /// Shows one of the pages (`http/pages.rs`) with this status.
+    fn page(&self, status: u16, page: &impl Template) -> HttpResponse {
         super::page(crate::dialect::Reply {
             status,
             content_type: "text/html; charset=utf-8",
-            body: html,
+            body: pages::render(page),
         })
+    }
+
+    /// Shows the error page with this message.
+    fn error_page(&self, status: u16, message: &str) -> HttpResponse {
+        self.page(status, &ErrorPage::new(self.issuer, message))
     }
 
     /// The login binding cookie's name (a namespace's login forms are bound apart).
@@ -139,7 +149,7 @@ impl Site<'_> {
     /// The product's "restart login" page, for a form that came back without its browser.
     fn restart_login(&self) -> HttpResponse {
         let binding = self.issuer.dialect.profile().login_binding;
-        self.page(binding.status, pages::error(self.issuer, binding.restart))
+        self.error_page(binding.status, binding.restart)
     }
 
     fn login_page(&self, login_id: &str, then: &AfterLogin, error: Option<&str>) -> HttpResponse {
@@ -154,15 +164,16 @@ impl Site<'_> {
             AfterLogin::ReturnTo(_) => (None, None),
         };
         let action = self.url(Endpoint::Login);
-        let html = pages::login(&LoginPage {
+        let page = pages::Login {
             issuer: self.issuer,
             client,
             action: &action,
             login_id,
-            username: hint,
+            username: hint.unwrap_or(""),
             error,
-        });
-        let mut resp = self.page(200, html);
+            ids: pages::LoginIds::of(self.issuer),
+        };
+        let mut resp = self.page(200, &page);
         resp.headers_mut().insert(
             header::CACHE_CONTROL,
             header::HeaderValue::from_static("no-store"),
@@ -181,7 +192,7 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
                 reason = message.as_str(),
                 "authorization request refused"
             );
-            return site.page(400, pages::error(site.issuer, &message));
+            return site.error_page(400, &message);
         }
         Err(AuthorizeError::Redirect(cb)) => return site.answer_client(cb),
     };
@@ -197,12 +208,9 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
 pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
     let id = form.get("login_id").unwrap_or("");
     let Some(pending) = site.engine.pending_login(site.issuer, id) else {
-        return site.page(
+        return site.error_page(
             400,
-            pages::error(
-                site.issuer,
-                "This login page has expired or was already used. Go back to the application and sign in again.",
-            ),
+            "This login page has expired or was already used. Go back to the application and sign in again.",
         );
     };
     if !pending.opened_by(site.login_binding(req).as_deref()) {
@@ -229,30 +237,22 @@ pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
     };
     // Consumed here, atomically: a double submit gets the expired page, not a second session.
     if !site.engine.finish_login(id) {
-        return site.page(
+        return site.error_page(
             400,
-            pages::error(
-                site.issuer,
-                "This login page was already used. Go back to the application and sign in again.",
-            ),
+            "This login page was already used. Go back to the application and sign in again.",
         );
     }
+    logged_in(site, &pending.then, user)
+}
+
+/// After a login: starts the session (its cookies set) and goes where the login was for.
+fn logged_in(site: &Site, then: &AfterLogin, user: Arc<User>) -> HttpResponse {
     let session = site.engine.start_session(site.issuer, user);
-    let mut resp = match &pending.then {
+    let mut resp = match then {
         AfterLogin::Authorize(ar) => {
             site.answer_client(site.engine.code_callback(site.issuer, ar, &session))
         }
-        // Only ever a path on the host the browser is on: never `//host` or `/\host`.
-        AfterLogin::ReturnTo(path) => HttpResponse::Found()
-            .insert_header((
-                header::LOCATION,
-                if super::forwarded::plain_path(path.split('?').next().unwrap_or("")) {
-                    path.as_str()
-                } else {
-                    "/"
-                },
-            ))
-            .finish(),
+        AfterLogin::ReturnTo(path) => return_to(path),
     };
     let _ = resp.add_cookie(&site.session_cookie(&session.sid));
     if let Some(cookie) = site.script_session_cookie(Some(&session)) {
@@ -261,12 +261,29 @@ pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
     resp
 }
 
+/// A redirect to `path`, only ever a path on the host the browser is on: never `//host` or
+/// `/\host`.
+fn return_to(path: &str) -> HttpResponse {
+    let location = if super::forwarded::plain_path(path.split('?').next().unwrap_or("")) {
+        path
+    } else {
+        "/"
+    };
+    HttpResponse::Found()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
 /// The SSO landing page (Inqom's `/home`): the user if logged in, else the login form.
 pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
     match site.session(req) {
         Some(s) => site.page(
             200,
-            pages::home(site.issuer, &s.user, &site.url(Endpoint::Logout)),
+            &pages::Home {
+                issuer: site.issuer,
+                user: &s.user,
+                logout_url: &site.url(Endpoint::Logout),
+            },
         ),
         None => {
             let then =
@@ -279,26 +296,9 @@ pub fn home(site: &Site, req: &HttpRequest) -> HttpResponse {
 /// OpenID Connect RP-Initiated Logout: ends the session and goes back to the client only to a
 /// registered `post_logout_redirect_uri`.
 pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
-    let back = match params.get("post_logout_redirect_uri") {
-        None => None,
-        Some(uri) => {
-            let client_id = params.get("client_id").map(str::to_string).or_else(|| {
-                params
-                    .get("id_token_hint")
-                    .and_then(|t| site.engine.verify_jwt(t))
-                    .and_then(|(_, c)| c.get("aud").and_then(|a| a.as_str()).map(str::to_string))
-            });
-            let client = client_id.as_deref().and_then(|id| site.issuer.client(id));
-            match client {
-                Some(c) if c.post_logout_uri_registered(uri) => Some(uri.to_string()),
-                Some(_) => {
-                    return site.page(400, pages::error(site.issuer, "Invalid redirect uri: post_logout_redirect_uri is not registered for this client."));
-                }
-                None => {
-                    return site.page(400, pages::error(site.issuer, "Missing parameters: id_token_hint or client_id is needed with post_logout_redirect_uri."));
-                }
-            }
-        }
+    let back = match post_logout_redirect(site, params) {
+        Ok(back) => back,
+        Err(message) => return site.error_page(400, message),
     };
     if let Some(s) = site.session(req) {
         site.engine.end_session(&s.sid);
@@ -309,18 +309,21 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
         );
     }
     let mut resp = match back {
-        Some(uri) => {
-            let mut cb = Callback {
-                redirect_uri: uri,
-                response_mode: ResponseMode::Query,
-                params: Vec::new(),
-            };
-            if let Some(state) = params.get("state") {
-                cb.params.push(("state".into(), state.into()));
-            }
-            respond(&cb)
-        }
-        None => site.page(200, pages::logged_out(site.issuer)),
+        Some(uri) => respond(&Callback {
+            redirect_uri: uri,
+            response_mode: ResponseMode::Query,
+            params: params
+                .get("state")
+                .map(|state| ("state".to_string(), state.to_string()))
+                .into_iter()
+                .collect(),
+        }),
+        None => site.page(
+            200,
+            &pages::LoggedOut {
+                issuer: site.issuer,
+            },
+        ),
     };
     let mut gone = site.session_cookie("");
     gone.make_removal();
@@ -332,6 +335,29 @@ pub fn logout(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
     resp
 }
 
+/// Where logout goes back to: the `post_logout_redirect_uri` if the client (`client_id`, or
+/// the `id_token_hint`'s audience) registered it, nowhere without one; else what is wrong.
+fn post_logout_redirect(site: &Site, params: &Params) -> Result<Option<String>, &'static str> {
+    let Some(uri) = params.get("post_logout_redirect_uri") else {
+        return Ok(None);
+    };
+    let client_id = params.get("client_id").map(str::to_string).or_else(|| {
+        params
+            .get("id_token_hint")
+            .and_then(|t| site.engine.verify_jwt(t))
+            .and_then(|(_, c)| c.get("aud").and_then(|a| a.as_str()).map(str::to_string))
+    });
+    match client_id.as_deref().and_then(|id| site.issuer.client(id)) {
+        Some(c) if c.post_logout_uri_registered(uri) => Ok(Some(uri.to_string())),
+        Some(_) => {
+            Err("Invalid redirect uri: post_logout_redirect_uri is not registered for this client.")
+        }
+        None => Err(
+            "Missing parameters: id_token_hint or client_id is needed with post_logout_redirect_uri.",
+        ),
+    }
+}
+
 /// RFC 8628 §3.3: the verification page. A person types (or follows a link with) the user
 /// code, logs in if needed, then approves or denies the device.
 pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
@@ -340,57 +366,67 @@ pub fn device(site: &Site, req: &HttpRequest, params: &Params) -> HttpResponse {
         .get(site.issuer.dialect.profile().user_code_param)
         .or(params.get("user_code"))
         .unwrap_or("");
-    let action = site.url(Endpoint::DeviceVerify);
     let Some(session) = site.session(req) else {
         // Log in first, then come back here with the code.
         return site.start_login(req, AfterLogin::ReturnTo(device_path(site, code)));
     };
-    let decision = params.get("action");
-    if req.method() != actix_web::http::Method::POST || decision.is_none() {
-        return site.page(
-            200,
-            pages::device_form(site.issuer, &session.user, &action, code, None),
-        );
-    }
-    let addr = super::extract::client_addr(req);
-    match site.engine.find_user_code(site.issuer, code, &addr) {
-        Ok((device_code, _)) => {
-            let approve = decision == Some("approve");
-            match site
-                .engine
-                .decide_device(site.issuer, &device_code, &session, approve)
-            {
-                DeviceDecision::Taken(approved) => {
-                    site.page(200, pages::device_done(site.issuer, approved))
-                }
-                DeviceDecision::AlreadyDecided(approved) => {
-                    site.page(409, pages::device_already_decided(site.issuer, approved))
-                }
-                DeviceDecision::Gone => invalid_user_code(site, &session, &action, code),
-            }
+    match params.get("action") {
+        Some(decision) if req.method() == actix_web::http::Method::POST => {
+            decide_device(site, req, &session, code, decision == "approve")
         }
-        Err(UserCodeError::Invalid) => invalid_user_code(site, &session, &action, code),
-        Err(UserCodeError::TooManyAttempts) => site.page(
-            429,
-            pages::error(
-                site.issuer,
-                "Too many wrong codes. Wait a minute, then try again.",
-            ),
-        ),
+        _ => device_form(site, &session, code, None),
     }
 }
 
+/// The person's decision on the device showing `code`: the result, or the form again when
+/// the code does not work.
+fn decide_device(
+    site: &Site,
+    req: &HttpRequest,
+    session: &Session,
+    code: &str,
+    approve: bool,
+) -> HttpResponse {
+    let addr = super::extract::client_addr(req);
+    let device_code = match site.engine.find_user_code(site.issuer, code, &addr) {
+        Ok((device_code, _)) => device_code,
+        Err(UserCodeError::Invalid) => return invalid_user_code(site, session, code),
+        Err(UserCodeError::TooManyAttempts) => {
+            return site.error_page(429, "Too many wrong codes. Wait a minute, then try again.");
+        }
+    };
+    let issuer = site.issuer;
+    match site
+        .engine
+        .decide_device(issuer, &device_code, session, approve)
+    {
+        DeviceDecision::Taken(approved) => site.page(200, &pages::DeviceDone { issuer, approved }),
+        DeviceDecision::AlreadyDecided(approved) => {
+            site.page(409, &pages::DeviceAlreadyDecided { issuer, approved })
+        }
+        DeviceDecision::Gone => invalid_user_code(site, session, code),
+    }
+}
+
+/// The verification form, with `code` filled in and an error if there is one.
+fn device_form(site: &Site, session: &Session, code: &str, error: Option<&str>) -> HttpResponse {
+    let page = pages::DeviceForm {
+        issuer: site.issuer,
+        user: &session.user,
+        action: &site.url(Endpoint::DeviceVerify),
+        code,
+        error,
+    };
+    site.page(200, &page)
+}
+
 /// The verification form again, saying the code does not work.
-fn invalid_user_code(site: &Site, session: &Session, action: &str, code: &str) -> HttpResponse {
-    site.page(
-        200,
-        pages::device_form(
-            site.issuer,
-            &session.user,
-            action,
-            code,
-            Some("That code is not valid or has expired. Check it and try again."),
-        ),
+fn invalid_user_code(site: &Site, session: &Session, code: &str) -> HttpResponse {
+    device_form(
+        site,
+        session,
+        code,
+        Some("That code is not valid or has expired. Check it and try again."),
     )
 }
 
@@ -425,7 +461,7 @@ pub fn respond(cb: &Callback) -> HttpResponse {
             return HttpResponse::Ok()
                 .content_type("text/html; charset=utf-8")
                 .insert_header((header::CACHE_CONTROL, "no-store"))
-                .body(pages::form_post(cb));
+                .body(pages::render(&pages::FormPost::from(cb)));
         }
         _ if cb.params.is_empty() => cb.redirect_uri.clone(),
         ResponseMode::Query => {

@@ -11,8 +11,10 @@ mod handlers;
 pub(crate) mod headless;
 pub(crate) mod journal;
 mod pages;
-pub(crate) use pages::NO_FAVICON;
 pub(crate) mod remote_jwks;
+
+/// Renders a page template (the dialects' own pages use it too).
+pub(crate) use pages::render as render_page;
 
 use std::borrow::Cow;
 use std::sync::Arc;
@@ -247,7 +249,7 @@ async fn answer(
                     return page(Reply {
                         status: 400,
                         content_type: "text/html; charset=utf-8",
-                        body: pages::error(issuer, &e.description),
+                        body: pages::render(&pages::ErrorPage::new(issuer, &e.description)),
                     });
                 }
             };
