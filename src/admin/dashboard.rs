@@ -3,21 +3,85 @@
 //! a client id full of markup shows as text); `assets/dashboard.js` refreshes the journal and
 //! the test-control state, and sends the buttons' admin API calls.
 //!
-//! It obeys the admin API's rules (the caller in `admin::handle` has applied the origin and host
-//! checks). With an admin token set, a browser's first request carries none: it gets the page
+//! It obeys the admin API's rules (`admin::guard` has applied the origin and host checks). With an admin token set, a browser's first request carries none: it gets the page
 //! without data, whose script asks for the token once, keeps it in the tab's `sessionStorage`
 //! and fetches the page again with it.
 
+use actix_web::http::header;
+use actix_web::{HttpMessage, HttpRequest, HttpResponse, web};
 use askama::Template;
 use serde_json::Value;
 
+use super::guard::Authorized;
+use super::{Answer, base_url, resource, server_error};
+use crate::config::{ClientConfig, UserConfig};
 use crate::dialect::{Endpoint, endpoint_url};
-use crate::engine::Engine;
 use crate::engine::control::JournalEntry;
+use crate::engine::{Engine, Issuer};
 
 /// The script and style sheet, served beside the page (no build step).
 pub const SCRIPT: &str = include_str!("../../assets/dashboard.js");
 pub const STYLE: &str = include_str!("../../assets/dashboard.css");
+
+/// The page, its script and its style sheet: the server's only (the guard lets them through
+/// without the token).
+pub fn frame_routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("").get(page))
+        .service(resource("/dashboard.js").get(script))
+        .service(resource("/dashboard.css").get(style));
+}
+
+/// The fragments the script refreshes.
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/dashboard/state").get(state))
+        .service(resource("/dashboard/journal").get(journal));
+}
+
+/// `GET /_mockidp/`: with data only when the admin token came along.
+async fn page(engine: web::Data<Engine>, req: HttpRequest) -> Answer {
+    let authorized = req.extensions().get::<Authorized>().is_some_and(|a| a.0);
+    html(Page::new(&engine, authorized, &base_url(&req)).render())
+}
+
+async fn script() -> HttpResponse {
+    asset("text/javascript; charset=utf-8", SCRIPT)
+}
+
+async fn style() -> HttpResponse {
+    asset("text/css; charset=utf-8", STYLE)
+}
+
+async fn state(engine: web::Data<Engine>) -> Answer {
+    html(State::new(&engine).render())
+}
+
+async fn journal(engine: web::Data<Engine>, req: HttpRequest) -> Answer {
+    let entries = super::journal::entries(&engine, req.query_string());
+    html(Journal::new(entries).render())
+}
+
+fn asset(content_type: &'static str, body: &'static str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((header::CACHE_CONTROL, "no-cache"))
+        .body(body)
+}
+
+/// A rendered template. The policy lets the page run only its own script and style sheet:
+/// markup that slipped into request data could not run even if it were not escaped.
+fn html(rendered: askama::Result<String>) -> Answer {
+    let body = rendered.map_err(|e| server_error(format!("dashboard template: {e}")))?;
+    Ok(HttpResponse::Ok()
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .insert_header((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; \
+             img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'",
+        ))
+        .insert_header((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .body(body))
+}
 
 /// Journal entries shown at once, newest first.
 const SHOWN: usize = 200;
@@ -182,45 +246,51 @@ fn issuers(engine: &Engine, base_url: &str) -> Vec<IssuerView> {
     engine
         .issuers()
         .iter()
-        .map(|i| {
-            let url = i
-                .fixed_url()
-                .unwrap_or_else(|| format!("{base_url}{}", i.path));
-            IssuerView {
-                name: i.name().to_string(),
-                dialect: i.config.dialect.as_str(),
-                discovery: endpoint_url(i.dialect, &url, Endpoint::Discovery),
-                token: endpoint_url(i.dialect, &url, Endpoint::Token),
-                url,
-                clients: i
-                    .config
-                    .clients
-                    .iter()
-                    .map(|c| ClientView {
-                        id: c.id.clone(),
-                        kind: if c.is_public() {
-                            "public"
-                        } else {
-                            "confidential"
-                        },
-                        grants: c.grants.join(" "),
-                        scopes: c.scopes.join(" "),
-                        redirect_uris: c.redirect_uris.join(" "),
-                    })
-                    .collect(),
-                users: i
-                    .config
-                    .users
-                    .iter()
-                    .map(|u| UserView {
-                        username: u.username.clone(),
-                        roles: u.roles.join(" "),
-                        claims: compact(&Value::Object(u.claims.clone())),
-                    })
-                    .collect(),
-            }
-        })
+        .map(|i| IssuerView::new(i, base_url))
         .collect()
+}
+
+impl IssuerView {
+    fn new(i: &Issuer, base_url: &str) -> Self {
+        let url = i
+            .fixed_url()
+            .unwrap_or_else(|| format!("{base_url}{}", i.path));
+        Self {
+            name: i.name().to_string(),
+            dialect: i.config.dialect.as_str(),
+            discovery: endpoint_url(i.dialect, &url, Endpoint::Discovery),
+            token: endpoint_url(i.dialect, &url, Endpoint::Token),
+            url,
+            clients: i.config.clients.iter().map(ClientView::from).collect(),
+            users: i.config.users.iter().map(UserView::from).collect(),
+        }
+    }
+}
+
+impl From<&ClientConfig> for ClientView {
+    fn from(c: &ClientConfig) -> Self {
+        Self {
+            id: c.id.clone(),
+            kind: if c.is_public() {
+                "public"
+            } else {
+                "confidential"
+            },
+            grants: c.grants.join(" "),
+            scopes: c.scopes.join(" "),
+            redirect_uris: c.redirect_uris.join(" "),
+        }
+    }
+}
+
+impl From<&UserConfig> for UserView {
+    fn from(u: &UserConfig) -> Self {
+        Self {
+            username: u.username.clone(),
+            roles: u.roles.join(" "),
+            claims: compact(&Value::Object(u.claims.clone())),
+        }
+    }
 }
 
 fn filters(engine: &Engine) -> Filters {

@@ -1,13 +1,16 @@
 //! `/_mockidp/namespaces`: creating, listing and deleting namespaces (isolated copies of the
 //! issuers, one per test). A namespace's own admin API is the same API under
-//! `/_mockidp/ns/{id}/`, routed in `admin::handle`.
+//! `/_mockidp/ns/{namespace}/` (see [`super::configure`]).
 
 use actix_web::http::{StatusCode, header};
-use actix_web::{HttpRequest, HttpResponse};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{AdminError, Answer, bad_request, not_found, ok, server_error};
+use super::body::Body;
+use super::{
+    AdminError, Answer, bad_request, base_url, no_content, not_found, ok, resource, server_error,
+};
 use crate::config::Config;
 use crate::engine::Engine;
 use crate::engine::namespaces::{CreateError, Spec};
@@ -26,30 +29,18 @@ struct Create {
     own_keys: bool,
 }
 
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/namespaces").get(list).post(create))
+        .service(resource("/namespaces/{id}").get(one).delete(delete));
+}
+
 /// `POST /_mockidp/namespaces`: a JSON body (see [`Create`]), a TOML fixture document sent as
 /// `application/toml`, or nothing (a copy of the loaded fixtures, the server's keys).
-pub fn create(server: &Engine, req: &HttpRequest, body: &[u8], base_url: &str) -> Answer {
+async fn create(server: web::Data<Engine>, req: HttpRequest, Body(body): Body) -> Answer {
     if server.namespace.is_some() {
         return Err(bad_request("namespaces do not nest".into()));
     }
-    let content_type = req
-        .headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|c| c.to_str().ok())
-        .unwrap_or("")
-        .trim_start();
-    let request = if body.is_empty() {
-        Create::default()
-    } else if content_type.starts_with("application/toml") {
-        let text = std::str::from_utf8(body)
-            .map_err(|_| bad_request("the TOML fixtures are not UTF-8".into()))?;
-        Create {
-            fixtures: Some(Value::String(text.to_string())),
-            ..Create::default()
-        }
-    } else {
-        super::parse::<Create>(super::declared_json(req, body))?
-    };
+    let request = create_request(&req, &body)?;
     let fixtures = request.fixtures.map(fixtures).transpose()?;
     let own_key = if request.own_keys {
         Some(SigningKey::generate().map_err(|e| server_error(e.to_string()))?)
@@ -63,18 +54,45 @@ pub fn create(server: &Engine, req: &HttpRequest, body: &[u8], base_url: &str) -
     };
     let engine = server
         .namespaces
-        .create(server, spec, || server.ids.alnum(12))
-        .map_err(|e| AdminError {
-            status: match e {
-                CreateError::Full(_) => StatusCode::TOO_MANY_REQUESTS,
-                CreateError::Taken(_) => StatusCode::CONFLICT,
-                CreateError::BadId | CreateError::Fixtures(_) => StatusCode::BAD_REQUEST,
-            },
-            error: "invalid_request",
-            description: e.to_string(),
-        })?;
+        .create(&server, spec, || server.ids.alnum(12))
+        .map_err(refusal)?;
     tracing::info!(namespace = engine.prefix(), "namespace created");
-    Ok(HttpResponse::Created().json(describe(&engine, base_url, None)))
+    Ok(HttpResponse::Created().json(describe(&engine, &base_url(&req), None)))
+}
+
+/// What the body of a create request asks for.
+fn create_request(req: &HttpRequest, body: &[u8]) -> Result<Create, AdminError> {
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|c| c.to_str().ok())
+        .unwrap_or("")
+        .trim_start();
+    if body.is_empty() {
+        Ok(Create::default())
+    } else if content_type.starts_with("application/toml") {
+        let text = std::str::from_utf8(body)
+            .map_err(|_| bad_request("the TOML fixtures are not UTF-8".into()))?;
+        Ok(Create {
+            fixtures: Some(Value::String(text.to_string())),
+            ..Create::default()
+        })
+    } else {
+        super::body::parse::<Create>(super::body::declared_json(req, body))
+    }
+}
+
+/// Why a namespace was not created, as a status.
+fn refusal(e: CreateError) -> AdminError {
+    AdminError {
+        status: match e {
+            CreateError::Full(_) => StatusCode::TOO_MANY_REQUESTS,
+            CreateError::Taken(_) => StatusCode::CONFLICT,
+            CreateError::BadId | CreateError::Fixtures(_) => StatusCode::BAD_REQUEST,
+        },
+        error: "invalid_request",
+        description: e.to_string(),
+    }
 }
 
 /// The fixtures of a create request: TOML text or a JSON object.
@@ -106,12 +124,19 @@ fn fixtures(doc: Value) -> Result<Config, AdminError> {
 }
 
 /// `GET /_mockidp/namespaces`.
-pub fn list(server: &Engine, base_url: &str) -> Answer {
+async fn list(server: web::Data<Engine>, req: HttpRequest) -> Answer {
+    let base_url = base_url(&req);
     let all: Vec<Value> = server
         .namespaces
         .list()
         .iter()
-        .map(|ns| describe(&ns.engine, base_url, Some(ns.idle_secs(&server.namespaces))))
+        .map(|ns| {
+            describe(
+                &ns.engine,
+                &base_url,
+                Some(ns.idle_secs(&server.namespaces)),
+            )
+        })
         .collect();
     let limits = server.namespaces.limits();
     ok(json!({
@@ -121,20 +146,22 @@ pub fn list(server: &Engine, base_url: &str) -> Answer {
     }))
 }
 
-/// `GET` or `DELETE /_mockidp/namespaces/{id}`.
-pub fn one(server: &Engine, id: &str, delete: bool, base_url: &str) -> Answer {
-    if delete {
-        if !server.namespaces.remove(id) {
-            return Err(unknown(id));
-        }
-        tracing::info!(namespace = id, "namespace deleted");
-        return Ok(HttpResponse::NoContent().finish());
-    }
-    let engine = server.namespaces.get(id).ok_or_else(|| unknown(id))?;
-    ok(describe(&engine, base_url, Some(0)))
+/// `GET /_mockidp/namespaces/{id}`.
+async fn one(server: web::Data<Engine>, req: HttpRequest, id: web::Path<String>) -> Answer {
+    let engine = server.namespaces.get(&id).ok_or_else(|| unknown(&id))?;
+    ok(describe(&engine, &base_url(&req), Some(0)))
 }
 
-pub fn unknown(id: &str) -> AdminError {
+/// `DELETE /_mockidp/namespaces/{id}`.
+async fn delete(server: web::Data<Engine>, id: web::Path<String>) -> Answer {
+    if !server.namespaces.remove(&id) {
+        return Err(unknown(&id));
+    }
+    tracing::info!(namespace = id.as_str(), "namespace deleted");
+    no_content()
+}
+
+fn unknown(id: &str) -> AdminError {
     not_found(format!(
         "no namespace {:?}: it was deleted, expired after its idle time, or never created",
         crate::error::clipped(id, 64)

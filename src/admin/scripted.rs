@@ -1,13 +1,20 @@
 //! Scripted outcomes without a browser: a logged-in session for a user (its cookie, and a link
 //! that sets it in a browser), and the decision on a pending device authorization.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Deserialize;
 use serde_json::json;
 
-use super::{Answer, bad_request, not_found, parse};
+use super::body::Json;
+use super::{AdminError, Answer, bad_request, base_url, conflict, not_found, resource};
 use crate::engine::Engine;
-use crate::engine::device::DeviceScript;
+use crate::engine::device::{DeviceScript, ScriptRefusal};
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(resource("/issuers/{issuer}/sessions").post(new_session))
+        .service(resource("/issuers/{issuer}/device/{user_code}").post(device))
+        .service(resource("/session-links/{ticket}").get(open_link));
+}
 
 /// How long a session link stays usable.
 const LINK_TTL: u64 = 300;
@@ -21,8 +28,13 @@ struct NewSession {
 /// `POST /_mockidp/issuers/{issuer}/sessions` `{"username": "alice"}`: the user is logged in
 /// at the issuer as if through its login page (an enabled fixture user; any name with
 /// `allow_any_user`). Answers the cookie a client sends and a single-use link for a browser.
-pub fn new_session(engine: &Engine, issuer: &str, body: Option<&[u8]>, base_url: &str) -> Answer {
-    let request: NewSession = parse(body)?;
+async fn new_session(
+    engine: web::Data<Engine>,
+    req: HttpRequest,
+    issuer: web::Path<String>,
+    Json(request): Json<NewSession>,
+) -> Answer {
+    let issuer = issuer.as_str();
     let issuers = engine.issuers();
     let i = issuers
         .by_name(issuer)
@@ -34,6 +46,7 @@ pub fn new_session(engine: &Engine, issuer: &str, body: Option<&[u8]>, base_url:
         ))
     })?;
     let session = engine.start_session(i, user);
+    let base_url = base_url(&req);
     let now = engine.clock.now();
     let ticket = engine.ids.alnum(32);
     engine
@@ -47,7 +60,7 @@ pub fn new_session(engine: &Engine, issuer: &str, body: Option<&[u8]>, base_url:
         "sid": session.sid,
         "issuer": i.name(),
         "username": session.user.username,
-        "cookie": crate::http::headless::cookie_pair(engine, i, &session.sid),
+        "cookie": crate::http::headless::cookie_pair(&engine, i, &session.sid),
         "link": format!("{admin}/session-links/{ticket}"),
         "link_expires_in": LINK_TTL,
     })))
@@ -63,11 +76,17 @@ enum DeviceAction {
     Pending { polls: u32 },
 }
 
-pub fn device(engine: &Engine, issuer: &str, user_code: &str, body: Option<&[u8]>) -> Answer {
-    let action: DeviceAction = parse(body)?;
+/// A decided code is 409 (the verification page's "already decided"); an unknown, expired or
+/// redeemed one 404.
+async fn device(
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+    Json(action): Json<DeviceAction>,
+) -> Answer {
+    let (issuer, user_code) = path.into_inner();
     let issuers = engine.issuers();
     let i = issuers
-        .by_name(issuer)
+        .by_name(&issuer)
         .ok_or_else(|| not_found(format!("no issuer named {issuer:?}")))?;
     let script = match action {
         DeviceAction::Approve { username } => DeviceScript::Approve(username),
@@ -76,7 +95,24 @@ pub fn device(engine: &Engine, issuer: &str, user_code: &str, body: Option<&[u8]
         DeviceAction::Pending { polls } => DeviceScript::Pending(polls),
     };
     engine
-        .script_device(i, user_code, script)
-        .map_err(not_found)?;
+        .script_device(i, &user_code, script)
+        .map_err(refused)?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+fn refused(refusal: ScriptRefusal) -> AdminError {
+    match refusal {
+        ScriptRefusal::NotFound(why) => not_found(why),
+        ScriptRefusal::AlreadyDecided(why) => conflict(why),
+    }
+}
+
+/// `GET [ns/{namespace}/]session-links/{ticket}`: sets the session's cookie in the browser
+/// that opens it (the guard lets it through without the token).
+async fn open_link(
+    engine: web::Data<Engine>,
+    req: HttpRequest,
+    ticket: web::Path<String>,
+) -> HttpResponse {
+    crate::http::headless::open_link(&engine, &req, &ticket)
 }

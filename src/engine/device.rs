@@ -76,6 +76,16 @@ pub enum DeviceDecision {
     Gone,
 }
 
+/// Why a scripted device outcome was refused: the admin API answers 404 or 409 with the
+/// message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ScriptRefusal {
+    /// No pending authorization has that user code at the issuer, or no such user.
+    NotFound(String),
+    /// Approved or denied already, as the verification page would say (`approved`: true).
+    AlreadyDecided(String),
+}
+
 /// How long an expired record is kept to answer `expired_token`.
 const EXPIRED_GRACE: u64 = 600;
 /// Wrong user codes allowed per address and issuer per window.
@@ -201,7 +211,7 @@ impl Engine {
         issuer: &Issuer,
         user_code: &str,
         outcome: DeviceScript,
-    ) -> Result<(), String> {
+    ) -> Result<(), ScriptRefusal> {
         let now = self.clock.now();
         let code = normalize_user_code(user_code);
         let device_code = self
@@ -213,20 +223,20 @@ impl Engine {
                     .is_some_and(|r| r.issuer == issuer.name() && r.expires_at > now)
             })
             .ok_or_else(|| {
-                format!(
+                ScriptRefusal::NotFound(format!(
                     "no pending device authorization with user code {:?} at issuer {:?}",
                     crate::error::clipped(user_code, 20),
                     issuer.name()
-                )
+                ))
             })?;
         match outcome {
             DeviceScript::Approve(username) => {
                 let user = issuer.passwordless_user(&username).ok_or_else(|| {
-                    format!(
+                    ScriptRefusal::NotFound(format!(
                         "no enabled user {:?} at issuer {:?} (any name needs allow_any_user)",
                         crate::error::clipped(&username, 64),
                         issuer.name()
-                    )
+                    ))
                 })?;
                 let session = self.start_session(issuer, user);
                 self.decided(self.decide_device(issuer, &device_code, &session, true))
@@ -256,16 +266,19 @@ impl Engine {
     }
 
     /// The admin API's reading of a decision: only one that took effect is a success.
-    fn decided(&self, decision: DeviceDecision) -> Result<(), String> {
+    fn decided(&self, decision: DeviceDecision) -> Result<(), ScriptRefusal> {
         match decision {
             DeviceDecision::Taken(_) => Ok(()),
-            DeviceDecision::AlreadyDecided(approved) => Err(format!(
-                "the device authorization was {} already",
-                if approved { "approved" } else { "denied" }
-            )),
-            DeviceDecision::Gone => {
-                Err("the device authorization expired or was redeemed meanwhile".into())
+            DeviceDecision::AlreadyDecided(approved) => {
+                Err(ScriptRefusal::AlreadyDecided(format!(
+                    "the device authorization was already decided: {}; this decision changed \
+                     nothing",
+                    if approved { "approved" } else { "denied" }
+                )))
             }
+            DeviceDecision::Gone => Err(ScriptRefusal::NotFound(
+                "the device authorization expired or was redeemed meanwhile".into(),
+            )),
         }
     }
 

@@ -55,21 +55,38 @@ impl ForwardedPolicy {
             };
         }
         let info = req.connection_info();
-        let scheme = match info.scheme() {
+        Origin {
+            scheme: self.forwarded_scheme(info.scheme(), own_scheme),
+            host: self.forwarded_host(info.host(), own_host),
+            prefix: self.forwarded_prefix(req).to_string(),
+        }
+    }
+
+    /// The forwarded scheme if it is `http` or `https`, else ours.
+    fn forwarded_scheme(&self, forwarded: &str, own: &'static str) -> &'static str {
+        match forwarded {
             s if s.eq_ignore_ascii_case("https") => "https",
             s if s.eq_ignore_ascii_case("http") => "http",
             other => {
                 self.ignored("forwarded scheme", other);
-                own_scheme
+                own
             }
-        };
-        let host = if usable_host(info.host()) {
-            info.host().to_string()
+        }
+    }
+
+    /// The forwarded host if it is a plain `host[:port]`, else ours.
+    fn forwarded_host(&self, forwarded: &str, own: String) -> String {
+        if usable_host(forwarded) {
+            forwarded.to_string()
         } else {
-            self.ignored("forwarded host", info.host());
-            own_host
-        };
-        let prefix = match req
+            self.ignored("forwarded host", forwarded);
+            own
+        }
+    }
+
+    /// `X-Forwarded-Prefix` without its trailing slash, if it is a plain absolute path.
+    fn forwarded_prefix<'a>(&self, req: &'a HttpRequest) -> &'a str {
+        match req
             .headers()
             .get("x-forwarded-prefix")
             .map(|v| v.to_str().map(|p| p.trim_end_matches('/')))
@@ -84,11 +101,6 @@ impl ForwardedPolicy {
                 self.ignored("X-Forwarded-Prefix", "(not ASCII)");
                 ""
             }
-        };
-        Origin {
-            scheme,
-            host,
-            prefix: prefix.to_string(),
         }
     }
 

@@ -10,6 +10,8 @@ pub(crate) mod forwarded;
 mod handlers;
 pub(crate) mod headless;
 pub(crate) mod journal;
+mod namespace;
+pub(crate) use namespace::{NAMESPACE_SCOPE, enter_namespace};
 mod pages;
 pub(crate) mod remote_jwks;
 
@@ -53,6 +55,7 @@ pub fn configure(engine: Arc<Engine>, edge: Arc<Edge>) -> impl FnOnce(&mut web::
         sweep(&engine);
         cfg.app_data(web::Data::from(engine))
             .app_data(web::Data::from(edge))
+            .configure(admin::configure)
             .configure(crate::keycloak_admin::configure)
             .default_service(web::to(dispatch));
     }
@@ -67,8 +70,7 @@ async fn dispatch(
     let arrived = std::time::Instant::now();
     let path = normalize_path(req.path());
     if path.starts_with(admin::PREFIX) {
-        let base = extract::issuer_url(&req, "");
-        return admin::handle(&engine, &req, payload, &path, &base).await;
+        return admin::misrouted(&req);
     }
     // The server's own issuers pay one prefix check for namespaces.
     let (engine, inner) = match path.strip_prefix(namespaces::PATH_PREFIX) {
@@ -107,35 +109,15 @@ async fn serve(
     path: &str,
 ) -> HttpResponse {
     let issuers = engine.issuers();
-    if let Some(issuer) = issuers.home_of(path)
-        && issuer.dialect.profile().features.account_rest
-        && (req.method() == Method::OPTIONS || wants_json(req))
-    {
-        journal::note(req, |n| n.at(issuer.name(), "account"));
-        if req.method() == Method::OPTIONS {
-            return cors::preflight(issuer, req);
+    if let Some(issuer) = issuers.home_of(path) {
+        if issuer.dialect.profile().features.account_rest
+            && (req.method() == Method::OPTIONS || wants_json(req))
+        {
+            return account(engine, issuer, req);
         }
-        let mut resp = if req.method() == Method::GET || req.method() == Method::HEAD {
-            handlers::account(engine, issuer, req)
-        } else {
-            method_not_allowed(issuer, req, &[Method::GET, Method::HEAD])
-        };
-        cors::apply(issuer, req, &mut resp);
-        return resp;
-    }
-    if let Some(issuer) = issuers.home_of(path)
-        && (req.method() == Method::GET || req.method() == Method::HEAD)
-    {
-        journal::note(req, |n| n.at(issuer.name(), "home"));
-        if let Some(resp) = failures::inject(engine, req, issuer.name(), "home").await {
-            return resp;
+        if req.method() == Method::GET || req.method() == Method::HEAD {
+            return home(engine, issuer, req).await;
         }
-        let site = Site {
-            engine,
-            issuer,
-            urls: extract::urls(req, issuer, &prefixed(engine, &issuer.path)),
-        };
-        return browser::home(&site, req);
     }
     if let Some((issuer, resource)) = issuers.resource_at(path) {
         journal::note(req, |n| n.at(issuer.name(), "resource"));
@@ -150,8 +132,49 @@ async fn serve(
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {
         return not_found(path, Some(issuer));
     };
+    let mount = prefixed(engine, &path[..path.len() - rel.len()]);
+    at_endpoint(engine, issuer, endpoint, req, payload, (&mount, rel)).await
+}
+
+/// Keycloak's account REST API at the issuer's home (its JSON side), with CORS.
+fn account(engine: &Engine, issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
+    journal::note(req, |n| n.at(issuer.name(), "account"));
+    if req.method() == Method::OPTIONS {
+        return cors::preflight(issuer, req);
+    }
+    let mut resp = if req.method() == Method::GET || req.method() == Method::HEAD {
+        handlers::account(engine, issuer, req)
+    } else {
+        method_not_allowed(issuer, req, &[Method::GET, Method::HEAD])
+    };
+    cors::apply(issuer, req, &mut resp);
+    resp
+}
+
+/// The issuer's home page.
+async fn home(engine: &Engine, issuer: &Issuer, req: &HttpRequest) -> HttpResponse {
+    journal::note(req, |n| n.at(issuer.name(), "home"));
+    if let Some(resp) = failures::inject(engine, req, issuer.name(), "home").await {
+        return resp;
+    }
+    let site = Site {
+        engine,
+        issuer,
+        urls: extract::urls(req, issuer, &prefixed(engine, &issuer.path)),
+    };
+    browser::home(&site, req)
+}
+
+/// An endpoint's answer, with CORS for those browser apps call with fetch (SPAs with PKCE).
+async fn at_endpoint(
+    engine: &Engine,
+    issuer: &Issuer,
+    endpoint: Endpoint,
+    req: &HttpRequest,
+    payload: web::Payload,
+    (mount, rel): (&str, &str),
+) -> HttpResponse {
     journal::note(req, |n| n.at(issuer.name(), endpoint.name()));
-    // Browser apps call these with fetch (SPAs with PKCE).
     let cors = matches!(
         endpoint,
         Endpoint::Discovery
@@ -165,8 +188,7 @@ async fn serve(
     if cors && req.method() == Method::OPTIONS {
         return cors::preflight(issuer, req);
     }
-    let mount = prefixed(engine, &path[..path.len() - rel.len()]);
-    let mut resp = answer(engine, issuer, endpoint, req, payload, (&mount, rel)).await;
+    let mut resp = answer(engine, issuer, endpoint, req, payload, (mount, rel)).await;
     if cors {
         cors::apply(issuer, req, &mut resp);
     }
@@ -192,7 +214,53 @@ async fn answer(
     payload: web::Payload,
     (mount, rel): (&str, &str),
 ) -> HttpResponse {
-    let methods: &[Method] = match endpoint {
+    let methods = methods(issuer, endpoint);
+    if !methods.contains(req.method()) {
+        return method_not_allowed(issuer, req, methods);
+    }
+    if let Some(resp) = failures::inject(engine, req, issuer.name(), endpoint.name()).await {
+        return resp;
+    }
+    // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
+    // `rel` the rest.
+    let urls = extract::urls(req, issuer, mount);
+    match endpoint {
+        Endpoint::Discovery => handlers::discovery(issuer, &urls),
+        Endpoint::Jwks => handlers::jwks(engine, issuer),
+        Endpoint::IssuerInfo => handlers::issuer_info(engine, issuer, &urls),
+        Endpoint::SessionStatusInit => handlers::session_status_init(issuer, req),
+        Endpoint::Page => dialect_page(issuer, rel),
+        Endpoint::Token => handlers::token(engine, issuer, req, payload, urls.issuer).await,
+        Endpoint::Userinfo => handlers::userinfo(engine, issuer, req, payload).await,
+        Endpoint::Introspect => handlers::introspect(engine, issuer, req, payload).await,
+        Endpoint::Revoke => handlers::revoke(engine, issuer, req, payload).await,
+        Endpoint::DeviceAuthorization => {
+            handlers::device_authorization(engine, issuer, req, payload, &urls).await
+        }
+        Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
+            let site = Site {
+                engine,
+                issuer,
+                urls,
+            };
+            in_browser(&site, endpoint, req, payload).await
+        }
+    }
+}
+
+/// A page of the product's own (`Endpoint::Page`), or its not-found page.
+fn dialect_page(issuer: &Issuer, rel: &str) -> HttpResponse {
+    page(
+        issuer
+            .dialect
+            .page(rel)
+            .unwrap_or_else(|| issuer.dialect.profile().not_found.reply()),
+    )
+}
+
+/// The methods `endpoint` takes at `issuer`.
+fn methods(issuer: &Issuer, endpoint: Endpoint) -> &'static [Method] {
+    match endpoint {
         Endpoint::Discovery
         | Endpoint::Jwks
         | Endpoint::IssuerInfo
@@ -209,64 +277,40 @@ async fn answer(
         | Endpoint::DeviceAuthorization => &[Method::POST],
         Endpoint::DeviceVerify => &[Method::GET, Method::POST],
         Endpoint::Authorize | Endpoint::Userinfo | Endpoint::Logout => &[Method::GET, Method::POST],
+    }
+}
+
+/// The endpoints a browser visits (authorize, login, logout, device verification), and
+/// Keycloak's back-channel logout that shares the logout URL.
+async fn in_browser(
+    site: &Site<'_>,
+    endpoint: Endpoint,
+    req: &HttpRequest,
+    payload: web::Payload,
+) -> HttpResponse {
+    let issuer = site.issuer;
+    let params = match extract::params(req, payload).await {
+        Ok(p) => p,
+        Err(e) => {
+            return page(Reply {
+                status: 400,
+                content_type: "text/html; charset=utf-8",
+                body: pages::render(&pages::ErrorPage::new(issuer, &e.description)),
+            });
+        }
     };
-    if !methods.contains(req.method()) {
-        return method_not_allowed(issuer, req, methods);
+    let back_channel = endpoint == Endpoint::Logout
+        && req.method() == Method::POST
+        && params.get("refresh_token").is_some()
+        && issuer.dialect.profile().features.logout_by_refresh_token;
+    if back_channel {
+        return handlers::back_channel_logout(site.engine, issuer, req, params).await;
     }
-    if let Some(resp) = failures::inject(engine, req, issuer.name(), endpoint.name()).await {
-        return resp;
-    }
-    // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
-    // `rel` the rest.
-    let urls = extract::urls(req, issuer, mount);
     match endpoint {
-        Endpoint::Discovery => handlers::discovery(issuer, &urls),
-        Endpoint::Jwks => handlers::jwks(engine, issuer),
-        Endpoint::IssuerInfo => handlers::issuer_info(engine, issuer, &urls),
-        Endpoint::SessionStatusInit => handlers::session_status_init(issuer, req),
-        Endpoint::Page => page(
-            issuer
-                .dialect
-                .page(rel)
-                .unwrap_or_else(|| issuer.dialect.profile().not_found.reply()),
-        ),
-        Endpoint::Token => handlers::token(engine, issuer, req, payload, urls.issuer).await,
-        Endpoint::Userinfo => handlers::userinfo(engine, issuer, req, payload).await,
-        Endpoint::Introspect => handlers::introspect(engine, issuer, req, payload).await,
-        Endpoint::Revoke => handlers::revoke(engine, issuer, req, payload).await,
-        Endpoint::DeviceAuthorization => {
-            handlers::device_authorization(engine, issuer, req, payload, &urls).await
-        }
-        Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
-            let site = Site {
-                engine,
-                issuer,
-                urls,
-            };
-            let params = match extract::params(req, payload).await {
-                Ok(p) => p,
-                Err(e) => {
-                    return page(Reply {
-                        status: 400,
-                        content_type: "text/html; charset=utf-8",
-                        body: pages::render(&pages::ErrorPage::new(issuer, &e.description)),
-                    });
-                }
-            };
-            let back_channel = endpoint == Endpoint::Logout
-                && req.method() == Method::POST
-                && params.get("refresh_token").is_some()
-                && issuer.dialect.profile().features.logout_by_refresh_token;
-            if back_channel {
-                return handlers::back_channel_logout(engine, issuer, req, params).await;
-            }
-            match endpoint {
-                Endpoint::Authorize => browser::authorize(&site, req, &params),
-                Endpoint::Login => browser::login(&site, req, &params),
-                Endpoint::DeviceVerify => browser::device(&site, req, &params),
-                _ => browser::logout(&site, req, &params),
-            }
-        }
+        Endpoint::Authorize => browser::authorize(site, req, &params),
+        Endpoint::Login => browser::login(site, req, &params),
+        Endpoint::DeviceVerify => browser::device(site, req, &params),
+        _ => browser::logout(site, req, &params),
     }
 }
 

@@ -37,31 +37,54 @@ const MAX_BODY: usize = 1024 * 1024;
 /// server left running.
 const MAX_ENTRIES: usize = 10_000;
 
-/// Mounts the API under `/admin/realms` and `/auth/admin/realms` (Keycloak before 17).
+/// Mounts the API under `/admin/realms` and `/auth/admin/realms` (Keycloak before 17), and
+/// the same under a namespace's `/ns/{namespace}` (its realms, its master realm's admins).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for prefix in ["/admin/realms", "/auth/admin/realms"] {
+    for prefix in PREFIXES {
+        cfg.service(api(prefix.to_string()));
         cfg.service(
-            web::scope(prefix)
-                // RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both).
-                .wrap(actix_web::middleware::NormalizePath::trim())
-                .app_data(
-                    web::JsonConfig::default()
-                        .limit(MAX_BODY)
-                        .content_type_required(false)
-                        .error_handler(|e, _| bad_json(&e.to_string()).into()),
-                )
-                .app_data(web::QueryConfig::default().error_handler(|e, _| {
-                    KcError::error(StatusCode::BAD_REQUEST, &e.to_string()).into()
-                }))
-                .configure(realms::routes)
-                .configure(users::routes)
-                .configure(mappings::routes)
-                .configure(roles::routes)
-                .configure(clients::routes)
-                .configure(groups::routes)
-                .default_service(web::to(unknown_path)),
+            api(format!("{}{prefix}", crate::http::NAMESPACE_SCOPE))
+                .wrap(actix_web::middleware::from_fn(crate::http::enter_namespace)),
         );
     }
+}
+
+/// Where Keycloak serves the API.
+const PREFIXES: [&str; 2] = ["/admin/realms", "/auth/admin/realms"];
+
+/// The API's resources under `prefix`.
+fn api(
+    prefix: String,
+) -> actix_web::Scope<
+    impl actix_web::dev::ServiceFactory<
+        actix_web::dev::ServiceRequest,
+        Config = (),
+        Response = actix_web::dev::ServiceResponse,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    web::scope(&prefix)
+        // RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both).
+        .wrap(actix_web::middleware::NormalizePath::trim())
+        .app_data(
+            web::JsonConfig::default()
+                .limit(MAX_BODY)
+                .content_type_required(false)
+                .error_handler(|e, _| bad_json(&e.to_string()).into()),
+        )
+        .app_data(
+            web::QueryConfig::default().error_handler(|e, _| {
+                KcError::error(StatusCode::BAD_REQUEST, &e.to_string()).into()
+            }),
+        )
+        .configure(realms::routes)
+        .configure(users::routes)
+        .configure(mappings::routes)
+        .configure(roles::routes)
+        .configure(clients::routes)
+        .configure(groups::routes)
+        .default_service(web::to(unknown_path))
 }
 
 /// JAX-RS's answer to a path no resource serves.

@@ -1571,3 +1571,31 @@ async fn admin_path_ids_are_percent_decoded() {
         assert_refused(bad, &refused, 400);
     }
 }
+
+/// A namespace's admin API refuses a wrong method as the server's does: 405 with the same
+/// `Allow` (its route table and its OpenAPI entries are the server's).
+#[tokio::test]
+async fn a_namespace_answers_a_wrong_method_like_the_server() {
+    let idp = start().await;
+    let ns = idp.namespace().unwrap();
+    for (method, path, allow) in [
+        ("DELETE", "/clock", "GET, POST"),
+        ("PUT", "/keys/rotate", "POST"),
+        ("DELETE", "/issuers", "GET"),
+    ] {
+        for admin in [idp.admin_url(), ns.admin_url()] {
+            let resp = http()
+                .request(
+                    reqwest::Method::from_bytes(method.as_bytes()).unwrap(),
+                    format!("{admin}{path}"),
+                )
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(resp.status(), 405, "{method} {admin}{path}");
+            assert_eq!(resp.headers()["allow"], allow, "{method} {admin}{path}");
+        }
+    }
+    let (status, body) = admin_raw(&idp, "GET", &format!("/ns/{}/nope", ns.id()), None).await;
+    assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
+}

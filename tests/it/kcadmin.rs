@@ -1071,3 +1071,51 @@ async fn the_bootstrap_admin_replaces_admin_admin() {
         mockidp::Config::from_toml(VIEWER_FIXTURE.replace("ROLES", "").as_str()).unwrap();
     assert!(bare.set_master_admin(Some("root"), None).is_err());
 }
+
+/// A namespace serves Keycloak's admin REST API for its own realms (`/ns/{id}/admin/realms`,
+/// and the legacy `/ns/{id}/auth/admin/realms`): its master admin creates a user that logs in
+/// there and nowhere else, and an admin token of the server or of another namespace is not one
+/// of its realms' tokens.
+#[tokio::test]
+async fn a_namespace_serves_the_admin_api_of_its_own_realms() {
+    let idp = start().await;
+    let ns = idp.namespace().unwrap();
+    let other = idp.namespace().unwrap();
+    let base = ns.url();
+    let admin = master_token(&base).await;
+    let users = format!("{base}/admin/realms/iopole/users");
+    let (status, loc, body) = call(
+        "POST",
+        &users,
+        Some(&admin),
+        Some(json!({"username": "erin", "enabled": true,
+                    "credentials": [{"type": "password", "value": "pw", "temporary": false}]})),
+    )
+    .await;
+    assert_eq!(status, 201, "{body}");
+    assert!(loc.starts_with(&format!("{users}/")), "{loc}");
+    let id = loc.rsplit('/').next().unwrap().to_string();
+    let (status, _, body) = call("GET", &format!("{users}/{id}"), Some(&admin), None).await;
+    assert_eq!((status, body["username"].clone()), (200, json!("erin")));
+    let legacy = format!("{base}/auth/admin/realms/iopole/users?username=erin&exact=true");
+    let (status, _, body) = call("GET", &legacy, Some(&admin), None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body.as_array().unwrap().len(), 1, "{body}");
+    assert_eq!(password_login(&base, "erin", "pw").await.0, 200);
+    assert_ne!(password_login(&idp.url(), "erin", "pw").await.0, 200);
+    assert_ne!(password_login(&other.url(), "erin", "pw").await.0, 200);
+
+    let unauthorized = json!({"error": "HTTP 401 Unauthorized"});
+    for token in [
+        master_token(&idp.url()).await,
+        master_token(&other.url()).await,
+    ] {
+        let (status, _, body) = call("GET", &users, Some(&token), None).await;
+        assert_eq!((status, body), (401, unauthorized.clone()));
+    }
+    let server_users = format!("{}/admin/realms/iopole/users", idp.url());
+    let (status, _, body) = call("GET", &server_users, Some(&admin), None).await;
+    assert_eq!((status, body), (401, unauthorized));
+    let gone = format!("{}/ns/no-such-ns/admin/realms/iopole/users", idp.url());
+    assert_eq!(call("GET", &gone, Some(&admin), None).await.0, 404);
+}

@@ -547,11 +547,11 @@ async fn a_namespace_recognises_its_own_tokens() {
     assert_eq!(status, 200, "{exchanged}");
 }
 
-/// Keycloak's admin REST API serves the server's own realms: a namespace's copy of the master
-/// realm logs in, but `/ns/{id}/admin/realms` is no endpoint (its clients and users change
-/// through `/_mockidp/ns/{id}/…`), and the server's admin REST API does not take its tokens.
+/// Keycloak's admin REST API of a namespace is its own: its copy of the master realm logs in
+/// and `/ns/{id}/admin/realms` lists its realms (issue 19; `kcadmin.rs` tests it further), and
+/// the server's admin REST API does not take its tokens.
 #[tokio::test]
-async fn the_keycloak_admin_rest_api_is_the_servers_only() {
+async fn the_keycloak_admin_rest_api_of_a_namespace_is_its_own() {
     let idp = start().await;
     let ns = idp.namespace().unwrap();
     let master = ns.issuer_url("master").unwrap();
@@ -572,7 +572,9 @@ async fn the_keycloak_admin_rest_api_is_the_servers_only() {
     let token = tokens["access_token"].as_str().unwrap();
     let inside = format!("{}/admin/realms", ns.url());
     let resp = http().get(&inside).bearer_auth(token).send().await.unwrap();
-    assert_eq!(resp.status(), 404);
+    assert_eq!(resp.status(), 200);
+    let realms: Vec<serde_json::Value> = resp.json().await.unwrap();
+    assert!(realms.iter().any(|r| r["realm"] == "iopole"), "{realms:?}");
     let server = format!("{}/admin/realms", idp.url());
     let resp = http().get(&server).bearer_auth(token).send().await.unwrap();
     assert_eq!(

@@ -282,3 +282,62 @@ async fn an_auto_login_client_gets_a_code_for_the_login_hint_user() {
     );
     assert_eq!(http().get(plain).send().await.unwrap().status(), 200);
 }
+
+/// A decided user code answers 409 "already decided" (as the device page does) and the first
+/// decision stands; once redeemed the code is unknown: 404. The API document says both.
+#[tokio::test]
+async fn a_decided_device_code_is_a_conflict_until_redeemed() {
+    let idp = frozen().await;
+    let (device_code, user_code) = start_device(&idp).await;
+    let path = format!("/issuers/iopole/device/{user_code}");
+    let approve = json!({"action": "approve", "username": "alice"});
+    assert_eq!(admin_post(&idp, &path, approve.clone()).await.0, 204);
+    for action in [json!({"action": "deny"}), approve.clone()] {
+        let (status, err) = admin_post(&idp, &path, action).await;
+        assert_eq!(status, 409, "{err}");
+        let why = err["error_description"].as_str().unwrap();
+        assert!(why.contains("already decided: approved"), "{err}");
+    }
+    let (status, tokens) = poll(&idp, &device_code).await;
+    assert_eq!(status, 200, "the first decision stands: {tokens}");
+    let (status, err) = admin_post(&idp, &path, json!({"action": "deny"})).await;
+    assert_eq!(status, 404, "redeemed: {err}");
+
+    let (device_code, user_code) = start_device(&idp).await;
+    let path = format!("/issuers/iopole/device/{user_code}");
+    assert_eq!(
+        admin_post(&idp, &path, json!({"action": "deny"})).await.0,
+        204
+    );
+    let (status, err) = admin_post(&idp, &path, approve).await;
+    assert_eq!(status, 409, "{err}");
+    assert!(
+        err["error_description"]
+            .as_str()
+            .unwrap()
+            .contains("already decided: denied"),
+        "{err}"
+    );
+    let (status, body) = poll(&idp, &device_code).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (400, Some("access_denied"))
+    );
+
+    let doc: Value = http()
+        .get(format!("{}/openapi.json", idp.admin_url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for template in [
+        "/issuers/{issuer}/device/{user_code}",
+        "/ns/{namespace}/issuers/{issuer}/device/{user_code}",
+    ] {
+        let responses = &doc["paths"][template]["post"]["responses"];
+        assert!(responses["409"].is_object(), "{template}: {responses}");
+        assert!(responses["404"].is_object(), "{template}: {responses}");
+    }
+}

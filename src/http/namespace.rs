@@ -1,0 +1,44 @@
+//! Scopes that serve a namespace (`/ns/{namespace}/...` of the admin APIs): the handlers are
+//! the server's, taking `web::Data<Engine>`; this middleware makes that data the namespace's
+//! engine for the rest of the request, and hides the `namespace` path parameter from them (they
+//! read their own parameters by position too).
+
+use std::rc::Rc;
+
+use actix_web::body::{EitherBody, MessageBody};
+use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
+use actix_web::middleware::Next;
+use actix_web::web;
+
+use crate::engine::Engine;
+
+/// The scope prefix naming the namespace; its `{namespace}` is the id.
+pub const NAMESPACE_SCOPE: &str = "/ns/{namespace}";
+
+/// Serves the request with the namespace's engine as its `web::Data<Engine>`, or answers 404
+/// for a namespace that does not exist (any more).
+pub async fn enter_namespace<B: MessageBody>(
+    mut req: ServiceRequest,
+    next: Next<B>,
+) -> Result<ServiceResponse<EitherBody<B>>, actix_web::Error> {
+    let id = req.match_info().get("namespace").unwrap_or("").to_string();
+    let found = req
+        .app_data::<web::Data<Engine>>()
+        .and_then(|server| server.namespaces.get(&id));
+    let Some(namespace) = found else {
+        let answer = super::unknown_namespace(&id);
+        return Ok(req.into_response(answer).map_into_right_body());
+    };
+    // The scope's prefix stays consumed; its parameter goes.
+    let info = req.match_info_mut();
+    let consumed = info.as_str().len() - info.unprocessed().len();
+    info.reset();
+    info.skip(u16::try_from(consumed).unwrap_or(u16::MAX));
+    let mut data = Extensions::new();
+    data.insert(web::Data::from(namespace));
+    // Searched before the app's: handlers and extractors see the namespace's engine.
+    req.add_data_container(Rc::new(data));
+    next.call(req)
+        .await
+        .map(ServiceResponse::map_into_left_body)
+}
