@@ -6,6 +6,7 @@ pub mod account;
 pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod code_store;
 pub mod control;
 pub mod device;
 pub mod grants;
@@ -33,7 +34,6 @@ use crate::jwt::Object;
 use crate::keys::{KeyRing, SigningKey};
 use crate::store::TtlStore;
 
-use authorize::CodeRecord;
 use issue::{Grant, RefreshRecord};
 use session::{PendingLogin, Session};
 
@@ -79,7 +79,7 @@ pub struct Engine {
     /// Live refresh tokens (the whole token is the key).
     pub refresh_tokens: TtlStore<RefreshRecord>,
     /// Unredeemed authorization codes.
-    pub codes: TtlStore<CodeRecord>,
+    pub codes: code_store::CodeStore,
     /// Redeemed codes (by `issue::token_key`) and the token chain they started, so that a
     /// replayed code revokes what it issued (RFC 6749 §4.1.2).
     pub redeemed_codes: TtlStore<String>,
@@ -261,7 +261,7 @@ impl Engine {
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
-            codes: TtlStore::new(STORE_CAPACITY),
+            codes: code_store::CodeStore::new(STORE_CAPACITY),
             redeemed_codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY / 10),
