@@ -196,7 +196,7 @@ impl Engine {
         };
         let keys = &config.keys;
         let key = if keys.generate {
-            SigningKey::generate()?
+            Arc::new(SigningKey::generate()?)
         } else if let Some(path) = &keys.private_key {
             let read = |p: &std::path::Path| {
                 std::fs::read_to_string(config.resolve(p)).map_err(|e| {
@@ -204,11 +204,10 @@ impl Engine {
                 })
             };
             let cert = keys.certificate.as_deref().map(read).transpose()?;
-            SigningKey::from_pem(&read(path)?, cert.as_deref())?
+            Arc::new(SigningKey::from_pem(&read(path)?, cert.as_deref())?)
         } else {
-            SigningKey::fixture()?
+            SigningKey::shared_fixture()?
         };
-        let key = Arc::new(key);
         let issuers = Arc::new(Issuers::load(&config)?);
         let refresh_key = match config.seed {
             // Its own stream, so that a reset (which restarts `ids`) replays the same values.
