@@ -125,7 +125,7 @@ impl Caller {
     }
 }
 
-fn unauthorized() -> KcError {
+pub(super) fn unauthorized() -> KcError {
     KcError::error(StatusCode::UNAUTHORIZED, "HTTP 401 Unauthorized")
 }
 
@@ -138,7 +138,7 @@ impl FromRequest for Caller {
     type Future = Ready<Result<Self, KcError>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(caller(req))
+        ready(Self::of(req))
     }
 }
 
@@ -169,32 +169,34 @@ fn role_names(access: Option<&Value>) -> Vec<String> {
         .unwrap_or_default()
 }
 
-/// AdminRoot.authenticateRealmAdminRequest: a live access token of a Keycloak realm hosted
-/// here, else 401.
-fn caller(req: &HttpRequest) -> Result<Caller, KcError> {
-    let engine = req
-        .app_data::<web::Data<Engine>>()
-        .ok_or_else(unauthorized)?;
-    let token = bearer(req).ok_or_else(unauthorized)?;
-    let (_, unverified) = crate::jwt::decode_unverified(token).ok_or_else(unauthorized)?;
-    let iss = unverified.get("iss").and_then(Value::as_str).unwrap_or("");
-    let issuers = engine.issuers();
-    let issuer = issuers
-        .hosted(iss, engine.prefix())
-        .filter(|i| i.config.dialect == DialectKind::Keycloak)
-        .ok_or_else(unauthorized)?;
-    let claims = engine
-        .check_access_token(issuer, token)
-        .map_err(|_| unauthorized())?
-        .claims;
-    let realm_roles = role_names(claims.get("realm_access"));
-    let management = claims
-        .get("resource_access")
-        .and_then(|r| r.get(REALM_MANAGEMENT));
-    Ok(Caller {
-        issuer: issuer.name().to_string(),
-        master_admin: issuer.config.is_master_realm()
-            && realm_roles.iter().any(|r| r == MASTER_ADMIN_ROLE),
-        roles: role_names(management),
-    })
+impl Caller {
+    /// AdminRoot.authenticateRealmAdminRequest: a live access token of a Keycloak realm hosted
+    /// here, else 401.
+    pub fn of(req: &HttpRequest) -> Result<Caller, KcError> {
+        let engine = req
+            .app_data::<web::Data<Engine>>()
+            .ok_or_else(unauthorized)?;
+        let token = bearer(req).ok_or_else(unauthorized)?;
+        let (_, unverified) = crate::jwt::decode_unverified(token).ok_or_else(unauthorized)?;
+        let iss = unverified.get("iss").and_then(Value::as_str).unwrap_or("");
+        let issuers = engine.issuers();
+        let issuer = issuers
+            .hosted(iss, engine.prefix())
+            .filter(|i| i.config.dialect == DialectKind::Keycloak)
+            .ok_or_else(unauthorized)?;
+        let claims = engine
+            .check_access_token(issuer, token)
+            .map_err(|_| unauthorized())?
+            .claims;
+        let realm_roles = role_names(claims.get("realm_access"));
+        let management = claims
+            .get("resource_access")
+            .and_then(|r| r.get(REALM_MANAGEMENT));
+        Ok(Caller {
+            issuer: issuer.name().to_string(),
+            master_admin: issuer.config.is_master_realm()
+                && realm_roles.iter().any(|r| r == MASTER_ADMIN_ROLE),
+            roles: role_names(management),
+        })
+    }
 }

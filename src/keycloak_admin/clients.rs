@@ -5,10 +5,9 @@ use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::repr::{self, client_by_uuid};
-use super::{
-    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
-};
+use super::found::{ClientAt, ManageClients, QueryClients, Realm, ViewClients};
+use super::repr::{self};
+use super::{KcError, Reply, change, created, ensure_room, no_content, ok, page};
 use crate::config::ClientConfig;
 use crate::config::realm_import::client_from_representation;
 use crate::engine::{Engine, Issuer};
@@ -41,13 +40,8 @@ struct Query {
     max: Option<i64>,
 }
 
-async fn list(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
-    query: web::Query<Query>,
-) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::QueryClients)?;
+async fn list(realm: Realm<QueryClients>, query: web::Query<Query>) -> Reply {
+    let Realm { issuer, .. } = realm;
     let wanted = |c: &&ClientConfig| match &query.client_id {
         None => true,
         Some(id) if query.search == Some(true) => c.id.to_lowercase().contains(&id.to_lowercase()),
@@ -102,13 +96,11 @@ fn ensure_unique(
 
 /// ClientsResource.createClient: 201 with `Location: …/clients/{uuid}`.
 async fn create(
+    realm: Realm<ManageClients>,
     req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
     body: web::Json<Map<String, Value>>,
 ) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::ManageClients)?;
+    let Realm { engine, issuer, .. } = realm;
     ensure_room(issuer.config.clients.len(), "clients")?;
     let client = parse(&engine, body.into_inner())?;
     ensure_unique(&issuer, &client, None)?;
@@ -118,20 +110,6 @@ async fn create(
         Ok(())
     })?;
     Ok(created(&req, &uuid))
-}
-
-/// The realm (with `what` allowed) and client `{id}`; 404 "Could not find client".
-fn found(
-    caller: &Caller,
-    engine: &Engine,
-    path: &(String, String),
-    what: Permission,
-) -> Result<(std::sync::Arc<Issuer>, ClientConfig), KcError> {
-    let issuer = caller.realm(engine, &path.0, what)?;
-    let client = client_by_uuid(&issuer, &path.1)
-        .cloned()
-        .ok_or_else(|| KcError::not_found("Could not find client"))?;
-    Ok((issuer, client))
 }
 
 /// Replaces client `old_id` with `client`.
@@ -150,53 +128,37 @@ fn replace(
     })
 }
 
-async fn get(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (issuer, client) = found(&caller, &engine, &path, Permission::ViewClients)?;
-    ok(repr::client(&issuer, &client))
+async fn get(found: ClientAt<ViewClients>) -> Reply {
+    ok(repr::client(found.issuer(), &found.entry))
 }
 
 /// ClientResource.update: the fields given replace the stored ones; what the representation
 /// cannot say (roles, claims, keys, aliases) stays.
-async fn update(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    body: web::Json<Map<String, Value>>,
-) -> Reply {
-    let (issuer, old) = found(&caller, &engine, &path, Permission::ManageClients)?;
-    let mut merged = match repr::client(&issuer, &old) {
+async fn update(found: ClientAt<ManageClients>, body: web::Json<Map<String, Value>>) -> Reply {
+    let mut merged = match repr::client(found.issuer(), &found.entry) {
         Value::Object(m) => m,
         _ => Map::new(),
     };
     merged.extend(body.into_inner());
-    let mut client = parse(&engine, merged)?;
-    ensure_unique(&issuer, &client, Some(&old.id))?;
-    client.roles = old.roles.clone();
-    client.client_roles = old.client_roles.clone();
-    client.claims = old.claims.clone();
-    client.aliases = old.aliases.clone();
-    client.access_token_ttl = old.access_token_ttl;
+    let mut client = parse(found.engine(), merged)?;
+    ensure_unique(found.issuer(), &client, Some(&found.entry.id))?;
+    client.roles = found.entry.roles.clone();
+    client.client_roles = found.entry.client_roles.clone();
+    client.claims = found.entry.claims.clone();
+    client.aliases = found.entry.aliases.clone();
+    client.access_token_ttl = found.entry.access_token_ttl;
     if client.token_endpoint_auth_method.is_none() {
-        client.token_endpoint_auth_method = old.token_endpoint_auth_method;
-        client.jwks = old.jwks.clone();
+        client.token_endpoint_auth_method = found.entry.token_endpoint_auth_method;
+        client.jwks = found.entry.jwks.clone();
     }
-    replace(&engine, &issuer, &old.id, client)?;
+    replace(found.engine(), found.issuer(), &found.entry.id, client)?;
     no_content()
 }
 
 /// ClientResource.deleteClient: its tokens stop introspecting as active.
-async fn delete(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (issuer, client) = found(&caller, &engine, &path, Permission::ManageClients)?;
-    change(&engine, &issuer, |cfg| {
-        cfg.clients.retain(|c| c.id != client.id);
+async fn delete(found: ClientAt<ManageClients>) -> Reply {
+    change(found.engine(), found.issuer(), |cfg| {
+        cfg.clients.retain(|c| c.id != found.entry.id);
         Ok(())
     })?;
     no_content()
@@ -207,47 +169,36 @@ fn secret_rep(client: &ClientConfig) -> Value {
     json!({"type": "secret", "value": client.secret})
 }
 
-async fn secret(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (_, client) = found(&caller, &engine, &path, Permission::ViewClients)?;
-    ok(secret_rep(&client))
+async fn secret(found: ClientAt<ViewClients>) -> Reply {
+    ok(secret_rep(&found.entry))
 }
 
 /// ClientResource.regenerateSecret: the new secret replaces the old one at once.
-async fn regenerate(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (issuer, mut client) = found(&caller, &engine, &path, Permission::ManageClients)?;
+async fn regenerate(found: ClientAt<ManageClients>) -> Reply {
+    let mut client = found.entry.clone();
     if client.is_public() {
         return Err(KcError::invalid("Client is public and has no secret"));
     }
-    client.secret = Some(new_secret(&engine));
+    client.secret = Some(new_secret(found.engine()));
     let rep = secret_rep(&client);
-    replace(&engine, &issuer, &client.id.clone(), client)?;
+    replace(found.engine(), found.issuer(), &client.id.clone(), client)?;
     tracing::info!(
-        realm = path.0.as_str(),
+        realm = found.issuer().name(),
         "client secret regenerated (admin REST API)"
     );
     ok(rep)
 }
 
 /// ClientResource.getServiceAccountUser: 400 when the client has no service account.
-async fn service_account(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (issuer, client) = found(&caller, &engine, &path, Permission::ViewClients)?;
-    if !client.allows_grant("client_credentials") {
+async fn service_account(found: ClientAt<ViewClients>) -> Reply {
+    if !found.entry.allows_grant("client_credentials") {
         return Err(KcError::error(
             actix_web::http::StatusCode::BAD_REQUEST,
-            &format!("Service account not enabled for the client '{}'", client.id),
+            &format!(
+                "Service account not enabled for the client '{}'",
+                found.entry.id
+            ),
         ));
     }
-    ok(repr::service_account_user(&issuer, &client))
+    ok(repr::service_account_user(found.issuer(), &found.entry))
 }

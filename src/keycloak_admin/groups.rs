@@ -8,10 +8,9 @@ use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use super::found::{GroupAt, ManageUsers, QueryGroups, Realm, ViewUsers};
 use super::repr::{self, group_by_id};
-use super::{
-    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
-};
+use super::{KcError, Reply, change, created, ensure_room, no_content, ok, page};
 use crate::config::GroupConfig;
 use crate::engine::{Engine, Issuer};
 
@@ -59,13 +58,8 @@ fn depth(brief: Option<bool>) -> usize {
     if brief == Some(true) { 0 } else { DEPTH }
 }
 
-async fn list(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
-    query: web::Query<Query>,
-) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::QueryGroups)?;
+async fn list(realm: Realm<QueryGroups>, query: web::Query<Query>) -> Reply {
+    let Realm { issuer, .. } = realm;
     let found: Vec<&GroupConfig> = match &query.search {
         Some(s) => {
             let s = s.to_lowercase();
@@ -87,13 +81,8 @@ async fn list(
     ok(json!(page(reps, query.first, query.max)))
 }
 
-async fn count(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
-    query: web::Query<Query>,
-) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::QueryGroups)?;
+async fn count(realm: Realm<QueryGroups>, query: web::Query<Query>) -> Reply {
+    let Realm { issuer, .. } = realm;
     let n = match query.top {
         Some(true) => repr::children(&issuer, None).len(),
         _ => issuer.config.groups.len(),
@@ -164,86 +153,59 @@ fn create(
 }
 
 async fn create_top(
+    realm: Realm<ManageUsers>,
     req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
     body: web::Json<GroupBody>,
 ) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::ManageUsers)?;
+    let Realm { engine, issuer, .. } = realm;
     create(&req, &engine, &issuer, None, body.into_inner())
 }
 
-/// The realm (with `what` allowed) and group `{id}`; 404 "Could not find group by id".
-fn found(
-    caller: &Caller,
-    engine: &Engine,
-    path: &(String, String),
-    what: Permission,
-) -> Result<(std::sync::Arc<Issuer>, GroupConfig), KcError> {
-    let issuer = caller.realm(engine, &path.0, what)?;
-    let group = group_by_id(&issuer, &path.1)
-        .cloned()
-        .ok_or_else(|| KcError::not_found("Could not find group by id"))?;
-    Ok((issuer, group))
-}
-
 async fn create_child(
+    found: GroupAt<ManageUsers>,
     req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
     body: web::Json<GroupBody>,
 ) -> Reply {
-    let (issuer, parent) = found(&caller, &engine, &path, Permission::ManageUsers)?;
     create(
         &req,
-        &engine,
-        &issuer,
-        Some(issuer.group_id(&parent)),
+        found.engine(),
+        found.issuer(),
+        Some(found.issuer().group_id(&found.entry)),
         body.into_inner(),
     )
 }
 
-async fn get(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (issuer, group) = found(&caller, &engine, &path, Permission::ViewUsers)?;
-    ok(repr::group(&issuer, &group, DEPTH))
+async fn get(found: GroupAt<ViewUsers>) -> Reply {
+    ok(repr::group(found.issuer(), &found.entry, DEPTH))
 }
 
-async fn children(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    query: web::Query<Query>,
-) -> Reply {
-    let (issuer, group) = found(&caller, &engine, &path, Permission::ViewUsers)?;
-    let id = issuer.group_id(&group);
-    let reps: Vec<Value> = repr::children(&issuer, Some(&id))
+async fn children(found: GroupAt<ViewUsers>, query: web::Query<Query>) -> Reply {
+    let id = found.issuer().group_id(&found.entry);
+    let reps: Vec<Value> = repr::children(found.issuer(), Some(&id))
         .into_iter()
-        .map(|g| repr::group(&issuer, g, depth(query.brief_representation)))
+        .map(|g| repr::group(found.issuer(), g, depth(query.brief_representation)))
         .collect();
     ok(json!(page(reps, query.first, query.max)))
 }
 
 /// GroupResource.updateGroup: name and attributes.
-async fn update(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    body: web::Json<GroupBody>,
-) -> Reply {
-    let (issuer, group) = found(&caller, &engine, &path, Permission::ManageUsers)?;
-    let id = issuer.group_id(&group);
+async fn update(found: GroupAt<ManageUsers>, body: web::Json<GroupBody>) -> Reply {
+    let id = found.issuer().group_id(&found.entry);
     let body = body.into_inner();
-    if let Some(name) = body.name.as_deref().filter(|n| *n != group.name) {
-        ensure_unique(&issuer, group.parent.as_deref(), name, Some(&id))?;
+    if let Some(name) = body.name.as_deref().filter(|n| *n != found.entry.name) {
+        ensure_unique(
+            found.issuer(),
+            found.entry.parent.as_deref(),
+            name,
+            Some(&id),
+        )?;
     }
-    change(&engine, &issuer, |cfg| {
-        for g in cfg.groups.iter_mut().filter(|g| issuer.group_id(g) == id) {
+    change(found.engine(), found.issuer(), |cfg| {
+        for g in cfg
+            .groups
+            .iter_mut()
+            .filter(|g| found.issuer().group_id(g) == id)
+        {
             // The id stays when the name changes.
             g.id = Some(id.clone());
             if let Some(name) = body.name.clone().filter(|n| !n.trim().is_empty()) {
@@ -259,27 +221,25 @@ async fn update(
 }
 
 /// GroupResource.deleteGroup: the group, its sub-groups and their memberships go.
-async fn delete(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (issuer, group) = found(&caller, &engine, &path, Permission::ManageUsers)?;
-    let root = issuer.group_id(&group);
-    let doomed: Vec<String> = issuer
+async fn delete(found: GroupAt<ManageUsers>) -> Reply {
+    let root = found.issuer().group_id(&found.entry);
+    let doomed: Vec<String> = found
+        .issuer()
         .config
         .groups
         .iter()
-        .map(|g| issuer.group_id(g))
+        .map(|g| found.issuer().group_id(g))
         .filter(|id| {
-            issuer
+            found
+                .issuer()
                 .groups_with_ancestors(std::slice::from_ref(id))
                 .iter()
-                .any(|a| issuer.group_id(a) == root)
+                .any(|a| found.issuer().group_id(a) == root)
         })
         .collect();
-    change(&engine, &issuer, |cfg| {
-        cfg.groups.retain(|g| !doomed.contains(&issuer.group_id(g)));
+    change(found.engine(), found.issuer(), |cfg| {
+        cfg.groups
+            .retain(|g| !doomed.contains(&found.issuer().group_id(g)));
         for u in &mut cfg.users {
             u.groups.retain(|g| !doomed.contains(g));
         }
@@ -289,34 +249,24 @@ async fn delete(
 }
 
 /// GroupResource.getMembers: the users in the group (not in its sub-groups).
-async fn members(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    query: web::Query<Query>,
-) -> Reply {
-    let (issuer, group) = found(&caller, &engine, &path, Permission::ViewUsers)?;
-    let id = issuer.group_id(&group);
+async fn members(found: GroupAt<ViewUsers>, query: web::Query<Query>) -> Reply {
+    let id = found.issuer().group_id(&found.entry);
     let brief = query.brief_representation == Some(true);
-    let reps: Vec<Value> = issuer
+    let reps: Vec<Value> = found
+        .issuer()
         .config
         .users
         .iter()
         .filter(|u| u.groups.contains(&id))
-        .map(|u| repr::user(&issuer, u, brief))
+        .map(|u| repr::user(found.issuer(), u, brief))
         .collect();
     ok(json!(page(reps, query.first, query.max.or(Some(100)))))
 }
 
 /// RealmAdminResource.getGroupByPath: 404 "Group path does not exist".
-async fn by_path(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (realm, wanted) = path.into_inner();
-    let issuer = caller.realm(&engine, &realm, Permission::ViewUsers)?;
-    let wanted = format!("/{}", wanted.trim_matches('/'));
+async fn by_path(realm: Realm<ViewUsers>, path: web::Path<(String, String)>) -> Reply {
+    let issuer = realm.issuer;
+    let wanted = format!("/{}", path.1.trim_matches('/'));
     let group = issuer
         .config
         .groups

@@ -3,13 +3,16 @@
 //! `composite` (effective) and `available` views the client libraries call.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
-use actix_web::web;
+use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::repr::{self, Container, client_by_uuid, group_by_id, user_by_id};
-use super::{Caller, KcError, Permission, Reply, change, no_content, ok};
+use super::found::{ManageUsers, Need, ViewUsers, from_request, realm_for};
+use super::repr::{self, Container, group_by_id, user_by_id};
+use super::{KcError, Reply, change, no_content, ok};
 use crate::config::IssuerConfig;
 use crate::engine::{Engine, Issuer};
 
@@ -30,14 +33,33 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(&at("/clients/{client}/available"), web::get().to(available));
 }
 
-/// A role mapping path: realm, holder and (for client roles) the client's id.
-#[derive(Debug, Deserialize)]
-struct MappingPath {
-    realm: String,
+/// A role mapping path's holder (`{kind}`: users or groups, `{id}`) and role container, with
+/// the caller's right to `N` in the realm.
+struct Mapping<N> {
+    engine: web::Data<Engine>,
+    issuer: Arc<Issuer>,
     kind: String,
     id: String,
-    client: Option<String>,
+    container: Container,
+    need: PhantomData<N>,
 }
+
+impl<N: Need> Mapping<N> {
+    fn of(req: &HttpRequest) -> Result<Self, KcError> {
+        let (engine, issuer, _) = realm_for(req, |_| N::PERMISSION)?;
+        let info = req.match_info();
+        let container = Container::at(&issuer, info.get("client"), "Client not found")?;
+        Ok(Self {
+            kind: info.get("kind").unwrap_or("").to_string(),
+            id: info.get("id").unwrap_or("").to_string(),
+            engine,
+            issuer,
+            container,
+            need: PhantomData,
+        })
+    }
+}
+from_request!(Mapping<N: Need>);
 
 /// Realm roles and client roles (by client id), as a user or group holds them.
 type Roles = (Vec<String>, BTreeMap<String, Vec<String>>);
@@ -84,26 +106,6 @@ fn effective_roles(issuer: &Issuer, kind: &str, id: &str) -> Result<Roles, KcErr
     Ok((realm, clients))
 }
 
-/// The realm, the role container the path names, and the caller's right to `what`.
-fn resolve(
-    caller: &Caller,
-    engine: &Engine,
-    p: &MappingPath,
-    what: Permission,
-) -> Result<(std::sync::Arc<Issuer>, Container), KcError> {
-    let issuer = caller.realm(engine, &p.realm, what)?;
-    let container = match &p.client {
-        None => Container::Realm,
-        Some(uuid) => Container::Client(
-            client_by_uuid(&issuer, uuid)
-                .ok_or_else(|| KcError::not_found("Client not found"))?
-                .id
-                .clone(),
-        ),
-    };
-    Ok((issuer, container))
-}
-
 /// The names of `roles` in `container`.
 fn names_in(roles: &Roles, container: &Container) -> Vec<String> {
     match container {
@@ -122,25 +124,25 @@ fn reps(issuer: &Issuer, container: &Container, names: &[String]) -> Value {
 }
 
 /// RoleMapperResource.getRoleMappings: `realmMappings` and `clientMappings`.
-async fn all(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingPath>) -> Reply {
-    let (issuer, _) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
-    let (realm, clients) = direct_roles(&issuer, &path.kind, &path.id)?;
+async fn all(m: Mapping<ViewUsers>) -> Reply {
+    let (realm, clients) = direct_roles(&m.issuer, &m.kind, &m.id)?;
     let mut out = serde_json::Map::new();
     if !realm.is_empty() {
         out.insert(
             "realmMappings".into(),
-            reps(&issuer, &Container::Realm, &realm),
+            reps(&m.issuer, &Container::Realm, &realm),
         );
     }
     let mut by_client = serde_json::Map::new();
     for (client_id, names) in clients.iter().filter(|(_, n)| !n.is_empty()) {
         let container = Container::Client(client_id.clone());
-        let id = issuer
+        let id = m
+            .issuer
             .client(client_id)
-            .map(|c| repr::client_uuid(&issuer, c));
+            .map(|c| repr::client_uuid(&m.issuer, c));
         by_client.insert(
             client_id.clone(),
-            json!({"id": id, "client": client_id, "mappings": reps(&issuer, &container, names)}),
+            json!({"id": id, "client": client_id, "mappings": reps(&m.issuer, &container, names)}),
         );
     }
     if !by_client.is_empty() {
@@ -149,35 +151,32 @@ async fn all(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingP
     ok(Value::Object(out))
 }
 
-async fn direct(caller: Caller, engine: web::Data<Engine>, path: web::Path<MappingPath>) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
-    let roles = direct_roles(&issuer, &path.kind, &path.id)?;
-    ok(reps(&issuer, &container, &names_in(&roles, &container)))
+async fn direct(m: Mapping<ViewUsers>) -> Reply {
+    let roles = direct_roles(&m.issuer, &m.kind, &m.id)?;
+    ok(reps(
+        &m.issuer,
+        &m.container,
+        &names_in(&roles, &m.container),
+    ))
 }
 
-async fn composite(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<MappingPath>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
-    let roles = effective_roles(&issuer, &path.kind, &path.id)?;
-    ok(reps(&issuer, &container, &names_in(&roles, &container)))
+async fn composite(m: Mapping<ViewUsers>) -> Reply {
+    let roles = effective_roles(&m.issuer, &m.kind, &m.id)?;
+    ok(reps(
+        &m.issuer,
+        &m.container,
+        &names_in(&roles, &m.container),
+    ))
 }
 
 /// The container's roles the holder has not got, directly or through a group.
-async fn available(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<MappingPath>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ViewUsers)?;
-    let held = names_in(&effective_roles(&issuer, &path.kind, &path.id)?, &container);
-    let free: Vec<String> = repr::roles_in(&issuer, &container)
+async fn available(m: Mapping<ViewUsers>) -> Reply {
+    let held = names_in(&effective_roles(&m.issuer, &m.kind, &m.id)?, &m.container);
+    let free: Vec<String> = repr::roles_in(&m.issuer, &m.container)
         .into_iter()
         .filter(|n| !held.contains(n))
         .collect();
-    ok(reps(&issuer, &container, &free))
+    ok(reps(&m.issuer, &m.container, &free))
 }
 
 /// A `RoleRepresentation` in a mapping request: found by name, else by id.
@@ -213,17 +212,17 @@ fn role_names(
 fn edit_mappings(
     engine: &Engine,
     issuer: &Issuer,
-    p: &MappingPath,
+    (kind, id): (&str, &str),
     container: &Container,
     edit: impl FnOnce(&mut Vec<String>),
 ) -> Result<(), KcError> {
     change(engine, issuer, |cfg: &mut IssuerConfig| {
-        let (realm, clients) = if p.kind == "users" {
-            let u = cfg.users.iter_mut().find(|u| issuer.user_id(u) == p.id);
+        let (realm, clients) = if kind == "users" {
+            let u = cfg.users.iter_mut().find(|u| issuer.user_id(u) == id);
             let u = u.ok_or_else(|| KcError::not_found("User not found"))?;
             (&mut u.roles, &mut u.client_roles)
         } else {
-            let g = cfg.groups.iter_mut().find(|g| issuer.group_id(g) == p.id);
+            let g = cfg.groups.iter_mut().find(|g| issuer.group_id(g) == id);
             let g = g.ok_or_else(|| KcError::not_found("Could not find group by id"))?;
             (&mut g.roles, &mut g.client_roles)
         };
@@ -241,36 +240,36 @@ fn edit_mappings(
     })
 }
 
-async fn add(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<MappingPath>,
-    body: web::Json<Vec<RoleRef>>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ManageUsers)?;
-    direct_roles(&issuer, &path.kind, &path.id)?;
-    let names = role_names(&issuer, &container, &body)?;
-    edit_mappings(&engine, &issuer, &path, &container, |held| {
-        for n in names {
-            if !held.contains(&n) {
-                held.push(n);
+async fn add(m: Mapping<ManageUsers>, body: web::Json<Vec<RoleRef>>) -> Reply {
+    direct_roles(&m.issuer, &m.kind, &m.id)?;
+    let names = role_names(&m.issuer, &m.container, &body)?;
+    edit_mappings(
+        &m.engine,
+        &m.issuer,
+        (&m.kind, &m.id),
+        &m.container,
+        |held| {
+            for n in names {
+                if !held.contains(&n) {
+                    held.push(n);
+                }
             }
-        }
-    })?;
+        },
+    )?;
     no_content()
 }
 
-async fn remove(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<MappingPath>,
-    body: web::Json<Vec<RoleRef>>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, Permission::ManageUsers)?;
-    direct_roles(&issuer, &path.kind, &path.id)?;
-    let names = role_names(&issuer, &container, &body)?;
-    edit_mappings(&engine, &issuer, &path, &container, |held| {
-        held.retain(|n| !names.contains(n));
-    })?;
+async fn remove(m: Mapping<ManageUsers>, body: web::Json<Vec<RoleRef>>) -> Reply {
+    direct_roles(&m.issuer, &m.kind, &m.id)?;
+    let names = role_names(&m.issuer, &m.container, &body)?;
+    edit_mappings(
+        &m.engine,
+        &m.issuer,
+        (&m.kind, &m.id),
+        &m.container,
+        |held| {
+            held.retain(|n| !names.contains(n));
+        },
+    )?;
     no_content()
 }

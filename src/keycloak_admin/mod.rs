@@ -11,6 +11,7 @@
 
 mod auth;
 mod clients;
+mod found;
 mod groups;
 mod mappings;
 mod realms;

@@ -193,6 +193,21 @@ pub enum Container {
 }
 
 impl Container {
+    /// The realm, or the client whose `{client}` uuid a path names (`not_found` when unknown:
+    /// Keycloak words it differently per resource).
+    pub fn at(
+        issuer: &Issuer,
+        client_uuid: Option<&str>,
+        not_found: &str,
+    ) -> Result<Self, super::KcError> {
+        match client_uuid {
+            None => Ok(Self::Realm),
+            Some(uuid) => client_by_uuid(issuer, uuid)
+                .map(|c| Self::Client(c.id.clone()))
+                .ok_or_else(|| super::KcError::not_found(not_found)),
+        }
+    }
+
     fn client(&self) -> Option<&str> {
         match self {
             Self::Realm => None,

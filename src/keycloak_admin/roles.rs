@@ -3,12 +3,15 @@
 //! follows every holder), delete, and the users holding a role.
 
 use std::collections::BTreeMap;
+use std::marker::PhantomData;
+use std::sync::Arc;
 
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::repr::{self, Container, client_by_uuid};
+use super::found::{from_request, realm_for};
+use super::repr::{self, Container};
 use super::{
     Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
 };
@@ -24,13 +27,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(&format!("{base}/{{name}}"), web::delete().to(delete))
             .route(&format!("{base}/{{name}}/users"), web::get().to(users));
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct RolePath {
-    realm: String,
-    client: Option<String>,
-    name: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -50,89 +46,115 @@ struct RoleBody {
     description: Option<String>,
 }
 
-/// The realm, the container and (for `/{name}` paths) the role, which must exist.
-fn resolve(
-    caller: &Caller,
-    engine: &Engine,
-    p: &RolePath,
-    reading: bool,
-) -> Result<(std::sync::Arc<Issuer>, Container), KcError> {
-    let what = match (reading, &p.client) {
-        (true, _) => Permission::AnyAdmin,
-        (false, None) => Permission::ManageRealm,
-        (false, Some(_)) => Permission::ManageClients,
-    };
-    let issuer = caller.realm(engine, &p.realm, what)?;
-    let container = match &p.client {
-        None => Container::Realm,
-        Some(uuid) => Container::Client(
-            client_by_uuid(&issuer, uuid)
-                .ok_or_else(|| KcError::not_found("Could not find client"))?
-                .id
-                .clone(),
-        ),
-    };
-    if let Some(name) = &p.name
-        && !repr::roles_in(&issuer, &container).contains(name)
-    {
-        return Err(KcError::not_found("Could not find role"));
-    }
-    Ok((issuer, container))
+/// Reading roles or changing them: the permission each needs (RoleContainerResource's
+/// `auth.roles().requireList` / `requireManage`: realm roles are the realm's, client roles the
+/// clients').
+pub trait Access {
+    fn permission(client: bool) -> Permission;
 }
 
-async fn list(
-    caller: Caller,
+pub struct Read;
+impl Access for Read {
+    fn permission(_: bool) -> Permission {
+        Permission::AnyAdmin
+    }
+}
+
+pub struct Write;
+impl Access for Write {
+    fn permission(client: bool) -> Permission {
+        if client {
+            Permission::ManageClients
+        } else {
+            Permission::ManageRealm
+        }
+    }
+}
+
+/// The realm, the role container (`{client}`: 404 "Could not find client") and, for
+/// `/{name}` paths, the role, which must exist (404 "Could not find role").
+struct RolesIn<A> {
     engine: web::Data<Engine>,
-    path: web::Path<RolePath>,
-    query: web::Query<Query>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, true)?;
+    issuer: Arc<Issuer>,
+    caller: Caller,
+    container: Container,
+    /// The path's `{name}` (empty on the collection paths).
+    name: String,
+    access: PhantomData<A>,
+}
+
+impl<A: Access> RolesIn<A> {
+    fn of(req: &HttpRequest) -> Result<Self, KcError> {
+        let client = req.match_info().get("client");
+        let (engine, issuer, caller) = realm_for(req, |_| A::permission(client.is_some()))?;
+        let container = Container::at(&issuer, client, "Could not find client")?;
+        let name = req.match_info().get("name");
+        if let Some(name) = name
+            && !repr::roles_in(&issuer, &container)
+                .iter()
+                .any(|n| n == name)
+        {
+            return Err(KcError::not_found("Could not find role"));
+        }
+        Ok(Self {
+            name: name.unwrap_or("").to_string(),
+            engine,
+            issuer,
+            caller,
+            container,
+            access: PhantomData,
+        })
+    }
+}
+from_request!(RolesIn<A: Access>);
+
+async fn list(roles: RolesIn<Read>, query: web::Query<Query>) -> Reply {
+    let RolesIn {
+        issuer, container, ..
+    } = &roles;
     let search = query.search.as_deref().unwrap_or("").to_lowercase();
-    let names: Vec<String> = repr::roles_in(&issuer, &container)
+    let names: Vec<String> = repr::roles_in(issuer, container)
         .into_iter()
         .filter(|n| n.to_lowercase().contains(&search))
         .collect();
     let reps: Vec<Value> = names
         .iter()
-        .map(|n| repr::role(&issuer, &container, n))
+        .map(|n| repr::role(issuer, container, n))
         .collect();
     ok(json!(page(reps, query.first, query.max)))
 }
 
-async fn create(
-    req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<RolePath>,
-    body: web::Json<RoleBody>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, false)?;
+async fn create(roles: RolesIn<Write>, req: HttpRequest, body: web::Json<RoleBody>) -> Reply {
+    let RolesIn {
+        engine,
+        issuer,
+        container,
+        ..
+    } = &roles;
     let name = body
         .name
         .clone()
         .filter(|n| !n.trim().is_empty())
         .ok_or_else(|| KcError::invalid("Role name is missing"))?;
-    if repr::roles_in(&issuer, &container).contains(&name) {
+    if repr::roles_in(issuer, container).contains(&name) {
         return Err(KcError::conflict(&format!(
             "Role with name {name} already exists"
         )));
     }
     ensure_room(issuer.config.roles.len(), "roles")?;
-    let role = repr::role_config(&container, &name, body.description.clone());
-    change(&engine, &issuer, |cfg| {
+    let role = repr::role_config(container, &name, body.description.clone());
+    change(engine, issuer, |cfg| {
         cfg.roles.push(role);
         Ok(())
     })?;
     Ok(created(&req, &name))
 }
 
-async fn get(caller: Caller, engine: web::Data<Engine>, path: web::Path<RolePath>) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, true)?;
-    ok(repr::role(
-        &issuer,
-        &container,
-        path.name.as_deref().unwrap_or(""),
-    ))
+async fn get(roles: RolesIn<Read>) -> Reply {
+    let RolesIn {
+        issuer, container, ..
+    } = &roles;
+    ok(repr::role(issuer, container, &roles.name))
 }
 
 /// Renames `from` to `to` (or, with `None`, removes it) in one role list.
@@ -186,54 +208,56 @@ fn rename_role(cfg: &mut IssuerConfig, container: &Container, from: &str, to: Op
         .retain(|r| !(r.name == from && r.client == client));
 }
 
-async fn update(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<RolePath>,
-    body: web::Json<RoleBody>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, false)?;
-    let old = path.name.clone().unwrap_or_default();
+async fn update(roles: RolesIn<Write>, body: web::Json<RoleBody>) -> Reply {
+    let RolesIn {
+        engine,
+        issuer,
+        container,
+        ..
+    } = &roles;
+    let old = roles.name.clone();
     let new = body
         .name
         .clone()
         .filter(|n| !n.trim().is_empty())
         .unwrap_or_else(|| old.clone());
-    if new != old && repr::roles_in(&issuer, &container).contains(&new) {
+    if new != old && repr::roles_in(issuer, container).contains(&new) {
         return Err(KcError::conflict(&format!(
             "Role with name {new} already exists"
         )));
     }
     let description = body.description.clone();
-    change(&engine, &issuer, |cfg| {
-        rename_role(cfg, &container, &old, Some(&new));
+    change(engine, issuer, |cfg| {
+        rename_role(cfg, container, &old, Some(&new));
         cfg.roles
-            .push(repr::role_config(&container, &new, description));
+            .push(repr::role_config(container, &new, description));
         Ok(())
     })?;
     no_content()
 }
 
-async fn delete(caller: Caller, engine: web::Data<Engine>, path: web::Path<RolePath>) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, false)?;
-    let name = path.name.clone().unwrap_or_default();
-    change(&engine, &issuer, |cfg| {
-        rename_role(cfg, &container, &name, None);
+async fn delete(roles: RolesIn<Write>) -> Reply {
+    let RolesIn {
+        engine,
+        issuer,
+        container,
+        ..
+    } = &roles;
+    let name = roles.name.clone();
+    change(engine, issuer, |cfg| {
+        rename_role(cfg, container, &name, None);
         Ok(())
     })?;
     no_content()
 }
 
 /// RoleContainerResource.getUsersInRole: the users holding the role directly.
-async fn users(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<RolePath>,
-    query: web::Query<Query>,
-) -> Reply {
-    let (issuer, container) = resolve(&caller, &engine, &path, true)?;
-    caller.require(&issuer, Permission::QueryUsers)?;
-    let name = path.name.clone().unwrap_or_default();
+async fn users(roles: RolesIn<Read>, query: web::Query<Query>) -> Reply {
+    let RolesIn {
+        issuer, container, ..
+    } = &roles;
+    roles.caller.require(issuer, Permission::QueryUsers)?;
+    let name = roles.name.clone();
     let brief = query.brief_representation.unwrap_or(true);
     let holders: Vec<Value> = issuer
         .config
@@ -243,7 +267,7 @@ async fn users(
             Container::Realm => u.roles.contains(&name),
             Container::Client(id) => u.client_roles.get(id).is_some_and(|r| r.contains(&name)),
         })
-        .map(|u| repr::user(&issuer, u, brief))
+        .map(|u| repr::user(issuer, u, brief))
         .collect();
     ok(json!(page(holders, query.first, query.max.or(Some(100)))))
 }

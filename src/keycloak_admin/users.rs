@@ -5,10 +5,9 @@ use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 
-use super::repr::{self, user_by_id};
-use super::{
-    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
-};
+use super::found::{Found, ManageUsers, QueryUsers, Realm, UserAt, ViewUsers};
+use super::repr;
+use super::{KcError, Reply, change, created, ensure_room, no_content, ok, page};
 use crate::config::UserConfig;
 use crate::config::realm_import::user_from_representation;
 use crate::engine::{Engine, Issuer};
@@ -153,13 +152,8 @@ fn attributes_match(u: &UserConfig, q: &str) -> bool {
     })
 }
 
-async fn list(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
-    query: web::Query<Search>,
-) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::QueryUsers)?;
+async fn list(realm: Realm<QueryUsers>, query: web::Query<Search>) -> Reply {
+    let Realm { issuer, .. } = realm;
     let brief = query.brief_representation == Some(true);
     let reps: Vec<Value> = query
         .found(&issuer)
@@ -169,13 +163,8 @@ async fn list(
     ok(json!(page(reps, query.first, query.max.or(Some(100)))))
 }
 
-async fn count(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
-    query: web::Query<Search>,
-) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::QueryUsers)?;
+async fn count(realm: Realm<QueryUsers>, query: web::Query<Search>) -> Reply {
+    let Realm { issuer, .. } = realm;
     ok(json!(query.found(&issuer).len()))
 }
 
@@ -227,13 +216,11 @@ fn group_ids(issuer: &Issuer, body: &Map<String, Value>) -> Result<Vec<String>, 
 
 /// UsersResource.createUser: 201 with `Location: …/users/{id}`.
 async fn create(
+    realm: Realm<ManageUsers>,
     req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
     body: web::Json<Map<String, Value>>,
 ) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::ManageUsers)?;
+    let Realm { engine, issuer, .. } = realm;
     ensure_room(issuer.config.users.len(), "users")?;
     let mut user = user_from_representation(&body, issuer.config.realm_name())
         .map_err(|e| KcError::invalid(&e))?;
@@ -250,7 +237,7 @@ async fn create(
         Ok(())
     })?;
     tracing::info!(
-        realm = realm.as_str(),
+        realm = issuer.name(),
         user_id = id.as_str(),
         "user created (admin REST API)"
     );
@@ -286,22 +273,6 @@ fn temporary_password(body: &Map<String, Value>) -> bool {
         .any(|c| c.get("temporary").and_then(Value::as_bool) == Some(true))
 }
 
-/// The realm (with `what` allowed) and the user `id` of a `/users/{id}` path: 404 "User not
-/// found" for an unknown id.
-fn found(
-    caller: &Caller,
-    engine: &Engine,
-    realm: &str,
-    id: &str,
-    what: Permission,
-) -> Result<(std::sync::Arc<Issuer>, UserConfig), KcError> {
-    let issuer = caller.realm(engine, realm, what)?;
-    let user = user_by_id(&issuer, id)
-        .cloned()
-        .ok_or_else(|| KcError::not_found("User not found"))?;
-    Ok((issuer, user))
-}
-
 /// Replaces user `id` with `edit`ed copy.
 fn edit_user(
     engine: &Engine,
@@ -319,43 +290,30 @@ fn edit_user(
     })
 }
 
-async fn get(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ViewUsers)?;
-    ok(repr::user(&issuer, &user, false))
+async fn get(found: UserAt<ViewUsers>) -> Reply {
+    ok(repr::user(found.issuer(), &found.entry, false))
 }
 
 /// UserResource.updateUser: the fields given replace the stored ones; role mappings, groups
 /// and the password stay (they have resources of their own).
-async fn update(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    body: web::Json<Map<String, Value>>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, old) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
-    let mut merged = match repr::user(&issuer, &old, false) {
+async fn update(found: UserAt<ManageUsers>, body: web::Json<Map<String, Value>>) -> Reply {
+    let mut merged = match repr::user(found.issuer(), &found.entry, false) {
         Value::Object(m) => m,
         _ => Map::new(),
     };
     merged.extend(body.into_inner());
     merged.remove("credentials");
-    let mut user = user_from_representation(&merged, issuer.config.realm_name())
+    let mut user = user_from_representation(&merged, found.issuer().config.realm_name())
         .map_err(|e| KcError::invalid(&e))?;
-    ensure_unique(&issuer, &user, Some(&id))?;
-    user.password = old.password.clone();
-    user.roles = old.roles.clone();
-    user.client_roles = old.client_roles.clone();
-    user.groups = old.groups.clone();
-    user.sub = Some(id.clone());
-    user.created_timestamp = old.created_timestamp;
-    let renamed = !user.username.eq_ignore_ascii_case(&old.username);
-    edit_user(&engine, &issuer, &id, |u| {
+    ensure_unique(found.issuer(), &user, Some(&found.id))?;
+    user.password = found.entry.password.clone();
+    user.roles = found.entry.roles.clone();
+    user.client_roles = found.entry.client_roles.clone();
+    user.groups = found.entry.groups.clone();
+    user.sub = Some(found.id.clone());
+    user.created_timestamp = found.entry.created_timestamp;
+    let renamed = !user.username.eq_ignore_ascii_case(&found.entry.username);
+    edit_user(found.engine(), found.issuer(), &found.id, |u| {
         *u = user;
         Ok(())
     })?;
@@ -366,23 +324,21 @@ async fn update(
             .unwrap_or(true)
     {
         // A disabled user's sessions end, as Keycloak's do at their next use.
-        engine.forget_user(&issuer, &old.username);
+        found
+            .engine()
+            .forget_user(found.issuer(), &found.entry.username);
     }
     no_content()
 }
 
-async fn delete(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
-    change(&engine, &issuer, |cfg| {
-        cfg.users.retain(|u| issuer.user_id(u) != id);
+async fn delete(found: UserAt<ManageUsers>) -> Reply {
+    change(found.engine(), found.issuer(), |cfg| {
+        cfg.users.retain(|u| found.issuer().user_id(u) != found.id);
         Ok(())
     })?;
-    engine.forget_user(&issuer, &user.username);
+    found
+        .engine()
+        .forget_user(found.issuer(), &found.entry.username);
     no_content()
 }
 
@@ -394,14 +350,7 @@ struct Credential {
 }
 
 /// UserResource.resetPassword: "No password provided" / "Empty password" (400).
-async fn reset_password(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    body: web::Json<Credential>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, _) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
+async fn reset_password(found: UserAt<ManageUsers>, body: web::Json<Credential>) -> Reply {
     let value = body
         .value
         .clone()
@@ -410,7 +359,7 @@ async fn reset_password(
         return Err(KcError::error(StatusCode::BAD_REQUEST, "Empty password"));
     }
     let temporary = body.temporary == Some(true);
-    edit_user(&engine, &issuer, &id, |u| {
+    edit_user(found.engine(), found.issuer(), &found.id, |u| {
         u.password = Some(value);
         u.required_actions.retain(|a| a != UPDATE_PASSWORD);
         if temporary {
@@ -422,29 +371,19 @@ async fn reset_password(
 }
 
 /// UserResource.logout: every session of the user ends (and the tokens tied to them).
-async fn logout(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
-    engine.forget_user(&issuer, &user.username);
+async fn logout(found: UserAt<ManageUsers>) -> Reply {
+    found
+        .engine()
+        .forget_user(found.issuer(), &found.entry.username);
     no_content()
 }
 
 /// UserResource.getSessions: `UserSessionRepresentation`s (times in milliseconds).
-async fn sessions(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ViewUsers)?;
-    let name = issuer.name().to_string();
-    let list = engine.sessions.collect(|s| {
-        (s.issuer == name && s.user.sub == id).then(|| {
-            json!({"id": s.sid, "username": user.username.to_lowercase(), "userId": id,
+async fn sessions(found: UserAt<ViewUsers>) -> Reply {
+    let name = found.issuer().name().to_string();
+    let list = found.engine().sessions.collect(|s| {
+        (s.issuer == name && s.user.sub == found.id).then(|| {
+            json!({"id": s.sid, "username": found.entry.username.to_lowercase(), "userId": found.id,
                    "ipAddress": "127.0.0.1", "start": s.auth_time * 1000,
                    "lastAccess": s.auth_time * 1000, "rememberMe": false, "clients": {}})
         })
@@ -460,60 +399,40 @@ struct Paging {
 }
 
 /// UserResource.groups: the user's groups, brief.
-async fn groups(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-    query: web::Query<Paging>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ViewUsers)?;
-    let reps: Vec<Value> = issuer
+async fn groups(found: UserAt<ViewUsers>, query: web::Query<Paging>) -> Reply {
+    let reps: Vec<Value> = found
+        .issuer()
         .config
         .groups
         .iter()
-        .filter(|g| user.groups.contains(&issuer.group_id(g)))
-        .map(|g| repr::group(&issuer, g, 0))
+        .filter(|g| found.entry.groups.contains(&found.issuer().group_id(g)))
+        .map(|g| repr::group(found.issuer(), g, 0))
         .collect();
     ok(json!(page(reps, query.first, query.max)))
 }
 
 /// UserResource.joinGroup / removeMembership: 404 "Group not found" for an unknown group.
-async fn membership(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String, String)>,
-    join: bool,
-) -> Reply {
-    let (realm, id, group) = path.into_inner();
-    let (issuer, _) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
-    if repr::group_by_id(&issuer, &group).is_none() {
+fn membership(found: UserAt<ManageUsers>, group: &str, join: bool) -> Reply {
+    let Found { realm, id, .. } = found;
+    if repr::group_by_id(&realm.issuer, group).is_none() {
         return Err(KcError::not_found("Group not found"));
     }
-    edit_user(&engine, &issuer, &id, |u| {
-        u.groups.retain(|g| *g != group);
+    edit_user(&realm.engine, &realm.issuer, &id, |u| {
+        u.groups.retain(|g| g != group);
         if join {
-            u.groups.push(group);
+            u.groups.push(group.to_string());
         }
         Ok(())
     })?;
     no_content()
 }
 
-async fn join(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String, String)>,
-) -> Reply {
-    membership(caller, engine, path, true).await
+async fn join(found: UserAt<ManageUsers>, path: web::Path<(String, String, String)>) -> Reply {
+    membership(found, &path.2, true)
 }
 
-async fn leave(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String, String)>,
-) -> Reply {
-    membership(caller, engine, path, false).await
+async fn leave(found: UserAt<ManageUsers>, path: web::Path<(String, String, String)>) -> Reply {
+    membership(found, &path.2, false)
 }
 
 /// The checks of UserResource's e-mail actions: the user has an e-mail and is enabled.
@@ -534,15 +453,11 @@ fn mailable(user: &UserConfig) -> Result<(), KcError> {
 
 /// UserResource.executeActionsEmail: no mail is sent; the journal records it.
 async fn actions_email(
+    found: UserAt<ManageUsers>,
     req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
     actions: web::Json<Vec<String>>,
 ) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
-    mailable(&user)?;
+    mailable(&found.entry)?;
     if let Some(unknown) = actions
         .iter()
         .find(|a| !REQUIRED_ACTIONS.contains(&a.as_str()))
@@ -552,24 +467,22 @@ async fn actions_email(
         )));
     }
     crate::http::journal::record_unsent_email(
-        &engine,
+        found.engine(),
         &req,
-        issuer.name(),
+        found.issuer().name(),
         "execute-actions-email",
     );
     no_content()
 }
 
 /// UserResource.sendVerifyEmail: no mail is sent; the journal records it.
-async fn verify_email(
-    req: HttpRequest,
-    caller: Caller,
-    engine: web::Data<Engine>,
-    path: web::Path<(String, String)>,
-) -> Reply {
-    let (realm, id) = path.into_inner();
-    let (issuer, user) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
-    mailable(&user)?;
-    crate::http::journal::record_unsent_email(&engine, &req, issuer.name(), "send-verify-email");
+async fn verify_email(found: UserAt<ManageUsers>, req: HttpRequest) -> Reply {
+    mailable(&found.entry)?;
+    crate::http::journal::record_unsent_email(
+        found.engine(),
+        &req,
+        found.issuer().name(),
+        "send-verify-email",
+    );
     no_content()
 }
