@@ -326,6 +326,19 @@ pub const IMPLEMENTED_GRANTS: &[&str] = &[
     TOKEN_EXCHANGE,
 ];
 
+/// RFC 6749 §4.2 / OpenID Connect Core §3.2: tokens from the authorization endpoint
+/// (Keycloak's `implicitFlowEnabled`, IdentityServer3's `Flow = Implicit`, Django OAuth
+/// Toolkit's `implicit`). A fixture grant, not a token endpoint `grant_type`.
+pub const IMPLICIT: &str = "implicit";
+
+/// OpenID Connect Core §3.3: a code and tokens from the authorization endpoint, the code
+/// redeemed as usual (IdentityServer3's `Flow = Hybrid`, Django OAuth Toolkit's
+/// `openid-hybrid`). A fixture grant, for the products that have it as one.
+pub const HYBRID: &str = "hybrid";
+
+/// The browser flows a fixture's `grants` may name besides [`IMPLEMENTED_GRANTS`].
+pub const BROWSER_FLOWS: &[&str] = &[IMPLICIT, HYBRID];
+
 /// RFC 6749 §4.3's grant type (resource owner password credentials).
 pub const PASSWORD: &str = "password";
 
@@ -379,7 +392,11 @@ fn implemented_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Stri
     impl<'de> Deserialize<'de> for Implemented {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let grant = String::deserialize(d)?;
-            match IMPLEMENTED_GRANTS.iter().find(|g| **g == grant) {
+            match IMPLEMENTED_GRANTS
+                .iter()
+                .chain(BROWSER_FLOWS)
+                .find(|g| **g == grant)
+            {
                 Some(_) => Ok(Self(grant)),
                 None => Err(serde::de::Error::custom(unimplemented_grant(&grant))),
             }
@@ -394,8 +411,9 @@ fn implemented_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Stri
 /// The refusal of a grant mockidp does not implement, with the list of those it does.
 pub(super) fn unimplemented_grant(grant: &str) -> String {
     format!(
-        "unknown grant {grant:?}: mockidp implements {}",
-        IMPLEMENTED_GRANTS.join(", ")
+        "unknown grant {grant:?}: mockidp implements {} (and the browser flows {})",
+        IMPLEMENTED_GRANTS.join(", "),
+        BROWSER_FLOWS.join(", ")
     )
 }
 
@@ -545,7 +563,15 @@ impl ClientConfig {
             })
     }
 
+    /// Whether the client may use `grant`: listed, or a code redeemed by a `hybrid` client
+    /// (IdentityServer3's AllowedFlowsForAuthorizationCodeGrantType, Django OAuth Toolkit's
+    /// GRANT_TYPE_MAPPING).
     pub fn allows_grant(&self, grant: &str) -> bool {
+        self.lists_grant(grant) || (grant == "authorization_code" && self.lists_grant(HYBRID))
+    }
+
+    /// Whether the fixture lists `grant` itself.
+    pub fn lists_grant(&self, grant: &str) -> bool {
         self.grants.iter().any(|g| g == grant)
     }
 }

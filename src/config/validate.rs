@@ -9,7 +9,8 @@ use super::location::{FixturePath, Refusal};
 use super::model::unimplemented_grant;
 use super::redirect_uri::redirect_uri_refusal;
 use super::{
-    ClientAuthMethod, ClientConfig, Config, DialectKind, IMPLEMENTED_GRANTS, IssuerConfig, MAX_SECS,
+    BROWSER_FLOWS, ClientAuthMethod, ClientConfig, Config, DialectKind, HYBRID, IMPLEMENTED_GRANTS,
+    IMPLICIT, IssuerConfig, MAX_SECS,
 };
 use crate::error::Error;
 
@@ -190,20 +191,40 @@ impl IssuerConfig {
     }
 }
 
+/// A browser flow the client's product lacks: Keycloak has no hybrid switch (its hybrid
+/// responses need the standard and implicit flows, `authorization_code` and `implicit`).
+fn browser_flow_refusal(dialect: DialectKind, client: &ClientConfig) -> Option<(usize, String)> {
+    let flows = dialect.profile().front_channel;
+    let product = dialect.profile().product;
+    client.grants.iter().enumerate().find_map(|(k, g)| {
+        let why = match g.as_str() {
+            HYBRID if !flows.hybrid_grant && flows.response_types.len() > 1 => format!(
+                "{product} has no \"hybrid\" grant: hybrid response types need \
+                 \"authorization_code\" and \"implicit\" (its standard and implicit flows)"
+            ),
+            IMPLICIT | HYBRID if flows.response_types.len() == 1 => {
+                format!("{product} has no {g:?} flow")
+            }
+            _ => return None,
+        };
+        Some((k, why))
+    })
+}
+
 /// One client's grants, authentication, scopes and redirect URIs, at their place in the
 /// client's table.
 fn client_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), Refusal> {
     let at = FixturePath::default();
-    if let Some((k, g)) = client
-        .grants
-        .iter()
-        .enumerate()
-        .find(|(_, g)| !IMPLEMENTED_GRANTS.contains(&g.as_str()))
-    {
+    if let Some((k, g)) = client.grants.iter().enumerate().find(|(_, g)| {
+        !IMPLEMENTED_GRANTS.contains(&g.as_str()) && !BROWSER_FLOWS.contains(&g.as_str())
+    }) {
         return Err(Refusal::new(
             at.key("grants").index(k),
             unimplemented_grant(g),
         ));
+    }
+    if let Some((k, why)) = browser_flow_refusal(dialect, client) {
+        return Err(Refusal::new(at.key("grants").index(k), why));
     }
     client_auth_valid(dialect, client).map_err(|(key, why)| Refusal::new(at.key(key), why))?;
     if let Some((k, s)) = client

@@ -33,7 +33,7 @@ use serde_json::{Map, Value, json};
 
 use super::model::from_minimal;
 use crate::config::{
-    ClientAuthMethod, ClientConfig, DEVICE_CODE, DialectKind, IssuerConfig, PASSWORD,
+    ClientAuthMethod, ClientConfig, DEVICE_CODE, DialectKind, IMPLICIT, IssuerConfig, PASSWORD,
     TOKEN_EXCHANGE, UserConfig,
 };
 use representation::{
@@ -561,8 +561,8 @@ fn client_authenticator(
     Ok(())
 }
 
-/// The OAuth grants the client's capability switches enable. `implicitFlowEnabled` has no
-/// mockidp counterpart and is ignored.
+/// The OAuth grants the client's capability switches enable (`implicitFlowEnabled`: the
+/// implicit flow, and with the standard flow the hybrid one).
 fn grants(client: &ClientRepresentation, attributes: &ClientAttributes) -> Vec<String> {
     let mut grants: Vec<&str> = Vec::new();
     if client.standard_flow_enabled.unwrap_or(true) {
@@ -574,6 +574,9 @@ fn grants(client: &ClientRepresentation, attributes: &ClientAttributes) -> Vec<S
         if !grants.contains(&"refresh_token") {
             grants.push("refresh_token");
         }
+    }
+    if client.implicit_flow_enabled.unwrap_or(false) {
+        grants.push(IMPLICIT);
     }
     if client.service_accounts_enabled.unwrap_or(false) {
         grants.push("client_credentials");
@@ -914,6 +917,25 @@ mod tests {
         ]);
         assert_eq!(logout, expected);
         assert!(issuer.clients[1].redirect_uris.is_empty());
+    }
+
+    #[test]
+    fn the_implicit_flow_switch_becomes_the_implicit_grant() {
+        let clients = json!([
+            { "clientId": "spa", "publicClient": true, "implicitFlowEnabled": true,
+              "redirectUris": ["https://app.test/cb"] },
+            { "clientId": "only-implicit", "publicClient": true, "implicitFlowEnabled": true,
+              "standardFlowEnabled": false, "redirectUris": ["https://app.test/cb"] },
+        ]);
+        let issuer = issuer_from_realm_export(&realm(clients, json!([]))).unwrap();
+        let grants: Vec<_> = issuer.clients.iter().map(|c| c.grants.clone()).collect();
+        assert_eq!(
+            grants,
+            [
+                vec!["authorization_code", "refresh_token", "implicit"],
+                vec!["implicit"]
+            ]
+        );
     }
 
     #[test]
