@@ -262,6 +262,17 @@ pub struct ClientConfig {
     pub redirect_uris: Vec<String>,
     /// Where logout may send the browser back to; the redirect URIs when absent.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// OpenID Connect Core §3.2 / RFC 6749 §4.2: tokens straight from the authorization
+    /// endpoint (`token`, `id_token`, `id_token token`): Keycloak's `implicitFlowEnabled`
+    /// (with `authorization_code`, its hybrid responses too), IdentityServer3's
+    /// `Flow = Implicit`, Django OAuth Toolkit's `implicit` grant type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit_flow: bool,
+    /// OpenID Connect Core §3.3: a code and tokens from the authorization endpoint, the code
+    /// redeemed as usual (IdentityServer3's `Flow = Hybrid`, Django OAuth Toolkit's
+    /// `openid-hybrid`). Keycloak has no such switch: refused there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hybrid_flow: bool,
     /// Demand PKCE even though the client is confidential (public clients always must).
     #[serde(default)]
     pub require_pkce: bool,
@@ -326,18 +337,9 @@ pub const IMPLEMENTED_GRANTS: &[&str] = &[
     TOKEN_EXCHANGE,
 ];
 
-/// RFC 6749 §4.2 / OpenID Connect Core §3.2: tokens from the authorization endpoint
-/// (Keycloak's `implicitFlowEnabled`, IdentityServer3's `Flow = Implicit`, Django OAuth
-/// Toolkit's `implicit`). A fixture grant, not a token endpoint `grant_type`.
+/// RFC 6749 §4.2: what tokens issued at the authorization endpoint were granted by (not a
+/// token endpoint `grant_type`: a client gets them with [`ClientConfig::implicit_flow`]).
 pub const IMPLICIT: &str = "implicit";
-
-/// OpenID Connect Core §3.3: a code and tokens from the authorization endpoint, the code
-/// redeemed as usual (IdentityServer3's `Flow = Hybrid`, Django OAuth Toolkit's
-/// `openid-hybrid`). A fixture grant, for the products that have it as one.
-pub const HYBRID: &str = "hybrid";
-
-/// The browser flows a fixture's `grants` may name besides [`IMPLEMENTED_GRANTS`].
-pub const BROWSER_FLOWS: &[&str] = &[IMPLICIT, HYBRID];
 
 /// RFC 6749 §4.3's grant type (resource owner password credentials).
 pub const PASSWORD: &str = "password";
@@ -392,11 +394,7 @@ fn implemented_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Stri
     impl<'de> Deserialize<'de> for Implemented {
         fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
             let grant = String::deserialize(d)?;
-            match IMPLEMENTED_GRANTS
-                .iter()
-                .chain(BROWSER_FLOWS)
-                .find(|g| **g == grant)
-            {
+            match IMPLEMENTED_GRANTS.iter().find(|g| **g == grant) {
                 Some(_) => Ok(Self(grant)),
                 None => Err(serde::de::Error::custom(unimplemented_grant(&grant))),
             }
@@ -411,9 +409,8 @@ fn implemented_grants<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Vec<Stri
 /// The refusal of a grant mockidp does not implement, with the list of those it does.
 pub(super) fn unimplemented_grant(grant: &str) -> String {
     format!(
-        "unknown grant {grant:?}: mockidp implements {} (and the browser flows {})",
-        IMPLEMENTED_GRANTS.join(", "),
-        BROWSER_FLOWS.join(", ")
+        "unknown grant {grant:?}: mockidp implements {}",
+        IMPLEMENTED_GRANTS.join(", ")
     )
 }
 
@@ -563,11 +560,11 @@ impl ClientConfig {
             })
     }
 
-    /// Whether the client may use `grant`: listed, or a code redeemed by a `hybrid` client
+    /// Whether the client may use `grant`: listed, or a code redeemed by a hybrid client
     /// (IdentityServer3's AllowedFlowsForAuthorizationCodeGrantType, Django OAuth Toolkit's
     /// GRANT_TYPE_MAPPING).
     pub fn allows_grant(&self, grant: &str) -> bool {
-        self.lists_grant(grant) || (grant == "authorization_code" && self.lists_grant(HYBRID))
+        self.lists_grant(grant) || (grant == "authorization_code" && self.hybrid_flow)
     }
 
     /// Whether the fixture lists `grant` itself.

@@ -9,8 +9,7 @@ use super::location::{FixturePath, Refusal};
 use super::model::unimplemented_grant;
 use super::redirect_uri::redirect_uri_refusal;
 use super::{
-    BROWSER_FLOWS, ClientAuthMethod, ClientConfig, Config, DialectKind, HYBRID, IMPLEMENTED_GRANTS,
-    IMPLICIT, IssuerConfig, MAX_SECS,
+    ClientAuthMethod, ClientConfig, Config, DialectKind, IMPLEMENTED_GRANTS, IssuerConfig, MAX_SECS,
 };
 use crate::error::Error;
 
@@ -192,39 +191,42 @@ impl IssuerConfig {
 }
 
 /// A browser flow the client's product lacks: Keycloak has no hybrid switch (its hybrid
-/// responses need the standard and implicit flows, `authorization_code` and `implicit`).
-fn browser_flow_refusal(dialect: DialectKind, client: &ClientConfig) -> Option<(usize, String)> {
+/// responses need its standard and implicit flows: `authorization_code` and `implicit_flow`).
+fn browser_flow_refusal(
+    dialect: DialectKind,
+    client: &ClientConfig,
+) -> Option<(&'static str, String)> {
     let flows = dialect.profile().front_channel;
     let product = dialect.profile().product;
-    client.grants.iter().enumerate().find_map(|(k, g)| {
-        let why = match g.as_str() {
-            HYBRID if !flows.hybrid_grant && flows.response_types.len() > 1 => format!(
-                "{product} has no \"hybrid\" grant: hybrid response types need \
-                 \"authorization_code\" and \"implicit\" (its standard and implicit flows)"
-            ),
-            IMPLICIT | HYBRID if flows.response_types.len() == 1 => {
-                format!("{product} has no {g:?} flow")
-            }
-            _ => return None,
-        };
-        Some((k, why))
-    })
+    let code_only = flows.response_types.len() == 1;
+    if client.hybrid_flow && (code_only || !flows.hybrid_switch) {
+        let why = format!(
+            "{product} has no hybrid flow switch: its hybrid response types need \
+             grants = [\"authorization_code\"] and implicit_flow = true"
+        );
+        return Some(("hybrid_flow", why));
+    }
+    (client.implicit_flow && code_only)
+        .then(|| ("implicit_flow", format!("{product} has no implicit flow")))
 }
 
 /// One client's grants, authentication, scopes and redirect URIs, at their place in the
 /// client's table.
 fn client_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), Refusal> {
     let at = FixturePath::default();
-    if let Some((k, g)) = client.grants.iter().enumerate().find(|(_, g)| {
-        !IMPLEMENTED_GRANTS.contains(&g.as_str()) && !BROWSER_FLOWS.contains(&g.as_str())
-    }) {
+    if let Some((k, g)) = client
+        .grants
+        .iter()
+        .enumerate()
+        .find(|(_, g)| !IMPLEMENTED_GRANTS.contains(&g.as_str()))
+    {
         return Err(Refusal::new(
             at.key("grants").index(k),
             unimplemented_grant(g),
         ));
     }
-    if let Some((k, why)) = browser_flow_refusal(dialect, client) {
-        return Err(Refusal::new(at.key("grants").index(k), why));
+    if let Some((key, why)) = browser_flow_refusal(dialect, client) {
+        return Err(Refusal::new(at.key(key), why));
     }
     client_auth_valid(dialect, client).map_err(|(key, why)| Refusal::new(at.key(key), why))?;
     if let Some((k, s)) = client

@@ -80,7 +80,7 @@ const PROFILE: Profile = Profile {
     // (`Request is missing mandatory nonce parameter.`) and BearerToken's parameters.
     front_channel: FrontChannel {
         response_types: RESPONSE_TYPES,
-        hybrid_grant: true,
+        hybrid_switch: true,
         nonce_for_any_token: false,
         missing_nonce: "Request is missing mandatory nonce parameter.",
         s_hash: false,

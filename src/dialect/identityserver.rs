@@ -119,7 +119,7 @@ const PROFILE: Profile = Profile {
     // ones on the error page); AuthorizeResponseExtensions.ToNameValueCollection's parameters.
     front_channel: FrontChannel {
         response_types: RESPONSE_TYPES,
-        hybrid_grant: true,
+        hybrid_switch: true,
         nonce_for_any_token: true,
         missing_nonce: "Nonce required for implicit and hybrid flow with openid scope",
         s_hash: false,

@@ -172,7 +172,7 @@ const PROFILE: Profile = Profile {
             "code token",
             "code id_token token",
         ],
-        hybrid_grant: false,
+        hybrid_switch: false,
         nonce_for_any_token: false,
         missing_nonce: "Missing parameter: nonce",
         s_hash: true,

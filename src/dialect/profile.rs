@@ -162,11 +162,11 @@ impl Features {
 pub struct FrontChannel {
     /// `response_types_supported`, in the product's order: exactly those it answers.
     pub response_types: &'static [&'static str],
-    /// Whether hybrid response types need the client's own `hybrid` grant (IdentityServer3's
-    /// `Flow = Hybrid`, Django OAuth Toolkit's `openid-hybrid`, which also redeem their codes);
-    /// otherwise they need `authorization_code` and `implicit` (Keycloak's standard and
-    /// implicit flow switches), and a fixture's `hybrid` grant is refused.
-    pub hybrid_grant: bool,
+    /// Whether hybrid response types need the client's own hybrid flow switch (`hybrid_flow`:
+    /// IdentityServer3's `Flow = Hybrid`, Django OAuth Toolkit's `openid-hybrid`, whose codes
+    /// redeem too); otherwise they need `authorization_code` and `implicit_flow` (Keycloak's
+    /// standard and implicit flow switches), and a fixture's `hybrid_flow` is refused.
+    pub hybrid_switch: bool,
     /// Whether every implicit or hybrid OpenID request needs a `nonce` (IdentityServer3), not
     /// only those asking for an ID token (OpenID Connect Core §3.2.2.1, §3.3.2.11).
     pub nonce_for_any_token: bool,
@@ -194,7 +194,7 @@ impl FrontChannel {
     /// Only the authorization code flow (RFC 6749 §4.1).
     pub const CODE_ONLY: Self = Self {
         response_types: &["code"],
-        hybrid_grant: false,
+        hybrid_switch: false,
         nonce_for_any_token: false,
         missing_nonce: "Missing parameter: nonce",
         s_hash: false,

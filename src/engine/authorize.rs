@@ -5,7 +5,7 @@ use super::issue::{FrontRequest, Grant};
 use super::response_type::ResponseType;
 use super::session::Session;
 use super::{Engine, Issuer, Params, RequestContext, pkce, scope};
-use crate::config::{ClientConfig, HYBRID, IMPLICIT};
+use crate::config::ClientConfig;
 use crate::dialect::profile::{FrontChannel, Refusal};
 use crate::error::{ErrorCode, OAuthError};
 
@@ -260,24 +260,20 @@ fn pkce_of(
 }
 
 /// Whether `client` may ask for a code with `response_type`: its `authorization_code` grant,
-/// or for a hybrid response its `hybrid` grant where the product has one.
+/// or for a hybrid response its hybrid flow where the product has one.
 fn may_use_code(client: &ClientConfig, rt: ResponseType, flows: &FrontChannel) -> bool {
     client.lists_grant("authorization_code")
-        || (rt.hybrid() && flows.hybrid_grant && client.lists_grant(HYBRID))
+        || (rt.hybrid() && flows.hybrid_switch && client.hybrid_flow)
 }
 
-/// Whether `client` may have tokens from the authorization endpoint: `implicit` for implicit
-/// responses; for hybrid ones `hybrid` (IdentityServer3, Django OAuth Toolkit) or `implicit`
-/// (Keycloak's implicit flow switch, with its standard flow one checked in [`may_use_code`]).
+/// Whether `client` may have tokens from the authorization endpoint: its implicit flow for
+/// implicit responses; for hybrid ones its hybrid flow (IdentityServer3, Django OAuth Toolkit)
+/// or its implicit one (Keycloak's switch, with its standard flow checked in [`may_use_code`]).
 fn may_use_front_tokens(client: &ClientConfig, rt: ResponseType, flows: &FrontChannel) -> bool {
-    if rt.implicit() {
-        client.lists_grant(IMPLICIT)
-    } else if rt.hybrid() && flows.hybrid_grant {
-        client.lists_grant(HYBRID)
-    } else if rt.hybrid() {
-        client.lists_grant(IMPLICIT)
+    if rt.hybrid() && flows.hybrid_switch {
+        client.hybrid_flow
     } else {
-        true
+        client.implicit_flow || !rt.front_tokens()
     }
 }
 

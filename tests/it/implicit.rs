@@ -47,6 +47,10 @@ const DOT: Product = Product {
 /// standard and implicit flows together) and `{p}-code`, which has neither.
 fn fixtures() -> String {
     let issuer = |name: &str, dialect: &str, path: &str, hybrid: &str| {
+        let hybrid = match hybrid {
+            "standard+implicit" => "grants = [\"authorization_code\"]\nimplicit_flow = true",
+            _ => "hybrid_flow = true",
+        };
         format!(
             r#"
 [[issuer]]
@@ -56,14 +60,14 @@ path = "{path}"
 
 [[issuer.client]]
 id = "{name}-implicit"
-grants = ["implicit"]
+implicit_flow = true
 scopes = ["openid", "email"]
 redirect_uris = ["{CB}"]
 
 [[issuer.client]]
 id = "{name}-hybrid"
 secret = "{name}-hybrid-secret"
-grants = {hybrid}
+{hybrid}
 scopes = ["openid", "email"]
 redirect_uris = ["{CB}"]
 
@@ -82,14 +86,9 @@ claims = {{ email = "alice@example.test" }}
         )
     };
     [
-        issuer(
-            "kc",
-            "keycloak",
-            "/realms/kc",
-            r#"["authorization_code", "implicit"]"#,
-        ),
-        issuer("ids", "identityserver", "/identity", r#"["hybrid"]"#),
-        issuer("dot", "generic", "/o", r#"["hybrid"]"#),
+        issuer("kc", "keycloak", "/realms/kc", "standard+implicit"),
+        issuer("ids", "identityserver", "/identity", "hybrid"),
+        issuer("dot", "generic", "/o", "hybrid"),
     ]
     .concat()
 }
@@ -531,9 +530,9 @@ async fn discovery_lists_each_products_response_types() {
     assert_eq!(query_params(&loc)["error"], "unsupported_response_type");
 }
 
-/// `implicit` and `hybrid` are fixture grants; Keycloak has no hybrid switch.
+/// `implicit_flow` and `hybrid_flow` are client switches; Keycloak has no hybrid one.
 #[tokio::test]
-async fn fixtures_name_the_browser_flows_per_product() {
+async fn fixtures_switch_the_browser_flows_per_product() {
     let kc_hybrid = r#"
 [[issuer]]
 name = "kc"
@@ -541,20 +540,19 @@ dialect = "keycloak"
 
 [[issuer.client]]
 id = "c"
-grants = ["hybrid"]
+hybrid_flow = true
 redirect_uris = ["http://localhost:8080/cb"]
 "#;
     let err = mockidp::Config::from_toml(kc_hybrid)
         .unwrap_err()
         .to_string();
     assert!(
-        err.contains("Keycloak has no \"hybrid\" grant") && err.contains("implicit"),
+        err.contains("Keycloak has no hybrid flow switch") && err.contains("implicit_flow = true"),
         "{err}"
     );
     assert!(mockidp::Config::from_toml(&fixtures()).is_ok());
-    let unknown = kc_hybrid.replace("\"hybrid\"", "\"implicitly\"");
-    let err = mockidp::Config::from_toml(&unknown)
-        .unwrap_err()
-        .to_string();
-    assert!(err.contains("implicit, hybrid"), "{err}");
+    // Not a grant: a token endpoint grant type stays refused there.
+    let grant = kc_hybrid.replace("hybrid_flow = true", "grants = [\"implicit\"]");
+    let err = mockidp::Config::from_toml(&grant).unwrap_err().to_string();
+    assert!(err.contains("unknown grant \"implicit\""), "{err}");
 }

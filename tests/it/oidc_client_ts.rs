@@ -262,7 +262,7 @@ path = "/identity"
 
 [[issuer.client]]
 id = "spa-implicit"
-grants = ["implicit"]
+implicit_flow = true
 scopes = ["openid", "email"]
 redirect_uris = ["{app}/implicit-cb.html"]
 

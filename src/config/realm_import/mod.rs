@@ -33,7 +33,7 @@ use serde_json::{Map, Value, json};
 
 use super::model::from_minimal;
 use crate::config::{
-    ClientAuthMethod, ClientConfig, DEVICE_CODE, DialectKind, IMPLICIT, IssuerConfig, PASSWORD,
+    ClientAuthMethod, ClientConfig, DEVICE_CODE, DialectKind, IssuerConfig, PASSWORD,
     TOKEN_EXCHANGE, UserConfig,
 };
 use representation::{
@@ -413,6 +413,7 @@ fn client_config(
     config.secret = secret(client, place)?;
     config.description = description(client);
     config.grants = grants(client, attributes);
+    config.implicit_flow = client.implicit_flow_enabled.unwrap_or(false);
     client_authenticator(client, attributes, place, &mut config)?;
     let (scopes, default_scopes) = scopes(client, realm_scopes);
     config.scopes = scopes;
@@ -561,8 +562,8 @@ fn client_authenticator(
     Ok(())
 }
 
-/// The OAuth grants the client's capability switches enable (`implicitFlowEnabled`: the
-/// implicit flow, and with the standard flow the hybrid one).
+/// The OAuth grants the client's capability switches enable (`implicitFlowEnabled` is the
+/// client's `implicit_flow`).
 fn grants(client: &ClientRepresentation, attributes: &ClientAttributes) -> Vec<String> {
     let mut grants: Vec<&str> = Vec::new();
     if client.standard_flow_enabled.unwrap_or(true) {
@@ -574,9 +575,6 @@ fn grants(client: &ClientRepresentation, attributes: &ClientAttributes) -> Vec<S
         if !grants.contains(&"refresh_token") {
             grants.push("refresh_token");
         }
-    }
-    if client.implicit_flow_enabled.unwrap_or(false) {
-        grants.push(IMPLICIT);
     }
     if client.service_accounts_enabled.unwrap_or(false) {
         grants.push("client_credentials");
@@ -928,14 +926,13 @@ mod tests {
               "standardFlowEnabled": false, "redirectUris": ["https://app.test/cb"] },
         ]);
         let issuer = issuer_from_realm_export(&realm(clients, json!([]))).unwrap();
-        let grants: Vec<_> = issuer.clients.iter().map(|c| c.grants.clone()).collect();
-        assert_eq!(
-            grants,
-            [
-                vec!["authorization_code", "refresh_token", "implicit"],
-                vec!["implicit"]
-            ]
-        );
+        let flows: Vec<_> = issuer
+            .clients
+            .iter()
+            .map(|c| (c.grants.clone(), c.implicit_flow))
+            .collect();
+        let code = vec!["authorization_code".to_string(), "refresh_token".into()];
+        assert_eq!(flows, [(code, true), (vec![], true)]);
     }
 
     #[test]
