@@ -274,6 +274,7 @@ impl Engine {
             }
             params.push(("id_token".into(), self.mint_id_token(&ctx, &hashes)?));
         }
+        self.metrics.token_issued(issuer.name(), IMPLICIT);
         tracing::debug!(
             issuer = issuer.name(),
             client_id = client.id.as_str(),

@@ -274,6 +274,17 @@ async fn every_listed_response_type_answers_in_the_fragment() {
             check_response(&idp, p, rt, &loc).await;
         }
     }
+    let metrics = http()
+        .get(format!("{}/_mockidp/metrics", idp.url()))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let line =
+        r#"mockidp_tokens_issued_total{issuer="ids",dialect="identityserver",grant="implicit"}"#;
+    assert!(metrics.contains(line), "{metrics}");
 }
 
 /// OpenID Connect Core §3: the order of a response type's parts does not matter; form_post
