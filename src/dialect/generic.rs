@@ -85,7 +85,6 @@ const PROFILE: Profile = Profile {
         missing_nonce: "Request is missing mandatory nonce parameter.",
         s_hash: false,
         scope: true,
-        token_type: true,
         // oauthlib's UnauthorizedClientError, which has no description.
         code_not_allowed: Refusal::redirect(ErrorCode::UnauthorizedClient, ""),
         // oauthlib says unauthorized_client in the fragment; mockidp keeps its answer from

@@ -124,7 +124,6 @@ const PROFILE: Profile = Profile {
         missing_nonce: "Nonce required for implicit and hybrid flow with openid scope",
         s_hash: false,
         scope: true,
-        token_type: true,
         // "Invalid flow for client", "Invalid response_mode for flow", "Response type not
         // supported": logged; the page shows the error code.
         code_not_allowed: Refusal::page(ErrorCode::UnauthorizedClient, ""),

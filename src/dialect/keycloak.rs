@@ -160,7 +160,7 @@ const PROFILE: Profile = Profile {
     service_account_username: Some(SERVICE_ACCOUNT),
     // OIDCWellKnownProvider's list; AuthorizationEndpointChecker's refusals (checkResponseType,
     // checkOIDCParams); OIDCLoginProtocol.authenticated's parameters (`state`, `session_state`,
-    // `code`, `id_token`, `access_token`: no `token_type` or `expires_in`) and hashes.
+    // `code`, `id_token`, `access_token`, `token_type`, `expires_in`) and hashes.
     front_channel: FrontChannel {
         response_types: &[
             "code",
@@ -177,7 +177,6 @@ const PROFILE: Profile = Profile {
         missing_nonce: "Missing parameter: nonce",
         s_hash: true,
         scope: false,
-        token_type: false,
         code_not_allowed: Refusal::redirect(
             ErrorCode::UnauthorizedClient,
             "Client is not allowed to initiate browser login with given response_type. \

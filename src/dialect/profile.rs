@@ -177,8 +177,6 @@ pub struct FrontChannel {
     pub s_hash: bool,
     /// Whether the response carries `scope` (IdentityServer3, oauthlib).
     pub scope: bool,
-    /// Whether `token_type` and `expires_in` come with the access token (RFC 6749 §4.2.2).
-    pub token_type: bool,
     /// The answer to a response type with a code (or `none`) the client may not use.
     pub code_not_allowed: Refusal,
     /// The answer to a response type with tokens the client may not use.
@@ -199,7 +197,6 @@ impl FrontChannel {
         missing_nonce: "Missing parameter: nonce",
         s_hash: false,
         scope: false,
-        token_type: true,
         code_not_allowed: Refusal::redirect(
             ErrorCode::UnauthorizedClient,
             "The client may not use the authorization code flow",

@@ -255,12 +255,11 @@ impl Engine {
             self.user_tokens
                 .insert(token_key(&token), grant.clone(), ctx.expires_at, now);
             hashes.push(("at_hash", at_hash(&token)));
+            // RFC 6749 §4.2.2: with its type and lifetime, on every product.
             params.push(("access_token".to_string(), token));
-            if flows.token_type {
-                params.push(("token_type".into(), crate::dialect::BEARER.into()));
-                let expires_in = ctx.expires_at - ctx.issued_at;
-                params.push(("expires_in".into(), expires_in.to_string()));
-            }
+            params.push(("token_type".into(), crate::dialect::BEARER.into()));
+            let expires_in = ctx.expires_at - ctx.issued_at;
+            params.push(("expires_in".into(), expires_in.to_string()));
         }
         if flows.scope {
             params.push(("scope".into(), grant.scopes.join(" ")));

@@ -154,11 +154,11 @@ async fn redirect(browser: &mut Browserless, url: &str) -> String {
     loc
 }
 
-/// What the product adds beside tokens: (`token_type`/`expires_in`, `scope`, `s_hash`).
-fn extras(p: &Product) -> (bool, bool, bool) {
+/// What the product adds beside tokens: (`scope`, `s_hash`).
+fn extras(p: &Product) -> (bool, bool) {
     match p.name {
-        "kc" => (false, false, true),
-        _ => (true, true, false),
+        "kc" => (false, true),
+        _ => (true, false),
     }
 }
 
@@ -181,13 +181,11 @@ async fn check_response(idp: &mockidp::MockIdp, p: &Product, response_type: &str
     assert_eq!(f.contains_key("access_token"), has("token"), "{loc}");
     assert_eq!(f.contains_key("id_token"), has("id_token"), "{loc}");
     assert!(!f.contains_key("refresh_token"), "RFC 6749 §4.2.2: {loc}");
-    let (token_type, scope, s_hash) = extras(p);
+    let (scope, s_hash) = extras(p);
     if has("token") {
-        assert_eq!(f.contains_key("token_type"), token_type, "{loc}");
-        if token_type {
-            assert_eq!(f["token_type"], "Bearer");
-            assert!(f["expires_in"].parse::<u64>().unwrap() > 0);
-        }
+        // RFC 6749 §4.2.2, on every product.
+        assert_eq!(f["token_type"], "Bearer", "{loc}");
+        assert!(f["expires_in"].parse::<u64>().unwrap() > 0, "{loc}");
     }
     assert_eq!(
         f.get("scope").map(String::as_str),
