@@ -73,7 +73,8 @@ const OUTCOMES: &[&str] = &[
     "other",
 ];
 
-/// Grant labels (`grant_type` values, RFC 6749 §4, RFC 8628 §3.4, RFC 8693 §2.1).
+/// Grant labels (`grant_type` values, RFC 6749 §4, RFC 8628 §3.4, RFC 8693 §2.1, and
+/// `implicit`, RFC 6749 §4.2).
 const GRANTS: &[&str] = &[
     "client_credentials",
     "authorization_code",
@@ -81,6 +82,8 @@ const GRANTS: &[&str] = &[
     "password",
     "urn:ietf:params:oauth:grant-type:device_code",
     "urn:ietf:params:oauth:grant-type:token-exchange",
+    // Tokens from the authorization endpoint (implicit and hybrid flows).
+    "implicit",
     "other",
 ];
 

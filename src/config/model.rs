@@ -262,6 +262,17 @@ pub struct ClientConfig {
     pub redirect_uris: Vec<String>,
     /// Where logout may send the browser back to; the redirect URIs when absent.
     pub post_logout_redirect_uris: Option<Vec<String>>,
+    /// OpenID Connect Core §3.2 / RFC 6749 §4.2: tokens straight from the authorization
+    /// endpoint (`token`, `id_token`, `id_token token`): Keycloak's `implicitFlowEnabled`
+    /// (with `authorization_code`, its hybrid responses too), IdentityServer3's
+    /// `Flow = Implicit`, Django OAuth Toolkit's `implicit` grant type.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub implicit_flow: bool,
+    /// OpenID Connect Core §3.3: a code and tokens from the authorization endpoint, the code
+    /// redeemed as usual (IdentityServer3's `Flow = Hybrid`, Django OAuth Toolkit's
+    /// `openid-hybrid`). Keycloak has no such switch: refused there.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub hybrid_flow: bool,
     /// Demand PKCE even though the client is confidential (public clients always must).
     #[serde(default)]
     pub require_pkce: bool,
@@ -325,6 +336,10 @@ pub const IMPLEMENTED_GRANTS: &[&str] = &[
     DEVICE_CODE,
     TOKEN_EXCHANGE,
 ];
+
+/// RFC 6749 §4.2: what tokens issued at the authorization endpoint were granted by (not a
+/// token endpoint `grant_type`: a client gets them with [`ClientConfig::implicit_flow`]).
+pub const IMPLICIT: &str = "implicit";
 
 /// RFC 6749 §4.3's grant type (resource owner password credentials).
 pub const PASSWORD: &str = "password";
@@ -545,7 +560,15 @@ impl ClientConfig {
             })
     }
 
+    /// Whether the client may use `grant`: listed, or a code redeemed by a hybrid client
+    /// (IdentityServer3's AllowedFlowsForAuthorizationCodeGrantType, Django OAuth Toolkit's
+    /// GRANT_TYPE_MAPPING).
     pub fn allows_grant(&self, grant: &str) -> bool {
+        self.lists_grant(grant) || (grant == "authorization_code" && self.hybrid_flow)
+    }
+
+    /// Whether the fixture lists `grant` itself.
+    pub fn lists_grant(&self, grant: &str) -> bool {
         self.grants.iter().any(|g| g == grant)
     }
 }

@@ -190,6 +190,26 @@ impl IssuerConfig {
     }
 }
 
+/// A browser flow the client's product lacks: Keycloak has no hybrid switch (its hybrid
+/// responses need its standard and implicit flows: `authorization_code` and `implicit_flow`).
+fn browser_flow_refusal(
+    dialect: DialectKind,
+    client: &ClientConfig,
+) -> Option<(&'static str, String)> {
+    let flows = dialect.profile().front_channel;
+    let product = dialect.profile().product;
+    let code_only = flows.response_types.len() == 1;
+    if client.hybrid_flow && (code_only || !flows.hybrid_switch) {
+        let why = format!(
+            "{product} has no hybrid flow switch: its hybrid response types need \
+             grants = [\"authorization_code\"] and implicit_flow = true"
+        );
+        return Some(("hybrid_flow", why));
+    }
+    (client.implicit_flow && code_only)
+        .then(|| ("implicit_flow", format!("{product} has no implicit flow")))
+}
+
 /// One client's grants, authentication, scopes and redirect URIs, at their place in the
 /// client's table.
 fn client_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), Refusal> {
@@ -204,6 +224,9 @@ fn client_valid(dialect: DialectKind, client: &ClientConfig) -> Result<(), Refus
             at.key("grants").index(k),
             unimplemented_grant(g),
         ));
+    }
+    if let Some((key, why)) = browser_flow_refusal(dialect, client) {
+        return Err(Refusal::new(at.key(key), why));
     }
     client_auth_valid(dialect, client).map_err(|(key, why)| Refusal::new(at.key(key), why))?;
     if let Some((k, s)) = client

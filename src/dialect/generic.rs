@@ -5,7 +5,7 @@
 
 use serde_json::{Value, json};
 
-use super::profile::{Features, Lifetimes, StaticReply};
+use super::profile::{Features, FrontChannel, Lifetimes, Refusal, StaticReply};
 use super::{
     Dialect, Endpoint, LoginBinding, Members, Profile, TokenKind, Urls,  object,
     rsa_jwk,
@@ -76,6 +76,33 @@ const PROFILE: Profile = Profile {
         slow_down: false,
         ..Features::COMMON
     },
+    // OIDC_RESPONSE_TYPES_SUPPORTED's default; oauthlib's ImplicitGrant / HybridGrant
+    // (`Request is missing mandatory nonce parameter.`) and BearerToken's parameters.
+    front_channel: FrontChannel {
+        response_types: RESPONSE_TYPES,
+        hybrid_switch: true,
+        nonce_for_any_token: false,
+        missing_nonce: "Request is missing mandatory nonce parameter.",
+        s_hash: false,
+        scope: true,
+        // oauthlib's UnauthorizedClientError, which has no description.
+        code_not_allowed: Refusal::redirect(ErrorCode::UnauthorizedClient, ""),
+        // oauthlib says unauthorized_client in the fragment; mockidp keeps its answer from
+        // before implicit flows (README, differences).
+        not_allowed: Refusal {
+            in_query: true,
+            ..Refusal::redirect(
+                ErrorCode::UnsupportedResponseType,
+                "This client may not use this response_type (its grants lack implicit or hybrid)",
+            )
+        },
+        // oauthlib would put the tokens in the query; mockidp refuses (README, differences).
+        query_refused: Refusal::redirect(
+            ErrorCode::InvalidRequest,
+            "response_mode=query cannot carry tokens (OAuth 2.0 Multiple Response Types §5)",
+        ),
+        unsupported: Refusal::redirect(ErrorCode::UnsupportedResponseType, ""),
+    },
     not_found: StaticReply {
         status: 404,
         content_type: "text/html; charset=utf-8",
@@ -84,6 +111,15 @@ const PROFILE: Profile = Profile {
     },
     ..Profile::COMMON
 };
+
+/// `OIDC_RESPONSE_TYPES_SUPPORTED`'s default, a row per oauthlib grant: AuthorizationCodeGrant,
+/// ImplicitGrant (OAuth 2.0's, then OpenID Connect's), HybridGrant.
+#[rustfmt::skip]
+const RESPONSE_TYPES: &[&str] = &[
+    "code",
+    "token", "id_token", "id_token token",
+    "code token", "code id_token", "code id_token token",
+];
 
 pub struct Generic;
 

@@ -11,7 +11,8 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::profile::{
-    Features, Formats, IdFormat, Lifetimes, ScriptSession, SessionValue, UserCodeFormat,
+    Features, Formats, FrontChannel, IdFormat, Lifetimes, Refusal, ScriptSession, SessionValue,
+    UserCodeFormat,
 };
 use super::{
     Dialect, Endpoint, LoginBinding, Members, Profile, Reply, TokenKind, Urls,  object,
@@ -114,8 +115,33 @@ const PROFILE: Profile = Profile {
         refresh_revocation_revokes_access_tokens: false,
         ..Features::COMMON
     },
+    // Constants.SupportedResponseTypes; AuthorizeRequestValidator's refusals (`ErrorTypes.User`
+    // ones on the error page); AuthorizeResponseExtensions.ToNameValueCollection's parameters.
+    front_channel: FrontChannel {
+        response_types: RESPONSE_TYPES,
+        hybrid_switch: true,
+        nonce_for_any_token: true,
+        missing_nonce: "Nonce required for implicit and hybrid flow with openid scope",
+        s_hash: false,
+        scope: true,
+        // "Invalid flow for client", "Invalid response_mode for flow", "Response type not
+        // supported": logged; the page shows the error code.
+        code_not_allowed: Refusal::page(ErrorCode::UnauthorizedClient, ""),
+        not_allowed: Refusal::page(ErrorCode::UnauthorizedClient, ""),
+        query_refused: Refusal::page(ErrorCode::UnsupportedResponseType, ""),
+        unsupported: Refusal::page(ErrorCode::UnsupportedResponseType, ""),
+    },
     ..Profile::COMMON
 };
+
+/// `Constants.SupportedResponseTypes`, a row per flow of its `ResponseTypeToFlowMapping`
+/// (AuthorizationCode, Implicit, Hybrid).
+#[rustfmt::skip]
+const RESPONSE_TYPES: &[&str] = &[
+    "code",
+    "token", "id_token", "id_token token",
+    "code id_token", "code token", "code id_token token",
+];
 
 pub struct IdentityServer;
 

@@ -8,8 +8,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::profile::{
-    Features, Formats, IdFormat, Lifetimes, ScriptSession, SessionValue, StaticReply, TypValues,
-    UserCodeFormat,
+    Features, Formats, FrontChannel, IdFormat, Lifetimes, Refusal, ScriptSession, SessionValue,
+    StaticReply, TypValues, UserCodeFormat,
 };
 use super::{
     Dialect, Endpoint, ExchangeStyle, LoginBinding, Members, Profile, Reply, TokenKind, Urls,
@@ -19,7 +19,7 @@ use crate::config::ClientAuthMethod;
 use crate::engine::Issuer;
 use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Issued, TokenContext};
-use crate::error::{Cause, ErrorReply, OAuthError};
+use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::ids;
 use crate::jwt::{self, Object};
 use crate::keys::SigningKey;
@@ -158,6 +158,41 @@ const PROFILE: Profile = Profile {
         },
     )),
     service_account_username: Some(SERVICE_ACCOUNT),
+    // OIDCWellKnownProvider's list; AuthorizationEndpointChecker's refusals (checkResponseType,
+    // checkOIDCParams); OIDCLoginProtocol.authenticated's parameters (`state`, `session_state`,
+    // `code`, `id_token`, `access_token`, `token_type`, `expires_in`) and hashes.
+    front_channel: FrontChannel {
+        response_types: &[
+            "code",
+            "none",
+            "id_token",
+            "token",
+            "id_token token",
+            "code id_token",
+            "code token",
+            "code id_token token",
+        ],
+        hybrid_switch: false,
+        nonce_for_any_token: false,
+        missing_nonce: "Missing parameter: nonce",
+        s_hash: true,
+        scope: false,
+        code_not_allowed: Refusal::redirect(
+            ErrorCode::UnauthorizedClient,
+            "Client is not allowed to initiate browser login with given response_type. \
+             Standard flow is disabled for the client.",
+        ),
+        not_allowed: Refusal::redirect(
+            ErrorCode::UnauthorizedClient,
+            "Client is not allowed to initiate browser login with given response_type. \
+             Implicit flow is disabled for the client.",
+        ),
+        query_refused: Refusal::redirect(
+            ErrorCode::InvalidRequest,
+            "Response_mode 'query' not allowed for implicit or hybrid flow",
+        ),
+        unsupported: Refusal::redirect(ErrorCode::UnsupportedResponseType, ""),
+    },
     ..Profile::COMMON
 };
 

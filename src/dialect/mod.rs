@@ -293,7 +293,8 @@ pub fn oidc_metadata(dialect: &dyn Dialect, u: &Urls) -> Value {
         "introspection_endpoint": u.at(dialect, Endpoint::Introspect),
         "revocation_endpoint": u.at(dialect, Endpoint::Revoke),
         "device_authorization_endpoint": u.at(dialect, Endpoint::DeviceAuthorization),
-        "response_types_supported": ["code"],
+        // Each product's own list (its profile's), and only what mockidp answers.
+        "response_types_supported": dialect.profile().front_channel.response_types,
         "code_challenge_methods_supported": ["plain", "S256"],
         // OpenID Connect Discovery defaults request_uri support to true: say it is not.
         "request_parameter_supported": false,

@@ -3,6 +3,7 @@
 //! product, so a new product is a new value rather than new code paths.
 
 use crate::config::ClientAuthMethod;
+use crate::error::ErrorCode;
 use crate::ids::IdSource;
 
 use super::{Endpoint, ExchangeStyle, LoginBinding, Reply};
@@ -63,6 +64,8 @@ pub struct Profile {
     /// `typ` claim values of the tokens it signs.
     pub typ: TypValues,
     pub features: Features,
+    /// Its implicit and hybrid flows.
+    pub front_channel: FrontChannel,
     /// How the `preferred_username` of a client's service-account user begins (Keycloak's
     /// `service-account-{client}`), telling its tokens from a user's.
     pub service_account_username: Option<&'static str>,
@@ -151,6 +154,100 @@ impl Features {
         logout_by_refresh_token: false,
         authorization_response_iss: false,
     };
+}
+
+/// How a product answers implicit and hybrid requests (OpenID Connect Core §3.2, §3.3), whose
+/// tokens come back from the authorization endpoint.
+#[derive(Debug, Clone, Copy)]
+pub struct FrontChannel {
+    /// `response_types_supported`, in the product's order: exactly those it answers.
+    pub response_types: &'static [&'static str],
+    /// Whether hybrid response types need the client's own hybrid flow switch (`hybrid_flow`:
+    /// IdentityServer3's `Flow = Hybrid`, Django OAuth Toolkit's `openid-hybrid`, whose codes
+    /// redeem too); otherwise they need `authorization_code` and `implicit_flow` (Keycloak's
+    /// standard and implicit flow switches), and a fixture's `hybrid_flow` is refused.
+    pub hybrid_switch: bool,
+    /// Whether every implicit or hybrid OpenID request needs a `nonce` (IdentityServer3), not
+    /// only those asking for an ID token (OpenID Connect Core §3.2.2.1, §3.3.2.11).
+    pub nonce_for_any_token: bool,
+    /// The refusal of a request without a needed `nonce` (always `invalid_request`).
+    pub missing_nonce: &'static str,
+    /// Whether front-channel ID tokens carry `s_hash` when there is a `state` (Keycloak, after
+    /// the Financial-grade API part 2).
+    pub s_hash: bool,
+    /// Whether the response carries `scope` (IdentityServer3, oauthlib).
+    pub scope: bool,
+    /// The answer to a response type with a code (or `none`) the client may not use.
+    pub code_not_allowed: Refusal,
+    /// The answer to a response type with tokens the client may not use.
+    pub not_allowed: Refusal,
+    /// The answer to `response_mode=query` with tokens (Multiple Response Types §5: tokens
+    /// never go in the query).
+    pub query_refused: Refusal,
+    /// The answer to a response type the product lacks.
+    pub unsupported: Refusal,
+}
+
+impl FrontChannel {
+    /// Only the authorization code flow (RFC 6749 §4.1).
+    pub const CODE_ONLY: Self = Self {
+        response_types: &["code"],
+        hybrid_switch: false,
+        nonce_for_any_token: false,
+        missing_nonce: "Missing parameter: nonce",
+        s_hash: false,
+        scope: false,
+        code_not_allowed: Refusal::redirect(
+            ErrorCode::UnauthorizedClient,
+            "The client may not use the authorization code flow",
+        ),
+        not_allowed: Refusal::redirect(
+            ErrorCode::UnauthorizedClient,
+            "The client may not use this response_type",
+        ),
+        query_refused: Refusal::redirect(
+            ErrorCode::InvalidRequest,
+            "response_mode=query cannot carry tokens",
+        ),
+        unsupported: Refusal::redirect(
+            ErrorCode::UnsupportedResponseType,
+            "Unsupported response_type: only code is supported",
+        ),
+    };
+}
+
+/// An error of the authorization endpoint as a product words and sends it.
+#[derive(Debug, Clone, Copy)]
+pub struct Refusal {
+    pub code: ErrorCode,
+    /// Empty: the product sends no `error_description`.
+    pub description: &'static str,
+    /// Shown on the product's error page instead of sent to the client (IdentityServer3's
+    /// `ErrorTypes.User`).
+    pub page: bool,
+    /// Sent in the query unless `response_mode` asks otherwise, whatever the response type's
+    /// default mode.
+    pub in_query: bool,
+}
+
+impl Refusal {
+    /// Sent to the client in the response's mode.
+    pub const fn redirect(code: ErrorCode, description: &'static str) -> Self {
+        Self {
+            code,
+            description,
+            page: false,
+            in_query: false,
+        }
+    }
+
+    /// Shown on the error page.
+    pub const fn page(code: ErrorCode, description: &'static str) -> Self {
+        Self {
+            page: true,
+            ..Self::redirect(code, description)
+        }
+    }
 }
 
 /// `typ` claim values: what marks a token as not an access token, and what the product
@@ -329,6 +426,7 @@ impl Profile {
         typ: TypValues::NONE,
         service_account_username: None,
         features: Features::COMMON,
+        front_channel: FrontChannel::CODE_ONLY,
         not_found: StaticReply {
             status: 404,
             content_type: "text/plain; charset=utf-8",

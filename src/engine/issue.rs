@@ -10,9 +10,10 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::json;
 
 use super::control::{DefectKind, TokenTarget};
+use super::response_type::ResponseType;
 use super::users::{User, claims_for_scopes};
 use super::{Engine, Issuer, RequestContext};
-use crate::config::{ClientConfig, TOKEN_EXCHANGE, TokenFormat};
+use crate::config::{ClientConfig, IMPLICIT, TOKEN_EXCHANGE, TokenFormat};
 use crate::dialect::TokenKind;
 use crate::error::OAuthError;
 use crate::jwt::{self, Object};
@@ -113,6 +114,16 @@ pub struct Issued {
     pub chain: Option<String>,
 }
 
+/// What an implicit or hybrid response is to carry besides the code.
+#[derive(Debug, Clone, Copy)]
+pub struct FrontRequest<'a> {
+    pub response_type: ResponseType,
+    /// The code issued with the tokens (hybrid), for `c_hash`.
+    pub code: Option<&'a str>,
+    /// The request's `state`, for `s_hash` where the product adds it.
+    pub state: Option<&'a str>,
+}
+
 /// What a refresh token stands for until it is used (and rotated) or expires.
 #[derive(Debug, Clone)]
 pub struct RefreshRecord {
@@ -138,17 +149,7 @@ impl Engine {
         }
         let exchange = grant_type == TOKEN_EXCHANGE;
         let now = self.clock.now();
-        let ctx = TokenContext {
-            issuer,
-            request,
-            client,
-            grant: &grant,
-            grant_type,
-            issued_at: now,
-            expires_at: now + issuer.access_token_ttl(client),
-            jti: self.ids.uuid(),
-            ids: &self.ids,
-        };
+        let ctx = self.token_context(issuer, request, client, &grant, grant_type);
         let access_token = self.mint_access_token(&ctx, &Object::new())?;
         if grant.user.is_some() {
             self.user_tokens
@@ -160,7 +161,8 @@ impl Engine {
                     && !exchange
                     && profile.issues_id_token(grant_type) =>
             {
-                Some(self.mint_id_token(&ctx, &access_token)?)
+                let hashes = [("at_hash", at_hash(&access_token))];
+                Some(self.mint_id_token(&ctx, &hashes)?)
             }
             _ => None,
         };
@@ -208,6 +210,79 @@ impl Engine {
         })
     }
 
+    /// The context of tokens issued now for `grant`, living the client's access token lifetime.
+    fn token_context<'a>(
+        &'a self,
+        issuer: &'a Issuer,
+        request: &'a RequestContext,
+        client: &'a ClientConfig,
+        grant: &'a Grant,
+        grant_type: &'a str,
+    ) -> TokenContext<'a> {
+        let now = self.clock.now();
+        TokenContext {
+            issuer,
+            request,
+            client,
+            grant,
+            grant_type,
+            issued_at: now,
+            expires_at: now + issuer.access_token_ttl(client),
+            jti: self.ids.uuid(),
+            ids: &self.ids,
+        }
+    }
+
+    /// OpenID Connect Core §3.2.2.5 / §3.3.2.5: the tokens an implicit or hybrid response
+    /// carries, as response parameters: an access token (never a refresh token, RFC 6749
+    /// §4.2.2) and an ID token with the hashes of what comes with it.
+    pub fn front_tokens(
+        &self,
+        issuer: &Issuer,
+        request: &RequestContext,
+        client: &ClientConfig,
+        mut grant: Grant,
+        want: &FrontRequest,
+    ) -> Result<Vec<(String, String)>, OAuthError> {
+        let flows = issuer.dialect.profile().front_channel;
+        grant.chain = Some(self.ids.uuid());
+        let now = self.clock.now();
+        let ctx = self.token_context(issuer, request, client, &grant, IMPLICIT);
+        let mut params = Vec::new();
+        let mut hashes = Vec::new();
+        if want.response_type.token {
+            let token = self.mint_access_token(&ctx, &Object::new())?;
+            self.user_tokens
+                .insert(token_key(&token), grant.clone(), ctx.expires_at, now);
+            hashes.push(("at_hash", at_hash(&token)));
+            // RFC 6749 §4.2.2: with its type and lifetime, on every product.
+            params.push(("access_token".to_string(), token));
+            params.push(("token_type".into(), crate::dialect::BEARER.into()));
+            let expires_in = ctx.expires_at - ctx.issued_at;
+            params.push(("expires_in".into(), expires_in.to_string()));
+        }
+        if flows.scope {
+            params.push(("scope".into(), grant.scopes.join(" ")));
+        }
+        if want.response_type.id_token {
+            if let Some(code) = want.code {
+                hashes.push(("c_hash", at_hash(code)));
+            }
+            if let Some(state) = want.state.filter(|s| flows.s_hash && !s.is_empty()) {
+                hashes.push(("s_hash", at_hash(state)));
+            }
+            params.push(("id_token".into(), self.mint_id_token(&ctx, &hashes)?));
+        }
+        self.metrics.token_issued(issuer.name(), IMPLICIT);
+        tracing::debug!(
+            issuer = issuer.name(),
+            client_id = client.id.as_str(),
+            response_type = want.response_type.as_str(),
+            "tokens issued at the authorization endpoint"
+        );
+        Ok(params)
+    }
+
     /// Mints the access token described by `ctx`, with `extra` claims on top.
     pub fn mint_access_token(
         &self,
@@ -243,9 +318,13 @@ impl Engine {
         }
     }
 
-    /// OpenID Connect Core §2: the ID token, with `at_hash` (§3.1.3.6) binding it to the
-    /// access token issued with it.
-    fn mint_id_token(&self, ctx: &TokenContext, access_token: &str) -> Result<String, OAuthError> {
+    /// OpenID Connect Core §2: the ID token, with `hashes` binding it to what was issued with
+    /// it (`at_hash` §3.1.3.6, `c_hash` §3.3.2.11, `s_hash`).
+    fn mint_id_token(
+        &self,
+        ctx: &TokenContext,
+        hashes: &[(&str, String)],
+    ) -> Result<String, OAuthError> {
         let grant = ctx.grant;
         let lifetime = (ctx.issuer.config.id_token_ttl)
             .or(ctx.issuer.dialect.profile().lifetimes.id_token)
@@ -263,7 +342,9 @@ impl Engine {
         put("iat", json!(ctx.issued_at));
         put("auth_time", json!(grant.auth_time));
         put("nonce", json!(grant.nonce));
-        put("at_hash", json!(at_hash(access_token)));
+        for (name, hash) in hashes {
+            put(name, json!(hash));
+        }
         put("sid", json!(grant.sid));
         // RFC 8176: a password was used (IdentityServer3 rewrites it to its own "password").
         put("amr", json!(["pwd"]));
@@ -363,9 +444,10 @@ pub fn token_key(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest(&SHA256, token.as_bytes()).as_ref()[..24])
 }
 
-/// Left half of the SHA-256 of the token, base64url (OpenID Connect Core §3.1.3.6).
-pub fn at_hash(access_token: &str) -> String {
-    let d = digest(&SHA256, access_token.as_bytes());
+/// Left half of the SHA-256 of the token, base64url (OpenID Connect Core §3.1.3.6; the same
+/// for `c_hash` and `s_hash`).
+pub fn at_hash(value: &str) -> String {
+    let d = digest(&SHA256, value.as_bytes());
     URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
 }
 

@@ -18,6 +18,7 @@ pub mod mint;
 pub mod namespaces;
 pub mod params;
 pub mod pkce;
+pub mod response_type;
 pub mod scope;
 pub mod session;
 pub mod tokens;

@@ -14,7 +14,7 @@ use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, Respons
 use crate::engine::device::{DeviceDecision, UserCodeError};
 use crate::engine::session::{AfterLogin, Session};
 use crate::engine::users::User;
-use crate::engine::{Engine, Issuer, Params};
+use crate::engine::{Engine, Issuer, Params, RequestContext};
 
 /// Length of a browser's login binding value (random letters and digits).
 const BINDING_LEN: usize = 32;
@@ -94,6 +94,14 @@ impl Site<'_> {
             cb.params.push(("iss".into(), self.urls.issuer.clone()));
         }
         respond(&cb)
+    }
+
+    /// What tokens issued to this browser request mention (`iss`, the caller's address).
+    fn context(&self, req: &HttpRequest) -> RequestContext {
+        RequestContext {
+            issuer_url: self.urls.issuer.clone(),
+            client_addr: super::extract::client_addr(req),
+        }
     }
 
     fn url(&self, e: Endpoint) -> String {
@@ -197,7 +205,10 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
         Err(AuthorizeError::Redirect(cb)) => return site.answer_client(cb),
     };
     let session = site.session(req);
-    match site.engine.authorize(site.issuer, &ar, session.as_ref()) {
+    match site
+        .engine
+        .authorize(site.issuer, &ar, session.as_ref(), &site.context(req))
+    {
         Decision::Respond(cb) => site.answer_client(cb),
         Decision::Login => site.start_login(req, AfterLogin::Authorize(Box::new(ar))),
     }
@@ -242,15 +253,18 @@ pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
             "This login page was already used. Go back to the application and sign in again.",
         );
     }
-    logged_in(site, &pending.then, user)
+    logged_in(site, req, &pending.then, user)
 }
 
 /// After a login: starts the session (its cookies set) and goes where the login was for.
-fn logged_in(site: &Site, then: &AfterLogin, user: Arc<User>) -> HttpResponse {
+fn logged_in(site: &Site, req: &HttpRequest, then: &AfterLogin, user: Arc<User>) -> HttpResponse {
     let session = site.engine.start_session(site.issuer, user);
     let mut resp = match then {
         AfterLogin::Authorize(ar) => {
-            site.answer_client(site.engine.code_callback(site.issuer, ar, &session))
+            let cb = site
+                .engine
+                .code_callback(site.issuer, ar, &session, &site.context(req));
+            site.answer_client(cb)
         }
         AfterLogin::ReturnTo(path) => return_to(path),
     };

@@ -157,7 +157,7 @@ pub fn client(issuer: &Issuer, c: &ClientConfig) -> Value {
         "redirectUris": c.redirect_uris,
         "webOrigins": web_origins,
         "standardFlowEnabled": has("authorization_code"),
-        "implicitFlowEnabled": false,
+        "implicitFlowEnabled": c.implicit_flow,
         "directAccessGrantsEnabled": has(PASSWORD),
         "serviceAccountsEnabled": has("client_credentials"),
         "fullScopeAllowed": true,

@@ -2,7 +2,7 @@
 //! `npm ci` into `target/ci/keycloak-js`) with its defaults, in headless Chromium: the app is
 //! served from another origin (a second loopback port) and logs in with `login-required`,
 //! reads roles, refreshes, loads userinfo and the account profile, checks the SSO session
-//! silently and logs out, without a console error.
+//! silently and logs out, without a console error. And its `implicit` and `hybrid` flows.
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -179,4 +179,77 @@ async fn keycloak_js_with_its_defaults() {
     assert_eq!(r["authenticated"], false, "{r}");
     let errors = browser.console_errors().await;
     assert!(errors.is_empty(), "console errors after logout: {errors:?}");
+}
+
+/// keycloak-js's `flow: "implicit"` (`id_token token`) and `flow: "hybrid"`
+/// (`code id_token token`, the code redeemed with PKCE): it checks the ID token's `nonce`
+/// itself. `FLOW` and `IDP` are replaced.
+const FLOW_PAGE: &str = r#"<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body>
+<script type="module">
+import Keycloak from "/keycloak.js";
+const kc = new Keycloak({ url: "IDP", realm: "spa", clientId: "spa-flows" });
+kc.init({ onLoad: "login-required", flow: "FLOW", pkceMethod: "S256" }).then(async (authenticated) => {
+  const userinfo = await kc.loadUserInfo();
+  window.results = { authenticated, flow: kc.flow, responseMode: kc.responseMode,
+    idSub: kc.idTokenParsed && kc.idTokenParsed.sub, refresh: !!kc.refreshToken, userinfo };
+}).catch((e) => { window.results = { error: String(e && (e.error || e.message) || e) }; });
+</script></body></html>"#;
+
+#[tokio::test]
+async fn keycloak_js_implicit_and_hybrid_flows() {
+    let Some(lib) = library() else { return };
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let app = format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port());
+    // Keycloak's hybrid flow is its standard flow with the implicit one.
+    let client = format!(
+        r#"
+[[issuer.client]]
+id = "spa-flows"
+grants = ["authorization_code", "refresh_token"]
+implicit_flow = true
+scopes = ["openid", "email"]
+redirect_uris = ["{app}/*"]
+"#
+    );
+    let idp = start_with(&format!("{}{client}", fixtures(&app))).await;
+    let page = |flow: &str| {
+        FLOW_PAGE
+            .replace("IDP", &idp.url())
+            .replace("FLOW", flow)
+            .into_bytes()
+    };
+    serve_files(
+        listener,
+        vec![
+            ("/implicit.html", "text/html", page("implicit")),
+            ("/hybrid.html", "text/html", page("hybrid")),
+            (
+                "/keycloak.js",
+                "text/javascript",
+                std::fs::read(lib).unwrap(),
+            ),
+        ],
+    );
+    let browser = chrome.session().await;
+    browser.goto(&format!("{app}/implicit.html")).await;
+    browser.log_in("alice", "alice").await;
+    for flow in ["implicit", "hybrid"] {
+        if flow == "hybrid" {
+            // The SSO session answers at once.
+            browser.goto(&format!("{app}/hybrid.html")).await;
+        }
+        let r = browser.results().await;
+        assert_eq!(r["authenticated"], true, "{flow}: {r}");
+        assert_eq!(r["flow"], flow, "{r}");
+        assert_eq!(r["responseMode"], "fragment", "{r}");
+        assert_eq!(r["userinfo"]["email"], "alice@example.test", "{flow}: {r}");
+        assert_eq!(r["idSub"], r["userinfo"]["sub"], "{flow}: {r}");
+        // Only the hybrid flow's code brings a refresh token.
+        assert_eq!(r["refresh"], flow == "hybrid", "{flow}: {r}");
+    }
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

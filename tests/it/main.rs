@@ -13,6 +13,7 @@ mod errors; // every malformed or refused token request, per dialect
 mod exchange; // token exchange, /resource/, introspection, revocation
 mod generic; // Django OAuth Toolkit dialect at /token/
 mod identityserver; // IdentityServer3 (Inqom) dialect at /identity
+mod implicit; // implicit and hybrid flows on every dialect: fragments, hashes, nonce, refusals
 mod interop; // the oauth2 crate as a real client, JWTs verified with jsonwebtoken
 mod journal_wait; // GET /_mockidp/journal?wait=: held asynchronously until a match
 mod kcadmin; // Keycloak's admin REST API: master realm, realm-management roles, every refusal

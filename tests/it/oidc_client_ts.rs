@@ -3,7 +3,10 @@
 //! origin: against the IdentityServer issuer `signinRedirect`/`signinCallback`, `signinSilent`,
 //! `monitorSession` seeing a logout from another tab (OIDC Session Management 1.0, the check
 //! session iframe) and `signoutRedirect`; against the generic (Django OAuth Toolkit) issuer
-//! `signinRedirect`/`signinCallback`/`signoutRedirect`.
+//! `signinRedirect`/`signinCallback`/`signoutRedirect`. And an implicit (`id_token token`) app
+//! against the IdentityServer issuer: oidc-client-ts dropped the implicit flow in 2.0 (pull
+//! request #153, "Only the Authorization Code flow (with PKCE) is supported"), so that app is a
+//! page of its own reading the fragment, as oidc-client-js 1.x apps did.
 
 use std::net::TcpListener;
 use std::time::{Duration, Instant};
@@ -205,4 +208,105 @@ async fn oidc_client_ts_session_management_and_logout() {
     // The generic issuer: sign in and out.
     sign_in(&browser, &dot_app).await;
     sign_out(&browser, &dot_app).await;
+}
+
+/// The implicit app: discovery, then to the authorization endpoint with a fresh nonce.
+/// `AUTHORITY` is replaced.
+const IMPLICIT_APP: &str = r#"<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script>
+(async () => {
+  const d = await (await fetch("AUTHORITY/.well-known/openid-configuration")).json();
+  const nonce = "n-" + crypto.getRandomValues(new Uint32Array(2)).join("");
+  sessionStorage.setItem("nonce", nonce);
+  const q = new URLSearchParams({ client_id: "spa-implicit", redirect_uri: location.origin + "/implicit-cb.html",
+    response_type: "id_token token", scope: "openid email", state: "st-1", nonce });
+  location.assign(d.authorization_endpoint + "?" + q);
+})().catch((e) => { window.results = { error: String(e) }; });
+</script></body></html>"#;
+
+/// The implicit app's redirect URI: reads the fragment, checks `nonce` and `at_hash` (Web
+/// Crypto), and asks userinfo with the access token for the profile.
+const IMPLICIT_CALLBACK: &str = r#"<!doctype html><html><head><meta charset="utf-8"><link rel="icon" href="data:,"></head><body><script>
+(async () => {
+  const p = new URLSearchParams(location.hash.slice(1));
+  const part = (jwt) => JSON.parse(atob(jwt.split(".")[1].replace(/-/g, "+").replace(/_/g, "/")));
+  const claims = part(p.get("id_token"));
+  const token = p.get("access_token");
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", new TextEncoder().encode(token)));
+  const half = btoa(String.fromCharCode(...digest.slice(0, 16)))
+    .replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  const d = await (await fetch("AUTHORITY/.well-known/openid-configuration")).json();
+  const info = await fetch(d.userinfo_endpoint, { headers: { Authorization: "Bearer " + token } });
+  const profile = await info.json();
+  window.results = { state: p.get("state"), tokenType: p.get("token_type"), expiresIn: p.get("expires_in"),
+    query: location.search, nonceOk: claims.nonce === sessionStorage.getItem("nonce"),
+    atHashOk: claims.at_hash === half, sub: claims.sub, userinfo: info.status,
+    profileSub: profile.sub, email: profile.email, sessionState: p.get("session_state") };
+})().catch((e) => { window.results = { error: String(e) }; });
+</script></body></html>"#;
+
+/// OpenID Connect Core §3.2 in a real browser: an `id_token token` app against the
+/// IdentityServer issuer gets both tokens in the fragment, verifies `nonce` and `at_hash`, and
+/// reads the profile from userinfo with the access token.
+#[tokio::test]
+async fn implicit_id_token_token_app_in_a_browser() {
+    let Some(chrome) = Chrome::launch().await else {
+        return;
+    };
+    let (listener, app) = app_origin();
+    let idp = start_with(&format!(
+        r#"
+[[issuer]]
+name = "ids"
+dialect = "identityserver"
+path = "/identity"
+
+[[issuer.client]]
+id = "spa-implicit"
+implicit_flow = true
+scopes = ["openid", "email"]
+redirect_uris = ["{app}/implicit-cb.html"]
+
+[[issuer.user]]
+username = "alice"
+password = "alice"
+claims = {{ email = "alice@example.test" }}
+"#
+    ))
+    .await;
+    let authority = format!("{}/identity", idp.url());
+    let page = |body: &str| body.replace("AUTHORITY", &authority).into_bytes();
+    serve_files(
+        listener,
+        vec![
+            ("/implicit.html", "text/html", page(IMPLICIT_APP)),
+            ("/implicit-cb.html", "text/html", page(IMPLICIT_CALLBACK)),
+        ],
+    );
+    let browser = chrome.session().await;
+    browser.goto(&format!("{app}/implicit.html")).await;
+    browser.log_in("alice", "alice").await;
+    let r = browser.results().await;
+    assert_eq!(r["state"], "st-1", "{r}");
+    assert_eq!(r["query"], "", "nothing in the query: {r}");
+    assert_eq!(r["tokenType"], "Bearer", "{r}");
+    assert!(
+        r["expiresIn"]
+            .as_str()
+            .is_some_and(|e| e.parse::<u64>().is_ok()),
+        "{r}"
+    );
+    assert_eq!(
+        (&r["nonceOk"], &r["atHashOk"]),
+        (&Value::Bool(true), &Value::Bool(true)),
+        "{r}"
+    );
+    assert_eq!(r["userinfo"], 200, "{r}");
+    assert_eq!(r["profileSub"], r["sub"], "{r}");
+    assert_eq!(r["email"], "alice@example.test", "{r}");
+    assert!(
+        r["sessionState"].as_str().is_some_and(|s| s.contains('.')),
+        "{r}"
+    );
+    let errors = browser.console_errors().await;
+    assert!(errors.is_empty(), "console errors: {errors:?}");
 }

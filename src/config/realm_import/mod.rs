@@ -413,6 +413,7 @@ fn client_config(
     config.secret = secret(client, place)?;
     config.description = description(client);
     config.grants = grants(client, attributes);
+    config.implicit_flow = client.implicit_flow_enabled.unwrap_or(false);
     client_authenticator(client, attributes, place, &mut config)?;
     let (scopes, default_scopes) = scopes(client, realm_scopes);
     config.scopes = scopes;
@@ -561,8 +562,8 @@ fn client_authenticator(
     Ok(())
 }
 
-/// The OAuth grants the client's capability switches enable. `implicitFlowEnabled` has no
-/// mockidp counterpart and is ignored.
+/// The OAuth grants the client's capability switches enable (`implicitFlowEnabled` is the
+/// client's `implicit_flow`).
 fn grants(client: &ClientRepresentation, attributes: &ClientAttributes) -> Vec<String> {
     let mut grants: Vec<&str> = Vec::new();
     if client.standard_flow_enabled.unwrap_or(true) {
@@ -914,6 +915,24 @@ mod tests {
         ]);
         assert_eq!(logout, expected);
         assert!(issuer.clients[1].redirect_uris.is_empty());
+    }
+
+    #[test]
+    fn the_implicit_flow_switch_becomes_the_implicit_grant() {
+        let clients = json!([
+            { "clientId": "spa", "publicClient": true, "implicitFlowEnabled": true,
+              "redirectUris": ["https://app.test/cb"] },
+            { "clientId": "only-implicit", "publicClient": true, "implicitFlowEnabled": true,
+              "standardFlowEnabled": false, "redirectUris": ["https://app.test/cb"] },
+        ]);
+        let issuer = issuer_from_realm_export(&realm(clients, json!([]))).unwrap();
+        let flows: Vec<_> = issuer
+            .clients
+            .iter()
+            .map(|c| (c.grants.clone(), c.implicit_flow))
+            .collect();
+        let code = vec!["authorization_code".to_string(), "refresh_token".into()];
+        assert_eq!(flows, [(code, true), (vec![], true)]);
     }
 
     #[test]

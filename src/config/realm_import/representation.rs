@@ -60,6 +60,7 @@ pub(super) struct ClientRepresentation {
     pub secret: Option<String>,
     pub client_authenticator_type: Option<String>,
     pub standard_flow_enabled: Option<bool>,
+    pub implicit_flow_enabled: Option<bool>,
     pub direct_access_grants_enabled: Option<bool>,
     pub service_accounts_enabled: Option<bool>,
     pub root_url: Option<String>,
