@@ -8,7 +8,8 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::profile::{
-    Features, Formats, IdFormat, Lifetimes, ScriptSession, SessionValue, StaticReply, TypValues,
+    ConsentButton, ConsentMemory, ConsentPage, ConsentStyle, Features, Formats, IdFormat,
+    Lifetimes, PromptConsent, ScriptSession, SessionValue, StaticReply, TypValues,
     UserCodeFormat,
 };
 use super::{
@@ -19,7 +20,7 @@ use crate::config::ClientAuthMethod;
 use crate::engine::Issuer;
 use crate::engine::authorize::AuthorizeRequest;
 use crate::engine::issue::{Issued, TokenContext};
-use crate::error::{Cause, ErrorReply, OAuthError};
+use crate::error::{Cause, ErrorCode, ErrorReply, OAuthError};
 use crate::ids;
 use crate::jwt::{self, Object};
 use crate::keys::SigningKey;
@@ -115,6 +116,53 @@ const PROFILE: Profile = Profile {
     },
     // Keycloak's login theme: `#kc-form-login`, `#username`, `#password`, `#kc-login`.
     login_ids: ["kc-form-login", "username", "password", "kc-login"],
+    // The login theme's `login-oauth-grant.ftl` (`#kc-login` posts `accept`, `#kc-cancel`
+    // posts `cancel`, the hidden `code`) and messages_en.properties (oauthGrantTitle,
+    // oauthGrantRequest, doYes, doNo, the default client scopes' consent texts; `openid` is
+    // no client scope). Consents are kept per user and client (`UserConsentModel`); a
+    // `prompt=none` that would show the page gets `interaction_required`
+    // (AuthorizationEndpointBase: `Error.PASSIVE_INTERACTION_REQUIRED`).
+    consent: ConsentStyle {
+        required_by_default: false,
+        memory: ConsentMemory::Always,
+        prompt: PromptConsent::IgnoresMemory,
+        passive_error: ErrorCode::InteractionRequired,
+        page: ConsentPage {
+            heading: "Grant Access to {client}",
+            intro: "Do you grant these access privileges?",
+            box_id: "kc-oauth",
+            form_id: "",
+            id_field: "code",
+            scope_texts: &[
+                ("openid", ""),
+                ("profile", "User profile"),
+                ("email", "Email address"),
+                ("roles", "User roles"),
+                ("offline_access", "Offline Access"),
+                ("phone", "Phone number"),
+                ("address", "Address"),
+                ("organization", "Organization"),
+                ("web-origins", ""),
+                ("acr", ""),
+                ("basic", ""),
+            ],
+            scope_choice: false,
+            required_scopes: &[],
+            allow: ConsentButton {
+                id: "kc-login",
+                name: "accept",
+                value: "Yes",
+                label: "Yes",
+            },
+            deny: ConsentButton {
+                id: "kc-cancel",
+                name: "cancel",
+                value: "No",
+                label: "No",
+            },
+            remember: None,
+        },
+    },
     // UserInfoEndpoint.findValidSession (`Errors.USER_SESSION_NOT_FOUND`).
     session_ended: "User session not found or doesn't have client attached on it",
     typ: TypValues {

@@ -31,6 +31,11 @@ pub struct AuthorizeRequest {
     pub nonce: Option<String>,
     pub prompt_none: bool,
     pub prompt_login: bool,
+    /// `prompt=consent`: show the consent page even where a decision is remembered.
+    pub prompt_consent: bool,
+    /// Django OAuth Toolkit's `approval_prompt=auto` (its default, REQUEST_APPROVAL_PROMPT,
+    /// is `force`): skip the consent page when a live token covers the scopes.
+    pub approval_auto: bool,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
     pub pkce: Option<(String, pkce::Method)>,
@@ -60,6 +65,8 @@ pub enum Decision {
     Login,
     /// Answer the client at once (SSO session, or `prompt=none` without one).
     Respond(Callback),
+    /// The user of this SSO session must first allow the client (the consent page).
+    Consent(Session),
 }
 
 /// What an authorization code stands for until it is redeemed or expires.
@@ -208,6 +215,8 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
         nonce: params.get("nonce").map(str::to_string),
         prompt_none,
         prompt_login: prompts.contains(&"login"),
+        prompt_consent: prompts.contains(&"consent"),
+        approval_auto: params.get("approval_prompt") == Some("auto"),
         max_age,
         login_hint: params.get("login_hint").map(str::to_string),
         pkce,
@@ -221,10 +230,11 @@ pub fn error_callback(
     state: Option<&str>,
     err: &OAuthError,
 ) -> Callback {
-    let mut params = vec![
-        ("error".to_string(), err.code.as_str().to_string()),
-        ("error_description".to_string(), err.description.to_string()),
-    ];
+    let mut params = vec![("error".to_string(), err.code.as_str().to_string())];
+    // An empty description is one the product does not send (a consent denied).
+    if !err.description.is_empty() {
+        params.push(("error_description".to_string(), err.description.to_string()));
+    }
     if let Some(s) = state {
         params.push(("state".into(), s.into()));
     }
@@ -249,7 +259,18 @@ impl Engine {
                 .is_none_or(|m| s.auth_time.saturating_add(m) >= now)
         });
         match fresh {
-            Some(s) if !req.prompt_login => Decision::Respond(self.code_callback(issuer, req, s)),
+            Some(s) if !req.prompt_login => match self.needs_consent(issuer, req, s) {
+                false => Decision::Respond(self.code_callback(issuer, req, s)),
+                // OpenID Connect Core §3.1.2.6: prompt=none cannot ask; the products send no
+                // description.
+                true if req.prompt_none => Decision::Respond(error_callback(
+                    &req.redirect_uri,
+                    req.response_mode,
+                    req.state.as_deref(),
+                    &OAuthError::new(issuer.dialect.profile().consent.passive_error, ""),
+                )),
+                true => Decision::Consent(s.clone()),
+            },
             _ if req.prompt_none => Decision::Respond(error_callback(
                 &req.redirect_uri,
                 req.response_mode,

@@ -17,6 +17,9 @@ pub struct Session {
     pub issuer: String,
     pub user: Arc<User>,
     pub auth_time: u64,
+    /// Made without a browser (the admin API): stands for a user who allowed every client,
+    /// so authorizations on it never show a consent page.
+    pub headless: bool,
 }
 
 /// What happens once the user on the login page has logged in.
@@ -61,12 +64,23 @@ impl Engine {
 
     /// Logs `user` in at `issuer`: a new session.
     pub fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+        self.new_session(issuer, user, false)
+    }
+
+    /// A session the admin API makes: as [`Engine::start_session`], its user having allowed
+    /// every client (no consent page).
+    pub fn start_headless_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+        self.new_session(issuer, user, true)
+    }
+
+    fn new_session(&self, issuer: &Issuer, user: Arc<User>, headless: bool) -> Session {
         let now = self.clock.now();
         let session = Session {
             sid: self.ids.uuid(),
             issuer: issuer.name().to_string(),
             user,
             auth_time: now,
+            headless,
         };
         let ttl = issuer.config.session_ttl.unwrap_or(SESSION_TTL);
         self.sessions
@@ -100,6 +114,8 @@ impl Engine {
         );
         self.sessions
             .remove_where(|s| here(&s.issuer) && s.user.sub == sub);
+        self.consents
+            .remove_where(|c| here(&c.issuer) && c.sub == sub);
         self.refresh_tokens
             .remove_where(|r| here(&r.issuer) && theirs(&r.grant));
         self.codes

@@ -430,6 +430,7 @@ fn client_config(
         config.client_roles = account.client_roles.clone();
     }
     config.claims = hardcoded_claims(client, place)?;
+    config.consent_required = client.consent_required;
     Ok(config)
 }
 

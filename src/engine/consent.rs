@@ -1,0 +1,234 @@
+//! Consent: whether an authorization request needs the product's consent page, the pages
+//! waiting for the user's decision (bound to the browser that opened them, single use), and
+//! the decisions each product remembers.
+
+use aws_lc_rs::constant_time::verify_slices_are_equal;
+
+use super::authorize::{AuthorizeRequest, Callback, error_callback};
+use super::session::Session;
+use super::{Engine, Issuer};
+use crate::config::ClientConfig;
+use crate::dialect::profile::{ConsentMemory, ConsentStyle, PromptConsent};
+use crate::error::{ErrorCode, OAuthError};
+
+/// A consent page shown and not yet answered.
+#[derive(Debug, Clone)]
+pub struct PendingConsent {
+    pub issuer: String,
+    pub request: Box<AuthorizeRequest>,
+    /// The browser session whose user is asked.
+    pub sid: String,
+    /// The binding value of the browser that opened the page (its login cookie).
+    browser: String,
+}
+
+impl PendingConsent {
+    /// Whether the browser holding `browser` in its login cookie opened this page (compared
+    /// in constant time, as for the login form).
+    pub fn opened_by(&self, browser: Option<&str>) -> bool {
+        browser
+            .is_some_and(|b| verify_slices_are_equal(b.as_bytes(), self.browser.as_bytes()).is_ok())
+    }
+}
+
+/// A decision the product keeps: the scopes `sub` allowed `client` at `issuer`.
+#[derive(Debug, Clone)]
+pub struct ConsentRecord {
+    pub issuer: String,
+    pub sub: String,
+    pub scopes: Vec<String>,
+}
+
+/// What the user answered on the consent page.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ConsentAnswer {
+    /// Allow: the scopes granted (the request's, or those left ticked), and whether to
+    /// remember the decision (IdentityServer3's "Remember My Decision").
+    Allow { scopes: Vec<String>, remember: bool },
+    Deny,
+}
+
+/// How long a consent page stays valid (the login page's lifetime).
+const PENDING_TTL: u64 = 1800;
+/// How long a remembered decision is kept (the products keep it until revoked).
+const REMEMBERED_TTL: u64 = 400 * 86_400;
+
+/// The product's consent rules for `issuer`.
+fn style(issuer: &Issuer) -> ConsentStyle {
+    issuer.dialect.profile().consent
+}
+
+/// Whether `client` needs the consent page, with the product's default.
+pub fn required(issuer: &Issuer, client: &ClientConfig) -> bool {
+    client
+        .consent_required
+        .unwrap_or(style(issuer).required_by_default)
+}
+
+/// The key of what `sub` allowed `client` at `issuer`.
+fn record_key(issuer: &Issuer, sub: &str, client_id: &str) -> String {
+    format!("{}\n{sub}\n{client_id}", issuer.name())
+}
+
+impl Engine {
+    /// Whether `req` must show the consent page to `session`'s user before the code.
+    pub fn needs_consent(&self, issuer: &Issuer, req: &AuthorizeRequest, session: &Session) -> bool {
+        let Some(client) = issuer.client(&req.client_id) else {
+            return false;
+        };
+        let style = style(issuer);
+        if session.headless {
+            return false;
+        }
+        if req.prompt_consent && style.prompt == PromptConsent::ShowsPage {
+            return true;
+        }
+        if !required(issuer, client) {
+            return false;
+        }
+        if req.prompt_consent && style.prompt == PromptConsent::IgnoresMemory {
+            return true;
+        }
+        let covered = |granted: &[String]| req.scopes.iter().all(|s| granted.contains(s));
+        match style.memory {
+            ConsentMemory::Always => !self
+                .remembered(issuer, &session.user.sub, &client.id)
+                .is_some_and(|r| covered(&r.scopes)),
+            // DefaultConsentService.RequiresConsentAsync.
+            ConsentMemory::WhenAsked => {
+                !req.scopes.is_empty()
+                    && (!client.remember_consent.unwrap_or(true)
+                        || req.scopes.iter().any(|s| s == "offline_access")
+                        || !self
+                            .remembered(issuer, &session.user.sub, &client.id)
+                            .is_some_and(|r| covered(&r.scopes)))
+            }
+            ConsentMemory::LiveToken => {
+                !(req.approval_auto && self.live_token_covers(issuer, req, session))
+            }
+        }
+    }
+
+    /// What `sub` allowed `client_id` at `issuer`, if the product kept it.
+    pub fn remembered(&self, issuer: &Issuer, sub: &str, client_id: &str) -> Option<ConsentRecord> {
+        self.consents
+            .get(&record_key(issuer, sub, client_id), self.clock.now())
+    }
+
+    /// Django OAuth Toolkit's `approval_prompt=auto`: the user holds a live access token of
+    /// this client whose scopes cover the request's (`AccessToken.allow_scopes`).
+    fn live_token_covers(&self, issuer: &Issuer, req: &AuthorizeRequest, session: &Session) -> bool {
+        let sub = session.user.sub.as_str();
+        !self
+            .user_tokens
+            .collect(|g| {
+                let theirs = g.client_id == req.client_id
+                    && g.user.as_ref().is_some_and(|u| u.sub == sub)
+                    && req.scopes.iter().all(|s| g.has_scope(s));
+                theirs.then_some(())
+            })
+            .is_empty()
+            && issuer.client(&req.client_id).is_some()
+    }
+
+    /// Remembers a consent page for `req`, shown to `session`'s user in the browser whose
+    /// login cookie holds `browser`; returns the id its form posts back.
+    pub fn pend_consent(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        session: &Session,
+        browser: &str,
+    ) -> String {
+        let id = self.ids.alnum(32);
+        let now = self.clock.now();
+        let pending = PendingConsent {
+            issuer: issuer.name().to_string(),
+            request: Box::new(req.clone()),
+            sid: session.sid.clone(),
+            browser: browser.to_string(),
+        };
+        self.pending_consents
+            .insert(id.clone(), pending, now + PENDING_TTL, now);
+        id
+    }
+
+    /// The consent page `id` of `issuer`, still unanswered.
+    pub fn pending_consent(&self, issuer: &Issuer, id: &str) -> Option<PendingConsent> {
+        self.pending_consents
+            .get(id, self.clock.now())
+            .filter(|p| p.issuer == issuer.name())
+    }
+
+    /// Answers consent page `id`: the authorization response (a code, or `access_denied`),
+    /// for the one caller that consumed the page while its session lives; `None` otherwise.
+    pub fn answer_consent(
+        &self,
+        issuer: &Issuer,
+        id: &str,
+        answer: ConsentAnswer,
+    ) -> Option<Callback> {
+        let now = self.clock.now();
+        let pending = self
+            .pending_consents
+            .take_if(id, now, |p| p.issuer == issuer.name())?;
+        let session = self.session(issuer, &pending.sid)?;
+        let req = pending.request;
+        let ConsentAnswer::Allow { scopes, remember } = answer else {
+            tracing::info!(
+                issuer = issuer.name(),
+                client = req.client_id.as_str(),
+                "consent denied"
+            );
+            // Every product sends `access_denied` without a description here.
+            let denied = OAuthError::new(ErrorCode::AccessDenied, "");
+            return Some(error_callback(
+                &req.redirect_uri,
+                req.response_mode,
+                req.state.as_deref(),
+                &denied,
+            ));
+        };
+        self.remember_consent(issuer, &req.client_id, &session, &scopes, remember);
+        let granted = AuthorizeRequest {
+            scopes,
+            ..(*req).clone()
+        };
+        Some(self.code_callback(issuer, &granted, &session))
+    }
+
+    /// Keeps an Allow as the product does.
+    fn remember_consent(
+        &self,
+        issuer: &Issuer,
+        client_id: &str,
+        session: &Session,
+        scopes: &[String],
+        remember: bool,
+    ) {
+        let now = self.clock.now();
+        let sub = session.user.sub.as_str();
+        let key = record_key(issuer, sub, client_id);
+        let mut kept = match style(issuer).memory {
+            ConsentMemory::Always => self
+                .remembered(issuer, sub, client_id)
+                .map(|r| r.scopes)
+                .unwrap_or_default(),
+            // AuthorizeInteractionResponseGenerator: an Allow without "remember" forgets.
+            ConsentMemory::WhenAsked if remember => Vec::new(),
+            ConsentMemory::WhenAsked => return self.consents.remove(&key),
+            ConsentMemory::LiveToken => return,
+        };
+        for s in scopes {
+            if !kept.contains(s) {
+                kept.push(s.clone());
+            }
+        }
+        let record = ConsentRecord {
+            issuer: issuer.name().to_string(),
+            sub: sub.to_string(),
+            scopes: kept,
+        };
+        self.consents.insert(key, record, now + REMEMBERED_TTL, now);
+    }
+}
