@@ -44,7 +44,10 @@ pub struct ConsentRecord {
 pub enum ConsentAnswer {
     /// Allow: the scopes granted (the request's, or those left ticked), and whether to
     /// remember the decision (IdentityServer3's "Remember My Decision").
-    Allow { scopes: Vec<String>, remember: bool },
+    Allow {
+        scopes: Vec<String>,
+        remember: bool,
+    },
     Deny,
 }
 
@@ -72,7 +75,12 @@ fn record_key(issuer: &Issuer, sub: &str, client_id: &str) -> String {
 
 impl Engine {
     /// Whether `req` must show the consent page to `session`'s user before the code.
-    pub fn needs_consent(&self, issuer: &Issuer, req: &AuthorizeRequest, session: &Session) -> bool {
+    pub fn needs_consent(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        session: &Session,
+    ) -> bool {
         let Some(client) = issuer.client(&req.client_id) else {
             return false;
         };
@@ -117,7 +125,12 @@ impl Engine {
 
     /// Django OAuth Toolkit's `approval_prompt=auto`: the user holds a live access token of
     /// this client whose scopes cover the request's (`AccessToken.allow_scopes`).
-    fn live_token_covers(&self, issuer: &Issuer, req: &AuthorizeRequest, session: &Session) -> bool {
+    fn live_token_covers(
+        &self,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        session: &Session,
+    ) -> bool {
         let sub = session.user.sub.as_str();
         !self
             .user_tokens
@@ -230,5 +243,160 @@ impl Engine {
             scopes: kept,
         };
         self.consents.insert(key, record, now + REMEMBERED_TTL, now);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::Clock;
+    use crate::config::Config;
+    use crate::engine::Params;
+    use crate::engine::authorize::validate;
+
+    const FIXTURES: &str = r#"
+        [[issuer]]
+        name = "kc"
+        dialect = "keycloak"
+        [[issuer.client]]
+        id = "web"
+        secret = "s"
+        grants = ["authorization_code"]
+        scopes = ["openid", "email", "offline_access"]
+        default_scopes = ["email"]
+        redirect_uris = ["http://app.test/cb"]
+        consent_required = true
+        [[issuer]]
+        name = "ids"
+        dialect = "identityserver"
+        [[issuer.client]]
+        id = "web"
+        secret = "s"
+        grants = ["authorization_code"]
+        scopes = ["openid", "email", "offline_access"]
+        redirect_uris = ["http://app.test/cb"]
+        [[issuer]]
+        name = "dot"
+        dialect = "generic"
+        [[issuer.client]]
+        id = "web"
+        secret = "s"
+        grants = ["authorization_code"]
+        scopes = ["openid", "read"]
+        redirect_uris = ["http://app.test/cb"]
+    "#;
+
+    fn engine() -> Engine {
+        Engine::new(
+            Config::from_toml(FIXTURES).expect("fixtures"),
+            Clock::default(),
+        )
+        .expect("engine")
+    }
+
+    fn request(issuer: &Issuer, query: &str) -> AuthorizeRequest {
+        let q = format!("response_type=code&client_id=web&state=st&{query}");
+        validate(issuer, &Params::parse(q.as_bytes()).expect("query")).expect("valid")
+    }
+
+    /// Allows (or denies) `req` through a consent page of `session`: the response's params.
+    fn answer(
+        e: &Engine,
+        issuer: &Issuer,
+        req: &AuthorizeRequest,
+        session: &Session,
+        answer: ConsentAnswer,
+    ) -> Vec<(String, String)> {
+        let id = e.pend_consent(issuer, req, session, "browser");
+        let cb = e.answer_consent(issuer, &id, answer).expect("answered");
+        assert!(
+            e.answer_consent(issuer, &id, ConsentAnswer::Deny).is_none(),
+            "single use"
+        );
+        cb.params
+    }
+
+    fn allow(req: &AuthorizeRequest, remember: bool) -> ConsentAnswer {
+        ConsentAnswer::Allow {
+            scopes: req.scopes.clone(),
+            remember,
+        }
+    }
+
+    #[test]
+    fn keycloak_remembers_every_allow_and_prompt_consent_asks_again() {
+        let e = engine();
+        let issuers = e.issuers();
+        let kc = issuers.by_name("kc").expect("kc");
+        let alice = kc.passwordless_user("alice").expect("any user");
+        let s = e.start_session(kc, alice);
+        let req = request(kc, "scope=openid%20email");
+        assert!(e.needs_consent(kc, &req, &s));
+        let denied = answer(&e, kc, &req, &s, ConsentAnswer::Deny);
+        assert_eq!(
+            denied,
+            [
+                ("error".into(), "access_denied".into()),
+                ("state".into(), "st".into())
+            ]
+        );
+        assert!(e.needs_consent(kc, &req, &s), "a denial is not kept");
+        let params = answer(&e, kc, &req, &s, allow(&req, false));
+        assert_eq!(params[0].0, "code");
+        assert!(!e.needs_consent(kc, &req, &s), "kept");
+        assert!(e.needs_consent(kc, &request(kc, "scope=openid%20email&prompt=consent"), &s));
+        assert!(
+            e.needs_consent(kc, &request(kc, "scope=offline_access"), &s),
+            "a new scope"
+        );
+        e.end_session(&s.sid);
+        let again = e.start_session(kc, s.user.clone());
+        assert!(!e.needs_consent(kc, &req, &again), "logout keeps it");
+        assert!(!e.needs_consent(kc, &req, &e.start_headless_session(kc, s.user.clone())));
+    }
+
+    #[test]
+    fn identityserver_remembers_when_asked_never_offline_access() {
+        let e = engine();
+        let issuers = e.issuers();
+        let ids = issuers.by_name("ids").expect("ids");
+        let s = e.start_session(ids, ids.passwordless_user("alice").expect("any user"));
+        let req = request(ids, "scope=openid%20email");
+        assert!(e.needs_consent(ids, &req, &s), "RequireConsent by default");
+        answer(&e, ids, &req, &s, allow(&req, false));
+        assert!(e.needs_consent(ids, &req, &s), "not remembered");
+        answer(&e, ids, &req, &s, allow(&req, true));
+        assert!(!e.needs_consent(ids, &req, &s), "remembered");
+        assert!(e.needs_consent(
+            ids,
+            &request(ids, "scope=openid%20email&prompt=consent"),
+            &s
+        ));
+        let offline = request(ids, "scope=openid%20offline_access");
+        answer(&e, ids, &offline, &s, allow(&offline, true));
+        assert!(
+            e.needs_consent(ids, &offline, &s),
+            "offline_access always asks"
+        );
+        answer(&e, ids, &req, &s, allow(&req, false));
+        assert!(
+            e.needs_consent(ids, &req, &s),
+            "an Allow without remember forgets"
+        );
+    }
+
+    #[test]
+    fn dot_asks_every_time_unless_auto_approval_finds_a_live_token() {
+        let e = engine();
+        let issuers = e.issuers();
+        let dot = issuers.by_name("dot").expect("dot");
+        let s = e.start_session(dot, dot.passwordless_user("alice").expect("any user"));
+        let auto = request(dot, "scope=read&approval_prompt=auto");
+        assert!(e.needs_consent(dot, &auto, &s), "no token yet");
+        answer(&e, dot, &auto, &s, allow(&auto, false));
+        assert!(
+            e.needs_consent(dot, &auto, &s),
+            "nothing kept, no token issued"
+        );
     }
 }

@@ -3,6 +3,7 @@
 //! `authorize.html`), what each remembers, `prompt=consent`, and over plain HTTP the form's
 //! binding to its browser, its single use and `prompt=none`.
 
+use base64::Engine as _;
 use serde_json::{Value, json};
 
 use crate::chrome::{Browser, Chrome};
@@ -127,14 +128,28 @@ impl Product {
     }
 }
 
-/// The granted scopes of a token response, sorted.
+/// The granted scopes of a token response, sorted: its `scope`, or (IdentityServer3 sends
+/// none) the access token's `scope` claim.
 fn scopes(body: &Value) -> Vec<String> {
-    let mut s: Vec<String> = body["scope"]
-        .as_str()
-        .expect("scope")
-        .split(' ')
-        .map(str::to_string)
-        .collect();
+    let mut s: Vec<String> = match body["scope"].as_str() {
+        Some(scope) => scope.split(' ').map(str::to_string).collect(),
+        None => {
+            let token = body["access_token"].as_str().expect("access_token");
+            let payload = token.split('.').nth(1).expect("a JWT");
+            let claims: Value = serde_json::from_slice(
+                &base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(payload)
+                    .expect("base64url"),
+            )
+            .expect("JSON claims");
+            claims["scope"]
+                .as_array()
+                .expect("scope claim")
+                .iter()
+                .map(|v| v.as_str().expect("a scope").to_string())
+                .collect()
+        }
+    };
     s.sort();
     s
 }
@@ -171,7 +186,10 @@ async fn keycloak_consent_allow_remembered_then_deny() {
     browser.wait_for("#kc-oauth form").await;
     let text = body_text(&browser).await;
     assert!(text.contains("Grant Access to web"), "{text}");
-    assert!(text.contains("Do you grant these access privileges?"), "{text}");
+    assert!(
+        text.contains("Do you grant these access privileges?"),
+        "{text}"
+    );
     assert!(text.contains("Email address"), "{text}");
     assert!(text.contains("User profile"), "{text}");
     browser.find("#kc-cancel").await;
@@ -230,7 +248,11 @@ async fn identityserver_consent_allow_remembered_then_deny() {
         .await;
     let q = callback(&browser, "s1").await;
     let body = p.redeem(&idp, &q["code"]).await;
-    assert_eq!(scopes(&body), ["email", "openid"], "api was unticked: {body}");
+    assert_eq!(
+        scopes(&body),
+        ["email", "openid"],
+        "api was unticked: {body}"
+    );
 
     // Remembered (the box was ticked) for the scopes granted: no page for those.
     let again = Product {
@@ -270,7 +292,10 @@ async fn dot_consent_allow_auto_approval_then_deny() {
     browser.wait_for("form#authorizationForm").await;
     let text = body_text(&browser).await;
     assert!(text.contains("Authorize web?"), "{text}");
-    assert!(text.contains("Application requires the following permissions"), "{text}");
+    assert!(
+        text.contains("Application requires the following permissions"),
+        "{text}"
+    );
     assert!(text.contains("Reading scope"), "{text}");
     assert!(text.contains("OpenID Connect scope"), "{text}");
     browser
@@ -377,7 +402,10 @@ async fn identityserver_remembers_only_when_asked() {
     let html = consent_page(&mut jar, &url).await;
     let (action, id) = consent_form(&html, "id");
     let resp = jar
-        .post_form_raw(&action, &[("id", &id), ("button", "yes"), ("scopes", "email")])
+        .post_form_raw(
+            &action,
+            &[("id", &id), ("button", "yes"), ("scopes", "email")],
+        )
         .await;
     assert_eq!(resp.status(), 302);
     let code = query_params(&location(&resp))["code"].clone();
@@ -447,7 +475,11 @@ async fn no_page_without_consent_required_nor_on_admin_sessions() {
 
     for p in [&KEYCLOAK, &IDENTITYSERVER, &DOT] {
         let resp = http()
-            .post(format!("{}/_mockidp/issuers/{}/sessions", idp.url(), p.issuer))
+            .post(format!(
+                "{}/_mockidp/issuers/{}/sessions",
+                idp.url(),
+                p.issuer
+            ))
             .json(&json!({"username": "alice"}))
             .send()
             .await
