@@ -2,34 +2,22 @@
 //! waiting for the user's decision (bound to the browser that opened them, single use), and
 //! the decisions each product remembers.
 
-use aws_lc_rs::constant_time::verify_slices_are_equal;
-
 use super::authorize::{AuthorizeRequest, Callback, error_callback};
-use super::session::Session;
+use super::session::{Pending, Session};
 use super::{Engine, Issuer};
 use crate::config::ClientConfig;
 use crate::dialect::profile::{ConsentMemory, ConsentStyle, PromptConsent};
 use crate::error::{ErrorCode, OAuthError};
 
-/// A consent page shown and not yet answered.
+/// What a consent page asks: `request`, for the user of the browser session `sid`.
 #[derive(Debug, Clone)]
-pub struct PendingConsent {
-    pub issuer: String,
+pub struct ConsentAsk {
     pub request: Box<AuthorizeRequest>,
-    /// The browser session whose user is asked.
     pub sid: String,
-    /// The binding value of the browser that opened the page (its login cookie).
-    browser: String,
 }
 
-impl PendingConsent {
-    /// Whether the browser holding `browser` in its login cookie opened this page (compared
-    /// in constant time, as for the login form).
-    pub fn opened_by(&self, browser: Option<&str>) -> bool {
-        browser
-            .is_some_and(|b| verify_slices_are_equal(b.as_bytes(), self.browser.as_bytes()).is_ok())
-    }
-}
+/// A consent page shown and not yet answered.
+pub type PendingConsent = Pending<ConsentAsk>;
 
 /// A decision the product keeps: the scopes `sub` allowed `client` at `issuer`.
 #[derive(Debug, Clone)]
@@ -51,8 +39,6 @@ pub enum ConsentAnswer {
     Deny,
 }
 
-/// How long a consent page stays valid (the login page's lifetime).
-const PENDING_TTL: u64 = 1800;
 /// How long a remembered decision is kept (the products keep it until revoked).
 const REMEMBERED_TTL: u64 = 400 * 86_400;
 
@@ -153,24 +139,16 @@ impl Engine {
         session: &Session,
         browser: &str,
     ) -> String {
-        let id = self.ids.alnum(32);
-        let now = self.clock.now();
-        let pending = PendingConsent {
-            issuer: issuer.name().to_string(),
+        let ask = ConsentAsk {
             request: Box::new(req.clone()),
             sid: session.sid.clone(),
-            browser: browser.to_string(),
         };
-        self.pending_consents
-            .insert(id.clone(), pending, now + PENDING_TTL, now);
-        id
+        self.pend(&self.pending_consents, issuer, ask, browser)
     }
 
     /// The consent page `id` of `issuer`, still unanswered.
     pub fn pending_consent(&self, issuer: &Issuer, id: &str) -> Option<PendingConsent> {
-        self.pending_consents
-            .get(id, self.clock.now())
-            .filter(|p| p.issuer == issuer.name())
+        self.pending_in(&self.pending_consents, issuer, id)
     }
 
     /// Answers consent page `id`: the authorization response (a code, or `access_denied`),
@@ -185,8 +163,8 @@ impl Engine {
         let pending = self
             .pending_consents
             .take_if(id, now, |p| p.issuer == issuer.name())?;
-        let session = self.session(issuer, &pending.sid)?;
-        let req = pending.request;
+        let session = self.session(issuer, &pending.then.sid)?;
+        let req = pending.then.request;
         let ConsentAnswer::Allow { scopes, remember } = answer else {
             tracing::info!(
                 issuer = issuer.name(),
@@ -254,41 +232,31 @@ mod tests {
     use crate::engine::Params;
     use crate::engine::authorize::validate;
 
-    const FIXTURES: &str = r#"
-        [[issuer]]
-        name = "kc"
-        dialect = "keycloak"
-        [[issuer.client]]
-        id = "web"
-        secret = "s"
-        grants = ["authorization_code"]
-        scopes = ["openid", "email", "offline_access"]
-        default_scopes = ["email"]
-        redirect_uris = ["http://app.test/cb"]
-        consent_required = true
-        [[issuer]]
-        name = "ids"
-        dialect = "identityserver"
-        [[issuer.client]]
-        id = "web"
-        secret = "s"
-        grants = ["authorization_code"]
-        scopes = ["openid", "email", "offline_access"]
-        redirect_uris = ["http://app.test/cb"]
-        [[issuer]]
-        name = "dot"
-        dialect = "generic"
-        [[issuer.client]]
-        id = "web"
-        secret = "s"
-        grants = ["authorization_code"]
-        scopes = ["openid", "read"]
-        redirect_uris = ["http://app.test/cb"]
-    "#;
+    /// An issuer per product with the client `web` (Keycloak's needs `consent_required`).
+    fn fixtures() -> String {
+        [
+            (
+                "kc",
+                "keycloak",
+                "default_scopes = [\"email\"]\nconsent_required = true",
+            ),
+            ("ids", "identityserver", ""),
+            ("dot", "generic", ""),
+        ]
+        .map(|(name, dialect, extra)| {
+            format!(
+                "[[issuer]]\nname = \"{name}\"\ndialect = \"{dialect}\"\n[[issuer.client]]\n\
+                 id = \"web\"\nsecret = \"s\"\ngrants = [\"authorization_code\"]\n\
+                 scopes = [\"openid\", \"email\", \"offline_access\", \"read\"]\n\
+                 redirect_uris = [\"http://app.test/cb\"]\n{extra}\n"
+            )
+        })
+        .concat()
+    }
 
     fn engine() -> Engine {
         Engine::new(
-            Config::from_toml(FIXTURES).expect("fixtures"),
+            Config::from_toml(&fixtures()).expect("fixtures"),
             Clock::default(),
         )
         .expect("engine")

@@ -103,11 +103,17 @@ pub(super) fn answer(site: &Site, req: &HttpRequest, form: &Params) -> HttpRespo
         );
         return site.restart_login();
     }
-    let answer = decision(&p, form, &pending.request);
+    let answer = decision(&p, form, &pending.then.request);
     if p.scope_choice && matches!(&answer, ConsentAnswer::Allow { scopes, .. } if scopes.is_empty())
     {
-        return match site.engine.session(site.issuer, &pending.sid) {
-            Some(s) => page(site, id, &pending.request, &s.user, Some(NOTHING_CHOSEN)),
+        return match site.engine.session(site.issuer, &pending.then.sid) {
+            Some(s) => page(
+                site,
+                id,
+                &pending.then.request,
+                &s.user,
+                Some(NOTHING_CHOSEN),
+            ),
             None => site.error_page(400, EXPIRED),
         };
     }
