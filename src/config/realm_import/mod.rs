@@ -722,6 +722,18 @@ mod tests {
         assert_eq!(issuer.id_token_ttl, None);
     }
 
+    /// `consentRequired` becomes the client's consent page switch; absent, Keycloak's default.
+    #[test]
+    fn consent_required_is_imported() {
+        let clients = json!([
+            { "clientId": "asks", "publicClient": true, "consentRequired": true },
+            { "clientId": "quiet", "publicClient": true },
+        ]);
+        let issuer = issuer_from_realm_export(&realm(clients, json!([]))).unwrap();
+        assert_eq!(client(&issuer, "asks").consent_required, Some(true));
+        assert_eq!(client(&issuer, "quiet").consent_required, None);
+    }
+
     #[test]
     fn built_in_clients_and_service_account_users_are_left_out() {
         let issuer = sample();
