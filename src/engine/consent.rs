@@ -19,12 +19,16 @@ pub struct ConsentAsk {
 /// A consent page shown and not yet answered.
 pub type PendingConsent = Pending<ConsentAsk>;
 
-/// A decision the product keeps: the scopes `sub` allowed `client` at `issuer`.
+/// A decision the product keeps: the scopes `sub` allowed `client_id` at `issuer`, since
+/// `created` and last widened at `updated` (clock seconds).
 #[derive(Debug, Clone)]
 pub struct ConsentRecord {
     pub issuer: String,
     pub sub: String,
+    pub client_id: String,
     pub scopes: Vec<String>,
+    pub created: u64,
+    pub updated: u64,
 }
 
 /// What the user answered on the consent page.
@@ -107,6 +111,29 @@ impl Engine {
     pub fn remembered(&self, issuer: &Issuer, sub: &str, client_id: &str) -> Option<ConsentRecord> {
         self.consents
             .get(&record_key(issuer, sub, client_id), self.clock.now())
+    }
+
+    /// Every decision `sub` made at `issuer` that is kept, by client id.
+    pub fn consents_of(&self, issuer: &Issuer, sub: &str) -> Vec<ConsentRecord> {
+        let mut list = self
+            .consents
+            .collect(|r| (r.issuer == issuer.name() && r.sub == sub).then(|| r.clone()));
+        list.sort_by(|a, b| a.client_id.cmp(&b.client_id));
+        list
+    }
+
+    /// Forgets what `sub` allowed `client_id` (every client with `None`) at `issuer`: whether
+    /// anything was kept.
+    pub fn revoke_consents(&self, issuer: &Issuer, sub: &str, client_id: Option<&str>) -> bool {
+        let doomed = |r: &ConsentRecord| {
+            r.issuer == issuer.name() && r.sub == sub && client_id.is_none_or(|c| r.client_id == c)
+        };
+        let found = !self
+            .consents
+            .collect(|r| doomed(r).then_some(()))
+            .is_empty();
+        self.consents.remove_where(doomed);
+        found
     }
 
     /// Django OAuth Toolkit's `approval_prompt=auto`: the user holds a live access token of
@@ -200,11 +227,10 @@ impl Engine {
         let now = self.clock.now();
         let sub = session.user.sub.as_str();
         let key = record_key(issuer, sub, client_id);
+        let earlier = self.remembered(issuer, sub, client_id);
+        let created = earlier.as_ref().map_or(now, |r| r.created);
         let mut kept = match style(issuer).memory {
-            ConsentMemory::Always => self
-                .remembered(issuer, sub, client_id)
-                .map(|r| r.scopes)
-                .unwrap_or_default(),
+            ConsentMemory::Always => earlier.map(|r| r.scopes).unwrap_or_default(),
             // AuthorizeInteractionResponseGenerator: an Allow without "remember" forgets.
             ConsentMemory::WhenAsked if remember => Vec::new(),
             ConsentMemory::WhenAsked => return self.consents.remove(&key),
@@ -218,7 +244,10 @@ impl Engine {
         let record = ConsentRecord {
             issuer: issuer.name().to_string(),
             sub: sub.to_string(),
+            client_id: client_id.to_string(),
             scopes: kept,
+            created,
+            updated: now,
         };
         self.consents.insert(key, record, now + REMEMBERED_TTL, now);
     }

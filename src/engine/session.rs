@@ -120,8 +120,6 @@ impl Engine {
         );
         self.sessions
             .remove_where(|s| here(&s.issuer) && s.user.sub == sub);
-        self.consents
-            .remove_where(|c| here(&c.issuer) && c.sub == sub);
         self.refresh_tokens
             .remove_where(|r| here(&r.issuer) && theirs(&r.grant));
         self.codes

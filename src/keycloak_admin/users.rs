@@ -26,6 +26,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{realm}/users/{id}/logout", web::post().to(logout))
         .route("/{realm}/users/{id}/sessions", web::get().to(sessions))
+        .route("/{realm}/users/{id}/consents", web::get().to(consents))
+        .route(
+            "/{realm}/users/{id}/consents/{client}",
+            web::delete().to(revoke_consent),
+        )
         .route("/{realm}/users/{id}/groups", web::get().to(groups))
         .route("/{realm}/users/{id}/groups/{group}", web::put().to(join))
         .route(
@@ -383,6 +388,7 @@ async fn delete(
         Ok(())
     })?;
     engine.forget_user(&issuer, &user.username);
+    engine.revoke_consents(&issuer, &id, None);
     no_content()
 }
 
@@ -450,6 +456,43 @@ async fn sessions(
         })
     });
     ok(json!(list))
+}
+
+/// UserResource.getConsents: `UserConsentRepresentation`s (dates in milliseconds).
+async fn consents(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String)>,
+) -> Reply {
+    let (realm, id) = path.into_inner();
+    let (issuer, _) = found(&caller, &engine, &realm, &id, Permission::ViewUsers)?;
+    let list: Vec<Value> = engine
+        .consents_of(&issuer, &id)
+        .into_iter()
+        .map(|c| {
+            json!({"clientId": c.client_id, "grantedClientScopes": c.scopes,
+                   "createdDate": c.created * 1000, "lastUpdatedDate": c.updated * 1000})
+        })
+        .collect();
+    ok(json!(list))
+}
+
+/// UserResource.revokeConsent: 204, or 404 "Client not found" / "Consent nor offline token
+/// not found".
+async fn revoke_consent(
+    caller: Caller,
+    engine: web::Data<Engine>,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
+    let (realm, id, client) = path.into_inner();
+    let (issuer, _) = found(&caller, &engine, &realm, &id, Permission::ManageUsers)?;
+    if issuer.client(&client).is_none() {
+        return Err(KcError::not_found("Client not found"));
+    }
+    if !engine.revoke_consents(&issuer, &id, Some(&client)) {
+        return Err(KcError::not_found("Consent nor offline token not found"));
+    }
+    no_content()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -35,6 +35,19 @@ username = "alice"
 password = "alice"
 
 [[issuer]]
+name = "master"
+dialect = "keycloak"
+realm = "master"
+[[issuer.client]]
+id = "admin-cli"
+grants = ["password"]
+scopes = ["openid"]
+[[issuer.user]]
+username = "admin"
+password = "admin"
+roles = ["admin"]
+
+[[issuer]]
 name = "ids"
 dialect = "identityserver"
 path = "/identity"
@@ -499,4 +512,93 @@ async fn no_page_without_consent_required_nor_on_admin_sessions() {
             p.issuer
         );
     }
+}
+
+/// Keycloak's admin REST API sees the kept consent (`GET …/users/{id}/consents`), an admin
+/// logout keeps it, and `DELETE …/consents/{client}` revokes it: the page shows again.
+#[tokio::test]
+async fn keycloak_admin_api_lists_and_revokes_consents() {
+    let idp = start_with(FIXTURES).await;
+    let base = idp.url();
+    let (_, token) = status_json(
+        post_form(
+            &format!("{base}/realms/master/protocol/openid-connect/token"),
+            &[
+                ("grant_type", "password"),
+                ("client_id", "admin-cli"),
+                ("username", "admin"),
+                ("password", "admin"),
+            ],
+        )
+        .await,
+    )
+    .await;
+    let token = token["access_token"]
+        .as_str()
+        .expect("admin token")
+        .to_string();
+    let admin = |method: reqwest::Method, path: &str| {
+        http()
+            .request(method, format!("{base}/admin/realms/kc{path}"))
+            .bearer_auth(&token)
+    };
+    let (_, users) = status_json(
+        admin(reqwest::Method::GET, "/users?username=alice")
+            .send()
+            .await
+            .unwrap(),
+    )
+    .await;
+    let id = users[0]["id"].as_str().expect("alice's id").to_string();
+    let consents = format!("/users/{id}/consents");
+
+    let mut jar = Browserless::new();
+    let url = KEYCLOAK.authorize_url(&idp, "st", &[]);
+    let html = consent_page(&mut jar, &url).await;
+    let (action, code) = consent_form(&html, "code");
+    let resp = jar
+        .post_form_raw(&action, &[("code", &code), ("accept", "Yes")])
+        .await;
+    assert_eq!(resp.status(), 302);
+
+    let (status, list) =
+        status_json(admin(reqwest::Method::GET, &consents).send().await.unwrap()).await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list[0]["clientId"], "web", "{list}");
+    let mut granted: Vec<&str> = list[0]["grantedClientScopes"]
+        .as_array()
+        .expect("scopes")
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    granted.sort_unstable();
+    assert_eq!(granted, ["email", "openid", "profile"], "{list}");
+    assert!(list[0]["createdDate"].is_u64(), "{list}");
+
+    let resp = admin(reqwest::Method::POST, &format!("/users/{id}/logout"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 204);
+    let (_, list) = status_json(admin(reqwest::Method::GET, &consents).send().await.unwrap()).await;
+    assert_eq!(
+        list.as_array().map(Vec::len),
+        Some(1),
+        "logout keeps consents: {list}"
+    );
+
+    let revoke = |client: &str| admin(reqwest::Method::DELETE, &format!("{consents}/{client}"));
+    assert_eq!(revoke("web").send().await.unwrap().status(), 204);
+    let (status, body) = status_json(revoke("web").send().await.unwrap()).await;
+    assert_eq!(
+        (status, body),
+        (404, json!({"error": "Consent nor offline token not found"}))
+    );
+    let (status, body) = status_json(revoke("nosuch").send().await.unwrap()).await;
+    assert_eq!((status, body), (404, json!({"error": "Client not found"})));
+
+    // Logged out and revoked: login, then the consent page again.
+    let mut jar = Browserless::new();
+    let html = consent_page(&mut jar, &url).await;
+    assert!(html.contains("Grant Access to web"), "{html}");
 }
