@@ -46,24 +46,8 @@ fn page(
     user: &User,
     error: Option<&str>,
 ) -> HttpResponse {
-    let style = site.issuer.dialect.profile().consent;
-    let p = style.page;
-    let scopes = ar
-        .scopes
-        .iter()
-        .filter_map(|name| {
-            let text = p
-                .scope_texts
-                .iter()
-                .find(|(n, _)| *n == name.as_str())
-                .map_or(name.as_str(), |(_, t)| *t);
-            (!text.is_empty()).then_some(pages::ConsentScope {
-                name,
-                text,
-                required: p.required_scopes.contains(&name.as_str()),
-            })
-        })
-        .collect();
+    let p = site.issuer.dialect.profile().consent.page;
+    let scopes = scope_lines(&p, ar);
     let remembers = site
         .issuer
         .client(&ar.client_id)
@@ -86,6 +70,26 @@ fn page(
         header::HeaderValue::from_static("no-store"),
     );
     resp
+}
+
+/// The list of the page: each scope asked in the product's words (its name where the product
+/// has none; left out where it shows none, as Keycloak's `openid`).
+fn scope_lines<'a>(p: &ConsentPage, ar: &'a AuthorizeRequest) -> Vec<pages::ConsentScope<'a>> {
+    ar.scopes
+        .iter()
+        .filter_map(|name| {
+            let text = p
+                .scope_texts
+                .iter()
+                .find(|(n, _)| *n == name.as_str())
+                .map_or(name.as_str(), |(_, t)| *t);
+            (!text.is_empty()).then_some(pages::ConsentScope {
+                name,
+                text,
+                required: p.required_scopes.contains(&name.as_str()),
+            })
+        })
+        .collect()
 }
 
 /// The consent form's POST: checks that this browser opened the page, then answers the
