@@ -137,7 +137,8 @@ impl Engine {
     }
 
     /// Django OAuth Toolkit's `approval_prompt=auto`: the user holds a live access token of
-    /// this client whose scopes cover the request's (`AccessToken.allow_scopes`).
+    /// this client whose scopes cover the request's (`AccessToken.allow_scopes`); a token of a
+    /// revoked login does not count.
     fn live_token_covers(
         &self,
         issuer: &Issuer,
@@ -145,16 +146,18 @@ impl Engine {
         session: &Session,
     ) -> bool {
         let sub = session.user.sub.as_str();
-        !self
-            .user_tokens
-            .collect(|g| {
-                let theirs = g.client_id == req.client_id
-                    && g.user.as_ref().is_some_and(|u| u.sub == sub)
-                    && req.scopes.iter().all(|s| g.has_scope(s));
-                theirs.then_some(())
-            })
-            .is_empty()
-            && issuer.client(&req.client_id).is_some()
+        let now = self.clock.now();
+        issuer.client(&req.client_id).is_some()
+            && self
+                .user_tokens
+                .collect(|g| {
+                    let covers = g.client_id == req.client_id
+                        && g.user.as_ref().is_some_and(|u| u.sub == sub)
+                        && req.scopes.iter().all(|s| g.has_scope(s));
+                    covers.then(|| g.clone())
+                })
+                .iter()
+                .any(|g| !self.chain_revoked(g, now))
     }
 
     /// Remembers a consent page for `req`, shown to `session`'s user in the browser whose
