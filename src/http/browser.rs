@@ -128,19 +128,19 @@ impl Site<'_> {
             .filter(|v| v.len() == BINDING_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()))
     }
 
-    /// This browser's binding value, and the login cookie to set when it had none yet.
-    fn bind_browser(&self, req: &HttpRequest) -> (String, Option<Cookie<'static>>) {
-        if let Some(value) = self.login_binding(req) {
-            return (value, None);
-        }
-        let value = self.engine.ids.alnum(BINDING_LEN);
+    /// This browser's binding value (made now if it has none), and the login cookie that
+    /// holds it, set again with every page.
+    fn bind_browser(&self, req: &HttpRequest) -> (String, Cookie<'static>) {
+        let value = self
+            .login_binding(req)
+            .unwrap_or_else(|| self.engine.ids.alnum(BINDING_LEN));
         let cookie = Cookie::build(self.login_cookie_name(), value.clone())
             .path("/")
             .http_only(true)
             .secure(self.urls.front.starts_with("https://"))
             .same_site(SameSite::Lax)
             .finish();
-        (value, Some(cookie))
+        (value, cookie)
     }
 
     /// Shows a fresh login page that continues with `then`, bound to this browser: the login
@@ -151,9 +151,7 @@ impl Site<'_> {
         let (browser, cookie) = self.bind_browser(req);
         let id = self.engine.pend_login(self.issuer, then.clone(), &browser);
         let mut resp = self.login_page(&id, &then, None);
-        if let Some(cookie) = cookie {
-            let _ = resp.add_cookie(&cookie);
-        }
+        let _ = resp.add_cookie(&cookie);
         resp
     }
 

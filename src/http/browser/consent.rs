@@ -32,9 +32,7 @@ pub(super) fn show(
     let (browser, cookie) = site.bind_browser(req);
     let id = site.engine.pend_consent(site.issuer, ar, session, &browser);
     let mut resp = page(site, &id, ar, &session.user, None);
-    if let Some(cookie) = cookie {
-        let _ = resp.add_cookie(&cookie);
-    }
+    let _ = resp.add_cookie(&cookie);
     resp
 }
 
