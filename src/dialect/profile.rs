@@ -308,6 +308,22 @@ pub struct ConsentPage {
     pub remember: Option<&'static str>,
 }
 
+impl ConsentPage {
+    /// What the page says for `scope`: the product's words, else its name; `""` where the
+    /// page leaves it out.
+    pub fn text<'a>(&self, scope: &'a str) -> &'a str {
+        self.scope_texts
+            .iter()
+            .find(|(name, _)| *name == scope)
+            .map_or(scope, |(_, text)| *text)
+    }
+
+    /// Whether the page lists `scope`.
+    pub fn shows(&self, scope: &str) -> bool {
+        !self.text(scope).is_empty()
+    }
+}
+
 /// A consent button: element id (`""`: none), the form field it posts (`""`: none), its value
 /// and its label. A deny button with a field of its own counts whatever the value.
 #[derive(Debug, Clone, Copy)]

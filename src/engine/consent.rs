@@ -84,22 +84,30 @@ impl Engine {
         if !required(issuer, client) {
             return false;
         }
-        if req.prompt_consent && style.prompt == PromptConsent::IgnoresMemory {
-            return true;
-        }
+        let remembered = || {
+            self.remembered(issuer, &session.user.sub, &client.id)
+                .map(|r| r.scopes)
+        };
         let covered = |granted: &[String]| req.scopes.iter().all(|s| granted.contains(s));
         match style.memory {
-            ConsentMemory::Always => !self
-                .remembered(issuer, &session.user.sub, &client.id)
-                .is_some_and(|r| covered(&r.scopes)),
+            // AuthenticationManager.getClientScopesToApproveOnConsentScreen: the scopes the
+            // page shows that were not granted yet (all of them with prompt=consent).
+            ConsentMemory::Always => {
+                let granted =
+                    match req.prompt_consent && style.prompt == PromptConsent::IgnoresMemory {
+                        true => Vec::new(),
+                        false => remembered().unwrap_or_default(),
+                    };
+                req.scopes
+                    .iter()
+                    .any(|s| style.page.shows(s) && !granted.contains(s))
+            }
             // DefaultConsentService.RequiresConsentAsync.
             ConsentMemory::WhenAsked => {
                 !req.scopes.is_empty()
                     && (!client.remember_consent.unwrap_or(true)
                         || req.scopes.iter().any(|s| s == "offline_access")
-                        || !self
-                            .remembered(issuer, &session.user.sub, &client.id)
-                            .is_some_and(|r| covered(&r.scopes)))
+                        || !remembered().is_some_and(|r| covered(&r)))
             }
             ConsentMemory::LiveToken => {
                 !(req.approval_auto && self.live_token_covers(issuer, req, session))
@@ -239,7 +247,8 @@ impl Engine {
             ConsentMemory::WhenAsked => return self.consents.remove(&key),
             ConsentMemory::LiveToken => return,
         };
-        for s in scopes {
+        // Keycloak keeps the client scopes the page showed (`openid` is none).
+        for s in scopes.iter().filter(|s| style(issuer).page.shows(s)) {
             if !kept.contains(s) {
                 kept.push(s.clone());
             }

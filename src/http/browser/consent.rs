@@ -76,11 +76,7 @@ fn scope_lines<'a>(p: &ConsentPage, ar: &'a AuthorizeRequest) -> Vec<pages::Cons
     ar.scopes
         .iter()
         .filter_map(|name| {
-            let text = p
-                .scope_texts
-                .iter()
-                .find(|(n, _)| *n == name.as_str())
-                .map_or(name.as_str(), |(_, t)| *t);
+            let text = p.text(name);
             (!text.is_empty()).then_some(pages::ConsentScope {
                 name,
                 text,
