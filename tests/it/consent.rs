@@ -572,7 +572,11 @@ async fn keycloak_admin_api_lists_and_revokes_consents() {
         .filter_map(Value::as_str)
         .collect();
     granted.sort_unstable();
-    assert_eq!(granted, ["email", "profile"], "openid is no client scope: {list}");
+    assert_eq!(
+        granted,
+        ["email", "profile"],
+        "openid is no client scope: {list}"
+    );
     assert!(list[0]["createdDate"].is_u64(), "{list}");
 
     let resp = admin(reqwest::Method::POST, &format!("/users/{id}/logout"))
