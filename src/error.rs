@@ -24,6 +24,10 @@ pub enum ErrorCode {
     InvalidScope,
     UnsupportedResponseType,
     LoginRequired,
+    /// OpenID Connect Core §3.1.2.6: consent is needed and `prompt=none` forbids asking.
+    ConsentRequired,
+    /// OpenID Connect Core §3.1.2.6: a page would show and `prompt=none` forbids it.
+    InteractionRequired,
     /// OpenID Connect Core §6: request objects are not supported.
     RequestNotSupported,
     RequestUriNotSupported,
@@ -48,6 +52,8 @@ impl ErrorCode {
             Self::InvalidScope => "invalid_scope",
             Self::UnsupportedResponseType => "unsupported_response_type",
             Self::LoginRequired => "login_required",
+            Self::ConsentRequired => "consent_required",
+            Self::InteractionRequired => "interaction_required",
             Self::RequestNotSupported => "request_not_supported",
             Self::RequestUriNotSupported => "request_uri_not_supported",
             Self::InvalidToken => "invalid_token",

@@ -45,7 +45,7 @@ async fn new_session(
             crate::error::clipped(&request.username, 64)
         ))
     })?;
-    let session = engine.start_session(i, user);
+    let session = engine.start_headless_session(i, user);
     let base_url = base_url(&req);
     let now = engine.clock.now();
     let ticket = engine.ids.alnum(32);

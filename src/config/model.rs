@@ -292,6 +292,16 @@ pub struct ClientConfig {
     /// tests without a browser. mockidp's own switch; no product has it.
     #[serde(default)]
     pub auto_login: bool,
+    /// Whether the browser flow asks the user to allow the client's scopes on a consent page
+    /// after login: Keycloak's `consentRequired` (default false), IdentityServer3's
+    /// `RequireConsent` (default true), the opposite of Django OAuth Toolkit's
+    /// `skip_authorization` (default false, so the page shows). Absent: the product's default.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub consent_required: Option<bool>,
+    /// IdentityServer3's `AllowRememberConsent` (default true): the consent page offers
+    /// "Remember My Decision". Keycloak always remembers, Django OAuth Toolkit never does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub remember_consent: Option<bool>,
 }
 
 /// A user who can log in at the issuer's pages.

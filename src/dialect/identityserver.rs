@@ -11,8 +11,7 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::profile::{
-    Features, Formats, FrontChannel, IdFormat, Lifetimes, Refusal, ScriptSession, SessionValue,
-    UserCodeFormat,
+    ConsentButton, ConsentMemory, ConsentPage, ConsentStyle, Features, Formats, FrontChannel, IdFormat, Lifetimes, PromptConsent, Refusal, ScriptSession, SessionValue, UserCodeFormat,
 };
 use super::{
     Dialect, Endpoint, LoginBinding, Members, Profile, Reply, TokenKind, Urls,  object,
@@ -108,6 +107,49 @@ const PROFILE: Profile = Profile {
                   Return to the application and try again.",
     },
     user_code_param: "userCode",
+    // IdentityServer3's `Client.RequireConsent` and `AllowRememberConsent` (both true), its
+    // DefaultViewService `consent.html` (checkboxes `scopes`, `RememberConsent`, buttons
+    // `button=yes|no`) and the standard scopes' display names (Resources/Scopes.resx). A
+    // `prompt=none` that would show the page gets `interaction_required`
+    // (AuthorizeInteractionResponseGenerator.ProcessConsentAsync).
+    consent: ConsentStyle {
+        required_by_default: true,
+        memory: ConsentMemory::WhenAsked,
+        prompt: PromptConsent::ShowsPage,
+        passive_error: ErrorCode::InteractionRequired,
+        page: ConsentPage {
+            heading: "{client} is requesting your permission",
+            intro: "Uncheck the permissions you do not wish to grant.",
+            box_id: "",
+            form_id: "",
+            id_field: "id",
+            scope_texts: &[
+                ("openid", "Your user identifier"),
+                ("profile", "User profile"),
+                ("email", "Your email address"),
+                ("phone", "Your phone number"),
+                ("address", "Your postal address"),
+                ("roles", "User roles"),
+                ("all_claims", "All user information"),
+                ("offline_access", "Offline access"),
+            ],
+            scope_choice: true,
+            required_scopes: &["openid"],
+            allow: ConsentButton {
+                id: "",
+                name: "button",
+                value: "yes",
+                label: "Yes, Allow",
+            },
+            deny: ConsentButton {
+                id: "",
+                name: "button",
+                value: "no",
+                label: "No, Do Not Allow",
+            },
+            remember: Some("Remember My Decision"),
+        },
+    },
     features: Features {
         // Refresh tokens only with `offline_access`. Its JWT access tokens are
         // self-contained: revoking the refresh token leaves them valid until they expire.

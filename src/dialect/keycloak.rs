@@ -8,8 +8,7 @@ use serde_json::{Value, json};
 use aws_lc_rs::hmac;
 
 use super::profile::{
-    Features, Formats, FrontChannel, IdFormat, Lifetimes, Refusal, ScriptSession, SessionValue,
-    StaticReply, TypValues, UserCodeFormat,
+    ConsentButton, ConsentMemory, ConsentPage, ConsentStyle, Features, Formats, FrontChannel, IdFormat, Lifetimes, PromptConsent, Refusal, ScriptSession, SessionValue, StaticReply, TypValues, UserCodeFormat,
 };
 use super::{
     Dialect, Endpoint, ExchangeStyle, LoginBinding, Members, Profile, Reply, TokenKind, Urls,
@@ -115,6 +114,53 @@ const PROFILE: Profile = Profile {
     },
     // Keycloak's login theme: `#kc-form-login`, `#username`, `#password`, `#kc-login`.
     login_ids: ["kc-form-login", "username", "password", "kc-login"],
+    // The login theme's `login-oauth-grant.ftl` (`#kc-login` posts `accept`, `#kc-cancel`
+    // posts `cancel`, the hidden `code`) and messages_en.properties (oauthGrantTitle,
+    // oauthGrantRequest, doYes, doNo, the default client scopes' consent texts; `openid` is
+    // no client scope). Consents are kept per user and client (`UserConsentModel`); a
+    // `prompt=none` that would show the page gets `interaction_required`
+    // (AuthorizationEndpointBase: `Error.PASSIVE_INTERACTION_REQUIRED`).
+    consent: ConsentStyle {
+        required_by_default: false,
+        memory: ConsentMemory::Always,
+        prompt: PromptConsent::IgnoresMemory,
+        passive_error: ErrorCode::InteractionRequired,
+        page: ConsentPage {
+            heading: "Grant Access to {client}",
+            intro: "Do you grant these access privileges?",
+            box_id: "kc-oauth",
+            form_id: "",
+            id_field: "code",
+            scope_texts: &[
+                ("openid", ""),
+                ("profile", "User profile"),
+                ("email", "Email address"),
+                ("roles", "User roles"),
+                ("offline_access", "Offline Access"),
+                ("phone", "Phone number"),
+                ("address", "Address"),
+                ("organization", "Organization"),
+                ("web-origins", ""),
+                ("acr", ""),
+                ("basic", ""),
+            ],
+            scope_choice: false,
+            required_scopes: &[],
+            allow: ConsentButton {
+                id: "kc-login",
+                name: "accept",
+                value: "Yes",
+                label: "Yes",
+            },
+            deny: ConsentButton {
+                id: "kc-cancel",
+                name: "cancel",
+                value: "No",
+                label: "No",
+            },
+            remember: None,
+        },
+    },
     // UserInfoEndpoint.findValidSession (`Errors.USER_SESSION_NOT_FOUND`).
     session_ended: "User session not found or doesn't have client attached on it",
     typ: TypValues {

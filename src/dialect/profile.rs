@@ -58,6 +58,8 @@ pub struct Profile {
     pub login_ids: [&'static str; 4],
     /// The query parameter of `verification_uri_complete` that carries the user code.
     pub user_code_param: &'static str,
+    /// The consent page and how a decision is remembered.
+    pub consent: ConsentStyle,
     /// What a protected endpoint says of a token whose browser session ended (with
     /// `features.tokens_need_session`).
     pub session_ended: &'static str,
@@ -361,6 +363,102 @@ impl SessionValue {
     }
 }
 
+/// How a product asks the user to allow a client (its consent page), and what it remembers.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentStyle {
+    /// A client's `consent_required` when the fixture leaves it out.
+    pub required_by_default: bool,
+    pub memory: ConsentMemory,
+    /// What `prompt=consent` does.
+    pub prompt: PromptConsent,
+    /// The error a `prompt=none` request gets when the page would show (OpenID Connect Core
+    /// §3.1.2.6 names `consent_required`; Keycloak and IdentityServer3 answer
+    /// `interaction_required`).
+    pub passive_error: ErrorCode,
+    pub page: ConsentPage,
+}
+
+/// The consent page's wording, element ids and the fields its form posts, the product's.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentPage {
+    /// The page's heading; `{client}` stands for the client id.
+    pub heading: &'static str,
+    /// The line above the list of scopes.
+    pub intro: &'static str,
+    /// The id of the element around the list and the form (`""`: none).
+    pub box_id: &'static str,
+    /// The form's id (`""`: none).
+    pub form_id: &'static str,
+    /// The hidden field carrying the page's id.
+    pub id_field: &'static str,
+    /// What the list says for a scope (the others show their name); `""` leaves it out.
+    pub scope_texts: &'static [(&'static str, &'static str)],
+    /// Whether each scope is a checkbox (`scopes`, id `scopes_{name}`) the user may untick,
+    /// the required ones disabled (IdentityServer3).
+    pub scope_choice: bool,
+    /// Scopes always granted with `scope_choice` (IdentityServer3's `Scope.Required`).
+    pub required_scopes: &'static [&'static str],
+    pub allow: ConsentButton,
+    pub deny: ConsentButton,
+    /// The "remember" checkbox's label (field `RememberConsent`), with `remember_consent`.
+    pub remember: Option<&'static str>,
+}
+
+impl ConsentPage {
+    /// What the page says for `scope`: the product's words, else its name; `""` where the
+    /// page leaves it out.
+    pub fn text<'a>(&self, scope: &'a str) -> &'a str {
+        self.scope_texts
+            .iter()
+            .find(|(name, _)| *name == scope)
+            .map_or(scope, |(_, text)| *text)
+    }
+
+    /// Whether the page lists `scope`.
+    pub fn shows(&self, scope: &str) -> bool {
+        !self.text(scope).is_empty()
+    }
+}
+
+/// A consent button: element id (`""`: none), the form field it posts (`""`: none), its value
+/// and its label. A deny button with a field of its own counts whatever the value.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsentButton {
+    pub id: &'static str,
+    pub name: &'static str,
+    pub value: &'static str,
+    pub label: &'static str,
+}
+
+/// What makes a later authorization skip the consent page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConsentMemory {
+    /// Every Allow is kept per user and client (Keycloak's `UserConsentModel`), logout
+    /// included, until the fixtures are reset.
+    Always,
+    /// An Allow is kept only with "Remember My Decision" ticked, an Allow without it forgets
+    /// the earlier one; a request with `offline_access` always asks
+    /// (IdentityServer3's `DefaultConsentService`).
+    WhenAsked,
+    /// Nothing is kept; with `approval_prompt=auto` the page is skipped when the user holds a
+    /// live access token of the client covering the scopes (Django OAuth Toolkit's
+    /// `AuthorizationView.get`).
+    LiveToken,
+}
+
+/// What `prompt=consent` does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PromptConsent {
+    /// Ignores a remembered decision, for clients that need consent (Keycloak's
+    /// `AuthenticationManager.getEffectiveGrantedConsent`).
+    IgnoresMemory,
+    /// Shows the page, even to a client that needs no consent (IdentityServer3's
+    /// `AuthorizeInteractionResponseGenerator.ProcessConsentAsync`).
+    ShowsPage,
+    /// Nothing (Django OAuth Toolkit reads `approval_prompt` instead).
+    Ignored,
+}
+
 /// A fixed answer (404 pages and the like).
 #[derive(Debug, Clone, Copy)]
 pub struct StaticReply {
@@ -422,6 +520,45 @@ impl Profile {
         },
         login_ids: ["login", "username", "password", "submit"],
         user_code_param: "user_code",
+        // Django OAuth Toolkit's `oauth2_provider/templates/oauth2_provider/authorize.html`
+        // and `AllowForm` (`allow`, a BooleanField): Cancel posts no field. Its application
+        // field `skip_authorization` defaults to false, so the page shows.
+        consent: ConsentStyle {
+            required_by_default: true,
+            memory: ConsentMemory::LiveToken,
+            prompt: PromptConsent::Ignored,
+            // oauthlib's `ConsentRequired` (DOT's validator leaves
+            // `validate_silent_authorization` unimplemented).
+            passive_error: ErrorCode::ConsentRequired,
+            page: ConsentPage {
+                heading: "Authorize {client}?",
+                intro: "Application requires the following permissions",
+                box_id: "",
+                form_id: "authorizationForm",
+                id_field: "consent_id",
+                // oauth2_settings.SCOPES's defaults, and docs/oidc.rst's `openid`.
+                scope_texts: &[
+                    ("read", "Reading scope"),
+                    ("write", "Writing scope"),
+                    ("openid", "OpenID Connect scope"),
+                ],
+                scope_choice: false,
+                required_scopes: &[],
+                allow: ConsentButton {
+                    id: "",
+                    name: "allow",
+                    value: "Authorize",
+                    label: "Authorize",
+                },
+                deny: ConsentButton {
+                    id: "",
+                    name: "",
+                    value: "Cancel",
+                    label: "Cancel",
+                },
+                remember: None,
+            },
+        },
         session_ended: "The user's session ended (logout or expiry)",
         typ: TypValues::NONE,
         service_account_username: None,

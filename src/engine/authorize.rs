@@ -34,6 +34,11 @@ pub struct AuthorizeRequest {
     pub nonce: Option<String>,
     pub prompt_none: bool,
     pub prompt_login: bool,
+    /// `prompt=consent`: show the consent page even where a decision is remembered.
+    pub prompt_consent: bool,
+    /// Django OAuth Toolkit's `approval_prompt=auto` (its default, REQUEST_APPROVAL_PROMPT,
+    /// is `force`): skip the consent page when a live token covers the scopes.
+    pub approval_auto: bool,
     pub max_age: Option<u64>,
     pub login_hint: Option<String>,
     pub pkce: Option<(String, pkce::Method)>,
@@ -65,6 +70,8 @@ pub enum Decision {
     Login,
     /// Answer the client at once (SSO session, or `prompt=none` without one).
     Respond(Callback),
+    /// The user of this SSO session must first allow the client (the consent page).
+    Consent(Session),
 }
 
 /// What an authorization code stands for until it is redeemed or expires.
@@ -221,6 +228,8 @@ pub fn validate(issuer: &Issuer, params: &Params) -> Result<AuthorizeRequest, Au
         nonce: params.get("nonce").map(str::to_string),
         prompt_none,
         prompt_login: prompts.contains(&"login"),
+        prompt_consent: prompts.contains(&"consent"),
+        approval_auto: params.get("approval_prompt") == Some("auto"),
         max_age,
         login_hint: params.get("login_hint").map(str::to_string),
         pkce,
@@ -315,9 +324,18 @@ impl Engine {
                 .is_none_or(|m| s.auth_time.saturating_add(m) >= now)
         });
         match fresh {
-            Some(s) if !req.prompt_login => {
-                Decision::Respond(self.code_callback(issuer, req, s, request))
-            }
+            Some(s) if !req.prompt_login => match self.needs_consent(issuer, req, s) {
+                false => Decision::Respond(self.code_callback(issuer, req, s, request)),
+                // OpenID Connect Core §3.1.2.6: prompt=none cannot ask; the products send no
+                // description.
+                true if req.prompt_none => Decision::Respond(error_callback(
+                    &req.redirect_uri,
+                    req.response_mode,
+                    req.state.as_deref(),
+                    &OAuthError::new(issuer.dialect.profile().consent.passive_error, ""),
+                )),
+                true => Decision::Consent(s.clone()),
+            },
             _ if req.prompt_none => Decision::Respond(error_callback(
                 &req.redirect_uri,
                 req.response_mode,

@@ -7,6 +7,7 @@ pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;
 pub mod code_store;
+pub mod consent;
 pub mod control;
 pub mod device;
 pub mod grants;
@@ -88,6 +89,10 @@ pub struct Engine {
     pub sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
     pub pending_logins: TtlStore<PendingLogin>,
+    /// Consent pages shown and not yet answered.
+    pub pending_consents: TtlStore<consent::PendingConsent>,
+    /// Consent decisions the product remembers, per issuer, user and client.
+    pub consents: TtlStore<consent::ConsentRecord>,
     /// Single-use links that put an admin-made session's cookie in a browser, to the `sid`.
     pub session_links: TtlStore<String>,
     /// Device authorizations by device code.
@@ -265,6 +270,8 @@ impl Engine {
             redeemed_codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY / 10),
+            pending_consents: TtlStore::new(STORE_CAPACITY / 10),
+            consents: TtlStore::new(STORE_CAPACITY),
             session_links: TtlStore::new(STORE_CAPACITY / 10),
             device_codes: TtlStore::new(STORE_CAPACITY),
             user_codes: TtlStore::new(STORE_CAPACITY),
@@ -433,7 +440,7 @@ impl Engine {
 
 impl Engine {
     /// Every store of issued artefacts, by name.
-    fn named_stores(&self) -> [(&'static str, &dyn crate::store::Store); 14] {
+    fn named_stores(&self) -> [(&'static str, &dyn crate::store::Store); 16] {
         [
             ("opaque_tokens", &self.opaque_tokens),
             ("user_tokens", &self.user_tokens),
@@ -442,6 +449,8 @@ impl Engine {
             ("redeemed_codes", &self.redeemed_codes),
             ("sessions", &self.sessions),
             ("pending_logins", &self.pending_logins),
+            ("pending_consents", &self.pending_consents),
+            ("consents", &self.consents),
             ("session_links", &self.session_links),
             ("device_codes", &self.device_codes),
             ("user_codes", &self.user_codes),
@@ -453,7 +462,7 @@ impl Engine {
     }
 
     /// Every store of issued artefacts.
-    fn stores(&self) -> [&dyn crate::store::Store; 14] {
+    fn stores(&self) -> [&dyn crate::store::Store; 16] {
         self.named_stores().map(|(_, s)| s)
     }
 

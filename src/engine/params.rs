@@ -7,14 +7,26 @@ use crate::error::{OAuthError, clipped};
 #[derive(Debug, Clone, Default)]
 pub struct Params(Vec<(String, String)>);
 
+/// The one field a page's form repeats (no OAuth parameter): IdentityServer3's consent page
+/// posts a `scopes` per ticked checkbox. Its values are joined by spaces.
+const LIST: &str = "scopes";
+
 impl Params {
     /// Parses a form body or query string. A repeated name is `invalid_request` (RFC 6749 §3.1:
-    /// "Request and response parameters MUST NOT be included more than once").
+    /// "Request and response parameters MUST NOT be included more than once"), but for
+    /// [`LIST`].
     pub fn parse(form: &[u8]) -> Result<Self, OAuthError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         // Nameless pairs (`&&`, `=x`) carry nothing: skipped, as form parsers do.
         for (k, v) in form_urlencoded::parse(form).filter(|(k, _)| !k.is_empty()) {
+            if k == LIST
+                && let Some((_, list)) = out.iter_mut().find(|(name, _)| name == LIST)
+            {
+                list.push(' ');
+                list.push_str(&v);
+                continue;
+            }
             if !seen.insert(k.clone()) {
                 return Err(OAuthError::invalid_request(format!(
                     "duplicated parameter: {}",
@@ -54,6 +66,8 @@ mod tests {
     fn duplicates_are_refused_and_empty_is_absent() {
         assert!(Params::parse(b"a=1&a=2").is_err());
         assert!(Params::parse(b"&&=&=x&a=1").is_ok_and(|p| p.get("a") == Some("1")));
+        let p = Params::parse(b"scopes=a&scopes=b&c=1").unwrap();
+        assert_eq!(p.get("scopes"), Some("a b"));
         let p = Params::parse(b"a=&b=x%20y+z").unwrap();
         assert_eq!(p.get("a"), None);
         assert_eq!(p.get("b"), Some("x y z"));

@@ -9,6 +9,7 @@ use super::device::DeviceStatus;
 use super::issue::Grant;
 use super::users::User;
 use super::{Engine, Issuer};
+use crate::store::TtlStore;
 
 /// One user logged in at one issuer in one browser.
 #[derive(Debug, Clone)]
@@ -17,6 +18,9 @@ pub struct Session {
     pub issuer: String,
     pub user: Arc<User>,
     pub auth_time: u64,
+    /// Made without a browser (the admin API): stands for a user who allowed every client,
+    /// so authorizations on it never show a consent page.
+    pub headless: bool,
 }
 
 /// What happens once the user on the login page has logged in.
@@ -28,16 +32,20 @@ pub enum AfterLogin {
     ReturnTo(String),
 }
 
-/// A login page that was shown and not yet completed.
+/// A page (login or consent) that was shown and not yet answered, bound to the browser that
+/// opened it; `then` says what it is for.
 #[derive(Debug, Clone)]
-pub struct PendingLogin {
+pub struct Pending<T> {
     pub issuer: String,
-    pub then: AfterLogin,
-    /// The binding value of the browser that opened the login page (its login cookie).
+    pub then: T,
+    /// The binding value of the browser that opened the page (its login cookie).
     browser: String,
 }
 
-impl PendingLogin {
+/// A login page that was shown and not yet completed.
+pub type PendingLogin = Pending<AfterLogin>;
+
+impl<T> Pending<T> {
     /// Whether the browser holding `browser` in its login cookie opened this page (compared
     /// in constant time: the value is what keeps another browser from posting the form).
     pub fn opened_by(&self, browser: Option<&str>) -> bool {
@@ -46,7 +54,8 @@ impl PendingLogin {
     }
 }
 
-/// How long a login page stays valid (Keycloak's default login timeout is 30 minutes).
+/// How long a login or consent page stays valid (Keycloak's default login timeout is 30
+/// minutes).
 const LOGIN_TTL: u64 = 1800;
 /// Default SSO session lifetime: 10 hours (Keycloak's SSO Session Max).
 const SESSION_TTL: u64 = 36_000;
@@ -61,12 +70,23 @@ impl Engine {
 
     /// Logs `user` in at `issuer`: a new session.
     pub fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+        self.new_session(issuer, user, false)
+    }
+
+    /// A session the admin API makes: as [`Engine::start_session`], its user having allowed
+    /// every client (no consent page).
+    pub fn start_headless_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+        self.new_session(issuer, user, true)
+    }
+
+    fn new_session(&self, issuer: &Issuer, user: Arc<User>, headless: bool) -> Session {
         let now = self.clock.now();
         let session = Session {
             sid: self.ids.uuid(),
             issuer: issuer.name().to_string(),
             user,
             auth_time: now,
+            headless,
         };
         let ttl = issuer.config.session_ttl.unwrap_or(SESSION_TTL);
         self.sessions
@@ -116,21 +136,42 @@ impl Engine {
     /// Remembers a login page; returns the id its form posts back.
     /// A login page opened by the browser whose login cookie holds `browser`.
     pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
+        self.pend(&self.pending_logins, issuer, then, browser)
+    }
+
+    /// Remembers a page for `then` shown at `issuer` in the browser whose login cookie holds
+    /// `browser`, in `store`; returns the id its form posts back.
+    pub(super) fn pend<T: Clone>(
+        &self,
+        store: &TtlStore<Pending<T>>,
+        issuer: &Issuer,
+        then: T,
+        browser: &str,
+    ) -> String {
         let id = self.ids.alnum(32);
         let now = self.clock.now();
-        let pending = PendingLogin {
+        let pending = Pending {
             issuer: issuer.name().to_string(),
             then,
             browser: browser.to_string(),
         };
-        self.pending_logins
-            .insert(id.clone(), pending, now + LOGIN_TTL, now);
+        store.insert(id.clone(), pending, now + LOGIN_TTL, now);
         id
     }
 
     /// The login page `id` of `issuer`, still pending.
     pub fn pending_login(&self, issuer: &Issuer, id: &str) -> Option<PendingLogin> {
-        self.pending_logins
+        self.pending_in(&self.pending_logins, issuer, id)
+    }
+
+    /// The page `id` of `issuer` in `store`, still pending.
+    pub(super) fn pending_in<T: Clone>(
+        &self,
+        store: &TtlStore<Pending<T>>,
+        issuer: &Issuer,
+        id: &str,
+    ) -> Option<Pending<T>> {
+        store
             .get(id, self.clock.now())
             .filter(|p| p.issuer == issuer.name())
     }

@@ -8,6 +8,8 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse};
 use askama::Template;
 
+mod consent;
+
 use super::pages::{self, ErrorPage};
 use crate::dialect::{Endpoint, Urls};
 use crate::engine::authorize::{self, AuthorizeError, Callback, Decision, ResponseMode};
@@ -134,22 +136,29 @@ impl Site<'_> {
             .filter(|v| v.len() == BINDING_LEN && v.bytes().all(|b| b.is_ascii_alphanumeric()))
     }
 
-    /// Shows a fresh login page that continues with `then`, bound to this browser: the login
-    /// cookie (made now if the browser has none) must come back with the form, as Keycloak's
-    /// `AUTH_SESSION_ID` must, so that a `login_id` fetched by one browser cannot log in
-    /// another (login CSRF).
-    fn start_login(&self, req: &HttpRequest, then: AfterLogin) -> HttpResponse {
-        let browser = self
+    /// This browser's binding value (made now if it has none), and the login cookie that
+    /// holds it, set again with every page.
+    fn bind_browser(&self, req: &HttpRequest) -> (String, Cookie<'static>) {
+        let value = self
             .login_binding(req)
             .unwrap_or_else(|| self.engine.ids.alnum(BINDING_LEN));
-        let id = self.engine.pend_login(self.issuer, then.clone(), &browser);
-        let mut resp = self.login_page(&id, &then, None);
-        let cookie = Cookie::build(self.login_cookie_name(), browser)
+        let cookie = Cookie::build(self.login_cookie_name(), value.clone())
             .path("/")
             .http_only(true)
             .secure(self.urls.front.starts_with("https://"))
             .same_site(SameSite::Lax)
             .finish();
+        (value, cookie)
+    }
+
+    /// Shows a fresh login page that continues with `then`, bound to this browser: the login
+    /// cookie (made now if the browser has none) must come back with the form, as Keycloak's
+    /// `AUTH_SESSION_ID` must, so that a `login_id` fetched by one browser cannot log in
+    /// another (login CSRF).
+    fn start_login(&self, req: &HttpRequest, then: AfterLogin) -> HttpResponse {
+        let (browser, cookie) = self.bind_browser(req);
+        let id = self.engine.pend_login(self.issuer, then.clone(), &browser);
+        let mut resp = self.login_page(&id, &then, None);
         let _ = resp.add_cookie(&cookie);
         resp
     }
@@ -211,12 +220,17 @@ pub fn authorize(site: &Site, req: &HttpRequest, params: &Params) -> HttpRespons
     {
         Decision::Respond(cb) => site.answer_client(cb),
         Decision::Login => site.start_login(req, AfterLogin::Authorize(Box::new(ar))),
+        Decision::Consent(session) => consent::show(site, req, &ar, &session),
     }
 }
 
 /// The login form's POST: checks that this browser opened the form, checks the user, starts
 /// the session, continues where it was going.
 pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
+    let consent_field = site.issuer.dialect.profile().consent.page.id_field;
+    if form.get("login_id").is_none() && form.get(consent_field).is_some() {
+        return consent::answer(site, req, form);
+    }
     let id = form.get("login_id").unwrap_or("");
     let Some(pending) = site.engine.pending_login(site.issuer, id) else {
         return site.error_page(
@@ -256,10 +270,14 @@ pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
     logged_in(site, req, &pending.then, user)
 }
 
-/// After a login: starts the session (its cookies set) and goes where the login was for.
+/// After a login: starts the session (its cookies set) and goes where the login was for, by
+/// way of the consent page when the client needs it.
 fn logged_in(site: &Site, req: &HttpRequest, then: &AfterLogin, user: Arc<User>) -> HttpResponse {
     let session = site.engine.start_session(site.issuer, user);
     let mut resp = match then {
+        AfterLogin::Authorize(ar) if site.engine.needs_consent(site.issuer, ar, &session) => {
+            consent::show(site, req, ar, &session)
+        }
         AfterLogin::Authorize(ar) => {
             let cb = site
                 .engine

@@ -11,6 +11,7 @@ pub(crate) mod escape;
 
 use askama::Template;
 
+use crate::dialect::profile::ConsentPage;
 use crate::engine::Issuer;
 use crate::engine::authorize::Callback;
 use crate::engine::users::User;
@@ -97,6 +98,34 @@ pub struct DeviceDone<'a> {
 pub struct DeviceAlreadyDecided<'a> {
     pub issuer: &'a Issuer,
     pub approved: bool,
+}
+
+/// The product's consent page: the scopes asked, Allow and Deny (and IdentityServer3's
+/// per-scope checkboxes and "Remember My Decision"), with the product's wording, ids and
+/// field names (`dialect::profile::ConsentPage`).
+#[derive(Template)]
+#[template(path = "pages/consent.html", escape = "page")]
+pub struct Consent<'a> {
+    pub issuer: &'a Issuer,
+    /// The product's heading with the client's id in it.
+    pub heading: String,
+    pub user: &'a User,
+    pub action: &'a str,
+    pub consent_id: &'a str,
+    pub page: ConsentPage,
+    pub scopes: Vec<ConsentScope<'a>>,
+    /// The "remember" checkbox's label, when the client offers it.
+    pub remember: Option<&'static str>,
+    pub error: Option<&'a str>,
+}
+
+/// One line of the consent page's list.
+pub struct ConsentScope<'a> {
+    pub name: &'a str,
+    /// What the product says of it (its name when it says nothing particular).
+    pub text: &'a str,
+    /// Always granted: its checkbox is ticked and disabled.
+    pub required: bool,
 }
 
 /// After logout with nowhere to go back to.

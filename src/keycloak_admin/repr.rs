@@ -151,7 +151,7 @@ pub fn client(issuer: &Issuer, c: &ClientConfig) -> Value {
         "protocol": "openid-connect",
         "publicClient": c.is_public(),
         "bearerOnly": false,
-        "consentRequired": false,
+        "consentRequired": c.consent_required.unwrap_or(false),
         "clientAuthenticatorType": "client-secret",
         "secret": c.secret,
         "redirectUris": c.redirect_uris,

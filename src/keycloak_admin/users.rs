@@ -25,6 +25,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/{realm}/users/{id}/logout", web::post().to(logout))
         .route("/{realm}/users/{id}/sessions", web::get().to(sessions))
+        .route("/{realm}/users/{id}/consents", web::get().to(consents))
+        .route(
+            "/{realm}/users/{id}/consents/{client}",
+            web::delete().to(revoke_consent),
+        )
         .route("/{realm}/users/{id}/groups", web::get().to(groups))
         .route("/{realm}/users/{id}/groups/{group}", web::put().to(join))
         .route(
@@ -336,9 +341,9 @@ async fn delete(found: UserAt<ManageUsers>) -> Reply {
         cfg.users.retain(|u| found.issuer().user_id(u) != found.id);
         Ok(())
     })?;
-    found
-        .engine()
-        .forget_user(found.issuer(), &found.entry.username);
+    let engine = found.engine();
+    engine.forget_user(found.issuer(), &found.entry.username);
+    engine.revoke_consents(found.issuer(), &found.id, None);
     no_content()
 }
 
@@ -389,6 +394,39 @@ async fn sessions(found: UserAt<ViewUsers>) -> Reply {
         })
     });
     ok(json!(list))
+}
+
+/// UserResource.getConsents: `UserConsentRepresentation`s (dates in milliseconds).
+async fn consents(found: UserAt<ViewUsers>) -> Reply {
+    let list: Vec<Value> = found
+        .engine()
+        .consents_of(found.issuer(), &found.id)
+        .into_iter()
+        .map(|c| {
+            json!({"clientId": c.client_id, "grantedClientScopes": c.scopes,
+                   "createdDate": c.created * 1000, "lastUpdatedDate": c.updated * 1000})
+        })
+        .collect();
+    ok(json!(list))
+}
+
+/// UserResource.revokeConsent: 204, or 404 "Client not found" / "Consent nor offline token
+/// not found".
+async fn revoke_consent(
+    found: UserAt<ManageUsers>,
+    path: web::Path<(String, String, String)>,
+) -> Reply {
+    let client = &path.2;
+    if found.issuer().client(client).is_none() {
+        return Err(KcError::not_found("Client not found"));
+    }
+    if !found
+        .engine()
+        .revoke_consents(found.issuer(), &found.id, Some(client))
+    {
+        return Err(KcError::not_found("Consent nor offline token not found"));
+    }
+    no_content()
 }
 
 #[derive(Debug, Default, Deserialize)]

@@ -7,6 +7,7 @@ mod authorize; // the browser flow over plain HTTP: errors, codes, PKCE, refresh
 mod browser; // a real headless Chromium logs in through each dialect's login page
 mod chrome; // the browser harness: chromedriver, headless Chromium sessions over WebDriver
 mod client_jwt; // RFC 7523 client assertions: private_key_jwt, client_secret_jwt, refusals
+mod consent; // consent pages per product: Allow, Deny, remembered, prompt=consent/none
 mod dashboard; // the dashboard at /_mockidp/ (HTTP and headless Chromium) and /_mockidp/metrics
 mod device; // the device authorization grant over HTTP: polling, expiry, brute force
 mod errors; // every malformed or refused token request, per dialect

@@ -97,6 +97,9 @@ grants = ["authorization_code", "refresh_token"]
 scopes = ["openid", "email"]
 redirect_uris = ["{app}/cb.html", "{app}/silent.html"]
 post_logout_redirect_uris = ["{app}/out.html"]
+# no consent page (IdentityServer3's RequireConsent and DOT's skip_authorization=false
+# would add one): these tests are about sessions, silent renew and logout
+consent_required = false
 
 [[issuer.user]]
 username = "alice"

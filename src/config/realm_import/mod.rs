@@ -431,6 +431,7 @@ fn client_config(
         config.client_roles = account.client_roles.clone();
     }
     config.claims = hardcoded_claims(client, place)?;
+    config.consent_required = client.consent_required;
     Ok(config)
 }
 
@@ -720,6 +721,18 @@ mod tests {
         assert_eq!(issuer.device_code_ttl, Some(900));
         assert_eq!(issuer.device_interval, Some(5));
         assert_eq!(issuer.id_token_ttl, None);
+    }
+
+    /// `consentRequired` becomes the client's consent page switch; absent, Keycloak's default.
+    #[test]
+    fn consent_required_is_imported() {
+        let clients = json!([
+            { "clientId": "asks", "publicClient": true, "consentRequired": true },
+            { "clientId": "quiet", "publicClient": true },
+        ]);
+        let issuer = issuer_from_realm_export(&realm(clients, json!([]))).unwrap();
+        assert_eq!(client(&issuer, "asks").consent_required, Some(true));
+        assert_eq!(client(&issuer, "quiet").consent_required, None);
     }
 
     #[test]

@@ -55,6 +55,7 @@ pub(super) struct ClientRepresentation {
     pub description: Option<String>,
     pub enabled: Option<bool>,
     pub bearer_only: Option<bool>,
+    pub consent_required: Option<bool>,
     pub protocol: Option<String>,
     pub public_client: Option<bool>,
     pub secret: Option<String>,
