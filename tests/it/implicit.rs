@@ -44,7 +44,8 @@ const DOT: Product = Product {
 };
 
 /// Per issuer: `{p}-implicit` (public), `{p}-hybrid` (confidential; Keycloak's hybrid is its
-/// standard and implicit flows together) and `{p}-code`, which has neither.
+/// standard and implicit flows together) and `{p}-code`, which has neither. No consent page
+/// (IdentityServer3 and Django OAuth Toolkit ask by default; tests/it/consent.rs covers it).
 fn fixtures() -> String {
     let issuer = |name: &str, dialect: &str, path: &str, hybrid: &str| {
         let hybrid = match hybrid {
@@ -61,12 +62,14 @@ path = "{path}"
 [[issuer.client]]
 id = "{name}-implicit"
 implicit_flow = true
+consent_required = false
 scopes = ["openid", "email"]
 redirect_uris = ["{CB}"]
 
 [[issuer.client]]
 id = "{name}-hybrid"
 secret = "{name}-hybrid-secret"
+consent_required = false
 {hybrid}
 scopes = ["openid", "email"]
 redirect_uris = ["{CB}"]
@@ -74,6 +77,7 @@ redirect_uris = ["{CB}"]
 [[issuer.client]]
 id = "{name}-code"
 secret = "{name}-code-secret"
+consent_required = false
 grants = ["authorization_code"]
 scopes = ["openid", "email"]
 redirect_uris = ["{CB}"]

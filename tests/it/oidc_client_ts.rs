@@ -266,6 +266,7 @@ path = "/identity"
 [[issuer.client]]
 id = "spa-implicit"
 implicit_flow = true
+consent_required = false
 scopes = ["openid", "email"]
 redirect_uris = ["{app}/implicit-cb.html"]
 
