@@ -5,7 +5,7 @@
 //! so start-up needs no key generation. A generated key gets a self-signed certificate of its own,
 //! because IdentityServer clients look for `x5t`/`x5c`.
 
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use aws_lc_rs::digest::{self, SHA1_FOR_LEGACY_USE_ONLY, SHA256};
 use aws_lc_rs::encoding::{AsDer, PublicKeyX509Der};
@@ -69,6 +69,17 @@ impl SigningKey {
     /// The fixture key compiled into the binary.
     pub fn fixture() -> Result<Self, KeyError> {
         Self::from_pem(FIXTURE_KEY_PEM, Some(FIXTURE_CERT_PEM))
+    }
+
+    /// The fixture key, parsed once per process and shared by every engine that uses it (a
+    /// test suite starts many servers; keys are never changed in place, only replaced).
+    pub fn shared_fixture() -> Result<Arc<Self>, KeyError> {
+        static PARSED: OnceLock<Arc<SigningKey>> = OnceLock::new();
+        if let Some(key) = PARSED.get() {
+            return Ok(key.clone());
+        }
+        let key = Arc::new(Self::fixture()?);
+        Ok(PARSED.get_or_init(|| key).clone())
     }
 
     /// A fresh 2048-bit key with a self-signed certificate.

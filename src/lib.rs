@@ -64,4 +64,5 @@ pub fn fetch_status(url: &str) -> Result<u16, String> {
 }
 pub use error::Error;
 pub use server::{MockIdp, MockIdpBuilder, Namespace, TokenBuilder, banner, serve};
+pub use store::set_sweep_hook;
 pub use tls::TlsFiles;

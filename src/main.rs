@@ -14,7 +14,22 @@ use mockidp::{Clock, Engine};
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+// mimalloc.h: `void mi_collect(bool force)`, linked in by the `mimalloc` crate's C library.
+#[allow(unsafe_code)]
+unsafe extern "C" {
+    /// Frees the calling thread's empty pages and, with `force`, returns them to the system.
+    safe fn mi_collect(force: bool);
+}
+
+/// After a sweep, each worker thread gives back the pages its burst's entries held, which the
+/// sweeping thread freed (mimalloc returns a page only from its owner thread): this takes RSS
+/// back near idle once a burst has expired (bench/README.md, "Memory after a burst").
+fn release_swept_memory() {
+    mi_collect(true);
+}
+
 fn main() -> ExitCode {
+    mockidp::set_sweep_hook(release_swept_memory);
     let cli = cli::Cli::parse();
     init_logging(cli.log_format);
     let result = match cli.command {

@@ -160,7 +160,7 @@ impl MockIdpBuilder {
         let addr = self.addr;
         let mut config = match self.config {
             Some(c) => c?,
-            None => Config::default_fixtures()?,
+            None => default_fixtures()?,
         };
         for issuer in self.issuers {
             config.issuers.retain(|i| i.name != issuer.name);
@@ -254,6 +254,17 @@ impl MockIdpBuilder {
             },
         })
     }
+}
+
+/// The compiled-in default fixtures, parsed once per process: a test suite starts a server per
+/// test, and the TOML parse was the largest part of a start (bench/README.md, "Embedding").
+fn default_fixtures() -> Result<Config, Error> {
+    static PARSED: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
+    if let Some(config) = PARSED.get() {
+        return Ok(config.clone());
+    }
+    let config = Config::default_fixtures()?;
+    Ok(PARSED.get_or_init(|| config).clone())
 }
 
 fn find<'c>(config: &'c mut Config, name: &str) -> Result<&'c mut IssuerConfig, Error> {

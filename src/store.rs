@@ -3,7 +3,7 @@
 //! however hard a test suite hammers the server.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, OnceLock};
 
 /// Entries live until their expiry (in [`crate::clock::Clock`] seconds) and at most `capacity`
 /// are kept: when full, expired entries go first, then the ones closest to expiry. Every
@@ -171,6 +171,25 @@ impl<V: Clone> TtlStore<V> {
         // A poisoned lock only means another thread panicked mid-operation; the maps stay
         // consistent because every operation updates both before returning.
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+/// What runs on each HTTP worker thread after its periodic sweep of the stores.
+static AFTER_SWEEP: OnceLock<fn()> = OnceLock::new();
+
+/// Installs `hook`, run on every HTTP worker thread after each periodic sweep of the stores
+/// (every 15 s), so that a binary can ask its allocator to return to the system what sweeps
+/// freed: mimalloc gives a page back only from the thread that owns it, and the sweeping thread
+/// is rarely the one that allocated a burst's entries. The library never picks an allocator;
+/// the first hook installed stays.
+pub fn set_sweep_hook(hook: fn()) {
+    let _ = AFTER_SWEEP.set(hook);
+}
+
+/// Runs the hook [`set_sweep_hook`] installed, if any.
+pub(crate) fn after_sweep() {
+    if let Some(hook) = AFTER_SWEEP.get() {
+        hook();
     }
 }
 

@@ -6,6 +6,7 @@ pub mod account;
 pub mod authorize;
 pub mod client_assertion;
 pub mod client_auth;
+pub mod code_store;
 pub mod control;
 pub mod device;
 pub mod grants;
@@ -33,7 +34,6 @@ use crate::jwt::Object;
 use crate::keys::{KeyRing, SigningKey};
 use crate::store::TtlStore;
 
-use authorize::CodeRecord;
 use issue::{Grant, RefreshRecord};
 use session::{PendingLogin, Session};
 
@@ -79,7 +79,7 @@ pub struct Engine {
     /// Live refresh tokens (the whole token is the key).
     pub refresh_tokens: TtlStore<RefreshRecord>,
     /// Unredeemed authorization codes.
-    pub codes: TtlStore<CodeRecord>,
+    pub codes: code_store::CodeStore,
     /// Redeemed codes (by `issue::token_key`) and the token chain they started, so that a
     /// replayed code revokes what it issued (RFC 6749 §4.1.2).
     pub redeemed_codes: TtlStore<String>,
@@ -196,7 +196,7 @@ impl Engine {
         };
         let keys = &config.keys;
         let key = if keys.generate {
-            SigningKey::generate()?
+            Arc::new(SigningKey::generate()?)
         } else if let Some(path) = &keys.private_key {
             let read = |p: &std::path::Path| {
                 std::fs::read_to_string(config.resolve(p)).map_err(|e| {
@@ -204,11 +204,10 @@ impl Engine {
                 })
             };
             let cert = keys.certificate.as_deref().map(read).transpose()?;
-            SigningKey::from_pem(&read(path)?, cert.as_deref())?
+            Arc::new(SigningKey::from_pem(&read(path)?, cert.as_deref())?)
         } else {
-            SigningKey::fixture()?
+            SigningKey::shared_fixture()?
         };
-        let key = Arc::new(key);
         let issuers = Arc::new(Issuers::load(&config)?);
         let refresh_key = match config.seed {
             // Its own stream, so that a reset (which restarts `ids`) replays the same values.
@@ -261,7 +260,7 @@ impl Engine {
             opaque_tokens: TtlStore::new(STORE_CAPACITY),
             user_tokens: TtlStore::new(STORE_CAPACITY),
             refresh_tokens: TtlStore::new(STORE_CAPACITY),
-            codes: TtlStore::new(STORE_CAPACITY),
+            codes: code_store::CodeStore::new(STORE_CAPACITY),
             redeemed_codes: TtlStore::new(STORE_CAPACITY),
             sessions: TtlStore::new(STORE_CAPACITY),
             pending_logins: TtlStore::new(STORE_CAPACITY / 10),

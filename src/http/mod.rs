@@ -328,8 +328,9 @@ const SWEEP_EVERY: std::time::Duration = std::time::Duration::from_secs(15);
 /// Sweeps `engine`'s stores every [`SWEEP_EVERY`] from this worker thread, until the engine is
 /// dropped: memory a burst took comes back once its entries expire, even when nothing writes
 /// to those stores any more. Every worker sweeps (a sweep with nothing expired costs a lock
-/// per store), so that each thread's allocator sees its own blocks freed and can give their
-/// pages back (mimalloc returns a page to the system from the thread that owns it).
+/// per store), and each then runs the binary's [`crate::store::set_sweep_hook`], so that each
+/// thread's allocator can give back the pages of its own blocks that another thread's sweep
+/// freed (mimalloc returns a page to the system only from the thread that owns it).
 fn sweep(engine: &Arc<Engine>) {
     let engine = Arc::downgrade(engine);
     actix_web::rt::spawn(async move {
@@ -340,6 +341,7 @@ fn sweep(engine: &Arc<Engine>) {
                 Some(engine) => engine.purge_expired(),
                 None => return,
             }
+            crate::store::after_sweep();
         }
     });
 }

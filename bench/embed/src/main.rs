@@ -1,6 +1,8 @@
 //! Start to first answer, `RUNS` times each, alternating: mockidp's embedded server (default
-//! fixtures, discovery answered) and wiremock-rs's `MockServer` (one mock answered). Prints the
-//! medians and p90s in milliseconds as a markdown table.
+//! fixtures, discovery answered) and wiremock-rs's `MockServer` (one mock answered); the first
+//! mockidp start of the process apart (it pays what is done once per process: AWS-LC's
+//! entropy self-test when built with it, the default fixtures' parse); then where a start's
+//! time goes (fixture parse, engine, server). Prints the figures in milliseconds as markdown.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -8,11 +10,32 @@ use std::time::{Duration, Instant};
 
 /// One plain HTTP/1.1 GET on loopback; the status code.
 fn get(addr: std::net::SocketAddr, path: &str) -> u16 {
+    request(
+        addr,
+        &format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"),
+    )
+}
+
+/// A client-credentials token from the default fixtures' Iopole realm; the status code.
+fn token(addr: std::net::SocketAddr) -> u16 {
+    let body = "grant_type=client_credentials&client_id=clientId&client_secret=clientSecret";
+    request(
+        addr,
+        &format!(
+            "POST /realms/iopole/protocol/openid-connect/token HTTP/1.1\r\nHost: {addr}\r\n\
+             Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {}\r\n\
+             Connection: close\r\n\r\n{body}",
+            body.len()
+        ),
+    )
+}
+
+/// Sends `req` on a new loopback connection; the status code of the answer (0 on failure).
+fn request(addr: std::net::SocketAddr, req: &str) -> u16 {
     let Ok(mut s) = TcpStream::connect_timeout(&addr, Duration::from_secs(5)) else {
         return 0;
     };
     let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
-    let req = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n");
     if s.write_all(req.as_bytes()).is_err() {
         return 0;
     }
@@ -37,7 +60,21 @@ async fn main() {
         .ok()
         .and_then(|r| r.parse().ok())
         .unwrap_or(30);
-    let (mut ours, mut theirs) = (Vec::new(), Vec::new());
+    let (mut ours, mut theirs, mut kept) = (Vec::new(), Vec::new(), Vec::new());
+    let t = Instant::now();
+    let idp = mockidp::MockIdp::start().await.expect("mockidp starts");
+    let status = get(idp.address(), "/realms/iopole/.well-known/openid-configuration");
+    let first = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(status, 200);
+    let t = Instant::now();
+    let status = token(idp.address());
+    let first_token = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(status, 200);
+    let t = Instant::now();
+    let status = token(idp.address());
+    let second_token = t.elapsed().as_secs_f64() * 1000.0;
+    assert_eq!(status, 200);
+    drop(idp);
     for _ in 0..runs {
         let t = Instant::now();
         let idp = mockidp::MockIdp::start().await.expect("mockidp starts");
@@ -55,11 +92,65 @@ async fn main() {
         let status = get(*server.address(), "/x");
         theirs.push(t.elapsed().as_secs_f64() * 1000.0);
         assert_eq!(status, 200);
+        // Kept until the process exits: dropping a MockServer here hung (its Drop verifies
+        // the mocks with a blocking wait on a lock), and a dropped one goes back to wiremock's
+        // pool, so the next start would be a reuse rather than a start.
+        kept.push(server);
     }
+    let phases = phases(runs).await;
     let (m50, m90) = stats(ours);
     let (w50, w90) = stats(theirs);
     println!("| start to first answer ({runs} runs each, alternating) | median ms | p90 ms |");
     println!("|---|---|---|");
     println!("| `mockidp::MockIdp::start()` (default fixtures, discovery) | {m50:.2} | {m90:.2} |");
-    println!("| `wiremock::MockServer::start()` (one mock mounted) | {w50:.2} | {w90:.2} |");
+    println!("| `wiremock::MockServer::start()` (one mock mounted; a new server each time, none dropped) | {w50:.2} | {w90:.2} |");
+    println!("| the process's first `MockIdp::start()` (before the runs above) | {first:.2} | |");
+    println!("| ... then its first token (the process's first RSA signature) | {first_token:.2} | |");
+    println!("| ... and its second token | {second_token:.2} | |");
+    println!();
+    println!("| where a `MockIdp::start()` goes ({runs} runs each) | median ms | p90 ms |");
+    println!("|---|---|---|");
+    for (what, times) in phases {
+        let (p50, p90) = stats(times);
+        println!("| {what} | {p50:.3} | {p90:.3} |");
+    }
+    // Without dropping the MockServers (see above).
+    std::process::exit(0);
+}
+
+/// Each step of a start on its own: the default fixtures parsed, an engine built from parsed
+/// fixtures, a server started from parsed fixtures (to its return, then to its first answer).
+async fn phases(runs: usize) -> Vec<(&'static str, Vec<f64>)> {
+    let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
+    let mut out: Vec<(&'static str, Vec<f64>)> = vec![
+        ("`Config::default_fixtures()`", vec![]),
+        ("`Engine::new` (fixtures parsed beforehand)", vec![]),
+        ("`builder().config(parsed).start()` to its return", vec![]),
+        ("... then the first answer (discovery)", vec![]),
+        ("dropping the `MockIdp`", vec![]),
+    ];
+    for _ in 0..runs {
+        let t = Instant::now();
+        let config = mockidp::Config::default_fixtures().expect("default fixtures");
+        out[0].1.push(ms(t));
+        let t = Instant::now();
+        let engine = mockidp::Engine::new(config.clone(), mockidp::Clock::default());
+        out[1].1.push(ms(t));
+        drop(engine);
+        let t = Instant::now();
+        let idp = mockidp::MockIdp::builder()
+            .config(config)
+            .start()
+            .await
+            .expect("mockidp starts");
+        out[2].1.push(ms(t));
+        let t = Instant::now();
+        let status = get(idp.address(), "/realms/iopole/.well-known/openid-configuration");
+        out[3].1.push(ms(t));
+        assert_eq!(status, 200);
+        let t = Instant::now();
+        drop(idp);
+        out[4].1.push(ms(t));
+    }
+    out
 }
