@@ -7,6 +7,9 @@ mod password;
 mod refresh_token;
 mod token_exchange;
 
+#[cfg(test)]
+mod tests;
+
 use super::issue::{Grant, Issued};
 use super::{Engine, Issuer, RequestContext, TokenRequest, client_auth};
 use crate::config::{ClientConfig, IMPLEMENTED_GRANTS};
