@@ -187,7 +187,7 @@ fn audience_ok(
             } else {
                 base.strip_suffix(suffix.as_str())
             };
-            base.and_then(|b| issuers.hosted(b, engine.prefix()))
+            base.and_then(|b| issuers.by_issuer_url(b, engine.prefix()))
                 .is_some_and(|i| i.name() == issuer.name())
         })
     })

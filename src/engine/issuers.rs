@@ -1,4 +1,4 @@
-//! The issuers of one server and how a request path finds one. The table is replaced whole
+//! The issuers of one server, found by name or by issuer URL. The table is replaced whole
 //! when the admin API changes a client or user, so requests in flight keep a consistent view.
 
 use std::collections::HashMap;
@@ -132,7 +132,7 @@ impl Issuer {
     }
 }
 
-/// Every issuer of a server, with the routing rules.
+/// Every issuer of a server.
 pub struct Issuers {
     list: Vec<Arc<Issuer>>,
 }
@@ -198,16 +198,24 @@ impl Issuers {
         self.list.iter().find(|i| i.name() == name)
     }
 
-    /// The issuer that the issuer URL `iss` names.
-    pub fn hosted(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
+    /// The issuer whose issuer identifier (OpenID Connect Discovery 1.0 §3 `issuer`) is the URL
+    /// `iss`, for issuers served under `prefix` (`""`, or a namespace's `/ns/{id}`): its mount
+    /// path on any host (an issuer's URL follows the host it was reached by), or that path
+    /// behind Keycloak's legacy `/auth`; only its own URL when the fixtures fix one. A lookup
+    /// by identifier, for the tokens' `iss` and `aud`: request paths are routed by the HTTP
+    /// edge (`http::routing`).
+    pub fn by_issuer_url(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
         let path = iss
             .split_once("://")
             .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-        // A namespace's issuers are served under its `/ns/{id}` prefix.
-        let path = path.strip_prefix(prefix)?;
-        self.route(path.trim_end_matches('/'))
-            .filter(|(_, rest)| rest.is_empty())
-            .map(|(i, _)| i)
+        let path = path.strip_prefix(prefix)?.trim_end_matches('/');
+        let mounted_at = |p: &str| self.list.iter().find(|i| i.path == p);
+        mounted_at(path)
+            .or_else(|| {
+                path.strip_prefix("/auth")
+                    .and_then(mounted_at)
+                    .filter(|i| i.dialect.profile().accepts_auth_prefix)
+            })
             // An issuer whose URL is fixed recognises that URL only; the others answer on any
             // host (their URL follows the request), so only the path can tell.
             .filter(|i| {
@@ -215,46 +223,80 @@ impl Issuers {
                     .is_none_or(|fixed| fixed == iss.trim_end_matches('/'))
             })
     }
+}
 
-    /// The protected resource at `path`, and its issuer.
-    pub fn resource_at(&self, path: &str) -> Option<(&Arc<Issuer>, &ResourceConfig)> {
-        let trimmed = path.trim_end_matches('/');
-        self.list.iter().find_map(|i| {
-            i.resources
-                .iter()
-                .find(|r| r.path.trim_end_matches('/') == trimmed)
-                .map(|r| (i, r))
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = r#"
+[[issuer]]
+name = "kc"
+dialect = "keycloak"
+realm = "kc"
+
+[[issuer]]
+name = "fixed"
+dialect = "keycloak"
+realm = "fixed"
+public_url = "https://sso.example.test/realms/fixed"
+
+[[issuer]]
+name = "is3"
+dialect = "identityserver"
+path = "/identity"
+
+[[issuer]]
+name = "dot"
+dialect = "generic"
+path = ""
+"#;
+
+    fn issuers() -> Issuers {
+        let config = Config::from_toml(FIXTURE).expect("the fixture loads");
+        Issuers::load(&config).expect("the issuers load")
     }
 
-    /// The issuer whose SSO landing page (Inqom's `/home`) is at `path`.
-    pub fn home_of(&self, path: &str) -> Option<&Arc<Issuer>> {
-        let path = path.trim_end_matches('/');
-        self.list
-            .iter()
-            .find(|i| i.home_path.trim_end_matches('/') == path)
+    fn named(issuers: &Issuers, iss: &str, prefix: &str) -> Option<String> {
+        issuers
+            .by_issuer_url(iss, prefix)
+            .map(|i| i.name().to_string())
     }
 
-    /// Finds the issuer mounted at the longest prefix of `path` (already slash-normalised) and
-    /// the rest of the path below it. Keycloak issuers also answer under the legacy `/auth`.
-    pub fn route<'p>(&self, path: &'p str) -> Option<(&Arc<Issuer>, &'p str)> {
-        let mut best: Option<(&Arc<Issuer>, &'p str)> = None;
-        for issuer in &self.list {
-            let candidates = [Some(path), path.strip_prefix("/auth")];
-            let legacy_ok = issuer.dialect.profile().accepts_auth_prefix;
-            for (i, p) in candidates.into_iter().enumerate() {
-                let Some(p) = p else { continue };
-                if i == 1 && !legacy_ok {
-                    continue;
-                }
-                if let Some(rest) = p.strip_prefix(issuer.path.as_str())
-                    && (rest.is_empty() || rest.starts_with('/'))
-                    && best.is_none_or(|(b, _)| b.path.len() < issuer.path.len())
-                {
-                    best = Some((issuer, rest));
-                }
-            }
-        }
-        best
+    #[test]
+    fn issuer_urls_name_their_issuer_on_any_host() {
+        let issuers = issuers();
+        let at = |iss| named(&issuers, iss, "");
+        assert_eq!(at("http://127.0.0.1:8080/realms/kc").as_deref(), Some("kc"));
+        assert_eq!(at("https://other.test/realms/kc/").as_deref(), Some("kc"));
+        assert_eq!(at("http://h/auth/realms/kc").as_deref(), Some("kc"));
+        assert_eq!(at("http://h/identity").as_deref(), Some("is3"));
+        assert_eq!(at("http://h/").as_deref(), Some("dot"));
+        assert_eq!(at("http://h").as_deref(), Some("dot"));
+        // Only Keycloak answers under the legacy /auth; a path below an issuer is no issuer.
+        assert_eq!(at("http://h/auth/identity"), None);
+        assert_eq!(at("http://h/realms/kc/protocol"), None);
+    }
+
+    #[test]
+    fn a_fixed_url_names_its_issuer_only_as_fixed() {
+        let issuers = issuers();
+        let at = |iss| named(&issuers, iss, "");
+        assert_eq!(
+            at("https://sso.example.test/realms/fixed").as_deref(),
+            Some("fixed")
+        );
+        assert_eq!(at("http://127.0.0.1/realms/fixed"), None);
+    }
+
+    #[test]
+    fn a_namespace_s_issuer_urls_carry_its_prefix() {
+        let issuers = issuers();
+        assert_eq!(
+            named(&issuers, "http://h/ns/abc/realms/kc", "/ns/abc").as_deref(),
+            Some("kc")
+        );
+        assert_eq!(named(&issuers, "http://h/realms/kc", "/ns/abc"), None);
+        assert_eq!(named(&issuers, "http://h/ns/abc/realms/kc", ""), None);
     }
 }

@@ -107,7 +107,7 @@ impl Engine {
     /// Whether the issuer URL `iss` names `issuer` (whatever host it was reached by).
     fn issued_by(&self, issuer: &Issuer, iss: &str) -> bool {
         self.issuers()
-            .hosted(iss, self.prefix())
+            .by_issuer_url(iss, self.prefix())
             .is_some_and(|i| i.name() == issuer.name())
     }
 
@@ -155,7 +155,7 @@ impl Engine {
             // Not an external issuer: one of ours, if our key signed it and we trust it.
             let issuers = self.issuers();
             let hosted = issuers
-                .hosted(&iss, self.prefix())
+                .by_issuer_url(&iss, self.prefix())
                 .filter(|h| h.name() == issuer.name() || issuer.config.trust_hosted_issuers);
             return match hosted {
                 Some(h) if self.verify_jwt(token).is_some() => self

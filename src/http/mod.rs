@@ -14,6 +14,7 @@ mod namespace;
 pub(crate) use namespace::{NAMESPACE_SCOPE, enter_namespace};
 mod pages;
 pub(crate) mod remote_jwks;
+mod routing;
 
 /// Renders a page template (the dialects' own pages use it too).
 pub(crate) use pages::render as render_page;
@@ -109,7 +110,7 @@ async fn serve(
     path: &str,
 ) -> HttpResponse {
     let issuers = engine.issuers();
-    if let Some(issuer) = issuers.home_of(path) {
+    if let Some(issuer) = routing::home_of(&issuers, path) {
         if issuer.dialect.profile().features.account_rest
             && (req.method() == Method::OPTIONS || wants_json(req))
         {
@@ -119,14 +120,14 @@ async fn serve(
             return home(engine, issuer, req).await;
         }
     }
-    if let Some((issuer, resource)) = issuers.resource_at(path) {
+    if let Some((issuer, resource)) = routing::resource_at(&issuers, path) {
         journal::note(req, |n| n.at(issuer.name(), "resource"));
         if let Some(resp) = failures::inject(engine, req, issuer.name(), "resource").await {
             return resp;
         }
         return handlers::resource(engine, issuer, resource, req, payload).await;
     }
-    let Some((issuer, rel)) = issuers.route(path) else {
+    let Some((issuer, rel)) = routing::issuer_at(&issuers, path) else {
         return not_found(path, None);
     };
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {

@@ -41,7 +41,7 @@ pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
     if style == ExchangeStyle::SameIssuer {
         let same = engine
             .issuers()
-            .hosted(
+            .by_issuer_url(
                 subject.get("iss").and_then(Value::as_str).unwrap_or(""),
                 engine.prefix(),
             )
