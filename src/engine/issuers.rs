@@ -12,26 +12,26 @@ use crate::dialect::{self, Dialect};
 use crate::error::Error;
 
 /// One configured issuer with its dialect and a client index.
-pub struct Issuer {
-    pub config: IssuerConfig,
+pub(crate) struct Issuer {
+    pub(crate) config: IssuerConfig,
     /// Mount path without trailing slash; `""` for the root.
-    pub path: String,
-    pub dialect: &'static dyn Dialect,
+    pub(crate) path: String,
+    pub(crate) dialect: &'static dyn Dialect,
     clients: HashMap<String, usize>,
     /// Public keys of `private_key_jwt` clients, by client id (aliases included).
     client_keys: HashMap<String, Arc<JwkSet>>,
     /// Where `private_key_jwt` clients with a `jwks_url` have their keys, by client id.
     client_key_sources: HashMap<String, trust::JwksSource>,
     /// External issuers whose tokens token exchange accepts.
-    pub trusted: Arc<Vec<trust::TrustedIssuer>>,
+    pub(crate) trusted: Arc<Vec<trust::TrustedIssuer>>,
     /// Protected resources: the configured ones, else the product's default.
-    pub resources: Vec<ResourceConfig>,
+    pub(crate) resources: Vec<ResourceConfig>,
     /// Absolute path of the page that shows who is logged in (Inqom's `/home`).
-    pub home_path: String,
+    pub(crate) home_path: String,
 }
 
 impl Issuer {
-    pub fn new(config: IssuerConfig, trusted: Arc<Vec<trust::TrustedIssuer>>) -> Self {
+    pub(crate) fn new(config: IssuerConfig, trusted: Arc<Vec<trust::TrustedIssuer>>) -> Self {
         let mut clients = HashMap::new();
         let mut client_keys = HashMap::new();
         let mut client_key_sources = HashMap::new();
@@ -89,21 +89,21 @@ impl Issuer {
     }
 
     /// The fixture keys of client `id` (`jwks` / `jwks_file`).
-    pub fn client_keys(&self, id: &str) -> Option<Arc<JwkSet>> {
+    pub(crate) fn client_keys(&self, id: &str) -> Option<Arc<JwkSet>> {
         self.client_keys.get(id).cloned()
     }
 
     /// Where client `id`'s keys are fetched from, if it has a `jwks_url`.
-    pub fn client_key_source(&self, id: &str) -> Option<&trust::JwksSource> {
+    pub(crate) fn client_key_source(&self, id: &str) -> Option<&trust::JwksSource> {
         self.client_key_sources.get(id)
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.config.name
     }
 
     /// The issuer URL when the fixtures fix it (`public_url`, else `frontend_url`).
-    pub fn fixed_url(&self) -> Option<String> {
+    pub(crate) fn fixed_url(&self) -> Option<String> {
         self.config
             .public_url
             .as_ref()
@@ -112,19 +112,19 @@ impl Issuer {
     }
 
     /// The client registered under `id` (or one of its aliases).
-    pub fn client(&self, id: &str) -> Option<&ClientConfig> {
+    pub(crate) fn client(&self, id: &str) -> Option<&ClientConfig> {
         self.clients.get(id).map(|&i| &self.config.clients[i])
     }
 
     /// Refresh token lifetime: the issuer's, else the product's for this grant.
-    pub fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
+    pub(crate) fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
         self.config.refresh_token_ttl.unwrap_or_else(|| {
             (self.dialect.profile()).refresh_token_ttl(grant.has_scope("offline_access"))
         })
     }
 
     /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
-    pub fn access_token_ttl(&self, client: &ClientConfig) -> u64 {
+    pub(crate) fn access_token_ttl(&self, client: &ClientConfig) -> u64 {
         client
             .access_token_ttl
             .or(self.config.access_token_ttl)
@@ -133,13 +133,13 @@ impl Issuer {
 }
 
 /// Every issuer of a server.
-pub struct Issuers {
+pub(crate) struct Issuers {
     list: Vec<Arc<Issuer>>,
 }
 
 impl Issuers {
     /// Builds the issuers of `config`, loading trusted issuers' keys.
-    pub fn load(config: &Config) -> Result<Self, Error> {
+    pub(crate) fn load(config: &Config) -> Result<Self, Error> {
         let mut list = Vec::new();
         for issuer in &config.issuers {
             let trusted = issuer
@@ -153,7 +153,7 @@ impl Issuers {
     }
 
     /// A copy with `issuer` in place of the one with the same name.
-    pub fn replaced(&self, issuer: Issuer) -> Self {
+    pub(crate) fn replaced(&self, issuer: Issuer) -> Self {
         let issuer = Arc::new(issuer);
         Self {
             list: self
@@ -171,14 +171,14 @@ impl Issuers {
     }
 
     /// A copy with `issuer` added.
-    pub fn with(&self, issuer: Issuer) -> Self {
+    pub(crate) fn with(&self, issuer: Issuer) -> Self {
         let mut list = self.list.clone();
         list.push(Arc::new(issuer));
         Self { list }
     }
 
     /// A copy without the issuer named `name`.
-    pub fn without(&self, name: &str) -> Self {
+    pub(crate) fn without(&self, name: &str) -> Self {
         Self {
             list: self
                 .list
@@ -189,12 +189,12 @@ impl Issuers {
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Issuer>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<Issuer>> {
         self.list.iter()
     }
 
     /// The issuer named `name`.
-    pub fn by_name(&self, name: &str) -> Option<&Arc<Issuer>> {
+    pub(crate) fn by_name(&self, name: &str) -> Option<&Arc<Issuer>> {
         self.list.iter().find(|i| i.name() == name)
     }
 
@@ -204,7 +204,7 @@ impl Issuers {
     /// behind Keycloak's legacy `/auth`; only its own URL when the fixtures fix one. A lookup
     /// by identifier, for the tokens' `iss` and `aud`: request paths are routed by the HTTP
     /// edge (`http::routing`).
-    pub fn by_issuer_url(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
+    pub(crate) fn by_issuer_url(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
         let path = iss
             .split_once("://")
             .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));

@@ -12,16 +12,16 @@ use super::{Engine, Issuer};
 
 /// One user logged in at one issuer in one browser.
 #[derive(Debug, Clone)]
-pub struct Session {
-    pub sid: String,
-    pub issuer: String,
-    pub user: Arc<User>,
-    pub auth_time: u64,
+pub(crate) struct Session {
+    pub(crate) sid: String,
+    pub(crate) issuer: String,
+    pub(crate) user: Arc<User>,
+    pub(crate) auth_time: u64,
 }
 
 /// What happens once the user on the login page has logged in.
 #[derive(Debug, Clone)]
-pub enum AfterLogin {
+pub(crate) enum AfterLogin {
     /// Finish an authorization request (redirect back to the client with a code).
     Authorize(Box<AuthorizeRequest>),
     /// Go to a page of mockidp's own (the SSO landing page), by absolute path.
@@ -30,9 +30,9 @@ pub enum AfterLogin {
 
 /// A login page that was shown and not yet completed.
 #[derive(Debug, Clone)]
-pub struct PendingLogin {
-    pub issuer: String,
-    pub then: AfterLogin,
+pub(crate) struct PendingLogin {
+    pub(crate) issuer: String,
+    pub(crate) then: AfterLogin,
     /// The binding value of the browser that opened the login page (its login cookie).
     browser: String,
 }
@@ -40,7 +40,7 @@ pub struct PendingLogin {
 impl PendingLogin {
     /// Whether the browser holding `browser` in its login cookie opened this page (compared
     /// in constant time: the value is what keeps another browser from posting the form).
-    pub fn opened_by(&self, browser: Option<&str>) -> bool {
+    pub(crate) fn opened_by(&self, browser: Option<&str>) -> bool {
         browser
             .is_some_and(|b| verify_slices_are_equal(b.as_bytes(), self.browser.as_bytes()).is_ok())
     }
@@ -53,14 +53,14 @@ const SESSION_TTL: u64 = 36_000;
 
 impl Engine {
     /// The live session `sid` of `issuer`, if any.
-    pub fn session(&self, issuer: &Issuer, sid: &str) -> Option<Session> {
+    pub(crate) fn session(&self, issuer: &Issuer, sid: &str) -> Option<Session> {
         self.sessions
             .get(sid, self.clock.now())
             .filter(|s| s.issuer == issuer.name())
     }
 
     /// Logs `user` in at `issuer`: a new session.
-    pub fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+    pub(crate) fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
         let now = self.clock.now();
         let session = Session {
             sid: self.ids.uuid(),
@@ -80,14 +80,14 @@ impl Engine {
     }
 
     /// Ends session `sid` (logout).
-    pub fn end_session(&self, sid: &str) {
+    pub(crate) fn end_session(&self, sid: &str) {
         self.sessions.remove(sid);
     }
 
     /// A user deleted from `issuer` (admin API): their sessions end, their pending codes go and
     /// every token issued to them there stops working, as in Keycloak. Grants are matched by
     /// `sub`, which is the issuer's own (configured, or derived from issuer and username).
-    pub fn forget_user(&self, issuer: &Issuer, username: &str) {
+    pub(crate) fn forget_user(&self, issuer: &Issuer, username: &str) {
         let now = self.clock.now();
         let sub = issuer.user_named(username).sub;
         let theirs = |g: &Grant| g.user.as_ref().is_some_and(|u| u.sub == sub);
@@ -115,7 +115,7 @@ impl Engine {
 
     /// Remembers a login page; returns the id its form posts back.
     /// A login page opened by the browser whose login cookie holds `browser`.
-    pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
+    pub(crate) fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
         let id = self.ids.alnum(32);
         let now = self.clock.now();
         let pending = PendingLogin {
@@ -129,14 +129,14 @@ impl Engine {
     }
 
     /// The login page `id` of `issuer`, still pending.
-    pub fn pending_login(&self, issuer: &Issuer, id: &str) -> Option<PendingLogin> {
+    pub(crate) fn pending_login(&self, issuer: &Issuer, id: &str) -> Option<PendingLogin> {
         self.pending_logins
             .get(id, self.clock.now())
             .filter(|p| p.issuer == issuer.name())
     }
 
     /// Completes login page `id`: true for the one caller that consumed it.
-    pub fn finish_login(&self, id: &str) -> bool {
+    pub(crate) fn finish_login(&self, id: &str) -> bool {
         self.pending_logins.take(id, self.clock.now()).is_some()
     }
 }

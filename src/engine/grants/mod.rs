@@ -19,7 +19,7 @@ impl Engine {
     /// RFC 6749 §3.2: the token endpoint. Checks the grant type first (as Keycloak does), then
     /// who the client is, then whether it may use that grant.
     #[tracing::instrument(level = "debug", skip_all, fields(issuer = issuer.name(), grant_type, client_id))]
-    pub fn token(
+    pub(crate) fn token(
         &self,
         issuer: &Issuer,
         req: &TokenRequest,
@@ -68,11 +68,11 @@ impl Engine {
 /// has the same one-argument signature and a new grant is one more `match` arm.
 #[derive(Clone, Copy)]
 pub(super) struct GrantCall<'a> {
-    pub engine: &'a Engine,
-    pub issuer: &'a Issuer,
-    pub client: &'a ClientConfig,
-    pub req: &'a TokenRequest,
-    pub ctx: &'a RequestContext,
+    pub(crate) engine: &'a Engine,
+    pub(crate) issuer: &'a Issuer,
+    pub(crate) client: &'a ClientConfig,
+    pub(crate) req: &'a TokenRequest,
+    pub(crate) ctx: &'a RequestContext,
 }
 
 impl GrantCall<'_> {
