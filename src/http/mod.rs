@@ -215,11 +215,7 @@ async fn answer(
     payload: web::Payload,
     (mount, rel): (&str, &str),
 ) -> HttpResponse {
-    let methods = methods(issuer, endpoint);
-    if !methods.contains(req.method()) {
-        return method_not_allowed(issuer, req, methods);
-    }
-    if let Some(resp) = failures::inject(engine, req, issuer.name(), endpoint.name()).await {
+    if let Some(resp) = refusal(engine, issuer, endpoint, req).await {
         return resp;
     }
     // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
@@ -247,6 +243,21 @@ async fn answer(
             in_browser(&site, endpoint, req, payload).await
         }
     }
+}
+
+/// Why `endpoint` does not answer this request, if it does not: a method it does not take,
+/// or a failure the admin API queued for it.
+async fn refusal(
+    engine: &Engine,
+    issuer: &Issuer,
+    endpoint: Endpoint,
+    req: &HttpRequest,
+) -> Option<HttpResponse> {
+    let methods = methods(issuer, endpoint);
+    if !methods.contains(req.method()) {
+        return Some(method_not_allowed(issuer, req, methods));
+    }
+    failures::inject(engine, req, issuer.name(), endpoint.name()).await
 }
 
 /// A page of the product's own (`Endpoint::Page`), or its not-found page.
