@@ -47,33 +47,38 @@ fn success_with_pkce_s256() {
     );
 }
 
-#[test]
-fn invalid_request_without_code() {
-    let idp = Idp::new();
-    let form = format!(
-        "grant_type=authorization_code&client_id=web&client_secret=web-secret&redirect_uri={CB}"
-    );
-    let e = idp.refuse("kc", &form, ErrorCode::InvalidRequest);
-    assert_eq!(e.description, "Missing parameter: code");
+/// A code for `web` at `kc` with this PKCE challenge (S256).
+fn pkce_code(idp: &Idp) -> String {
+    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
+    idp.code("kc", &query("web", &pkce))
 }
 
-#[test]
-fn invalid_grant_for_an_unknown_code() {
-    let idp = Idp::new();
-    idp.refuse(
-        "kc",
-        &redeem("web", "no-such-code", ""),
-        ErrorCode::InvalidGrant,
-    );
-}
-
-#[test]
-fn invalid_grant_for_an_expired_code() {
-    let idp = Idp::new();
-    let code = idp.code("kc", &query("web", ""));
-    let ttl = idp.issuer("kc").dialect.profile().lifetimes.code;
-    idp.clock.advance(i64::try_from(ttl).unwrap_or(i64::MAX));
-    idp.refuse("kc", &redeem("web", &code, ""), ErrorCode::InvalidGrant);
+refusals! {
+    invalid_request_without_code: "kc",
+        |_i| format!("grant_type=authorization_code&client_id=web&client_secret=web-secret")
+        => InvalidRequest, "Missing parameter: code";
+    invalid_grant_for_an_unknown_code: "kc", |_i| redeem("web", "no-such-code", "")
+        => InvalidGrant, "unknown, expired or already used";
+    invalid_grant_for_an_expired_code: "kc", |idp| {
+        let code = idp.code("kc", &query("web", ""));
+        idp.clock.advance(i64::try_from(idp.issuer("kc").dialect.profile().lifetimes.code).unwrap_or(60));
+        redeem("web", &code, "")
+    } => InvalidGrant;
+    invalid_grant_for_another_redirect_uri: "kc", |idp| {
+        let code = idp.code("kc", &query("web", ""));
+        redeem("web", &code, "").replace("%2Fcb", "%2Fother")
+    } => InvalidGrant, "Incorrect redirect_uri";
+    invalid_grant_for_a_missing_code_verifier: "kc", |idp| redeem("web", &pkce_code(&idp), "")
+        => InvalidGrant, "Missing parameter: code_verifier";
+    invalid_grant_for_a_malformed_code_verifier: "kc",
+        |idp| redeem("web", &pkce_code(&idp), "&code_verifier=short")
+        => InvalidGrant, "Invalid code verifier";
+    invalid_grant_for_a_wrong_code_verifier: "kc",
+        |idp| redeem("web", &pkce_code(&idp), &format!("&code_verifier={}", VERIFIER.replace('d', "e")))
+        => InvalidGrant, "does not match";
+    invalid_grant_for_a_code_verifier_without_a_challenge: "kc",
+        |idp| redeem("web", &idp.code("kc", &query("web", "")), &format!("&code_verifier={VERIFIER}"))
+        => InvalidGrant, "had no code_challenge";
 }
 
 #[test]
@@ -89,92 +94,17 @@ fn invalid_grant_for_a_code_of_another_client_which_is_burnt() {
     let idp = Idp::new();
     let code = idp.code("kc", &query("web", ""));
     let e = idp.refuse("kc", &redeem("other", &code, ""), ErrorCode::InvalidGrant);
-    assert!(
-        e.description.contains("another client"),
-        "{}",
-        e.description
-    );
+    super::says(&e, "another client");
     idp.refuse("kc", &redeem("web", &code, ""), ErrorCode::InvalidGrant);
 }
 
-#[test]
-fn invalid_grant_for_another_redirect_uri() {
-    let idp = Idp::new();
-    let code = idp.code("kc", &query("web", ""));
-    let form = format!(
-        "grant_type=authorization_code&client_id=web&client_secret=web-secret&code={code}\
-         &redirect_uri=http%3A%2F%2Fapp.test%2Fother"
-    );
-    let e = idp.refuse("kc", &form, ErrorCode::InvalidGrant);
-    assert!(
-        e.description.starts_with("Incorrect redirect_uri"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_grant_for_a_missing_code_verifier() {
-    let idp = Idp::new();
-    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
-    let code = idp.code("kc", &query("web", &pkce));
-    let e = idp.refuse("kc", &redeem("web", &code, ""), ErrorCode::InvalidGrant);
-    assert!(
-        e.description.contains("Missing parameter: code_verifier"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_grant_for_a_malformed_code_verifier() {
-    let idp = Idp::new();
-    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
-    let code = idp.code("kc", &query("web", &pkce));
-    let e = idp.refuse(
-        "kc",
-        &redeem("web", &code, "&code_verifier=short"),
-        ErrorCode::InvalidGrant,
-    );
-    assert!(
-        e.description.contains("Invalid code verifier"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_grant_for_a_wrong_code_verifier() {
-    let idp = Idp::new();
-    let pkce = format!("&code_challenge={CHALLENGE}&code_challenge_method=S256");
-    let code = idp.code("kc", &query("web", &pkce));
-    let wrong = VERIFIER.replace('d', "e");
-    let e = idp.refuse(
-        "kc",
-        &redeem("web", &code, &format!("&code_verifier={wrong}")),
-        ErrorCode::InvalidGrant,
-    );
-    assert!(
-        e.description.contains("does not match"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_grant_for_a_code_verifier_without_a_challenge() {
-    let idp = Idp::new();
-    let code = idp.code("kc", &query("web", ""));
-    let e = idp.refuse(
-        "kc",
-        &redeem("web", &code, &format!("&code_verifier={VERIFIER}")),
-        ErrorCode::InvalidGrant,
-    );
-    assert!(
-        e.description.contains("had no code_challenge"),
-        "{}",
-        e.description
-    );
+/// The tokens of a code of `web` at `issuer` (with more `scope`), once that code was presented
+/// again and refused.
+fn replayed(idp: &Idp, issuer: &str, scope: &str) -> crate::engine::issue::Issued {
+    let code = idp.code(issuer, &query("web", scope));
+    let first = idp.tokens(issuer, &redeem("web", &code, ""));
+    idp.refuse(issuer, &redeem("web", &code, ""), ErrorCode::InvalidGrant);
+    first
 }
 
 /// Keycloak (`code_replay_revokes_tokens`): the second redemption fails and every token of the
@@ -182,9 +112,7 @@ fn invalid_grant_for_a_code_verifier_without_a_challenge() {
 #[test]
 fn invalid_grant_for_a_replayed_code_which_revokes_its_tokens() {
     let idp = Idp::new();
-    let code = idp.code("kc", &query("web", ""));
-    let first = idp.tokens("kc", &redeem("web", &code, ""));
-    idp.refuse("kc", &redeem("web", &code, ""), ErrorCode::InvalidGrant);
+    let first = replayed(&idp, "kc", "");
     let e = refused(
         idp.engine
             .check_access_token(&idp.issuer("kc"), &first.access_token),
@@ -196,16 +124,14 @@ fn invalid_grant_for_a_replayed_code_which_revokes_its_tokens() {
         first.refresh_token.unwrap_or_default()
     );
     let e = idp.refuse("kc", &refresh, ErrorCode::InvalidGrant);
-    assert!(e.description.contains("revoked"), "{}", e.description);
+    super::says(&e, "revoked");
 }
 
 /// IdentityServer3 refuses the replay but leaves the first tokens alone.
 #[test]
 fn invalid_grant_for_a_replayed_code_without_revoking_where_the_product_does_not() {
     let idp = Idp::new();
-    let code = idp.code("is3", &query("web", "%20offline_access"));
-    let first = idp.tokens("is3", &redeem("web", &code, ""));
-    idp.refuse("is3", &redeem("web", &code, ""), ErrorCode::InvalidGrant);
+    let first = replayed(&idp, "is3", "%20offline_access");
     assert!(
         idp.engine
             .check_access_token(&idp.issuer("is3"), &first.access_token)

@@ -4,9 +4,9 @@
 
 use serde_json::Value;
 
-use super::{Idp, refused, request};
+use super::{Idp, request};
 use crate::engine::Authorization;
-use crate::error::{ErrorCode, OAuthError};
+use crate::error::{Cause, OAuthError};
 
 fn introspect(
     idp: &Idp,
@@ -78,111 +78,48 @@ fn inactive_once_its_client_is_deleted() {
     assert_eq!(by_svc(&idp, &token)["active"], false);
 }
 
-#[test]
-fn invalid_request_without_token() {
-    let idp = Idp::new();
-    let e = refused(
-        introspect(
-            &idp,
-            "kc",
-            "client_id=svc&client_secret=svc-secret",
-            Authorization::None,
-        ),
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(e.description, "Missing parameter: token");
+/// A bearer token of Django OAuth Toolkit's resource server `rs`, with `scope`.
+fn rs_bearer(idp: &Idp, scope: &str) -> Authorization {
+    let form =
+        format!("grant_type=client_credentials&client_id=rs&client_secret=rs-secret&scope={scope}");
+    Authorization::Other(format!("Bearer {}", idp.tokens("dot", &form).access_token))
 }
 
-#[test]
-fn invalid_client_without_client_authentication() {
-    let idp = Idp::new();
-    refused(
-        introspect(&idp, "kc", "token=x", Authorization::None),
-        ErrorCode::InvalidClient,
-    );
+/// Introspection of `token=x` at `issuer` by whoever `auth` names.
+fn of_x(idp: &Idp, issuer: &str, auth: Authorization) -> Result<Value, OAuthError> {
+    introspect(idp, issuer, "token=x", auth)
 }
 
-#[test]
-fn invalid_client_for_a_public_client() {
-    let idp = Idp::new();
-    let e = refused(
-        introspect(&idp, "kc", "client_id=dev&token=x", Authorization::None),
-        ErrorCode::InvalidClient,
-    );
-    assert!(
-        e.description.starts_with("public clients"),
-        "{}",
-        e.description
-    );
+refusals! {
+    invalid_request_without_token:
+        |idp| introspect(&idp, "kc", "client_id=svc&client_secret=svc-secret", Authorization::None)
+        => InvalidRequest, "Missing parameter: token";
+    invalid_client_without_client_authentication: |idp| of_x(&idp, "kc", Authorization::None)
+        => InvalidClient, Cause::MissingClientId;
+    invalid_client_for_a_public_client:
+        |idp| introspect(&idp, "kc", "client_id=dev&token=x", Authorization::None)
+        => InvalidClient, "public clients cannot introspect";
+    insufficient_scope_for_a_bearer_token_without_the_introspection_scope:
+        |idp| of_x(&idp, "dot", rs_bearer(&idp, "read")) => InsufficientScope, "introspection";
+    invalid_client_for_an_invalid_bearer_token:
+        |idp| of_x(&idp, "dot", Authorization::Other("Bearer nope".into()))
+        => InvalidClient, "cannot introspect";
+    /// Keycloak has no bearer fallback: the same header is an unsupported scheme.
+    invalid_client_for_a_bearer_token_where_the_product_has_no_fallback:
+        |idp| of_x(&idp, "kc", Authorization::Other(format!("Bearer {}", idp.client_token("kc", "svc"))))
+        => InvalidClient, Cause::UnsupportedAuthScheme;
 }
 
 /// Django OAuth Toolkit: a resource server's token with the `introspection` scope.
 #[test]
 fn success_by_a_bearer_token_with_the_introspection_scope() {
     let idp = Idp::new();
-    let rs = idp.tokens(
-        "dot",
-        "grant_type=client_credentials&client_id=rs&client_secret=rs-secret&scope=introspection",
-    );
     let token = idp.client_token("dot", "gen");
     let out = introspect(
         &idp,
         "dot",
         &format!("token={token}"),
-        Authorization::Other(format!("Bearer {}", rs.access_token)),
+        rs_bearer(&idp, "introspection"),
     );
     assert!(out.is_ok_and(|v| v["active"] == true));
-}
-
-#[test]
-fn insufficient_scope_for_a_bearer_token_without_the_introspection_scope() {
-    let idp = Idp::new();
-    let rs = idp.tokens(
-        "dot",
-        "grant_type=client_credentials&client_id=rs&client_secret=rs-secret&scope=read",
-    );
-    refused(
-        introspect(
-            &idp,
-            "dot",
-            "token=x",
-            Authorization::Other(format!("Bearer {}", rs.access_token)),
-        ),
-        ErrorCode::InsufficientScope,
-    );
-}
-
-#[test]
-fn invalid_client_for_an_invalid_bearer_token() {
-    let idp = Idp::new();
-    let e = refused(
-        introspect(
-            &idp,
-            "dot",
-            "token=x",
-            Authorization::Other("Bearer nope".into()),
-        ),
-        ErrorCode::InvalidClient,
-    );
-    assert!(
-        e.description.contains("cannot introspect"),
-        "{}",
-        e.description
-    );
-}
-
-/// Keycloak has no bearer fallback: the same header is an unsupported scheme.
-#[test]
-fn invalid_client_for_a_bearer_token_where_the_product_has_no_fallback() {
-    let idp = Idp::new();
-    let token = idp.client_token("kc", "svc");
-    refused(
-        introspect(
-            &idp,
-            "kc",
-            &format!("token={token}"),
-            Authorization::Other(format!("Bearer {token}")),
-        ),
-        ErrorCode::InvalidClient,
-    );
 }

@@ -2,6 +2,35 @@
 //! can return, against a small fixture on a frozen clock ([`crate::clock::Clock`]), so that
 //! expiry is a `clock.advance`, never a sleep. Each test names the error it provokes.
 
+/// One `#[test]` per entry `name: issuer, |idp| form => Code, expect;`: on a fresh [`Idp`] the
+/// token request `form` (built with `idp`, which may set things up first) is refused with
+/// `ErrorCode::Code`, and the error meets `expect` ([`Expect`]: its cause, or words of its
+/// description), if given. An entry `name: |idp| call => Code, expect;` checks the error of
+/// any other `call` of the engine.
+macro_rules! refusals {
+    ($($(#[$attr:meta])* $name:ident: $issuer:literal, |$idp:ident| $form:expr
+        => $code:ident $(, $expect:expr)?;)*) => {$(
+        $(#[$attr])*
+        #[test]
+        fn $name() {
+            let $idp = super::Idp::new();
+            let form: String = $form;
+            let _e = $idp.refuse($issuer, &form, crate::error::ErrorCode::$code);
+            $(super::Expect::from($expect).check(&_e);)?
+        }
+    )*};
+    ($($(#[$attr:meta])* $name:ident: |$idp:ident| $call:expr
+        => $code:ident $(, $expect:expr)?;)*) => {$(
+        $(#[$attr])*
+        #[test]
+        fn $name() {
+            let $idp = super::Idp::new();
+            let _e = super::refused($call, crate::error::ErrorCode::$code);
+            $(super::Expect::from($expect).check(&_e);)?
+        }
+    )*};
+}
+
 mod authorization_code;
 mod client_credentials;
 mod device_code;
@@ -25,94 +54,7 @@ use crate::error::{ErrorCode, OAuthError};
 /// (slow_down, code replay revokes, refresh tokens reusable, same-realm token exchange),
 /// IdentityServer3 (refresh tokens single use, only with `offline_access`) and Django OAuth
 /// Toolkit (no slow_down, delegation with `actor_token`, introspection by bearer token).
-const FIXTURE: &str = r#"
-[[issuer]]
-name = "kc"
-dialect = "keycloak"
-realm = "kc"
-
-[[issuer.client]]
-id = "svc"
-secret = "svc-secret"
-grants = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange"]
-scopes = ["profile", "email"]
-
-[[issuer.client]]
-id = "other"
-secret = "other-secret"
-grants = ["client_credentials", "authorization_code", "refresh_token", "urn:ietf:params:oauth:grant-type:device_code"]
-scopes = ["openid", "profile"]
-redirect_uris = ["http://app.test/cb"]
-
-[[issuer.client]]
-id = "web"
-secret = "web-secret"
-grants = ["authorization_code", "refresh_token", "password"]
-scopes = ["openid", "profile", "email"]
-redirect_uris = ["http://app.test/cb"]
-
-[[issuer.client]]
-id = "dev"
-grants = ["urn:ietf:params:oauth:grant-type:device_code", "refresh_token"]
-scopes = ["openid", "profile"]
-
-[[issuer.client]]
-id = "pub-cc"
-grants = ["client_credentials"]
-scopes = ["profile"]
-
-[[issuer.user]]
-username = "alice"
-password = "alice"
-
-[[issuer.user]]
-username = "carol"
-password = "carol"
-enabled = false
-
-[[issuer]]
-name = "is3"
-dialect = "identityserver"
-path = "/identity"
-
-[[issuer.client]]
-id = "web"
-secret = "web-secret"
-grants = ["authorization_code", "refresh_token", "password"]
-scopes = ["openid", "profile", "offline_access"]
-redirect_uris = ["http://app.test/cb"]
-
-[[issuer.user]]
-username = "alice"
-password = "alice"
-
-[[issuer]]
-name = "dot"
-dialect = "generic"
-path = ""
-trust_hosted_issuers = false
-
-[[issuer.client]]
-id = "gen"
-secret = "gen-secret"
-grants = ["client_credentials", "urn:ietf:params:oauth:grant-type:token-exchange", "password"]
-scopes = ["read", "write"]
-
-[[issuer.client]]
-id = "rs"
-secret = "rs-secret"
-grants = ["client_credentials"]
-scopes = ["introspection", "read"]
-
-[[issuer.client]]
-id = "gdev"
-grants = ["urn:ietf:params:oauth:grant-type:device_code"]
-scopes = ["read"]
-
-[[issuer.user]]
-username = "alice"
-password = "alice"
-"#;
+const FIXTURE: &str = include_str!("fixture.toml");
 
 /// 2026-01-01T00:00:00Z: any fixed instant will do.
 const START: u64 = 1_767_225_600;
@@ -251,6 +193,41 @@ pub(super) fn refused<T>(result: Result<T, OAuthError>, code: ErrorCode) -> OAut
             e
         }
     }
+}
+
+/// What a refusal must say besides its error code.
+pub(super) enum Expect {
+    Cause(crate::error::Cause),
+    /// Words of the description.
+    Says(&'static str),
+}
+
+impl From<crate::error::Cause> for Expect {
+    fn from(cause: crate::error::Cause) -> Self {
+        Self::Cause(cause)
+    }
+}
+
+impl From<&'static str> for Expect {
+    fn from(words: &'static str) -> Self {
+        Self::Says(words)
+    }
+}
+
+impl Expect {
+    #[track_caller]
+    fn check(&self, e: &OAuthError) {
+        match self {
+            Self::Cause(cause) => assert_eq!(e.cause, *cause, "{}", e.description),
+            Self::Says(words) => says(e, words),
+        }
+    }
+}
+
+/// Checks that `e`'s description has `words`.
+#[track_caller]
+pub(super) fn says(e: &OAuthError, words: &str) {
+    assert!(e.description.contains(words), "{}", e.description);
 }
 
 /// The claims of one of this server's JWTs (signature checked).

@@ -1,7 +1,7 @@
 //! `password` (RFC 6749 §4.3): fixture users only; the login starts a session.
 
 use super::Idp;
-use crate::error::{Cause, ErrorCode};
+use crate::error::Cause;
 
 const BASE: &str = "grant_type=password&client_id=web&client_secret=web-secret";
 
@@ -17,70 +17,23 @@ fn success_starts_a_session() {
 }
 
 #[test]
-fn invalid_request_without_username() {
+fn invalid_grant_for_a_wrong_password_which_is_never_echoed() {
     let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        &format!("{BASE}&password=alice"),
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(e.cause, Cause::MissingUsername);
-}
-
-#[test]
-fn invalid_grant_without_password() {
-    let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        &format!("{BASE}&username=alice"),
-        ErrorCode::InvalidGrant,
-    );
-    assert_eq!(e.cause, Cause::MissingPassword);
-}
-
-#[test]
-fn invalid_grant_for_a_wrong_password() {
-    let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        &format!("{BASE}&username=alice&password=s3cr3t-x"),
-        ErrorCode::InvalidGrant,
-    );
+    let form = format!("{BASE}&username=alice&password=s3cr3t-x");
+    let e = idp.refuse("kc", &form, crate::error::ErrorCode::InvalidGrant);
     assert_eq!(e.cause, Cause::WrongPassword);
-    assert!(
-        !e.description.contains("s3cr3t-x"),
-        "the password is never echoed"
-    );
+    assert!(!e.description.contains("s3cr3t-x"));
 }
 
-#[test]
-fn invalid_grant_for_an_unknown_user() {
-    let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        &format!("{BASE}&username=mallory&password=x"),
-        ErrorCode::InvalidGrant,
-    );
-    assert_eq!(e.cause, Cause::UnknownUser);
-}
-
-#[test]
-fn invalid_grant_for_a_disabled_user() {
-    let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        &format!("{BASE}&username=carol&password=carol"),
-        ErrorCode::InvalidGrant,
-    );
-    assert_eq!(e.cause, Cause::UserDisabled);
-}
-
-#[test]
-fn invalid_scope_for_a_scope_the_client_lacks() {
-    let idp = Idp::new();
-    idp.refuse(
-        "kc",
-        &format!("{BASE}&username=alice&password=alice&scope=admin"),
-        ErrorCode::InvalidScope,
-    );
+refusals! {
+    invalid_request_without_username: "kc", |_i| format!("{BASE}&password=alice")
+        => InvalidRequest, Cause::MissingUsername;
+    invalid_grant_without_password: "kc", |_i| format!("{BASE}&username=alice")
+        => InvalidGrant, Cause::MissingPassword;
+    invalid_grant_for_an_unknown_user: "kc", |_i| format!("{BASE}&username=mallory&password=x")
+        => InvalidGrant, Cause::UnknownUser;
+    invalid_grant_for_a_disabled_user: "kc", |_i| format!("{BASE}&username=carol&password=carol")
+        => InvalidGrant, Cause::UserDisabled;
+    invalid_scope_for_a_scope_the_client_lacks: "kc",
+        |_i| format!("{BASE}&username=alice&password=alice&scope=admin") => InvalidScope;
 }

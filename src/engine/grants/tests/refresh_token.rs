@@ -39,7 +39,7 @@ fn success_twice_with_the_same_token_where_the_product_does_not_rotate() {
 #[test]
 fn invalid_grant_for_a_used_token_where_the_product_rotates() {
     let idp = Idp::new();
-    let token = refresh_token(&idp.alice("is3", "web", "&scope=openid%20offline_access"));
+    let token = is3_token(&idp);
     let next = idp.tokens("is3", &refresh("web", &token, ""));
     idp.refuse("is3", &refresh("web", &token, ""), ErrorCode::InvalidGrant);
     idp.tokens("is3", &refresh("web", &refresh_token(&next), ""));
@@ -56,52 +56,25 @@ fn success_narrowing_the_scopes() {
     assert_eq!(next.scopes, ["openid", "offline_access"]);
 }
 
-#[test]
-fn invalid_scope_for_a_scope_not_granted_originally() {
-    let idp = Idp::new();
-    let token = refresh_token(&idp.alice("is3", "web", "&scope=openid%20offline_access"));
-    let e = idp.refuse(
-        "is3",
-        &refresh("web", &token, "&scope=openid%20profile"),
-        ErrorCode::InvalidScope,
-    );
-    assert!(e.description.contains("\"profile\""), "{}", e.description);
+/// Alice's refresh token at IdentityServer3 (`offline_access`).
+fn is3_token(idp: &Idp) -> String {
+    refresh_token(&idp.alice("is3", "web", "&scope=openid%20offline_access"))
 }
 
-#[test]
-fn invalid_request_without_refresh_token() {
-    let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        "grant_type=refresh_token&client_id=web&client_secret=web-secret",
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(e.description, "Missing parameter: refresh_token");
-}
-
-#[test]
-fn invalid_grant_for_an_unknown_token() {
-    let idp = Idp::new();
-    idp.refuse("kc", &refresh("web", "nope", ""), ErrorCode::InvalidGrant);
-}
-
-#[test]
-fn invalid_grant_for_a_token_of_another_issuer() {
-    let idp = Idp::new();
-    let token = refresh_token(&idp.alice("is3", "web", "&scope=openid%20offline_access"));
-    idp.refuse("kc", &refresh("web", &token, ""), ErrorCode::InvalidGrant);
-}
-
-#[test]
-fn invalid_grant_for_a_token_of_another_client() {
-    let idp = Idp::new();
-    let token = refresh_token(&idp.alice("kc", "web", ""));
-    let e = idp.refuse("kc", &refresh("other", &token, ""), ErrorCode::InvalidGrant);
-    assert!(
-        e.description.contains("another client"),
-        "{}",
-        e.description
-    );
+refusals! {
+    invalid_scope_for_a_scope_not_granted_originally: "is3",
+        |idp| refresh("web", &is3_token(&idp), "&scope=openid%20profile")
+        => InvalidScope, "\"profile\"";
+    invalid_request_without_refresh_token: "kc",
+        |_i| "grant_type=refresh_token&client_id=web&client_secret=web-secret".into()
+        => InvalidRequest, "Missing parameter: refresh_token";
+    invalid_grant_for_an_unknown_token: "kc", |_i| refresh("web", "nope", "")
+        => InvalidGrant, "unknown, expired or already used";
+    invalid_grant_for_a_token_of_another_issuer: "kc", |idp| refresh("web", &is3_token(&idp), "")
+        => InvalidGrant, "unknown, expired or already used";
+    invalid_grant_for_a_token_of_another_client: "kc",
+        |idp| refresh("other", &refresh_token(&idp.alice("kc", "web", "")), "")
+        => InvalidGrant, "another client";
 }
 
 /// Keycloak's refresh JWT tells why it is no longer held: "Token is not active".

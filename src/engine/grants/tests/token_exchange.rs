@@ -72,228 +72,66 @@ fn success_delegation_names_the_actor_in_act() {
     assert!(nested.is_ok_and(|c| c["act"]["act"]["client_id"] == "gen"));
 }
 
-#[test]
-fn invalid_request_without_subject_token() {
-    let idp = Idp::new();
-    let form = format!("{GRANT}&client_id=svc&client_secret=svc-secret&subject_token_type={AT}");
-    let e = idp.refuse("kc", &form, ErrorCode::InvalidRequest);
-    assert_eq!(e.description, "Missing parameter: subject_token");
+/// `svc`'s exchange at `kc` of its own token, with `extra` form fields.
+fn own(idp: &Idp, extra: &str) -> String {
+    exchange("svc", &idp.client_token("kc", "svc"), extra)
 }
 
-#[test]
-fn invalid_request_without_subject_token_type() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    let form = format!("{GRANT}&client_id=svc&client_secret=svc-secret&subject_token={subject}");
-    let e = idp.refuse("kc", &form, ErrorCode::InvalidRequest);
-    assert_eq!(e.description, "Missing parameter: subject_token_type");
+/// `gen`'s exchange at `dot` of alice's token, with `extra` form fields (`{actor}` there is
+/// `actor`'s own client-credentials token).
+fn delegated(idp: &Idp, actor: &str, extra: &str) -> String {
+    let subject = delegation(idp).0;
+    let extra = extra.replace("{actor}", &idp.client_token("dot", actor));
+    exchange("gen", &subject, &extra)
 }
 
-#[test]
-fn invalid_request_for_an_unsupported_subject_token_type() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    let form = format!(
-        "{GRANT}&client_id=svc&client_secret=svc-secret&subject_token={subject}\
-         &subject_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Asaml2"
-    );
-    let e = idp.refuse("kc", &form, ErrorCode::InvalidRequest);
-    assert!(
-        e.description.contains("is not supported"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_request_for_a_subject_token_that_is_no_jwt() {
-    let idp = Idp::new();
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", "opaque", ""),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(e.description.contains("is not a JWT"), "{}", e.description);
-}
-
-#[test]
-fn invalid_request_for_an_expired_subject_token() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    idp.clock.advance(86_400);
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", &subject, ""),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(e.description.contains("expired"), "{}", e.description);
-}
-
-#[test]
-fn invalid_request_for_a_subject_of_an_untrusted_issuer() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    let e = idp.refuse(
-        "dot",
-        &exchange("gen", &subject, ""),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(
-        e.description.contains("does not trust"),
-        "{}",
-        e.description
-    );
-}
-
-/// Keycloak's standard exchange: a hosted issuer the realm trusts is still another realm.
-#[test]
-fn invalid_request_for_a_subject_of_another_realm() {
-    let idp = Idp::new();
-    let subject = idp.client_token("dot", "gen");
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", &subject, ""),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(
-        e.description.contains("issued by this realm"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_request_when_the_client_is_not_in_the_audience() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "other");
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", &subject, ""),
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(e.description, "Client is not within the token audience");
-}
-
-#[test]
-fn invalid_request_for_an_actor_token_in_a_same_realm_exchange() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    let extra = format!("&actor_token={subject}&actor_token_type={AT}");
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", &subject, &extra),
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(e.description, "Parameter 'actor_token' not supported");
-}
-
-#[test]
-fn invalid_request_for_an_actor_token_without_type() {
-    let idp = Idp::new();
-    let (subject, actor) = delegation(&idp);
-    let extra = format!("&actor_token={actor}");
-    let e = idp.refuse(
-        "dot",
-        &exchange("gen", &subject, &extra),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(
-        e.description.contains("actor_token_type"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_request_for_an_actor_token_type_without_token() {
-    let idp = Idp::new();
-    let (subject, _) = delegation(&idp);
-    let extra = format!("&actor_token_type={AT}");
-    let e = idp.refuse(
-        "dot",
-        &exchange("gen", &subject, &extra),
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(
-        e.description,
-        "actor_token_type was sent without actor_token"
-    );
-}
-
-#[test]
-fn invalid_request_for_an_invalid_actor_token() {
-    let idp = Idp::new();
-    let (subject, _) = delegation(&idp);
-    let extra = format!("&actor_token=nope&actor_token_type={AT}");
-    let e = idp.refuse(
-        "dot",
-        &exchange("gen", &subject, &extra),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(
-        e.description.starts_with("actor_token is not valid"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_request_for_an_actor_token_of_another_client() {
-    let idp = Idp::new();
-    let (subject, _) = delegation(&idp);
-    let actor = idp.client_token("dot", "rs");
-    let extra = format!("&actor_token={actor}&actor_token_type={AT}");
-    let e = idp.refuse(
-        "dot",
-        &exchange("gen", &subject, &extra),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(
-        e.description
-            .contains("not issued to the authenticated client"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_request_for_an_unsupported_requested_token_type() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    let extra = "&requested_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aid_token";
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", &subject, extra),
-        ErrorCode::InvalidRequest,
-    );
-    assert!(
-        e.description.starts_with("requested_token_type"),
-        "{}",
-        e.description
-    );
-}
-
-#[test]
-fn invalid_request_for_an_audience_not_in_the_realm() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    let e = idp.refuse(
-        "kc",
-        &exchange("svc", &subject, "&audience=nobody"),
-        ErrorCode::InvalidRequest,
-    );
-    assert_eq!(e.description, "Requested audience not available: nobody");
-}
-
-#[test]
-fn invalid_scope_for_a_scope_the_client_lacks() {
-    let idp = Idp::new();
-    let subject = idp.client_token("kc", "svc");
-    idp.refuse(
-        "kc",
-        &exchange("svc", &subject, "&scope=admin"),
-        ErrorCode::InvalidScope,
-    );
+refusals! {
+    invalid_request_without_subject_token: "kc",
+        |_i| format!("{GRANT}&client_id=svc&client_secret=svc-secret&subject_token_type={AT}")
+        => InvalidRequest, "Missing parameter: subject_token";
+    invalid_request_without_subject_token_type: "kc",
+        |idp| own(&idp, "").replace(&format!("&subject_token_type={AT}"), "")
+        => InvalidRequest, "Missing parameter: subject_token_type";
+    invalid_request_for_an_unsupported_subject_token_type: "kc",
+        |idp| own(&idp, "").replace("token-type%3Aaccess_token", "token-type%3Asaml2")
+        => InvalidRequest, "is not supported";
+    invalid_request_for_a_subject_token_that_is_no_jwt: "kc", |_i| exchange("svc", "opaque", "")
+        => InvalidRequest, "is not a JWT";
+    invalid_request_for_an_expired_subject_token: "kc", |idp| {
+        let form = own(&idp, "");
+        idp.clock.advance(86_400);
+        form
+    } => InvalidRequest, "expired";
+    invalid_request_for_a_subject_of_an_untrusted_issuer: "dot",
+        |idp| exchange("gen", &idp.client_token("kc", "svc"), "") => InvalidRequest, "does not trust";
+    /// Keycloak's standard exchange: a hosted issuer the realm trusts is still another realm.
+    invalid_request_for_a_subject_of_another_realm: "kc",
+        |idp| exchange("svc", &idp.client_token("dot", "gen"), "")
+        => InvalidRequest, "issued by this realm";
+    invalid_request_when_the_client_is_not_in_the_audience: "kc",
+        |idp| exchange("svc", &idp.client_token("kc", "other"), "")
+        => InvalidRequest, "Client is not within the token audience";
+    invalid_request_for_an_actor_token_in_a_same_realm_exchange: "kc",
+        |idp| own(&idp, &format!("&actor_token=x&actor_token_type={AT}"))
+        => InvalidRequest, "Parameter 'actor_token' not supported";
+    invalid_request_for_an_actor_token_without_type: "dot",
+        |idp| delegated(&idp, "gen", "&actor_token={actor}") => InvalidRequest, "actor_token_type";
+    invalid_request_for_an_actor_token_type_without_token: "dot",
+        |idp| delegated(&idp, "gen", &format!("&actor_token_type={AT}"))
+        => InvalidRequest, "actor_token_type was sent without actor_token";
+    invalid_request_for_an_invalid_actor_token: "dot",
+        |idp| delegated(&idp, "gen", &format!("&actor_token=nope&actor_token_type={AT}"))
+        => InvalidRequest, "actor_token is not valid";
+    invalid_request_for_an_actor_token_of_another_client: "dot",
+        |idp| delegated(&idp, "rs", &format!("&actor_token={{actor}}&actor_token_type={AT}"))
+        => InvalidRequest, "not issued to the authenticated client";
+    invalid_request_for_an_unsupported_requested_token_type: "kc",
+        |idp| own(&idp, "&requested_token_type=urn%3Aietf%3Aparams%3Aoauth%3Atoken-type%3Aid_token")
+        => InvalidRequest, "requested_token_type";
+    invalid_request_for_an_audience_not_in_the_realm: "kc", |idp| own(&idp, "&audience=nobody")
+        => InvalidRequest, "Requested audience not available: nobody";
+    invalid_scope_for_a_scope_the_client_lacks: "kc", |idp| own(&idp, "&scope=admin")
+        => InvalidScope;
 }
 
 #[test]
