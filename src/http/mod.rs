@@ -134,7 +134,13 @@ async fn serve(
         return not_found(path, Some(issuer));
     };
     let mount = prefixed(engine, &path[..path.len() - rel.len()]);
-    at_endpoint(engine, issuer, endpoint, req, payload, (&mount, rel)).await
+    let at = At {
+        engine,
+        issuer,
+        endpoint,
+        req,
+    };
+    at_endpoint(at, payload, (&mount, rel)).await
 }
 
 /// Keycloak's account REST API at the issuer's home (its JSON side), with CORS.
@@ -166,15 +172,23 @@ async fn home(engine: &Engine, issuer: &Issuer, req: &HttpRequest) -> HttpRespon
     browser::home(&site, req)
 }
 
-/// An endpoint's answer, with CORS for those browser apps call with fetch (SPAs with PKCE).
-async fn at_endpoint(
-    engine: &Engine,
-    issuer: &Issuer,
+/// A request that reached `endpoint` of `issuer`.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    engine: &'a Engine,
+    issuer: &'a Issuer,
     endpoint: Endpoint,
-    req: &HttpRequest,
-    payload: web::Payload,
-    (mount, rel): (&str, &str),
-) -> HttpResponse {
+    req: &'a HttpRequest,
+}
+
+/// An endpoint's answer, with CORS for those browser apps call with fetch (SPAs with PKCE).
+async fn at_endpoint(at: At<'_>, payload: web::Payload, path: (&str, &str)) -> HttpResponse {
+    let At {
+        issuer,
+        endpoint,
+        req,
+        ..
+    } = at;
     journal::note(req, |n| n.at(issuer.name(), endpoint.name()));
     let cors = matches!(
         endpoint,
@@ -189,7 +203,7 @@ async fn at_endpoint(
     if cors && req.method() == Method::OPTIONS {
         return cors::preflight(issuer, req);
     }
-    let mut resp = answer(engine, issuer, endpoint, req, payload, (mount, rel)).await;
+    let mut resp = answer(at, payload, path).await;
     if cors {
         cors::apply(issuer, req, &mut resp);
     }
@@ -207,17 +221,16 @@ fn wants_json(req: &HttpRequest) -> bool {
 
 /// The answer of `endpoint`, including refusals (wrong method, injected failures), so that
 /// CORS headers reach a browser app whatever happens.
-async fn answer(
-    engine: &Engine,
-    issuer: &Issuer,
-    endpoint: Endpoint,
-    req: &HttpRequest,
-    payload: web::Payload,
-    (mount, rel): (&str, &str),
-) -> HttpResponse {
-    if let Some(resp) = refusal(engine, issuer, endpoint, req).await {
+async fn answer(at: At<'_>, payload: web::Payload, (mount, rel): (&str, &str)) -> HttpResponse {
+    if let Some(resp) = refusal(at).await {
         return resp;
     }
+    let At {
+        engine,
+        issuer,
+        endpoint,
+        req,
+    } = at;
     // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
     // `rel` the rest.
     let urls = extract::urls(req, issuer, mount);
@@ -247,17 +260,13 @@ async fn answer(
 
 /// Why `endpoint` does not answer this request, if it does not: a method it does not take,
 /// or a failure the admin API queued for it.
-async fn refusal(
-    engine: &Engine,
-    issuer: &Issuer,
-    endpoint: Endpoint,
-    req: &HttpRequest,
-) -> Option<HttpResponse> {
-    let methods = methods(issuer, endpoint);
-    if !methods.contains(req.method()) {
-        return Some(method_not_allowed(issuer, req, methods));
+async fn refusal(at: At<'_>) -> Option<HttpResponse> {
+    let methods = methods(at.issuer, at.endpoint);
+    if !methods.contains(at.req.method()) {
+        return Some(method_not_allowed(at.issuer, at.req, methods));
     }
-    failures::inject(engine, req, issuer.name(), endpoint.name()).await
+    let (issuer, endpoint) = (at.issuer.name(), at.endpoint.name());
+    failures::inject(at.engine, at.req, issuer, endpoint).await
 }
 
 /// A page of the product's own (`Endpoint::Page`), or its not-found page.

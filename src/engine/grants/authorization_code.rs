@@ -9,13 +9,7 @@ use crate::engine::pkce;
 use crate::error::OAuthError;
 
 pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
-    let GrantCall {
-        engine,
-        issuer,
-        client,
-        req,
-        ..
-    } = call;
+    let (engine, issuer, client, req) = call.parts();
     let code = req.params.require("code")?;
     let now = engine.clock.now();
     // Only this issuer's code is consumed: presenting it elsewhere does not burn it.

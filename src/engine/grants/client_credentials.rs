@@ -7,12 +7,7 @@ use crate::engine::scope;
 use crate::error::{Cause, OAuthError};
 
 pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
-    let GrantCall {
-        issuer,
-        client,
-        req,
-        ..
-    } = call;
+    let (_, issuer, client, req) = call.parts();
     if client.is_public() {
         return Err(OAuthError::unauthorized_client(format!(
             "client {:?} is public (no secret): it cannot use client_credentials",

@@ -9,13 +9,7 @@ use crate::engine::issue::Issued;
 use crate::error::{Cause, ErrorCode, OAuthError};
 
 pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
-    let GrantCall {
-        engine,
-        issuer,
-        client,
-        req,
-        ..
-    } = call;
+    let (engine, issuer, client, req) = call.parts();
     let code = req.params.require("device_code")?;
     let now = engine.clock.now();
     let invalid = || {

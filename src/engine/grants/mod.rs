@@ -75,7 +75,12 @@ pub(super) struct GrantCall<'a> {
     pub(crate) ctx: &'a RequestContext,
 }
 
-impl GrantCall<'_> {
+impl<'a> GrantCall<'a> {
+    /// Who asks where with what: the engine, the issuer, the authenticated client, the request.
+    fn parts(&self) -> (&'a Engine, &'a Issuer, &'a ClientConfig, &'a TokenRequest) {
+        (self.engine, self.issuer, self.client, self.req)
+    }
+
     /// Issues the tokens for `grant`, as the grant named `grant_type` (RFC 6749 §5.1).
     fn issue(&self, grant: Grant, grant_type: &str) -> Result<Issued, OAuthError> {
         self.engine

@@ -10,13 +10,7 @@ use crate::engine::users::LoginError;
 use crate::error::{Cause, OAuthError};
 
 pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
-    let GrantCall {
-        engine,
-        issuer,
-        client,
-        req,
-        ..
-    } = call;
+    let (engine, issuer, client, req) = call.parts();
     let username = req
         .params
         .get("username")

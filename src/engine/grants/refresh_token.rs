@@ -8,13 +8,7 @@ use crate::engine::{Engine, Issuer};
 use crate::error::{Cause, OAuthError};
 
 pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
-    let GrantCall {
-        engine,
-        issuer,
-        client,
-        req,
-        ..
-    } = call;
+    let (engine, issuer, client, req) = call.parts();
     let token = req.params.require("refresh_token")?;
     let now = engine.clock.now();
     let invalid =

@@ -21,13 +21,7 @@ use crate::jwt::Object;
 const ACCEPTED_TYPES: &[&str] = &[ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"];
 
 pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
-    let GrantCall {
-        engine,
-        issuer,
-        client,
-        req,
-        ..
-    } = call;
+    let (engine, issuer, client, req) = call.parts();
     let p = &req.params;
     let style = issuer.dialect.profile().exchange_style;
     let subject_token = p.require("subject_token")?;
