@@ -137,7 +137,8 @@ impl SigningKey {
         .is_ok()
     }
 
-    /// The PKCS#8 PEM of the private key, for `--generate-keys` users who want to keep it.
+    /// The PKCS#8 PEM of the private key (a round trip through [`SigningKey::from_pem`]).
+    #[cfg(test)]
     pub fn private_pem(&self) -> Option<String> {
         let der = self.pair.as_der().ok()?;
         Some(to_pem("PRIVATE KEY", der.as_ref()))
@@ -205,6 +206,7 @@ fn pem_body(pem: &str, label: &'static str) -> Result<Vec<u8>, KeyError> {
     STANDARD.decode(b64).map_err(|_| KeyError::BadBase64)
 }
 
+#[cfg(test)]
 fn to_pem(label: &str, der: &[u8]) -> String {
     let b64 = STANDARD.encode(der);
     let mut out = format!("-----BEGIN {label}-----\n");

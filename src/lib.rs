@@ -37,12 +37,12 @@ mod keycloak_admin;
 mod keys;
 mod metrics;
 mod server;
+mod standalone;
 mod store;
 mod tls;
 
 pub use clock::Clock;
 pub use config::{Config, DialectKind};
-pub use engine::Engine;
 pub use engine::mint::MintRequest;
 
 /// The HTTP status of a GET to `url` (for `mockidp health`), within 3 seconds; `https://`
@@ -63,6 +63,7 @@ pub fn fetch_status(url: &str) -> Result<u16, String> {
     })
 }
 pub use error::Error;
-pub use server::{MockIdp, MockIdpBuilder, Namespace, TokenBuilder, banner, serve};
+pub use server::{MockIdp, MockIdpBuilder, Namespace, TokenBuilder};
+pub use standalone::Server;
 pub use store::set_sweep_hook;
 pub use tls::TlsFiles;

@@ -4,10 +4,9 @@ mod cli;
 
 use std::net::SocketAddr;
 use std::process::ExitCode;
-use std::sync::Arc;
 
 use clap::Parser;
-use mockidp::{Clock, Engine};
+use mockidp::Server;
 
 /// mimalloc gives memory back to the system once a burst's entries expire (glibc's malloc
 /// kept it: bench/README.md, "Memory after a burst").
@@ -96,25 +95,23 @@ fn run(args: cli::ServeArgs) -> Result<(), mockidp::Error> {
         .map_or("built-in fixtures/default.toml".to_string(), |p| {
             p.display().to_string()
         });
-    let engine = Arc::new(Engine::new(config, Clock::default())?);
+    let server = Server::new(config)?;
     let workers = args
         .workers
         .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
-    let banner_engine = engine.clone();
     let tls = args.tls();
     let scheme = if tls.is_some() { "https" } else { "http" };
-    actix_web::rt::System::new().block_on(mockidp::serve(
-        engine,
+    actix_web::rt::System::new().block_on(server.serve(
         args.addr(),
         workers,
         tls.as_ref(),
-        move |addr| print_banner(&banner_engine, addr, scheme, &source),
+        |server, addr| print_banner(server, addr, scheme, &source),
     ))
 }
 
 /// Start-up summary on stdout: every issuer's URL, token endpoint and sample clients, then
 /// `ready`. Secrets are not printed: they are in the fixture file.
-fn print_banner(engine: &Engine, addr: SocketAddr, scheme: &str, source: &str) {
+fn print_banner(server: &Server, addr: SocketAddr, scheme: &str, source: &str) {
     let host = if addr.ip().is_unspecified() {
         SocketAddr::from(([127, 0, 0, 1], addr.port()))
     } else {
@@ -124,9 +121,9 @@ fn print_banner(engine: &Engine, addr: SocketAddr, scheme: &str, source: &str) {
     let mut out = format!(
         "mockidp {} listening on {base} (fixtures: {source}, key id {})\n",
         env!("CARGO_PKG_VERSION"),
-        engine.keys().current.kid
+        server.key_id()
     );
-    out.push_str(&mockidp::banner(engine, &base));
+    out.push_str(&server.banner(&base));
     out.push_str("ready\n");
     print!("{out}");
     use std::io::Write as _;
@@ -147,7 +144,7 @@ fn token(args: cli::TokenArgs) -> Result<(), mockidp::Error> {
         let value = serde_json::from_str(v).unwrap_or_else(|_| serde_json::json!(v));
         claims.insert(k.to_string(), value);
     }
-    let engine = Engine::new(config, Clock::default())?;
+    let server = Server::new(config)?;
     let request = mockidp::MintRequest {
         issuer: args.issuer,
         client_id: args.client,
@@ -157,9 +154,7 @@ fn token(args: cli::TokenArgs) -> Result<(), mockidp::Error> {
         scope: args.scope,
         base_url: None,
     };
-    let token = engine
-        .mint(&request, &args.url)
-        .map_err(mockidp::Error::Config)?;
+    let token = server.mint(&request, &args.url)?;
     println!("{token}");
     Ok(())
 }

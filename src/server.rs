@@ -1,5 +1,6 @@
 //! Running mockidp: the embedded [`MockIdp`] handle for test suites (own thread, own actix
-//! runtime, random port, stops on drop) and [`serve`] for the command line.
+//! runtime, random port, stops on drop) and the server of the command line
+//! ([`crate::Server`]).
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
@@ -451,7 +452,7 @@ impl Drop for MockIdp {
 }
 
 /// Serves `engine` on `addr` until SIGINT or SIGTERM; calls `on_ready` once listening.
-pub async fn serve(
+pub(crate) async fn serve(
     engine: Arc<Engine>,
     addr: SocketAddr,
     workers: usize,
@@ -476,7 +477,7 @@ pub async fn serve(
 }
 
 /// A human summary of every issuer: URL, discovery, token endpoint and clients (no secrets).
-pub fn banner(engine: &Engine, base: &str) -> String {
+pub(crate) fn banner(engine: &Engine, base: &str) -> String {
     use crate::dialect::{Endpoint, endpoint_url};
     let mut out = String::new();
     for issuer in engine.issuers().iter() {

@@ -12,7 +12,11 @@ impl Engine {
     /// The profile of the user `token` was issued to, as a Keycloak `UserRepresentation`:
     /// `id`, `username`, `firstName`, `lastName`, `email`, `emailVerified` and the user's other
     /// claims as `attributes` (each a list of strings, as Keycloak keeps attributes).
-    pub fn account_profile(&self, issuer: &Issuer, token: &str) -> Result<Object, OAuthError> {
+    pub(crate) fn account_profile(
+        &self,
+        issuer: &Issuer,
+        token: &str,
+    ) -> Result<Object, OAuthError> {
         let presented = self.check_access_token(issuer, token)?;
         let Some(user) = presented.grant.and_then(|g| g.user) else {
             return Err(OAuthError::invalid_token(

@@ -19,14 +19,14 @@ use crate::error::{Cause, OAuthError, clipped};
 use crate::jwt;
 
 /// RFC 7523 §2.2's `client_assertion_type`.
-pub const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+pub(crate) const JWT_BEARER: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
 
 /// How long a used `jti` is remembered at least, for assertions about to expire (Keycloak's
 /// `JWTClientValidator` keeps it 10 s at least).
 const MIN_REPLAY_WINDOW: u64 = 10;
 
 /// Whether `req` authenticates its client with an assertion.
-pub fn presented(req: &TokenRequest) -> bool {
+pub(crate) fn presented(req: &TokenRequest) -> bool {
     req.params.get("client_assertion").is_some()
         || req.params.get("client_assertion_type").is_some()
 }
@@ -39,7 +39,7 @@ fn refused(description: impl Into<std::borrow::Cow<'static, str>>) -> OAuthError
 /// The key set `req`'s assertion needs fetched first, and the `kid` its header names: its
 /// client (`sub`) has a `jwks_url`. Pure (decodes the assertion unverified, fetches nothing):
 /// the HTTP edge fetches and passes the keys in [`TokenRequest::client_keys`].
-pub fn remote_keys_needed(
+pub(crate) fn remote_keys_needed(
     issuer: &Issuer,
     req: &TokenRequest,
 ) -> Option<(JwksSource, Option<String>)> {
@@ -50,7 +50,7 @@ pub fn remote_keys_needed(
 }
 
 /// The client that `req`'s assertion authenticates at `issuer`.
-pub fn authenticate<'i>(
+pub(crate) fn authenticate<'i>(
     engine: &Engine,
     issuer: &'i Issuer,
     req: &TokenRequest,
@@ -187,7 +187,7 @@ fn audience_ok(
             } else {
                 base.strip_suffix(suffix.as_str())
             };
-            base.and_then(|b| issuers.hosted(b, engine.prefix()))
+            base.and_then(|b| issuers.by_issuer_url(b, engine.prefix()))
                 .is_some_and(|i| i.name() == issuer.name())
         })
     })

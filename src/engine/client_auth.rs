@@ -12,7 +12,7 @@ use crate::error::{Cause, OAuthError, clipped};
 /// Identifies and authenticates the client of `req` at `issuer`. With `token_auth` (token
 /// exchange, as the generic seed does it) the client may instead present its own access token
 /// in `Authorization`, raw or as `Bearer`.
-pub fn authenticate<'i>(
+pub(crate) fn authenticate<'i>(
     engine: &Engine,
     issuer: &'i Issuer,
     req: &TokenRequest,
@@ -134,7 +134,7 @@ fn by_access_token<'i>(
 
 /// The token in an `Authorization` value, with or without the `Bearer` scheme (the generic
 /// seed sends it raw).
-pub fn bearer(value: &str) -> &str {
+pub(crate) fn bearer(value: &str) -> &str {
     match value.split_once(' ') {
         Some((scheme, t)) if scheme.eq_ignore_ascii_case("bearer") => t.trim(),
         _ => value,

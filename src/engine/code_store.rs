@@ -14,22 +14,22 @@ use crate::store::{Store, TtlStore};
 
 /// Unredeemed codes, by code: a [`TtlStore`] whose entries are packed on the way in and
 /// unpacked on the (rare) way out.
-pub struct CodeStore(TtlStore<PackedCode>);
+pub(crate) struct CodeStore(TtlStore<PackedCode>);
 
 impl CodeStore {
-    pub fn new(capacity: usize) -> Self {
+    pub(crate) fn new(capacity: usize) -> Self {
         Self(TtlStore::new(capacity))
     }
 
     /// Stores `record` under `code` until `expires_at`.
-    pub fn insert(&self, code: String, record: CodeRecord, expires_at: u64, now: u64) {
+    pub(crate) fn insert(&self, code: String, record: CodeRecord, expires_at: u64, now: u64) {
         self.0
             .insert(code, PackedCode::pack(record), expires_at, now);
     }
 
     /// Removes and returns the live record under `code` if `keep` accepts it (see
     /// [`TtlStore::take_if`]: of concurrent callers exactly one wins).
-    pub fn take_if(
+    pub(crate) fn take_if(
         &self,
         code: &str,
         now: u64,
@@ -41,7 +41,7 @@ impl CodeStore {
     }
 
     /// Drops every code for which `doomed` is true.
-    pub fn remove_where(&self, doomed: impl Fn(&CodeRecord) -> bool) {
+    pub(crate) fn remove_where(&self, doomed: impl Fn(&CodeRecord) -> bool) {
         self.0.remove_where(|p| doomed(&p.unpack()));
     }
 }
@@ -62,7 +62,7 @@ impl Store for CodeStore {
 /// in `text`; what a code from the authorization endpoint never carries (token-exchange
 /// fields) boxed apart.
 #[derive(Clone)]
-pub struct PackedCode {
+pub(crate) struct PackedCode {
     /// issuer, client id, redirect URI, PKCE challenge, sid, nonce, chain, then the scopes.
     text: Box<[u8]>,
     user: Option<Arc<User>>,

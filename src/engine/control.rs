@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 /// Which token of a response a rule applies to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum TokenTarget {
+pub(crate) enum TokenTarget {
     #[default]
     AccessToken,
     IdToken,
@@ -20,10 +20,10 @@ pub enum TokenTarget {
 /// Whom a rule applies to: every field left out matches anything.
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Target {
-    pub issuer: Option<String>,
-    pub client_id: Option<String>,
-    pub username: Option<String>,
+pub(crate) struct Target {
+    pub(crate) issuer: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) username: Option<String>,
 }
 
 impl Target {
@@ -41,23 +41,23 @@ fn one() -> u32 {
 /// Claims to set (or, with `null`, remove) and header members to set, for the next tokens.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Override {
+pub(crate) struct Override {
     #[serde(flatten)]
-    pub target: Target,
+    pub(crate) target: Target,
     #[serde(default)]
-    pub token: TokenTarget,
+    pub(crate) token: TokenTarget,
     #[serde(default = "one")]
-    pub count: u32,
+    pub(crate) count: u32,
     #[serde(default)]
-    pub claims: Map<String, Value>,
+    pub(crate) claims: Map<String, Value>,
     #[serde(default)]
-    pub header: Map<String, Value>,
+    pub(crate) header: Map<String, Value>,
 }
 
 /// Ways to break the next token, so a test can prove its app rejects it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "snake_case")]
-pub enum DefectKind {
+pub(crate) enum DefectKind {
     Expired,
     NotYetValid,
     WrongIssuer,
@@ -69,66 +69,66 @@ pub enum DefectKind {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Defect {
+pub(crate) struct Defect {
     #[serde(flatten)]
-    pub target: Target,
-    pub defect: DefectKind,
+    pub(crate) target: Target,
+    pub(crate) defect: DefectKind,
     #[serde(default)]
-    pub token: TokenTarget,
+    pub(crate) token: TokenTarget,
     #[serde(default = "one")]
-    pub count: u32,
+    pub(crate) count: u32,
 }
 
 /// A failure for the next calls of an endpoint: a delay, an error status, or a dropped
 /// connection.
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
-pub struct Failure {
-    pub issuer: Option<String>,
+pub(crate) struct Failure {
+    pub(crate) issuer: Option<String>,
     /// Endpoint name: token, authorize, userinfo, jwks, discovery, introspect, revoke,
     /// device_authorization, logout, resource.
-    pub endpoint: String,
+    pub(crate) endpoint: String,
     #[serde(default = "one")]
-    pub count: u32,
+    pub(crate) count: u32,
     /// HTTP status to answer with (none: answer normally after `delay_ms`).
-    pub status: Option<u16>,
+    pub(crate) status: Option<u16>,
     /// OAuth `error` code for the body (default `temporarily_unavailable`).
-    pub error: Option<String>,
-    pub error_description: Option<String>,
+    pub(crate) error: Option<String>,
+    pub(crate) error_description: Option<String>,
     #[serde(default)]
-    pub delay_ms: u64,
+    pub(crate) delay_ms: u64,
     /// Close the connection without a complete answer.
     #[serde(default)]
-    pub drop: bool,
+    pub(crate) drop: bool,
 }
 
 /// One line of the request journal. Secrets, codes and tokens are never recorded: only the
 /// path (no query), the client id and the grant type.
 #[derive(Debug, Clone, Serialize)]
-pub struct JournalEntry {
-    pub seq: u64,
-    pub time: u64,
-    pub method: String,
-    pub path: String,
-    pub issuer: Option<String>,
-    pub endpoint: Option<String>,
-    pub client_id: Option<String>,
-    pub grant_type: Option<String>,
-    pub status: u16,
+pub(crate) struct JournalEntry {
+    pub(crate) seq: u64,
+    pub(crate) time: u64,
+    pub(crate) method: String,
+    pub(crate) path: String,
+    pub(crate) issuer: Option<String>,
+    pub(crate) endpoint: Option<String>,
+    pub(crate) client_id: Option<String>,
+    pub(crate) grant_type: Option<String>,
+    pub(crate) status: u16,
     /// `ok`, or the OAuth error code.
-    pub outcome: String,
+    pub(crate) outcome: String,
     /// The JWTs the answer carried, as header and claims.
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    pub tokens: Vec<TokenContents>,
+    pub(crate) tokens: Vec<TokenContents>,
 }
 
 /// What an issued JWT says: its signed part only (base64url header and claims, without the
 /// signature, so no verifier accepts it as a token), decoded to header and claims when the
 /// journal is read, off the token endpoint's hot path.
 #[derive(Debug, Clone)]
-pub struct TokenContents {
+pub(crate) struct TokenContents {
     /// `access_token` or `id_token`.
-    pub kind: &'static str,
+    pub(crate) kind: &'static str,
     signed: Box<str>,
 }
 
@@ -137,7 +137,7 @@ const MAX_TOKEN_CONTENTS: usize = 16 * 1024;
 
 impl TokenContents {
     /// The contents of `token`, if it is a compact JWS (opaque tokens are not).
-    pub fn of(kind: &'static str, token: &str) -> Option<Self> {
+    pub(crate) fn of(kind: &'static str, token: &str) -> Option<Self> {
         let (signed, _signature) = token.rsplit_once('.')?;
         (signed.len() <= MAX_TOKEN_CONTENTS && signed.contains('.')).then(|| Self {
             kind,
@@ -146,7 +146,7 @@ impl TokenContents {
     }
 
     /// Decoded header and claims.
-    pub fn decode(&self) -> Option<(Map<String, Value>, Map<String, Value>)> {
+    pub(crate) fn decode(&self) -> Option<(Map<String, Value>, Map<String, Value>)> {
         crate::jwt::decode_unverified(&format!("{}.", self.signed))
     }
 }
@@ -163,7 +163,7 @@ const JOURNAL_CAPACITY: usize = 10_000;
 
 /// Queued rules and the journal.
 #[derive(Default)]
-pub struct Control {
+pub(crate) struct Control {
     overrides: Mutex<Vec<Override>>,
     defects: Mutex<Vec<Defect>>,
     failures: Mutex<Vec<Failure>>,
@@ -211,23 +211,23 @@ fn take_first<T: Clone>(
 }
 
 impl Control {
-    pub fn push_override(&self, o: Override) -> Result<(), String> {
+    pub(crate) fn push_override(&self, o: Override) -> Result<(), String> {
         let count = o.count;
         push_bounded(&mut lock(&self.overrides), o, count)
     }
 
-    pub fn push_defect(&self, d: Defect) -> Result<(), String> {
+    pub(crate) fn push_defect(&self, d: Defect) -> Result<(), String> {
         let count = d.count;
         push_bounded(&mut lock(&self.defects), d, count)
     }
 
-    pub fn push_failure(&self, f: Failure) -> Result<(), String> {
+    pub(crate) fn push_failure(&self, f: Failure) -> Result<(), String> {
         let count = f.count;
         push_bounded(&mut lock(&self.failures), f, count)
     }
 
     /// Every override queued for this token, each counted once.
-    pub fn take_overrides(
+    pub(crate) fn take_overrides(
         &self,
         token: TokenTarget,
         issuer: &str,
@@ -251,7 +251,7 @@ impl Control {
         out
     }
 
-    pub fn take_defect(
+    pub(crate) fn take_defect(
         &self,
         token: TokenTarget,
         issuer: &str,
@@ -266,7 +266,7 @@ impl Control {
         .map(|d| d.defect)
     }
 
-    pub fn take_failure(&self, issuer: &str, endpoint: &str) -> Option<Failure> {
+    pub(crate) fn take_failure(&self, issuer: &str, endpoint: &str) -> Option<Failure> {
         take_first(
             &mut lock(&self.failures),
             |f| f.endpoint == endpoint && f.issuer.as_deref().is_none_or(|i| i == issuer),
@@ -275,7 +275,7 @@ impl Control {
     }
 
     /// What is still queued.
-    pub fn pending(&self) -> Value {
+    pub(crate) fn pending(&self) -> Value {
         serde_json::json!({
             "overrides": *lock(&self.overrides),
             "defects": *lock(&self.defects),
@@ -283,7 +283,7 @@ impl Control {
         })
     }
 
-    pub fn record(&self, mut entry: JournalEntry) {
+    pub(crate) fn record(&self, mut entry: JournalEntry) {
         let mut j = lock(&self.journal);
         j.0 += 1;
         entry.seq = j.0;
@@ -296,12 +296,12 @@ impl Control {
     }
 
     /// Resolves at the next recorded entry; create it before looking, so none is missed.
-    pub fn next_entry(&self) -> tokio::sync::futures::Notified<'_> {
+    pub(crate) fn next_entry(&self) -> tokio::sync::futures::Notified<'_> {
         self.recorded.notified()
     }
 
     /// Journal entries for which `keep` is true, oldest first.
-    pub fn journal(&self, keep: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
+    pub(crate) fn journal(&self, keep: impl Fn(&JournalEntry) -> bool) -> Vec<JournalEntry> {
         lock(&self.journal)
             .1
             .iter()
@@ -312,7 +312,7 @@ impl Control {
 
     /// Drops the queued rules of one kind (`overrides`, `defects`, `failures`); false for
     /// another name.
-    pub fn clear_queue(&self, kind: &str) -> bool {
+    pub(crate) fn clear_queue(&self, kind: &str) -> bool {
         match kind {
             "overrides" => lock(&self.overrides).clear(),
             "defects" => lock(&self.defects).clear(),
@@ -323,23 +323,23 @@ impl Control {
     }
 
     /// How many journal entries are kept.
-    pub fn journal_len(&self) -> usize {
+    pub(crate) fn journal_len(&self) -> usize {
         lock(&self.journal).1.len()
     }
 
-    pub fn clear_journal(&self) {
+    pub(crate) fn clear_journal(&self) {
         lock(&self.journal).1.clear();
     }
 
     /// Drops every queued rule.
-    pub fn clear_rules(&self) {
+    pub(crate) fn clear_rules(&self) {
         for kind in ["overrides", "defects", "failures"] {
             self.clear_queue(kind);
         }
     }
 
     /// Drops every queued rule and the journal.
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.clear_rules();
         self.clear_journal();
     }

@@ -12,7 +12,7 @@ use crate::error::{Cause, OAuthError};
 
 /// Where a device authorization stands.
 #[derive(Debug, Clone)]
-pub enum DeviceStatus {
+pub(crate) enum DeviceStatus {
     Pending,
     Approved(Box<Grant>),
     Denied,
@@ -20,24 +20,24 @@ pub enum DeviceStatus {
 
 /// A device authorization, keyed by its device code.
 #[derive(Debug, Clone)]
-pub struct DeviceRecord {
-    pub issuer: String,
-    pub client_id: String,
-    pub scopes: Vec<String>,
-    pub user_code: String,
+pub(crate) struct DeviceRecord {
+    pub(crate) issuer: String,
+    pub(crate) client_id: String,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) user_code: String,
     /// When the codes stop working (the store keeps the record a while longer so that late
     /// polls get `expired_token` rather than `invalid_grant`).
-    pub expires_at: u64,
-    pub interval: u64,
-    pub last_poll: Option<u64>,
-    pub status: DeviceStatus,
+    pub(crate) expires_at: u64,
+    pub(crate) interval: u64,
+    pub(crate) last_poll: Option<u64>,
+    pub(crate) status: DeviceStatus,
     /// Polls still to answer `authorization_pending` whatever the status (admin API).
-    pub held_polls: u32,
+    pub(crate) held_polls: u32,
 }
 
 /// What the admin API makes of a pending device authorization.
 #[derive(Debug, Clone)]
-pub enum DeviceScript {
+pub(crate) enum DeviceScript {
     /// Approved by this user.
     Approve(String),
     Deny,
@@ -49,16 +49,16 @@ pub enum DeviceScript {
 
 /// RFC 8628 §3.2: what the device is told.
 #[derive(Debug, Clone)]
-pub struct DeviceCodes {
-    pub device_code: String,
-    pub user_code: String,
-    pub expires_in: u64,
-    pub interval: u64,
+pub(crate) struct DeviceCodes {
+    pub(crate) device_code: String,
+    pub(crate) user_code: String,
+    pub(crate) expires_in: u64,
+    pub(crate) interval: u64,
 }
 
 /// Why a user code was not accepted on the verification page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UserCodeError {
+pub(crate) enum UserCodeError {
     /// Unknown, mistyped, expired or already used.
     Invalid,
     /// Too many wrong codes from this address: wait.
@@ -67,7 +67,7 @@ pub enum UserCodeError {
 
 /// What came of a decision on the verification page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DeviceDecision {
+pub(crate) enum DeviceDecision {
     /// This decision took effect: approved (`true`) or denied.
     Taken(bool),
     /// Another decision took effect first (approved: `true`); this one changed nothing.
@@ -79,7 +79,7 @@ pub enum DeviceDecision {
 /// Why a scripted device outcome was refused: the admin API answers 404 or 409 with the
 /// message.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ScriptRefusal {
+pub(crate) enum ScriptRefusal {
     /// No pending authorization has that user code at the issuer, or no such user.
     NotFound(String),
     /// Approved or denied already, as the verification page would say (`approved`: true).
@@ -93,7 +93,7 @@ const MAX_WRONG_CODES: u32 = 5;
 const WRONG_CODE_WINDOW: u64 = 60;
 
 /// A user code as typed: case, dashes and spaces do not matter.
-pub fn normalize_user_code(code: &str) -> String {
+pub(crate) fn normalize_user_code(code: &str) -> String {
     code.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .map(|c| c.to_ascii_uppercase())
@@ -102,7 +102,7 @@ pub fn normalize_user_code(code: &str) -> String {
 
 impl Engine {
     /// RFC 8628 §3.1–3.2: the device authorization request.
-    pub fn device_authorization(
+    pub(crate) fn device_authorization(
         &self,
         issuer: &Issuer,
         req: &TokenRequest,
@@ -159,7 +159,7 @@ impl Engine {
 
     /// The pending device authorization a user code names, if the caller (by `addr`) is not
     /// rate limited. Every miss counts against the address.
-    pub fn find_user_code(
+    pub(crate) fn find_user_code(
         &self,
         issuer: &Issuer,
         code: &str,
@@ -206,7 +206,7 @@ impl Engine {
     /// The admin API's answer for a pending device authorization, by user code: approve as a
     /// user (a new session), deny, expire now, or answer `authorization_pending` to the next
     /// `polls` polls. `Err` says why not.
-    pub fn script_device(
+    pub(crate) fn script_device(
         &self,
         issuer: &Issuer,
         user_code: &str,
@@ -285,7 +285,7 @@ impl Engine {
     /// RFC 8628 §3.3: the user approves (with their session) or denies the device. Of two
     /// concurrent decisions exactly one takes effect (the store updates the record atomically);
     /// the other learns which one did.
-    pub fn decide_device(
+    pub(crate) fn decide_device(
         &self,
         issuer: &Issuer,
         device_code: &str,
@@ -350,13 +350,13 @@ impl Engine {
 }
 
 impl Issuer {
-    pub fn device_code_ttl(&self) -> u64 {
+    pub(crate) fn device_code_ttl(&self) -> u64 {
         self.config
             .device_code_ttl
             .unwrap_or(self.dialect.profile().lifetimes.device_code)
     }
 
-    pub fn device_interval(&self) -> u64 {
+    pub(crate) fn device_interval(&self) -> u64 {
         self.config.device_interval.unwrap_or(5)
     }
 }

@@ -13,7 +13,11 @@ use crate::jwt::Object;
 
 impl Engine {
     /// RFC 7662 §2: `{"active": false}` for anything not live; the token's claims otherwise.
-    pub fn introspect(&self, issuer: &Issuer, req: &TokenRequest) -> Result<Value, OAuthError> {
+    pub(crate) fn introspect(
+        &self,
+        issuer: &Issuer,
+        req: &TokenRequest,
+    ) -> Result<Value, OAuthError> {
         self.authorize_introspection(issuer, req)?;
         let token = req.params.require("token")?;
         let now = self.clock.now();
@@ -112,7 +116,7 @@ impl Engine {
     /// Keycloak's back-channel logout (`POST …/logout` with the client's own refresh token, as
     /// python-keycloak's `logout()` sends it): ends the browser session the token belongs to
     /// and revokes what was issued in it.
-    pub fn logout_by_refresh_token(
+    pub(crate) fn logout_by_refresh_token(
         &self,
         issuer: &Issuer,
         req: &TokenRequest,
@@ -162,7 +166,7 @@ impl Engine {
     /// RFC 7009 §2: revokes a refresh or access token of the calling client. Unknown tokens are
     /// not an error (§2.2). Revoking a refresh token revokes the access tokens issued with it
     /// where the product does so.
-    pub fn revoke(&self, issuer: &Issuer, req: &TokenRequest) -> Result<(), OAuthError> {
+    pub(crate) fn revoke(&self, issuer: &Issuer, req: &TokenRequest) -> Result<(), OAuthError> {
         let client = client_auth::authenticate(self, issuer, req, false)?;
         let token = req.params.require("token")?;
         let now = self.clock.now();
@@ -212,7 +216,7 @@ impl Engine {
 
     /// A protected resource's answer for `token`: who is calling, or RFC 6750 errors (403
     /// `insufficient_scope` when the resource's scope or role is missing).
-    pub fn resource(
+    pub(crate) fn resource(
         &self,
         issuer: &Issuer,
         resource: &ResourceConfig,

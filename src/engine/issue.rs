@@ -19,34 +19,34 @@ use crate::error::OAuthError;
 use crate::jwt::{self, Object};
 
 /// RFC 8693 §3: the token type URI of access tokens.
-pub const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
+pub(crate) const ACCESS_TOKEN_TYPE: &str = "urn:ietf:params:oauth:token-type:access_token";
 
 /// What a grant decided: whom the tokens are about, for which client and scopes. Codes and
 /// refresh tokens keep one so that redeeming them issues the same thing again.
 #[derive(Debug, Clone)]
-pub struct Grant {
-    pub client_id: String,
+pub(crate) struct Grant {
+    pub(crate) client_id: String,
     /// `None` for tokens about the client itself (client credentials).
-    pub user: Option<Arc<User>>,
-    pub scopes: Vec<String>,
+    pub(crate) user: Option<Arc<User>>,
+    pub(crate) scopes: Vec<String>,
     /// The browser session the grant came from (`sid`).
-    pub sid: Option<String>,
+    pub(crate) sid: Option<String>,
     /// When the user logged in (`auth_time`).
-    pub auth_time: Option<u64>,
+    pub(crate) auth_time: Option<u64>,
     /// The client's `nonce`, echoed in the ID token.
-    pub nonce: Option<String>,
+    pub(crate) nonce: Option<String>,
     /// RFC 8693 §4.1: who acts on the subject's behalf (token exchange).
-    pub act: Option<serde_json::Value>,
+    pub(crate) act: Option<serde_json::Value>,
     /// `aud` asked for in a token exchange.
-    pub audience: Option<Vec<String>>,
+    pub(crate) audience: Option<Vec<String>>,
     /// Ties together the tokens of one login across refreshes, so revoking a refresh token
     /// can revoke its access tokens too.
-    pub chain: Option<String>,
+    pub(crate) chain: Option<String>,
 }
 
 impl Grant {
     /// A grant about the client itself.
-    pub fn for_client(client: &ClientConfig, scopes: Vec<String>) -> Self {
+    pub(crate) fn for_client(client: &ClientConfig, scopes: Vec<String>) -> Self {
         Self {
             client_id: client.id.clone(),
             user: None,
@@ -60,37 +60,37 @@ impl Grant {
         }
     }
 
-    pub fn has_scope(&self, scope: &str) -> bool {
+    pub(crate) fn has_scope(&self, scope: &str) -> bool {
         self.scopes.iter().any(|s| s == scope)
     }
 }
 
 /// Everything a dialect may put in a token.
-pub struct TokenContext<'a> {
-    pub issuer: &'a Issuer,
-    pub request: &'a RequestContext,
-    pub client: &'a ClientConfig,
-    pub grant: &'a Grant,
-    pub grant_type: &'a str,
-    pub issued_at: u64,
-    pub expires_at: u64,
+pub(crate) struct TokenContext<'a> {
+    pub(crate) issuer: &'a Issuer,
+    pub(crate) request: &'a RequestContext,
+    pub(crate) client: &'a ClientConfig,
+    pub(crate) grant: &'a Grant,
+    pub(crate) grant_type: &'a str,
+    pub(crate) issued_at: u64,
+    pub(crate) expires_at: u64,
     /// A fresh random id for `jti`.
-    pub jti: String,
+    pub(crate) jti: String,
     /// Where more generated values come from (the engine's).
-    pub ids: &'a crate::ids::IdSource,
+    pub(crate) ids: &'a crate::ids::IdSource,
 }
 
 impl TokenContext<'_> {
-    pub fn user(&self) -> Option<&User> {
+    pub(crate) fn user(&self) -> Option<&User> {
         self.grant.user.as_deref()
     }
 
-    pub fn scopes(&self) -> &[String] {
+    pub(crate) fn scopes(&self) -> &[String] {
         &self.grant.scopes
     }
 
     /// The user's claims that the granted scopes release.
-    pub fn user_claims(&self) -> Object {
+    pub(crate) fn user_claims(&self) -> Object {
         self.user()
             .map(|u| claims_for_scopes(u, self.scopes()))
             .unwrap_or_default()
@@ -99,19 +99,19 @@ impl TokenContext<'_> {
 
 /// A successful token response before its dialect shapes it.
 #[derive(Debug, Clone)]
-pub struct Issued {
-    pub access_token: String,
-    pub expires_in: u64,
-    pub scopes: Vec<String>,
-    pub refresh_token: Option<String>,
-    pub refresh_expires_in: Option<u64>,
-    pub id_token: Option<String>,
+pub(crate) struct Issued {
+    pub(crate) access_token: String,
+    pub(crate) expires_in: u64,
+    pub(crate) scopes: Vec<String>,
+    pub(crate) refresh_token: Option<String>,
+    pub(crate) refresh_expires_in: Option<u64>,
+    pub(crate) id_token: Option<String>,
     /// The browser session id (Keycloak's `session_state`).
-    pub session_state: Option<String>,
+    pub(crate) session_state: Option<String>,
     /// RFC 8693 §2.2.1 `issued_token_type`, for token exchange.
-    pub issued_token_type: Option<&'static str>,
+    pub(crate) issued_token_type: Option<&'static str>,
     /// The chain ([`Grant::chain`]) these tokens belong to, to revoke them together.
-    pub chain: Option<String>,
+    pub(crate) chain: Option<String>,
 }
 
 /// What an implicit or hybrid response is to carry besides the code.
@@ -126,15 +126,15 @@ pub struct FrontRequest<'a> {
 
 /// What a refresh token stands for until it is used (and rotated) or expires.
 #[derive(Debug, Clone)]
-pub struct RefreshRecord {
-    pub issuer: String,
-    pub grant: Grant,
+pub(crate) struct RefreshRecord {
+    pub(crate) issuer: String,
+    pub(crate) grant: Grant,
 }
 
 impl Engine {
     /// Issues the access token, and the ID and refresh tokens where the grant and the product
     /// call for them.
-    pub fn issue(
+    pub(crate) fn issue(
         &self,
         issuer: &Issuer,
         request: &RequestContext,
@@ -284,7 +284,7 @@ impl Engine {
     }
 
     /// Mints the access token described by `ctx`, with `extra` claims on top.
-    pub fn mint_access_token(
+    pub(crate) fn mint_access_token(
         &self,
         ctx: &TokenContext,
         extra: &Object,
@@ -440,19 +440,19 @@ impl Engine {
 
 /// The key a token is remembered under: a digest, so stores hold 32 bytes per token whatever
 /// its size, and never the token itself.
-pub fn token_key(token: &str) -> String {
+pub(crate) fn token_key(token: &str) -> String {
     URL_SAFE_NO_PAD.encode(&digest(&SHA256, token.as_bytes()).as_ref()[..24])
 }
 
 /// Left half of the SHA-256 of the token, base64url (OpenID Connect Core §3.1.3.6; the same
 /// for `c_hash` and `s_hash`).
-pub fn at_hash(value: &str) -> String {
+pub(crate) fn at_hash(value: &str) -> String {
     let d = digest(&SHA256, value.as_bytes());
     URL_SAFE_NO_PAD.encode(&d.as_ref()[..16])
 }
 
 /// Copies `extra` over `claims`: fixtures win over the dialect's defaults.
-pub fn merge(claims: &mut Object, extra: &Object) {
+pub(crate) fn merge(claims: &mut Object, extra: &Object) {
     for (k, v) in extra {
         claims.insert(k.clone(), v.clone());
     }

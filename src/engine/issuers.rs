@@ -1,4 +1,4 @@
-//! The issuers of one server and how a request path finds one. The table is replaced whole
+//! The issuers of one server, found by name or by issuer URL. The table is replaced whole
 //! when the admin API changes a client or user, so requests in flight keep a consistent view.
 
 use std::collections::HashMap;
@@ -12,26 +12,26 @@ use crate::dialect::{self, Dialect};
 use crate::error::Error;
 
 /// One configured issuer with its dialect and a client index.
-pub struct Issuer {
-    pub config: IssuerConfig,
+pub(crate) struct Issuer {
+    pub(crate) config: IssuerConfig,
     /// Mount path without trailing slash; `""` for the root.
-    pub path: String,
-    pub dialect: &'static dyn Dialect,
+    pub(crate) path: String,
+    pub(crate) dialect: &'static dyn Dialect,
     clients: HashMap<String, usize>,
     /// Public keys of `private_key_jwt` clients, by client id (aliases included).
     client_keys: HashMap<String, Arc<JwkSet>>,
     /// Where `private_key_jwt` clients with a `jwks_url` have their keys, by client id.
     client_key_sources: HashMap<String, trust::JwksSource>,
     /// External issuers whose tokens token exchange accepts.
-    pub trusted: Arc<Vec<trust::TrustedIssuer>>,
+    pub(crate) trusted: Arc<Vec<trust::TrustedIssuer>>,
     /// Protected resources: the configured ones, else the product's default.
-    pub resources: Vec<ResourceConfig>,
+    pub(crate) resources: Vec<ResourceConfig>,
     /// Absolute path of the page that shows who is logged in (Inqom's `/home`).
-    pub home_path: String,
+    pub(crate) home_path: String,
 }
 
 impl Issuer {
-    pub fn new(config: IssuerConfig, trusted: Arc<Vec<trust::TrustedIssuer>>) -> Self {
+    pub(crate) fn new(config: IssuerConfig, trusted: Arc<Vec<trust::TrustedIssuer>>) -> Self {
         let mut clients = HashMap::new();
         let mut client_keys = HashMap::new();
         let mut client_key_sources = HashMap::new();
@@ -89,21 +89,21 @@ impl Issuer {
     }
 
     /// The fixture keys of client `id` (`jwks` / `jwks_file`).
-    pub fn client_keys(&self, id: &str) -> Option<Arc<JwkSet>> {
+    pub(crate) fn client_keys(&self, id: &str) -> Option<Arc<JwkSet>> {
         self.client_keys.get(id).cloned()
     }
 
     /// Where client `id`'s keys are fetched from, if it has a `jwks_url`.
-    pub fn client_key_source(&self, id: &str) -> Option<&trust::JwksSource> {
+    pub(crate) fn client_key_source(&self, id: &str) -> Option<&trust::JwksSource> {
         self.client_key_sources.get(id)
     }
 
-    pub fn name(&self) -> &str {
+    pub(crate) fn name(&self) -> &str {
         &self.config.name
     }
 
     /// The issuer URL when the fixtures fix it (`public_url`, else `frontend_url`).
-    pub fn fixed_url(&self) -> Option<String> {
+    pub(crate) fn fixed_url(&self) -> Option<String> {
         self.config
             .public_url
             .as_ref()
@@ -112,19 +112,19 @@ impl Issuer {
     }
 
     /// The client registered under `id` (or one of its aliases).
-    pub fn client(&self, id: &str) -> Option<&ClientConfig> {
+    pub(crate) fn client(&self, id: &str) -> Option<&ClientConfig> {
         self.clients.get(id).map(|&i| &self.config.clients[i])
     }
 
     /// Refresh token lifetime: the issuer's, else the product's for this grant.
-    pub fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
+    pub(crate) fn refresh_token_ttl(&self, grant: &Grant) -> u64 {
         self.config.refresh_token_ttl.unwrap_or_else(|| {
             (self.dialect.profile()).refresh_token_ttl(grant.has_scope("offline_access"))
         })
     }
 
     /// Access token lifetime for `client`: its own, else the issuer's, else the product's.
-    pub fn access_token_ttl(&self, client: &ClientConfig) -> u64 {
+    pub(crate) fn access_token_ttl(&self, client: &ClientConfig) -> u64 {
         client
             .access_token_ttl
             .or(self.config.access_token_ttl)
@@ -132,14 +132,14 @@ impl Issuer {
     }
 }
 
-/// Every issuer of a server, with the routing rules.
-pub struct Issuers {
+/// Every issuer of a server.
+pub(crate) struct Issuers {
     list: Vec<Arc<Issuer>>,
 }
 
 impl Issuers {
     /// Builds the issuers of `config`, loading trusted issuers' keys.
-    pub fn load(config: &Config) -> Result<Self, Error> {
+    pub(crate) fn load(config: &Config) -> Result<Self, Error> {
         let mut list = Vec::new();
         for issuer in &config.issuers {
             let trusted = issuer
@@ -153,7 +153,7 @@ impl Issuers {
     }
 
     /// A copy with `issuer` in place of the one with the same name.
-    pub fn replaced(&self, issuer: Issuer) -> Self {
+    pub(crate) fn replaced(&self, issuer: Issuer) -> Self {
         let issuer = Arc::new(issuer);
         Self {
             list: self
@@ -171,14 +171,14 @@ impl Issuers {
     }
 
     /// A copy with `issuer` added.
-    pub fn with(&self, issuer: Issuer) -> Self {
+    pub(crate) fn with(&self, issuer: Issuer) -> Self {
         let mut list = self.list.clone();
         list.push(Arc::new(issuer));
         Self { list }
     }
 
     /// A copy without the issuer named `name`.
-    pub fn without(&self, name: &str) -> Self {
+    pub(crate) fn without(&self, name: &str) -> Self {
         Self {
             list: self
                 .list
@@ -189,25 +189,33 @@ impl Issuers {
         }
     }
 
-    pub fn iter(&self) -> impl Iterator<Item = &Arc<Issuer>> {
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &Arc<Issuer>> {
         self.list.iter()
     }
 
     /// The issuer named `name`.
-    pub fn by_name(&self, name: &str) -> Option<&Arc<Issuer>> {
+    pub(crate) fn by_name(&self, name: &str) -> Option<&Arc<Issuer>> {
         self.list.iter().find(|i| i.name() == name)
     }
 
-    /// The issuer that the issuer URL `iss` names.
-    pub fn hosted(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
+    /// The issuer whose issuer identifier (OpenID Connect Discovery 1.0 §3 `issuer`) is the URL
+    /// `iss`, for issuers served under `prefix` (`""`, or a namespace's `/ns/{id}`): its mount
+    /// path on any host (an issuer's URL follows the host it was reached by), or that path
+    /// behind Keycloak's legacy `/auth`; only its own URL when the fixtures fix one. A lookup
+    /// by identifier, for the tokens' `iss` and `aud`: request paths are routed by the HTTP
+    /// edge (`http::routing`).
+    pub(crate) fn by_issuer_url(&self, iss: &str, prefix: &str) -> Option<&Arc<Issuer>> {
         let path = iss
             .split_once("://")
             .map_or("", |(_, rest)| rest.find('/').map_or("", |i| &rest[i..]));
-        // A namespace's issuers are served under its `/ns/{id}` prefix.
-        let path = path.strip_prefix(prefix)?;
-        self.route(path.trim_end_matches('/'))
-            .filter(|(_, rest)| rest.is_empty())
-            .map(|(i, _)| i)
+        let path = path.strip_prefix(prefix)?.trim_end_matches('/');
+        let mounted_at = |p: &str| self.list.iter().find(|i| i.path == p);
+        mounted_at(path)
+            .or_else(|| {
+                path.strip_prefix("/auth")
+                    .and_then(mounted_at)
+                    .filter(|i| i.dialect.profile().accepts_auth_prefix)
+            })
             // An issuer whose URL is fixed recognises that URL only; the others answer on any
             // host (their URL follows the request), so only the path can tell.
             .filter(|i| {
@@ -215,46 +223,80 @@ impl Issuers {
                     .is_none_or(|fixed| fixed == iss.trim_end_matches('/'))
             })
     }
+}
 
-    /// The protected resource at `path`, and its issuer.
-    pub fn resource_at(&self, path: &str) -> Option<(&Arc<Issuer>, &ResourceConfig)> {
-        let trimmed = path.trim_end_matches('/');
-        self.list.iter().find_map(|i| {
-            i.resources
-                .iter()
-                .find(|r| r.path.trim_end_matches('/') == trimmed)
-                .map(|r| (i, r))
-        })
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FIXTURE: &str = r#"
+[[issuer]]
+name = "kc"
+dialect = "keycloak"
+realm = "kc"
+
+[[issuer]]
+name = "fixed"
+dialect = "keycloak"
+realm = "fixed"
+public_url = "https://sso.example.test/realms/fixed"
+
+[[issuer]]
+name = "is3"
+dialect = "identityserver"
+path = "/identity"
+
+[[issuer]]
+name = "dot"
+dialect = "generic"
+path = ""
+"#;
+
+    fn issuers() -> Issuers {
+        let config = Config::from_toml(FIXTURE).expect("the fixture loads");
+        Issuers::load(&config).expect("the issuers load")
     }
 
-    /// The issuer whose SSO landing page (Inqom's `/home`) is at `path`.
-    pub fn home_of(&self, path: &str) -> Option<&Arc<Issuer>> {
-        let path = path.trim_end_matches('/');
-        self.list
-            .iter()
-            .find(|i| i.home_path.trim_end_matches('/') == path)
+    fn named(issuers: &Issuers, iss: &str, prefix: &str) -> Option<String> {
+        issuers
+            .by_issuer_url(iss, prefix)
+            .map(|i| i.name().to_string())
     }
 
-    /// Finds the issuer mounted at the longest prefix of `path` (already slash-normalised) and
-    /// the rest of the path below it. Keycloak issuers also answer under the legacy `/auth`.
-    pub fn route<'p>(&self, path: &'p str) -> Option<(&Arc<Issuer>, &'p str)> {
-        let mut best: Option<(&Arc<Issuer>, &'p str)> = None;
-        for issuer in &self.list {
-            let candidates = [Some(path), path.strip_prefix("/auth")];
-            let legacy_ok = issuer.dialect.profile().accepts_auth_prefix;
-            for (i, p) in candidates.into_iter().enumerate() {
-                let Some(p) = p else { continue };
-                if i == 1 && !legacy_ok {
-                    continue;
-                }
-                if let Some(rest) = p.strip_prefix(issuer.path.as_str())
-                    && (rest.is_empty() || rest.starts_with('/'))
-                    && best.is_none_or(|(b, _)| b.path.len() < issuer.path.len())
-                {
-                    best = Some((issuer, rest));
-                }
-            }
-        }
-        best
+    #[test]
+    fn issuer_urls_name_their_issuer_on_any_host() {
+        let issuers = issuers();
+        let at = |iss| named(&issuers, iss, "");
+        assert_eq!(at("http://127.0.0.1:8080/realms/kc").as_deref(), Some("kc"));
+        assert_eq!(at("https://other.test/realms/kc/").as_deref(), Some("kc"));
+        assert_eq!(at("http://h/auth/realms/kc").as_deref(), Some("kc"));
+        assert_eq!(at("http://h/identity").as_deref(), Some("is3"));
+        assert_eq!(at("http://h/").as_deref(), Some("dot"));
+        assert_eq!(at("http://h").as_deref(), Some("dot"));
+        // Only Keycloak answers under the legacy /auth; a path below an issuer is no issuer.
+        assert_eq!(at("http://h/auth/identity"), None);
+        assert_eq!(at("http://h/realms/kc/protocol"), None);
+    }
+
+    #[test]
+    fn a_fixed_url_names_its_issuer_only_as_fixed() {
+        let issuers = issuers();
+        let at = |iss| named(&issuers, iss, "");
+        assert_eq!(
+            at("https://sso.example.test/realms/fixed").as_deref(),
+            Some("fixed")
+        );
+        assert_eq!(at("http://127.0.0.1/realms/fixed"), None);
+    }
+
+    #[test]
+    fn a_namespace_s_issuer_urls_carry_its_prefix() {
+        let issuers = issuers();
+        assert_eq!(
+            named(&issuers, "http://h/ns/abc/realms/kc", "/ns/abc").as_deref(),
+            Some("kc")
+        );
+        assert_eq!(named(&issuers, "http://h/realms/kc", "/ns/abc"), None);
+        assert_eq!(named(&issuers, "http://h/ns/abc/realms/kc", ""), None);
     }
 }

@@ -11,7 +11,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 
 /// JWS algorithms a client assertion may be signed with by a private key (RFC 7518 §3).
-pub const ASYMMETRIC_ALGS: &[&str] = &[
+pub(crate) const ASYMMETRIC_ALGS: &[&str] = &[
     "RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384",
 ];
 
@@ -38,7 +38,7 @@ enum Curve {
 
 /// The signature keys of one client or issuer.
 #[derive(Debug, Clone, Default)]
-pub struct JwkSet {
+pub(crate) struct JwkSet {
     keys: Vec<Jwk>,
 }
 
@@ -47,7 +47,7 @@ impl JwkSet {
     /// curve mockidp cannot verify with (a real IdP's set may hold `OKP` or `oct` keys too)
     /// are skipped; a set with no usable signature key, or a usable key that does not parse,
     /// is refused with the reason.
-    pub fn from_jwks(jwks: &Value) -> Result<Self, String> {
+    pub(crate) fn from_jwks(jwks: &Value) -> Result<Self, String> {
         let list = jwks
             .get("keys")
             .and_then(Value::as_array)
@@ -113,7 +113,7 @@ impl JwkSet {
 
     /// Whether a key could have signed a token whose header names `kid`: one named so, or one
     /// without a name (a key rotated away fails this, which makes the edge fetch again).
-    pub fn has_kid(&self, kid: Option<&str>) -> bool {
+    pub(crate) fn has_kid(&self, kid: Option<&str>) -> bool {
         self.candidates(kid).next().is_some()
     }
 
@@ -125,7 +125,7 @@ impl JwkSet {
 
     /// Whether a key of this set (the one named `kid`, when the header names one) signed
     /// `input` with `alg`.
-    pub fn verify(&self, alg: &str, kid: Option<&str>, input: &[u8], sig: &[u8]) -> bool {
+    pub(crate) fn verify(&self, alg: &str, kid: Option<&str>, input: &[u8], sig: &[u8]) -> bool {
         self.candidates(kid).any(|k| k.key.verify(alg, input, sig))
     }
 }

@@ -31,7 +31,7 @@ pub struct MintRequest {
 
 impl Engine {
     /// Mints an access token; errors name what is unknown.
-    pub fn mint(&self, m: &MintRequest, default_base: &str) -> Result<String, String> {
+    pub(crate) fn mint(&self, m: &MintRequest, default_base: &str) -> Result<String, String> {
         if m.ttl_secs.is_some_and(|t| t > crate::config::MAX_SECS) {
             return Err(format!(
                 "ttl_secs is over {} (10 years)",

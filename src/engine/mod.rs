@@ -2,30 +2,30 @@
 //! knowledge. The HTTP edge hands it a parsed [`TokenRequest`]; the issuer's dialect shapes what
 //! comes out.
 
-pub mod account;
-pub mod authorize;
-pub mod client_assertion;
-pub mod client_auth;
-pub mod code_store;
-pub mod consent;
-pub mod control;
-pub mod device;
-pub mod grants;
-pub mod introspect;
-pub mod issue;
-pub mod issuers;
-pub mod jwk_set;
-pub mod mint;
-pub mod namespaces;
-pub mod params;
-pub mod pkce;
-pub mod response_type;
-pub mod scope;
-pub mod session;
-pub mod tokens;
-pub mod trust;
-pub mod userinfo;
-pub mod users;
+pub(crate) mod account;
+pub(crate) mod authorize;
+pub(crate) mod client_assertion;
+pub(crate) mod client_auth;
+pub(crate) mod code_store;
+pub(crate) mod consent;
+pub(crate) mod control;
+pub(crate) mod device;
+pub(crate) mod grants;
+pub(crate) mod introspect;
+pub(crate) mod issue;
+pub(crate) mod issuers;
+pub(crate) mod jwk_set;
+pub(crate) mod mint;
+pub(crate) mod namespaces;
+pub(crate) mod params;
+pub(crate) mod pkce;
+pub(crate) mod response_type;
+pub(crate) mod scope;
+pub(crate) mod session;
+pub(crate) mod tokens;
+pub(crate) mod trust;
+pub(crate) mod userinfo;
+pub(crate) mod users;
 
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 
@@ -39,8 +39,8 @@ use crate::store::TtlStore;
 use issue::{Grant, RefreshRecord};
 use session::{PendingLogin, Session};
 
-pub use issuers::{Issuer, Issuers};
-pub use params::Params;
+pub(crate) use issuers::{Issuer, Issuers};
+pub(crate) use params::Params;
 
 /// How many entries each store keeps at most: generous for any test suite, bounded for a
 /// server left running for weeks.
@@ -55,7 +55,7 @@ const MAX_ISSUERS: usize = 200;
 /// stores, queued rules, journal, clock) is a field here, so a namespace is one more `Engine`,
 /// not a new code path; the signing keys, the refresh HMAC key and the metrics are shared
 /// through `Arc`s. Shared behind an `Arc` by all workers.
-pub struct Engine {
+pub(crate) struct Engine {
     /// The configuration loaded at start, for resets.
     fixtures: Arc<Config>,
     /// The issuers of `fixtures`, built once: resets and new namespaces start from them (an
@@ -70,59 +70,59 @@ pub struct Engine {
     /// that rotating and resetting them touches nobody else.
     owns_keys: bool,
     /// `None` for the server's own issuers; a namespace's id and the path prefix it is served at.
-    pub namespace: Option<namespaces::Mount>,
+    pub(crate) namespace: Option<namespaces::Mount>,
     /// The namespaces of this server (empty and unused inside a namespace).
-    pub namespaces: namespaces::Namespaces,
-    pub clock: Clock,
+    pub(crate) namespaces: namespaces::Namespaces,
+    pub(crate) clock: Clock,
     /// Claims behind each opaque access token, until it expires.
-    pub opaque_tokens: TtlStore<Object>,
+    pub(crate) opaque_tokens: TtlStore<Object>,
     /// The grant behind each user access token (by `issue::token_key`).
-    pub user_tokens: TtlStore<Grant>,
+    pub(crate) user_tokens: TtlStore<Grant>,
     /// Live refresh tokens (the whole token is the key).
-    pub refresh_tokens: TtlStore<RefreshRecord>,
+    pub(crate) refresh_tokens: TtlStore<RefreshRecord>,
     /// Unredeemed authorization codes.
-    pub codes: code_store::CodeStore,
+    pub(crate) codes: code_store::CodeStore,
     /// Redeemed codes (by `issue::token_key`) and the token chain they started, so that a
     /// replayed code revokes what it issued (RFC 6749 §4.1.2).
-    pub redeemed_codes: TtlStore<String>,
+    pub(crate) redeemed_codes: TtlStore<String>,
     /// Browser sessions by `sid`.
-    pub sessions: TtlStore<Session>,
+    pub(crate) sessions: TtlStore<Session>,
     /// Login pages shown and not yet completed.
-    pub pending_logins: TtlStore<PendingLogin>,
+    pub(crate) pending_logins: TtlStore<PendingLogin>,
     /// Consent pages shown and not yet answered.
-    pub pending_consents: TtlStore<consent::PendingConsent>,
+    pub(crate) pending_consents: TtlStore<consent::PendingConsent>,
     /// Consent decisions the product remembers, per issuer, user and client.
-    pub consents: TtlStore<consent::ConsentRecord>,
+    pub(crate) consents: TtlStore<consent::ConsentRecord>,
     /// Single-use links that put an admin-made session's cookie in a browser, to the `sid`.
-    pub session_links: TtlStore<String>,
+    pub(crate) session_links: TtlStore<String>,
     /// Device authorizations by device code.
-    pub device_codes: TtlStore<device::DeviceRecord>,
+    pub(crate) device_codes: TtlStore<device::DeviceRecord>,
     /// Device codes by (normalised) user code.
-    pub user_codes: TtlStore<String>,
+    pub(crate) user_codes: TtlStore<String>,
     /// Wrong user codes per issuer and address, for rate limiting.
-    pub wrong_user_codes: TtlStore<u32>,
+    pub(crate) wrong_user_codes: TtlStore<u32>,
     /// Client assertion ids (`jti`) already used, until their assertion expires.
-    pub client_assertions: TtlStore<()>,
+    pub(crate) client_assertions: TtlStore<()>,
     /// Revoked access tokens (by `issue::token_key`) until they would have expired.
-    pub revoked: TtlStore<()>,
+    pub(crate) revoked: TtlStore<()>,
     /// Revoked token chains (`Grant::chain`): every access token of that login is refused.
-    pub revoked_chains: TtlStore<()>,
+    pub(crate) revoked_chains: TtlStore<()>,
     /// What the admin API queued: overrides, defects, failures; and the request journal.
-    pub control: control::Control,
+    pub(crate) control: control::Control,
     /// Request, token and latency counters for `/_mockidp/metrics` (the whole server's).
-    pub metrics: Arc<crate::metrics::Metrics>,
+    pub(crate) metrics: Arc<crate::metrics::Metrics>,
     /// Bearer token the admin API requires, if any.
-    pub admin_token: Option<String>,
+    pub(crate) admin_token: Option<String>,
     /// The key the server started with, for resets.
     initial_key: Arc<SigningKey>,
     /// Signs Keycloak's refresh tokens (HS512), as a realm's HMAC key does.
-    pub refresh_key: Arc<aws_lc_rs::hmac::Key>,
+    pub(crate) refresh_key: Arc<aws_lc_rs::hmac::Key>,
     /// Where codes, ids and opaque tokens come from: random, or the seed's stream.
-    pub ids: crate::ids::IdSource,
+    pub(crate) ids: crate::ids::IdSource,
 }
 
 /// Where a seeded server's clock starts, frozen: 2026-01-01T00:00:00Z.
-pub const SEEDED_START: u64 = 1_767_225_600;
+pub(crate) const SEEDED_START: u64 = 1_767_225_600;
 
 /// What an engine is built from; the stores always start empty.
 struct Parts {
@@ -142,16 +142,16 @@ struct Parts {
 
 /// Facts about the HTTP request that tokens may mention.
 #[derive(Debug, Clone)]
-pub struct RequestContext {
+pub(crate) struct RequestContext {
     /// This issuer's URL as the caller sees it (`iss`).
-    pub issuer_url: String,
+    pub(crate) issuer_url: String,
     /// The caller's IP address (Keycloak puts it in service-account tokens).
-    pub client_addr: String,
+    pub(crate) client_addr: String,
 }
 
 /// What the `Authorization` header of a token request held.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Authorization {
+pub(crate) enum Authorization {
     None,
     /// RFC 6749 §2.3.1 HTTP Basic, already base64- and form-decoded.
     Basic {
@@ -166,26 +166,26 @@ pub enum Authorization {
 
 /// A token endpoint request, parsed but not yet judged.
 #[derive(Debug, Clone)]
-pub struct TokenRequest {
-    pub params: Params,
-    pub authorization: Authorization,
+pub(crate) struct TokenRequest {
+    pub(crate) params: Params,
+    pub(crate) authorization: Authorization,
     /// The client's keys, when the HTTP edge fetched them for this request (the `jwks_url`
     /// that [`client_assertion::remote_keys_needed`] named), or why it could not; otherwise
     /// the issuer's fixture keys are used.
-    pub client_keys: Option<Result<Arc<jwk_set::JwkSet>, String>>,
+    pub(crate) client_keys: Option<Result<Arc<jwk_set::JwkSet>, String>>,
     /// The trusted issuer's keys [`Engine::remote_jwks_needed`] asked for, as the edge
     /// fetched them.
-    pub remote_jwks: Option<Result<Arc<jwk_set::JwkSet>, String>>,
+    pub(crate) remote_jwks: Option<Result<Arc<jwk_set::JwkSet>, String>>,
 }
 
 impl Engine {
     /// Whether the fixtures let proxy headers shape URLs (`trust_forwarded`).
-    pub fn trust_forwarded(&self) -> bool {
+    pub(crate) fn trust_forwarded(&self) -> bool {
         self.fixtures.trust_forwarded
     }
 
     /// Builds the engine for `config`, loading or generating its signing key.
-    pub fn new(config: Config, clock: Clock) -> Result<Self, Error> {
+    pub(crate) fn new(config: Config, clock: Clock) -> Result<Self, Error> {
         let ids = match config.seed {
             Some(seed) => {
                 clock.freeze();
@@ -333,29 +333,29 @@ impl Engine {
 
     /// Whether this engine's signing keys are its own (the server's, or a namespace created
     /// with keys of its own) rather than shared with the server.
-    pub fn owns_keys(&self) -> bool {
+    pub(crate) fn owns_keys(&self) -> bool {
         self.owns_keys
     }
 
     /// The path prefix this engine's issuers are served under: `""`, or `/ns/{id}`.
-    pub fn prefix(&self) -> &str {
+    pub(crate) fn prefix(&self) -> &str {
         self.namespace.as_ref().map_or("", |m| m.prefix.as_str())
     }
 
     /// The issuers as they are now (fixtures plus runtime changes); a snapshot, cheap to take.
-    pub fn issuers(&self) -> Arc<Issuers> {
+    pub(crate) fn issuers(&self) -> Arc<Issuers> {
         read(&self.issuers).clone()
     }
 
     /// The signing keys as they are now.
-    pub fn keys(&self) -> Arc<KeyRing> {
+    pub(crate) fn keys(&self) -> Arc<KeyRing> {
         read(&self.keys).clone()
     }
 
     /// Header and claims of a JWT that one of this server's live keys signed.
     /// The key is the one the header's `kid` names (by thumbprint or, as IdentityServer3 names
     /// keys, by `x5t`); a token without `kid` is tried against every live key.
-    pub fn verify_jwt(&self, token: &str) -> Option<(Object, Object)> {
+    pub(crate) fn verify_jwt(&self, token: &str) -> Option<(Object, Object)> {
         let (header, _) = crate::jwt::decode_unverified(token)?;
         let kid = header.get("kid").and_then(|k| k.as_str());
         let keys = self.keys();
@@ -366,7 +366,7 @@ impl Engine {
     }
 
     /// Changes the configuration of issuer `name` at runtime (admin API); `change` may refuse.
-    pub fn update_issuer(
+    pub(crate) fn update_issuer(
         &self,
         name: &str,
         change: impl FnOnce(&mut IssuerConfig) -> Result<(), String>,
@@ -384,7 +384,7 @@ impl Engine {
 
     /// Adds an issuer at runtime (Keycloak's admin REST API creating a realm); refused when
     /// the name is taken or the issuer is invalid.
-    pub fn add_issuer(&self, config: IssuerConfig) -> Result<(), String> {
+    pub(crate) fn add_issuer(&self, config: IssuerConfig) -> Result<(), String> {
         config.validate()?;
         let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
         if guard.by_name(&config.name).is_some() {
@@ -399,7 +399,7 @@ impl Engine {
     }
 
     /// Removes issuer `name` at runtime (Keycloak's admin REST API deleting a realm).
-    pub fn remove_issuer(&self, name: &str) -> bool {
+    pub(crate) fn remove_issuer(&self, name: &str) -> bool {
         let mut guard = self.issuers.write().unwrap_or_else(|e| e.into_inner());
         if guard.by_name(name).is_none() {
             return false;
@@ -410,7 +410,7 @@ impl Engine {
 
     /// Back to the fixtures: issuers and key as loaded, clock on real time (frozen there if it
     /// came frozen), every token, code, session, queued rule and journal entry forgotten.
-    pub fn reset(&self) -> Result<(), Error> {
+    pub(crate) fn reset(&self) -> Result<(), Error> {
         *self.issuers.write().unwrap_or_else(|e| e.into_inner()) = self.fixture_issuers.clone();
         // A namespace sharing the server's keys leaves them alone: they are not its to reset.
         if self.owns_keys {
@@ -431,7 +431,7 @@ impl Engine {
     }
 
     /// Makes `key` the signing key; the previous one stays in the JWKS for `grace` seconds.
-    pub fn rotate_key(&self, key: SigningKey, grace: u64) {
+    pub(crate) fn rotate_key(&self, key: SigningKey, grace: u64) {
         let now = self.clock.now();
         let mut guard = self.keys.write().unwrap_or_else(|e| e.into_inner());
         *guard = Arc::new(guard.rotated(key, now, grace));
@@ -468,7 +468,7 @@ impl Engine {
 
     /// How many entries each store holds, and the journal, by name: this engine's and every
     /// live namespace's together (the memory they take is the server's).
-    pub fn store_sizes(&self) -> Vec<(&'static str, usize)> {
+    pub(crate) fn store_sizes(&self) -> Vec<(&'static str, usize)> {
         let mut sizes: Vec<(&'static str, usize)> = self
             .named_stores()
             .iter()
@@ -491,7 +491,7 @@ impl Engine {
     /// Drops what expired from every store, giving its memory back (stores otherwise purge
     /// only when written to): the server calls this periodically, and this sweeps every live
     /// namespace's stores too (each by its own clock).
-    pub fn purge_expired(&self) {
+    pub(crate) fn purge_expired(&self) {
         self.namespaces
             .list()
             .iter()

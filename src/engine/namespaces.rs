@@ -16,26 +16,26 @@ use crate::keys::SigningKey;
 
 /// Where a namespace is served: its id and the path prefix `/ns/{id}`.
 #[derive(Debug, Clone)]
-pub struct Mount {
-    pub id: String,
-    pub prefix: String,
+pub(crate) struct Mount {
+    pub(crate) id: String,
+    pub(crate) prefix: String,
 }
 
 /// The path segment namespaces are served under.
-pub const PATH_PREFIX: &str = "/ns/";
+pub(crate) const PATH_PREFIX: &str = "/ns/";
 
 /// Default cap on live namespaces: one per test of a large parallel suite.
-pub const DEFAULT_LIMIT: usize = 10_000;
+pub(crate) const DEFAULT_LIMIT: usize = 10_000;
 /// Default idle time after which a namespace is forgotten: an hour.
-pub const DEFAULT_IDLE_SECS: u64 = 3600;
+pub(crate) const DEFAULT_IDLE_SECS: u64 = 3600;
 /// Longest id a caller may choose.
 const MAX_ID_LEN: usize = 64;
 
 /// How many namespaces may live, and for how long unused.
 #[derive(Debug, Clone, Copy)]
-pub struct Limits {
-    pub max: usize,
-    pub idle_secs: u64,
+pub(crate) struct Limits {
+    pub(crate) max: usize,
+    pub(crate) idle_secs: u64,
 }
 
 impl Default for Limits {
@@ -49,7 +49,7 @@ impl Default for Limits {
 
 impl Limits {
     /// No namespaces at all (inside a namespace: they do not nest).
-    pub fn none() -> Self {
+    pub(crate) fn none() -> Self {
         Self {
             max: 0,
             idle_secs: 0,
@@ -58,15 +58,15 @@ impl Limits {
 }
 
 /// One live namespace.
-pub struct Namespace {
-    pub engine: Arc<Engine>,
+pub(crate) struct Namespace {
+    pub(crate) engine: Arc<Engine>,
     /// Milliseconds since the registry's start when it was last used.
     last_used_ms: AtomicU64,
 }
 
 impl Namespace {
     /// Seconds since it was last used.
-    pub fn idle_secs(&self, registry: &Namespaces) -> u64 {
+    pub(crate) fn idle_secs(&self, registry: &Namespaces) -> u64 {
         registry
             .now_ms()
             .saturating_sub(self.last_used_ms.load(Ordering::Relaxed))
@@ -76,7 +76,7 @@ impl Namespace {
 
 /// Why a namespace was not created.
 #[derive(Debug)]
-pub enum CreateError {
+pub(crate) enum CreateError {
     /// The cap is reached.
     Full(usize),
     /// The chosen id is taken.
@@ -107,24 +107,24 @@ impl std::fmt::Display for CreateError {
 
 /// What a new namespace is made of.
 #[derive(Default)]
-pub struct Spec {
+pub(crate) struct Spec {
     /// Its id; `None`: a random one.
-    pub id: Option<String>,
+    pub(crate) id: Option<String>,
     /// Its fixtures; `None`: a copy of the server's loaded fixtures.
-    pub fixtures: Option<Config>,
+    pub(crate) fixtures: Option<Config>,
     /// A signing key of its own instead of the server's.
-    pub own_key: Option<SigningKey>,
+    pub(crate) own_key: Option<SigningKey>,
 }
 
 /// The live namespaces of one server.
-pub struct Namespaces {
+pub(crate) struct Namespaces {
     limits: Limits,
     started: Instant,
     live: RwLock<HashMap<String, Arc<Namespace>>>,
 }
 
 impl Namespaces {
-    pub fn new(limits: Limits) -> Self {
+    pub(crate) fn new(limits: Limits) -> Self {
         Self {
             limits,
             started: Instant::now(),
@@ -132,7 +132,7 @@ impl Namespaces {
         }
     }
 
-    pub fn limits(&self) -> Limits {
+    pub(crate) fn limits(&self) -> Limits {
         self.limits
     }
 
@@ -146,7 +146,7 @@ impl Namespaces {
     }
 
     /// The live namespace `id`, marked as used now.
-    pub fn get(&self, id: &str) -> Option<Arc<Engine>> {
+    pub(crate) fn get(&self, id: &str) -> Option<Arc<Engine>> {
         let now = self.now_ms();
         let live = self.live.read().unwrap_or_else(|e| e.into_inner());
         let ns = live.get(id).filter(|ns| !self.expired(ns, now))?;
@@ -156,7 +156,7 @@ impl Namespaces {
 
     /// Creates a namespace of `server` as `spec` says; its id is `random_id` unless the spec
     /// chose one.
-    pub fn create(
+    pub(crate) fn create(
         &self,
         server: &Engine,
         spec: Spec,
@@ -197,13 +197,13 @@ impl Namespaces {
     }
 
     /// Removes namespace `id`; whether it was there.
-    pub fn remove(&self, id: &str) -> bool {
+    pub(crate) fn remove(&self, id: &str) -> bool {
         let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
         live.remove(id).is_some()
     }
 
     /// The live namespaces, by id.
-    pub fn list(&self) -> Vec<Arc<Namespace>> {
+    pub(crate) fn list(&self) -> Vec<Arc<Namespace>> {
         let now = self.now_ms();
         let mut live = self.live.write().unwrap_or_else(|e| e.into_inner());
         live.retain(|_, ns| !self.expired(ns, now));
@@ -212,7 +212,7 @@ impl Namespaces {
         all
     }
 
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.live.read().unwrap_or_else(|e| e.into_inner()).len()
     }
 }

@@ -5,7 +5,7 @@ use crate::error::{OAuthError, clipped};
 
 /// Decoded `application/x-www-form-urlencoded` parameters, free of duplicates.
 #[derive(Debug, Clone, Default)]
-pub struct Params(Vec<(String, String)>);
+pub(crate) struct Params(Vec<(String, String)>);
 
 /// The one field a page's form repeats (no OAuth parameter): IdentityServer3's consent page
 /// posts a `scopes` per ticked checkbox. Its values are joined by spaces.
@@ -15,7 +15,7 @@ impl Params {
     /// Parses a form body or query string. A repeated name is `invalid_request` (RFC 6749 §3.1:
     /// "Request and response parameters MUST NOT be included more than once"), but for
     /// [`LIST`].
-    pub fn parse(form: &[u8]) -> Result<Self, OAuthError> {
+    pub(crate) fn parse(form: &[u8]) -> Result<Self, OAuthError> {
         let mut out: Vec<(String, String)> = Vec::new();
         let mut seen = std::collections::HashSet::new();
         // Nameless pairs (`&&`, `=x`) carry nothing: skipped, as form parsers do.
@@ -39,7 +39,7 @@ impl Params {
     }
 
     /// The value of `name`, treating an empty value as absent.
-    pub fn get(&self, name: &str) -> Option<&str> {
+    pub(crate) fn get(&self, name: &str) -> Option<&str> {
         self.0
             .iter()
             .find(|(k, v)| k == name && !v.is_empty())
@@ -47,14 +47,9 @@ impl Params {
     }
 
     /// The value of a required parameter, or `invalid_request` naming it.
-    pub fn require(&self, name: &str) -> Result<&str, OAuthError> {
+    pub(crate) fn require(&self, name: &str) -> Result<&str, OAuthError> {
         self.get(name)
             .ok_or_else(|| OAuthError::invalid_request(format!("Missing parameter: {name}")))
-    }
-
-    /// Parameter names, for logs (values may be secrets).
-    pub fn names(&self) -> impl Iterator<Item = &str> {
-        self.0.iter().map(|(k, _)| k.as_str())
     }
 }
 

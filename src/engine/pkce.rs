@@ -9,13 +9,13 @@ use crate::error::OAuthError;
 
 /// `code_challenge_method` (RFC 7636 §4.3); `plain` when absent.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Method {
+pub(crate) enum Method {
     Plain,
     S256,
 }
 
 impl Method {
-    pub fn parse(s: Option<&str>) -> Option<Self> {
+    pub(crate) fn parse(s: Option<&str>) -> Option<Self> {
         match s {
             None | Some("plain") => Some(Self::Plain),
             Some("S256") => Some(Self::S256),
@@ -25,7 +25,7 @@ impl Method {
 }
 
 /// RFC 7636 §4.1: 43 to 128 characters of `[A-Za-z0-9-._~]`; challenges have the same shape.
-pub fn well_formed(value: &str) -> bool {
+pub(crate) fn well_formed(value: &str) -> bool {
     (43..=128).contains(&value.len())
         && value
             .bytes()
@@ -33,7 +33,11 @@ pub fn well_formed(value: &str) -> bool {
 }
 
 /// RFC 7636 §4.6: does `verifier` match the `challenge` made with `method`?
-pub fn verify(challenge: &str, method: Method, verifier: Option<&str>) -> Result<(), OAuthError> {
+pub(crate) fn verify(
+    challenge: &str,
+    method: Method,
+    verifier: Option<&str>,
+) -> Result<(), OAuthError> {
     let Some(verifier) = verifier else {
         return Err(OAuthError::invalid_grant(
             "PKCE verification failed: Missing parameter: code_verifier",

@@ -10,13 +10,6 @@ pub struct ResponseType {
 }
 
 impl ResponseType {
-    /// `code` alone.
-    pub const CODE: Self = Self {
-        code: true,
-        id_token: false,
-        token: false,
-    };
-
     /// Parses a space-separated `response_type` in any order; `None` for an unknown part, a
     /// repeated one, or `none` with others.
     pub fn parse(value: &str) -> Option<Self> {
@@ -42,11 +35,6 @@ impl ResponseType {
     /// Whether tokens come back from the authorization endpoint (implicit or hybrid flow).
     pub fn front_tokens(self) -> bool {
         self.id_token || self.token
-    }
-
-    /// OpenID Connect Core §3.2: tokens from the authorization endpoint and no code.
-    pub fn implicit(self) -> bool {
-        self.front_tokens() && !self.code
     }
 
     /// OpenID Connect Core §3.3: a code and tokens from the authorization endpoint.
@@ -77,7 +65,7 @@ mod tests {
     fn order_does_not_matter_and_repeats_or_strays_are_refused() {
         let all = ResponseType::parse("token code id_token").unwrap();
         assert_eq!(all.as_str(), "code id_token token");
-        assert!(all.hybrid() && !all.implicit());
+        assert!(all.hybrid() && all.code);
         assert_eq!(
             ResponseType::parse("token id_token").unwrap().as_str(),
             "id_token token"

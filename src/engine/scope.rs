@@ -6,7 +6,7 @@ use crate::error::OAuthError;
 
 /// [`grant`] with the rules of `issuer`'s product (Keycloak's always-allowed `openid`, its
 /// default scopes extended by the asked ones).
-pub fn granted(
+pub(crate) fn granted(
     issuer: &Issuer,
     client: &ClientConfig,
     requested: Option<&str>,
@@ -25,7 +25,7 @@ pub fn granted(
 /// Nothing asked: the client's default scopes. Otherwise every asked scope must be registered for
 /// the client (or be one the product always allows, like Keycloak's `openid`); with
 /// `extend_defaults` the defaults are granted too, as Keycloak does with default client scopes.
-pub fn grant(
+pub(crate) fn grant(
     client: &ClientConfig,
     requested: Option<&str>,
     always_allowed: &[&str],

@@ -13,19 +13,19 @@ use crate::store::TtlStore;
 
 /// One user logged in at one issuer in one browser.
 #[derive(Debug, Clone)]
-pub struct Session {
-    pub sid: String,
-    pub issuer: String,
-    pub user: Arc<User>,
-    pub auth_time: u64,
+pub(crate) struct Session {
+    pub(crate) sid: String,
+    pub(crate) issuer: String,
+    pub(crate) user: Arc<User>,
+    pub(crate) auth_time: u64,
     /// Made without a browser (the admin API): stands for a user who allowed every client,
     /// so authorizations on it never show a consent page.
-    pub headless: bool,
+    pub(crate) headless: bool,
 }
 
 /// What happens once the user on the login page has logged in.
 #[derive(Debug, Clone)]
-pub enum AfterLogin {
+pub(crate) enum AfterLogin {
     /// Finish an authorization request (redirect back to the client with a code).
     Authorize(Box<AuthorizeRequest>),
     /// Go to a page of mockidp's own (the SSO landing page), by absolute path.
@@ -35,9 +35,9 @@ pub enum AfterLogin {
 /// A page (login or consent) that was shown and not yet answered, bound to the browser that
 /// opened it; `then` says what it is for.
 #[derive(Debug, Clone)]
-pub struct Pending<T> {
-    pub issuer: String,
-    pub then: T,
+pub(crate) struct Pending<T> {
+    pub(crate) issuer: String,
+    pub(crate) then: T,
     /// The binding value of the browser that opened the page (its login cookie).
     browser: String,
 }
@@ -48,7 +48,7 @@ pub type PendingLogin = Pending<AfterLogin>;
 impl<T> Pending<T> {
     /// Whether the browser holding `browser` in its login cookie opened this page (compared
     /// in constant time: the value is what keeps another browser from posting the form).
-    pub fn opened_by(&self, browser: Option<&str>) -> bool {
+    pub(crate) fn opened_by(&self, browser: Option<&str>) -> bool {
         browser
             .is_some_and(|b| verify_slices_are_equal(b.as_bytes(), self.browser.as_bytes()).is_ok())
     }
@@ -62,20 +62,20 @@ const SESSION_TTL: u64 = 36_000;
 
 impl Engine {
     /// The live session `sid` of `issuer`, if any.
-    pub fn session(&self, issuer: &Issuer, sid: &str) -> Option<Session> {
+    pub(crate) fn session(&self, issuer: &Issuer, sid: &str) -> Option<Session> {
         self.sessions
             .get(sid, self.clock.now())
             .filter(|s| s.issuer == issuer.name())
     }
 
     /// Logs `user` in at `issuer`: a new session.
-    pub fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+    pub(crate) fn start_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
         self.new_session(issuer, user, false)
     }
 
     /// A session the admin API makes: as [`Engine::start_session`], its user having allowed
     /// every client (no consent page).
-    pub fn start_headless_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
+    pub(crate) fn start_headless_session(&self, issuer: &Issuer, user: Arc<User>) -> Session {
         self.new_session(issuer, user, true)
     }
 
@@ -100,14 +100,14 @@ impl Engine {
     }
 
     /// Ends session `sid` (logout).
-    pub fn end_session(&self, sid: &str) {
+    pub(crate) fn end_session(&self, sid: &str) {
         self.sessions.remove(sid);
     }
 
     /// A user deleted from `issuer` (admin API): their sessions end, their pending codes go and
     /// every token issued to them there stops working, as in Keycloak. Grants are matched by
     /// `sub`, which is the issuer's own (configured, or derived from issuer and username).
-    pub fn forget_user(&self, issuer: &Issuer, username: &str) {
+    pub(crate) fn forget_user(&self, issuer: &Issuer, username: &str) {
         let now = self.clock.now();
         let sub = issuer.user_named(username).sub;
         let theirs = |g: &Grant| g.user.as_ref().is_some_and(|u| u.sub == sub);
@@ -135,7 +135,7 @@ impl Engine {
 
     /// Remembers a login page; returns the id its form posts back.
     /// A login page opened by the browser whose login cookie holds `browser`.
-    pub fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
+    pub(crate) fn pend_login(&self, issuer: &Issuer, then: AfterLogin, browser: &str) -> String {
         self.pend(&self.pending_logins, issuer, then, browser)
     }
 
@@ -160,7 +160,7 @@ impl Engine {
     }
 
     /// The login page `id` of `issuer`, still pending.
-    pub fn pending_login(&self, issuer: &Issuer, id: &str) -> Option<PendingLogin> {
+    pub(crate) fn pending_login(&self, issuer: &Issuer, id: &str) -> Option<PendingLogin> {
         self.pending_in(&self.pending_logins, issuer, id)
     }
 
@@ -177,7 +177,7 @@ impl Engine {
     }
 
     /// Completes login page `id`: true for the one caller that consumed it.
-    pub fn finish_login(&self, id: &str) -> bool {
+    pub(crate) fn finish_login(&self, id: &str) -> bool {
         self.pending_logins.take(id, self.clock.now()).is_some()
     }
 }

@@ -13,15 +13,15 @@ use crate::jwt::{self, Object};
 
 /// A valid access token.
 #[derive(Debug, Clone)]
-pub struct Presented {
-    pub claims: Object,
+pub(crate) struct Presented {
+    pub(crate) claims: Object,
     /// The grant behind a user's token (absent for client tokens).
-    pub grant: Option<Grant>,
+    pub(crate) grant: Option<Grant>,
 }
 
 impl Engine {
     /// RFC 6750 §3.1: `invalid_token` unless `token` is a live access token of `issuer`.
-    pub fn check_access_token(
+    pub(crate) fn check_access_token(
         &self,
         issuer: &Issuer,
         token: &str,
@@ -50,7 +50,7 @@ impl Engine {
 
     /// Whether `grant`'s tokens died with its browser session (logout, expiry): only where the
     /// product ties them to it (Keycloak), and never for `offline_access`.
-    pub fn session_ended(&self, issuer: &Issuer, grant: &Grant, now: u64) -> bool {
+    pub(crate) fn session_ended(&self, issuer: &Issuer, grant: &Grant, now: u64) -> bool {
         issuer.dialect.profile().features.tokens_need_session
             && !grant.has_scope("offline_access")
             && grant
@@ -60,7 +60,7 @@ impl Engine {
     }
 
     /// Whether the login (or code) behind `grant` had its whole token chain revoked.
-    pub fn chain_revoked(&self, grant: &Grant, now: u64) -> bool {
+    pub(crate) fn chain_revoked(&self, grant: &Grant, now: u64) -> bool {
         grant
             .chain
             .as_deref()
@@ -107,7 +107,7 @@ impl Engine {
     /// Whether the issuer URL `iss` names `issuer` (whatever host it was reached by).
     fn issued_by(&self, issuer: &Issuer, iss: &str) -> bool {
         self.issuers()
-            .hosted(iss, self.prefix())
+            .by_issuer_url(iss, self.prefix())
             .is_some_and(|i| i.name() == issuer.name())
     }
 
@@ -115,7 +115,7 @@ impl Engine {
     /// token exchange whose `subject_token` names a trusted issuer with a `jwks_url`. Pure
     /// (decodes the token, fetches nothing): the edge fetches and passes the document in
     /// `TokenRequest::remote_jwks`.
-    pub fn remote_jwks_needed(
+    pub(crate) fn remote_jwks_needed(
         &self,
         issuer: &Issuer,
         req: &TokenRequest,
@@ -136,7 +136,7 @@ impl Engine {
     /// RFC 8693 §2.1: checks a `subject_token` from this server or from a trusted external
     /// issuer (with its remote JWKS as fetched, if it has one); returns its claims. Every
     /// failure is `invalid_request` (§2.2.2).
-    pub fn check_subject_token(
+    pub(crate) fn check_subject_token(
         &self,
         issuer: &Issuer,
         token: &str,
@@ -155,7 +155,7 @@ impl Engine {
             // Not an external issuer: one of ours, if our key signed it and we trust it.
             let issuers = self.issuers();
             let hosted = issuers
-                .hosted(&iss, self.prefix())
+                .by_issuer_url(&iss, self.prefix())
                 .filter(|h| h.name() == issuer.name() || issuer.config.trust_hosted_issuers);
             return match hosted {
                 Some(h) if self.verify_jwt(token).is_some() => self
@@ -198,7 +198,7 @@ impl Engine {
 }
 
 /// The scopes a token's claims grant (`scope` as a space-separated string or an array).
-pub fn claimed_scopes(claims: &Object) -> Vec<String> {
+pub(crate) fn claimed_scopes(claims: &Object) -> Vec<String> {
     match claims.get("scope") {
         Some(Value::String(s)) => s
             .split(' ')
@@ -215,7 +215,7 @@ pub fn claimed_scopes(claims: &Object) -> Vec<String> {
 }
 
 /// The client a token was issued to (`client_id`, else `azp`).
-pub fn claimed_client(claims: &Object) -> Option<&str> {
+pub(crate) fn claimed_client(claims: &Object) -> Option<&str> {
     claims
         .get("client_id")
         .or_else(|| claims.get("azp"))

@@ -17,18 +17,18 @@ use crate::error::Error;
 /// Where a JWKS document is fetched from: its URL and, for a server whose certificate a
 /// private CA signed, that CA (read at start-up, so a broken file stops it).
 #[derive(Debug, Clone)]
-pub struct JwksSource {
-    pub url: String,
+pub(crate) struct JwksSource {
+    pub(crate) url: String,
     /// The CA file, as configured (resolved against the fixture file).
-    pub ca_file: Option<PathBuf>,
+    pub(crate) ca_file: Option<PathBuf>,
     /// Its certificates, trusted besides the webpki roots.
-    pub ca_certs: Arc<[CertificateDer<'static>]>,
+    pub(crate) ca_certs: Arc<[CertificateDer<'static>]>,
 }
 
 impl JwksSource {
     /// A source at `url` (`https://`, or `http://`), trusting `ca_file`'s CA besides the
     /// webpki roots; the file is read now, so a broken one is refused at load.
-    pub fn new(url: &str, ca_file: Option<PathBuf>) -> Result<Self, String> {
+    pub(crate) fn new(url: &str, ca_file: Option<PathBuf>) -> Result<Self, String> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!(
                 "jwks_url {:?} must start with https:// (or http://)",
@@ -69,14 +69,14 @@ enum Source {
 }
 
 /// An external issuer's keys.
-pub struct TrustedIssuer {
-    pub issuer: String,
+pub(crate) struct TrustedIssuer {
+    pub(crate) issuer: String,
     source: Source,
 }
 
 impl TrustedIssuer {
     /// Loads inline or file keys now (so a broken file stops start-up); URLs are fetched later.
-    pub fn load(cfg: &TrustedIssuerConfig, config: &Config) -> Result<Self, Error> {
+    pub(crate) fn load(cfg: &TrustedIssuerConfig, config: &Config) -> Result<Self, Error> {
         let bad = |why: String| Error::Config(format!("trusted issuer {:?}: {why}", cfg.issuer));
         let source = if let Some(jwks) = &cfg.jwks {
             Source::Static(Arc::new(JwkSet::from_jwks(jwks).map_err(bad)?))
@@ -100,7 +100,7 @@ impl TrustedIssuer {
     }
 
     /// Where this issuer's keys must be fetched from, if they are remote.
-    pub fn remote(&self) -> Option<&JwksSource> {
+    pub(crate) fn remote(&self) -> Option<&JwksSource> {
         match &self.source {
             Source::Url(source) => Some(source),
             Source::Static(_) => None,
@@ -109,7 +109,7 @@ impl TrustedIssuer {
 
     /// Whether one of this issuer's keys (the one named `kid`, if given) signed `input`.
     /// Remote keys are the set the edge fetched (`fetched`), or why it could not.
-    pub fn verify(
+    pub(crate) fn verify(
         &self,
         alg: &str,
         kid: Option<&str>,

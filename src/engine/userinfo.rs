@@ -10,7 +10,7 @@ use crate::jwt::Object;
 impl Engine {
     /// The claims `token` may see: `sub` plus what its scopes release. The token must carry the
     /// `openid` scope (403 `insufficient_scope` otherwise, as Keycloak and IdentityServer do).
-    pub fn userinfo(&self, issuer: &Issuer, token: &str) -> Result<Object, OAuthError> {
+    pub(crate) fn userinfo(&self, issuer: &Issuer, token: &str) -> Result<Object, OAuthError> {
         let presented = self.check_access_token(issuer, token)?;
         let Some(grant) = presented.grant else {
             let claims = &presented.claims;

@@ -14,18 +14,18 @@ use crate::jwt::Object;
 
 /// A logged-in user, frozen at login time.
 #[derive(Debug, Clone, PartialEq)]
-pub struct User {
-    pub username: String,
-    pub sub: String,
-    pub roles: Vec<String>,
+pub(crate) struct User {
+    pub(crate) username: String,
+    pub(crate) sub: String,
+    pub(crate) roles: Vec<String>,
     /// Client roles by client id, the user's own and their groups' (Keycloak `resource_access`).
-    pub client_roles: BTreeMap<String, Vec<String>>,
-    pub claims: Object,
+    pub(crate) client_roles: BTreeMap<String, Vec<String>>,
+    pub(crate) claims: Object,
 }
 
 /// Why a login attempt failed; shown on the login page.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum LoginError {
+pub(crate) enum LoginError {
     MissingUsername,
     WrongPassword,
     UnknownUser,
@@ -47,7 +47,7 @@ impl std::fmt::Display for LoginError {
 impl Issuer {
     /// Checks a login: fixture users by password when they have one; other usernames are
     /// accepted (with the issuer's default claims) unless `allow_any_user` is off.
-    pub fn login(&self, username: &str, password: &str) -> Result<Arc<User>, LoginError> {
+    pub(crate) fn login(&self, username: &str, password: &str) -> Result<Arc<User>, LoginError> {
         match self.fixture_login(username, password) {
             Err(LoginError::UnknownUser) if self.config.allow_any_user => {
                 Ok(Arc::new(self.ad_hoc_user(username.trim())))
@@ -60,7 +60,11 @@ impl Issuer {
     /// only. Unlike the login page, no made-up user is accepted whatever `allow_any_user` says:
     /// a real product refuses a username it does not know, and tests must see that. A fixture
     /// user without a password takes any password, as on the login page.
-    pub fn fixture_login(&self, username: &str, password: &str) -> Result<Arc<User>, LoginError> {
+    pub(crate) fn fixture_login(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Arc<User>, LoginError> {
         let username = username.trim();
         if username.is_empty() {
             return Err(LoginError::MissingUsername);
@@ -88,7 +92,7 @@ impl Issuer {
 
     /// The user a test logs in without a password (admin API sessions, `auto_login`): an
     /// enabled fixture user, or with `allow_any_user` anyone.
-    pub fn passwordless_user(&self, username: &str) -> Option<Arc<User>> {
+    pub(crate) fn passwordless_user(&self, username: &str) -> Option<Arc<User>> {
         let username = username.trim();
         match self
             .config
@@ -105,7 +109,7 @@ impl Issuer {
     }
 
     /// The user called `username`, fixture or ad hoc, without checking a password (minting).
-    pub fn user_named(&self, username: &str) -> User {
+    pub(crate) fn user_named(&self, username: &str) -> User {
         match self
             .config
             .users
@@ -137,20 +141,20 @@ impl Issuer {
     }
 
     /// The Keycloak id of a fixture user: its `sub`, else one derived from the username.
-    pub fn user_id(&self, u: &UserConfig) -> String {
+    pub(crate) fn user_id(&self, u: &UserConfig) -> String {
         u.sub
             .clone()
             .unwrap_or_else(|| self.derived_sub(&u.username))
     }
 
     /// The Keycloak id of a group: its own, else one derived from its name.
-    pub fn group_id(&self, g: &GroupConfig) -> String {
+    pub(crate) fn group_id(&self, g: &GroupConfig) -> String {
         g.id.clone()
             .unwrap_or_else(|| ids::stable_uuid(&format!("{}/group/{}", self.name(), g.name)))
     }
 
     /// The groups `ids` name and all their ancestors (each once; a cycle stops).
-    pub fn groups_with_ancestors(&self, ids: &[String]) -> Vec<&GroupConfig> {
+    pub(crate) fn groups_with_ancestors(&self, ids: &[String]) -> Vec<&GroupConfig> {
         let mut found: Vec<&GroupConfig> = Vec::new();
         let mut pending: Vec<String> = ids.to_vec();
         while let Some(id) = pending.pop() {
@@ -192,7 +196,7 @@ fn merge(into: &mut Vec<String>, more: &[String]) {
 }
 
 /// OpenID Connect Core §5.4: the claims each standard scope releases.
-pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
+pub(crate) const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
     (
         "profile",
         &[
@@ -219,7 +223,7 @@ pub const SCOPE_CLAIMS: &[(&str, &[&str])] = &[
 
 /// The user's claims released by `scopes`. `preferred_username` defaults to the username, and
 /// claims no standard scope covers (custom ones from the fixtures) are always released.
-pub fn claims_for_scopes(user: &User, scopes: &[String]) -> Object {
+pub(crate) fn claims_for_scopes(user: &User, scopes: &[String]) -> Object {
     let standard = |k: &str| SCOPE_CLAIMS.iter().any(|(_, cs)| cs.contains(&k));
     let granted = |k: &str| {
         SCOPE_CLAIMS

@@ -14,6 +14,7 @@ mod namespace;
 pub(crate) use namespace::{NAMESPACE_SCOPE, enter_namespace};
 mod pages;
 pub(crate) mod remote_jwks;
+mod routing;
 
 /// Renders a page template (the dialects' own pages use it too).
 pub(crate) use pages::render as render_page;
@@ -109,7 +110,7 @@ async fn serve(
     path: &str,
 ) -> HttpResponse {
     let issuers = engine.issuers();
-    if let Some(issuer) = issuers.home_of(path) {
+    if let Some(issuer) = routing::home_of(&issuers, path) {
         if issuer.dialect.profile().features.account_rest
             && (req.method() == Method::OPTIONS || wants_json(req))
         {
@@ -119,21 +120,27 @@ async fn serve(
             return home(engine, issuer, req).await;
         }
     }
-    if let Some((issuer, resource)) = issuers.resource_at(path) {
+    if let Some((issuer, resource)) = routing::resource_at(&issuers, path) {
         journal::note(req, |n| n.at(issuer.name(), "resource"));
         if let Some(resp) = failures::inject(engine, req, issuer.name(), "resource").await {
             return resp;
         }
         return handlers::resource(engine, issuer, resource, req, payload).await;
     }
-    let Some((issuer, rel)) = issuers.route(path) else {
+    let Some((issuer, rel)) = routing::issuer_at(&issuers, path) else {
         return not_found(path, None);
     };
     let Some(endpoint) = dialect::endpoint(issuer.dialect, rel) else {
         return not_found(path, Some(issuer));
     };
     let mount = prefixed(engine, &path[..path.len() - rel.len()]);
-    at_endpoint(engine, issuer, endpoint, req, payload, (&mount, rel)).await
+    let at = At {
+        engine,
+        issuer,
+        endpoint,
+        req,
+    };
+    at_endpoint(at, payload, (&mount, rel)).await
 }
 
 /// Keycloak's account REST API at the issuer's home (its JSON side), with CORS.
@@ -165,15 +172,23 @@ async fn home(engine: &Engine, issuer: &Issuer, req: &HttpRequest) -> HttpRespon
     browser::home(&site, req)
 }
 
-/// An endpoint's answer, with CORS for those browser apps call with fetch (SPAs with PKCE).
-async fn at_endpoint(
-    engine: &Engine,
-    issuer: &Issuer,
+/// A request that reached `endpoint` of `issuer`.
+#[derive(Clone, Copy)]
+struct At<'a> {
+    engine: &'a Engine,
+    issuer: &'a Issuer,
     endpoint: Endpoint,
-    req: &HttpRequest,
-    payload: web::Payload,
-    (mount, rel): (&str, &str),
-) -> HttpResponse {
+    req: &'a HttpRequest,
+}
+
+/// An endpoint's answer, with CORS for those browser apps call with fetch (SPAs with PKCE).
+async fn at_endpoint(at: At<'_>, payload: web::Payload, path: (&str, &str)) -> HttpResponse {
+    let At {
+        issuer,
+        endpoint,
+        req,
+        ..
+    } = at;
     journal::note(req, |n| n.at(issuer.name(), endpoint.name()));
     let cors = matches!(
         endpoint,
@@ -188,7 +203,7 @@ async fn at_endpoint(
     if cors && req.method() == Method::OPTIONS {
         return cors::preflight(issuer, req);
     }
-    let mut resp = answer(engine, issuer, endpoint, req, payload, (mount, rel)).await;
+    let mut resp = answer(at, payload, path).await;
     if cors {
         cors::apply(issuer, req, &mut resp);
     }
@@ -206,21 +221,16 @@ fn wants_json(req: &HttpRequest) -> bool {
 
 /// The answer of `endpoint`, including refusals (wrong method, injected failures), so that
 /// CORS headers reach a browser app whatever happens.
-async fn answer(
-    engine: &Engine,
-    issuer: &Issuer,
-    endpoint: Endpoint,
-    req: &HttpRequest,
-    payload: web::Payload,
-    (mount, rel): (&str, &str),
-) -> HttpResponse {
-    let methods = methods(issuer, endpoint);
-    if !methods.contains(req.method()) {
-        return method_not_allowed(issuer, req, methods);
-    }
-    if let Some(resp) = failures::inject(engine, req, issuer.name(), endpoint.name()).await {
+async fn answer(at: At<'_>, payload: web::Payload, (mount, rel): (&str, &str)) -> HttpResponse {
+    if let Some(resp) = refusal(at).await {
         return resp;
     }
+    let At {
+        engine,
+        issuer,
+        endpoint,
+        req,
+    } = at;
     // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
     // `rel` the rest.
     let urls = extract::urls(req, issuer, mount);
@@ -246,6 +256,17 @@ async fn answer(
             in_browser(&site, endpoint, req, payload).await
         }
     }
+}
+
+/// Why `endpoint` does not answer this request, if it does not: a method it does not take,
+/// or a failure the admin API queued for it.
+async fn refusal(at: At<'_>) -> Option<HttpResponse> {
+    let methods = methods(at.issuer, at.endpoint);
+    if !methods.contains(at.req.method()) {
+        return Some(method_not_allowed(at.issuer, at.req, methods));
+    }
+    let (issuer, endpoint) = (at.issuer.name(), at.endpoint.name());
+    failures::inject(at.engine, at.req, issuer, endpoint).await
 }
 
 /// A page of the product's own (`Endpoint::Page`), or its not-found page.

@@ -181,7 +181,7 @@ impl Caller {
         let iss = unverified.get("iss").and_then(Value::as_str).unwrap_or("");
         let issuers = engine.issuers();
         let issuer = issuers
-            .hosted(iss, engine.prefix())
+            .by_issuer_url(iss, engine.prefix())
             .filter(|i| i.config.dialect == DialectKind::Keycloak)
             .ok_or_else(unauthorized)?;
         let claims = engine

@@ -1034,8 +1034,8 @@ async fn the_bootstrap_admin_replaces_admin_admin() {
     let mut config = mockidp::Config::default_fixtures().unwrap();
     config.set_master_admin(Some("root"), Some("r00t")).unwrap();
     assert_eq!(config.master_admin(), Some("root"));
-    let engine = mockidp::Engine::new(config.clone(), mockidp::Clock::default()).unwrap();
-    let banner = mockidp::banner(&engine, "http://127.0.0.1:1");
+    let server = mockidp::Server::new(config.clone()).unwrap();
+    let banner = server.banner("http://127.0.0.1:1");
     assert!(
         banner.contains("http://127.0.0.1:1/admin/realms  (master admin \"root\""),
         "{banner}"

@@ -124,7 +124,7 @@ async fn phases(runs: usize) -> Vec<(&'static str, Vec<f64>)> {
     let ms = |t: Instant| t.elapsed().as_secs_f64() * 1000.0;
     let mut out: Vec<(&'static str, Vec<f64>)> = vec![
         ("`Config::default_fixtures()`", vec![]),
-        ("`Engine::new` (fixtures parsed beforehand)", vec![]),
+        ("`Server::new`, the engine (fixtures parsed beforehand)", vec![]),
         ("`builder().config(parsed).start()` to its return", vec![]),
         ("... then the first answer (discovery)", vec![]),
         ("dropping the `MockIdp`", vec![]),
@@ -134,7 +134,7 @@ async fn phases(runs: usize) -> Vec<(&'static str, Vec<f64>)> {
         let config = mockidp::Config::default_fixtures().expect("default fixtures");
         out[0].1.push(ms(t));
         let t = Instant::now();
-        let engine = mockidp::Engine::new(config.clone(), mockidp::Clock::default());
+        let engine = mockidp::Server::new(config.clone());
         out[1].1.push(ms(t));
         drop(engine);
         let t = Instant::now();

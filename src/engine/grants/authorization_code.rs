@@ -3,18 +3,13 @@
 //! the product does (Keycloak), a code presented again revokes every token issued from it
 //! (§4.1.2: it may have been stolen).
 
-use crate::config::ClientConfig;
+use super::GrantCall;
 use crate::engine::issue::{Issued, token_key};
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, pkce};
+use crate::engine::pkce;
 use crate::error::OAuthError;
 
-pub(super) fn grant(
-    engine: &Engine,
-    issuer: &Issuer,
-    client: &ClientConfig,
-    req: &TokenRequest,
-    ctx: &RequestContext,
-) -> Result<Issued, OAuthError> {
+pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
+    let (engine, issuer, client, req) = call.parts();
     let code = req.params.require("code")?;
     let now = engine.clock.now();
     // Only this issuer's code is consumed: presenting it elsewhere does not burn it.
@@ -59,7 +54,7 @@ pub(super) fn grant(
         }
         None => {}
     }
-    let issued = engine.issue(issuer, ctx, client, record.grant, "authorization_code")?;
+    let issued = call.issue(record.grant, "authorization_code")?;
     if let Some(chain) = issued
         .chain
         .as_ref()

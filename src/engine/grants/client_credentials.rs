@@ -1,18 +1,13 @@
 //! RFC 6749 §4.4: the client credentials grant. A confidential client gets a token about itself;
 //! no refresh token (§4.4.3).
 
-use crate::config::ClientConfig;
+use super::GrantCall;
 use crate::engine::issue::{Grant, Issued};
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, scope};
+use crate::engine::scope;
 use crate::error::{Cause, OAuthError};
 
-pub(super) fn grant(
-    engine: &Engine,
-    issuer: &Issuer,
-    client: &ClientConfig,
-    req: &TokenRequest,
-    ctx: &RequestContext,
-) -> Result<Issued, OAuthError> {
+pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
+    let (_, issuer, client, req) = call.parts();
     if client.is_public() {
         return Err(OAuthError::unauthorized_client(format!(
             "client {:?} is public (no secret): it cannot use client_credentials",
@@ -21,11 +16,5 @@ pub(super) fn grant(
         .because(Cause::PublicClientCredentials));
     }
     let scopes = scope::granted(issuer, client, req.params.get("scope"))?;
-    engine.issue(
-        issuer,
-        ctx,
-        client,
-        Grant::for_client(client, scopes),
-        "client_credentials",
-    )
+    call.issue(Grant::for_client(client, scopes), "client_credentials")
 }

@@ -3,19 +3,13 @@
 //! the product enforces it (Django OAuth Toolkit does not),
 //! `access_denied` after a denial, `expired_token` once the codes expire, tokens exactly once.
 
-use crate::config::ClientConfig;
+use super::GrantCall;
 use crate::engine::device::{DeviceRecord, DeviceStatus};
 use crate::engine::issue::Issued;
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
 use crate::error::{Cause, ErrorCode, OAuthError};
 
-pub(super) fn grant(
-    engine: &Engine,
-    issuer: &Issuer,
-    client: &ClientConfig,
-    req: &TokenRequest,
-    ctx: &RequestContext,
-) -> Result<Issued, OAuthError> {
+pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
+    let (engine, issuer, client, req) = call.parts();
     let code = req.params.require("device_code")?;
     let now = engine.clock.now();
     let invalid = || {
@@ -61,7 +55,7 @@ pub(super) fn grant(
         let DeviceStatus::Approved(grant) = taken.status else {
             return Err(invalid());
         };
-        return engine.issue(issuer, ctx, client, *grant, crate::config::DEVICE_CODE);
+        return call.issue(*grant, crate::config::DEVICE_CODE);
     }
     let polled = engine.device_codes.update(code, now, |r| match r.status {
         DeviceStatus::Denied => Err(OAuthError::new(

@@ -3,19 +3,14 @@
 //! Only fixture users log in this way ([`Issuer::fixture_login`]); the user gets a session,
 //! as with a browser login, so logout ends what it issued (Keycloak's online session).
 
-use crate::config::ClientConfig;
+use super::GrantCall;
 use crate::engine::issue::{Grant, Issued};
+use crate::engine::scope;
 use crate::engine::users::LoginError;
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, scope};
 use crate::error::{Cause, OAuthError};
 
-pub(super) fn grant(
-    engine: &Engine,
-    issuer: &Issuer,
-    client: &ClientConfig,
-    req: &TokenRequest,
-    ctx: &RequestContext,
-) -> Result<Issued, OAuthError> {
+pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
+    let (engine, issuer, client, req) = call.parts();
     let username = req
         .params
         .get("username")
@@ -57,7 +52,7 @@ pub(super) fn grant(
         auth_time: Some(session.auth_time),
         ..Grant::for_client(client, scopes)
     };
-    engine.issue(issuer, ctx, client, grant, crate::config::PASSWORD)
+    call.issue(grant, crate::config::PASSWORD)
 }
 
 /// Neither the username nor the password is said to be the wrong one, as every product does.

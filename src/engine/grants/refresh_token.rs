@@ -2,18 +2,13 @@
 //! old one (IdentityServer3's OneTimeOnly, Django OAuth Toolkit's ROTATE_REFRESH_TOKEN) it is
 //! refused from then on (`invalid_grant`), while Keycloak's stays valid until it expires.
 
-use crate::config::ClientConfig;
+use super::GrantCall;
 use crate::engine::issue::Issued;
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest};
+use crate::engine::{Engine, Issuer};
 use crate::error::{Cause, OAuthError};
 
-pub(super) fn grant(
-    engine: &Engine,
-    issuer: &Issuer,
-    client: &ClientConfig,
-    req: &TokenRequest,
-    ctx: &RequestContext,
-) -> Result<Issued, OAuthError> {
+pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
+    let (engine, issuer, client, req) = call.parts();
     let token = req.params.require("refresh_token")?;
     let now = engine.clock.now();
     let invalid =
@@ -57,7 +52,7 @@ pub(super) fn grant(
         engine.refresh_tokens.take(token, now).ok_or_else(invalid)?;
     }
     grant.nonce = None;
-    engine.issue(issuer, ctx, client, grant, "refresh_token")
+    call.issue(grant, "refresh_token")
 }
 
 /// The user's session is gone (logout, or its lifetime passed): Keycloak's "Session not active".

@@ -8,25 +8,20 @@ use std::sync::Arc;
 
 use serde_json::{Value, json};
 
-use crate::config::ClientConfig;
+use super::GrantCall;
 use crate::dialect::ExchangeStyle;
 use crate::engine::issue::{ACCESS_TOKEN_TYPE, Grant, Issued};
+use crate::engine::scope;
 use crate::engine::tokens::claimed_client;
 use crate::engine::users::User;
-use crate::engine::{Engine, Issuer, RequestContext, TokenRequest, scope};
 use crate::error::OAuthError;
 use crate::jwt::Object;
 
 /// Token types accepted as `subject_token_type` / `actor_token_type`.
 const ACCEPTED_TYPES: &[&str] = &[ACCESS_TOKEN_TYPE, "urn:ietf:params:oauth:token-type:jwt"];
 
-pub(super) fn grant(
-    engine: &Engine,
-    issuer: &Issuer,
-    client: &ClientConfig,
-    req: &TokenRequest,
-    ctx: &RequestContext,
-) -> Result<Issued, OAuthError> {
+pub(super) fn grant(call: GrantCall<'_>) -> Result<Issued, OAuthError> {
+    let (engine, issuer, client, req) = call.parts();
     let p = &req.params;
     let style = issuer.dialect.profile().exchange_style;
     let subject_token = p.require("subject_token")?;
@@ -40,7 +35,7 @@ pub(super) fn grant(
     if style == ExchangeStyle::SameIssuer {
         let same = engine
             .issuers()
-            .hosted(
+            .by_issuer_url(
                 subject.get("iss").and_then(Value::as_str).unwrap_or(""),
                 engine.prefix(),
             )
@@ -126,7 +121,7 @@ pub(super) fn grant(
         audience,
         chain: None,
     };
-    engine.issue(issuer, ctx, client, grant, crate::config::TOKEN_EXCHANGE)
+    call.issue(grant, crate::config::TOKEN_EXCHANGE)
 }
 
 fn token_type(value: Option<&str>, name: &str) -> Result<(), OAuthError> {
