@@ -273,6 +273,7 @@ mod tests {
     use crate::config::Config;
     use crate::engine::Params;
     use crate::engine::authorize::validate;
+    use std::sync::Arc;
 
     /// An issuer per product with the client `web` (Keycloak's needs `consent_required`).
     fn fixtures() -> String {
@@ -302,6 +303,14 @@ mod tests {
             Clock::default(),
         )
         .expect("engine")
+    }
+
+    /// Issuer `name` and a browser session of alice there.
+    fn alice_at(e: &Engine, name: &str) -> (Arc<Issuer>, Session) {
+        let issuer = e.issuers().by_name(name).expect("issuer").clone();
+        let alice = issuer.passwordless_user("alice").expect("any user");
+        let session = e.start_session(&issuer, alice);
+        (issuer, session)
     }
 
     fn request(issuer: &Issuer, query: &str) -> AuthorizeRequest {
@@ -375,9 +384,8 @@ mod tests {
     #[test]
     fn identityserver_remembers_when_asked_never_offline_access() {
         let e = engine();
-        let issuers = e.issuers();
-        let ids = issuers.by_name("ids").expect("ids");
-        let s = e.start_session(ids, ids.passwordless_user("alice").expect("any user"));
+        let (issuers, s) = alice_at(&e, "ids");
+        let ids = &issuers;
         let req = request(ids, "scope=openid%20email");
         assert!(e.needs_consent(ids, &req, &s), "RequireConsent by default");
         answer(&e, ids, &req, &s, allow(&req, false));
@@ -405,9 +413,8 @@ mod tests {
     #[test]
     fn dot_asks_every_time_unless_auto_approval_finds_a_live_token() {
         let e = engine();
-        let issuers = e.issuers();
-        let dot = issuers.by_name("dot").expect("dot");
-        let s = e.start_session(dot, dot.passwordless_user("alice").expect("any user"));
+        let (issuers, s) = alice_at(&e, "dot");
+        let dot = &issuers;
         let auto = request(dot, "scope=read&approval_prompt=auto");
         assert!(e.needs_consent(dot, &auto, &s), "no token yet");
         answer(&e, dot, &auto, &s, allow(&auto, false));

@@ -269,16 +269,19 @@ mod tests {
         assert!(!ns.owns_keys(), "keys are shared by default");
     }
 
-    #[test]
-    fn an_idle_namespace_expires() {
-        let s = server(Limits {
-            max: 10,
-            idle_secs: 0,
-        });
+    /// A server with room for 10 namespaces idle for at most `idle_secs`, and a spec of one
+    /// named `x`.
+    fn server_and_spec_x(idle_secs: u64) -> (Engine, Spec) {
         let spec = Spec {
             id: Some("x".into()),
             ..Spec::default()
         };
+        (server(Limits { max: 10, idle_secs }), spec)
+    }
+
+    #[test]
+    fn an_idle_namespace_expires() {
+        let (s, spec) = server_and_spec_x(0);
         assert!(s.namespaces.create(&s, spec, String::new).is_ok());
         std::thread::sleep(std::time::Duration::from_millis(20));
         assert!(s.namespaces.get("x").is_none());
@@ -287,14 +290,7 @@ mod tests {
 
     #[test]
     fn the_servers_sweep_and_store_sizes_cover_every_namespace() {
-        let s = server(Limits {
-            max: 10,
-            idle_secs: 3600,
-        });
-        let spec = Spec {
-            id: Some("x".into()),
-            ..Spec::default()
-        };
+        let (s, spec) = server_and_spec_x(3600);
         let ns = s.namespaces.create(&s, spec, String::new).expect("created");
         let now = ns.clock.now();
         ns.session_links

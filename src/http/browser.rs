@@ -245,20 +245,9 @@ pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
         );
         return site.restart_login();
     }
-    let username = form.get("pick").or(form.get("username")).unwrap_or("");
-    let user = match site
-        .issuer
-        .login(username, form.get("password").unwrap_or(""))
-    {
+    let user = match credentials(site, form) {
         Ok(user) => user,
-        Err(e) => {
-            tracing::info!(
-                issuer = site.issuer.name(),
-                user = username,
-                "login refused"
-            );
-            return site.login_page(id, &pending.then, Some(&e.to_string()));
-        }
+        Err(e) => return site.login_page(id, &pending.then, Some(&e)),
     };
     // Consumed here, atomically: a double submit gets the expired page, not a second session.
     if !site.engine.finish_login(id) {
@@ -268,6 +257,22 @@ pub fn login(site: &Site, req: &HttpRequest, form: &Params) -> HttpResponse {
         );
     }
     logged_in(site, req, &pending.then, user)
+}
+
+/// The user the login form names (a picked fixture user, or username and password), or why
+/// not, as the login page says it.
+fn credentials(site: &Site, form: &Params) -> Result<Arc<User>, String> {
+    let username = form.get("pick").or(form.get("username")).unwrap_or("");
+    site.issuer
+        .login(username, form.get("password").unwrap_or(""))
+        .map_err(|e| {
+            tracing::info!(
+                issuer = site.issuer.name(),
+                user = username,
+                "login refused"
+            );
+            e.to_string()
+        })
 }
 
 /// After a login: starts the session (its cookies set) and goes where the login was for, by

@@ -138,17 +138,11 @@ async fn fetch_remote_keys(
 }
 
 /// RFC 7662 §2: token introspection.
-pub async fn introspect(
-    engine: &Engine,
-    issuer: &Issuer,
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
+pub async fn introspect(at: ClientCall<'_>, payload: web::Payload) -> HttpResponse {
+    let ClientCall { engine, issuer, .. } = at;
     client_call(
-        engine,
-        req,
+        at,
         payload,
-        issuer,
         |r| engine.introspect(issuer, r),
         |body| {
             HttpResponse::Ok()
@@ -159,16 +153,27 @@ pub async fn introspect(
     .await
 }
 
+/// A client's form POST to an endpoint of `issuer`.
+#[derive(Clone, Copy)]
+pub struct ClientCall<'a> {
+    pub engine: &'a Engine,
+    pub issuer: &'a Issuer,
+    pub req: &'a HttpRequest,
+}
+
 /// Parses a client-authenticated form POST, runs `op`, renders its success with `ok` and its
 /// failure in the dialect's error shape.
 async fn client_call<T>(
-    engine: &Engine,
-    req: &HttpRequest,
+    at: ClientCall<'_>,
     payload: web::Payload,
-    issuer: &Issuer,
     op: impl FnOnce(&TokenRequest) -> Result<T, OAuthError>,
     ok: impl FnOnce(T) -> HttpResponse,
 ) -> HttpResponse {
+    let ClientCall {
+        engine,
+        issuer,
+        req,
+    } = at;
     let result = match token_request(req, payload).await {
         Ok(mut r) => {
             fetch_remote_keys(engine, issuer, req, &mut r).await;
@@ -204,12 +209,11 @@ pub async fn back_channel_logout(
 
 /// RFC 8628 §3.1–3.2: the device authorization endpoint.
 pub async fn device_authorization(
-    engine: &Engine,
-    issuer: &Issuer,
-    req: &HttpRequest,
+    at: ClientCall<'_>,
     payload: web::Payload,
     urls: &Urls,
 ) -> HttpResponse {
+    let ClientCall { engine, issuer, .. } = at;
     let ok = |codes: crate::engine::device::DeviceCodes| {
         let d = issuer.dialect;
         let verification_uri = urls.at(d, Endpoint::DeviceVerify);
@@ -229,33 +233,26 @@ pub async fn device_authorization(
                 "interval": codes.interval,
             }))
     };
-    client_call(
-        engine,
-        req,
-        payload,
-        issuer,
-        |r| engine.device_authorization(issuer, r),
-        ok,
-    )
-    .await
+    client_call(at, payload, |r| engine.device_authorization(issuer, r), ok).await
 }
 
 /// RFC 7009 §2: token revocation; 200 with an empty body on success.
-pub async fn revoke(
-    engine: &Engine,
+pub async fn revoke(at: ClientCall<'_>, payload: web::Payload) -> HttpResponse {
+    let ClientCall { engine, issuer, .. } = at;
+    let ok = |()| HttpResponse::Ok().finish();
+    client_call(at, payload, |r| engine.revoke(issuer, r), ok).await
+}
+
+/// The form or query of a request to a bearer-protected endpoint; a parse error answered in
+/// RFC 6750's shape.
+async fn bearer_params(
     issuer: &Issuer,
     req: &HttpRequest,
     payload: web::Payload,
-) -> HttpResponse {
-    client_call(
-        engine,
-        req,
-        payload,
-        issuer,
-        |r| engine.revoke(issuer, r),
-        |()| HttpResponse::Ok().finish(),
-    )
-    .await
+) -> Result<crate::engine::Params, HttpResponse> {
+    extract::params(req, payload)
+        .await
+        .map_err(|e| oauth_error(dialect::bearer_error(&e, issuer, true)))
 }
 
 /// A protected resource (the generic seed's `GET /resource/`): the token raw or as `Bearer`.
@@ -266,9 +263,9 @@ pub async fn resource(
     req: &HttpRequest,
     payload: web::Payload,
 ) -> HttpResponse {
-    let params = match extract::params(req, payload).await {
+    let params = match bearer_params(issuer, req, payload).await {
         Ok(p) => p,
-        Err(e) => return oauth_error(dialect::bearer_error(&e, issuer, true)),
+        Err(resp) => return resp,
     };
     let Some(token) = extract::bearer_token(req, &params) else {
         let err = OAuthError::invalid_token("Missing access token: send it in Authorization");
@@ -295,15 +292,15 @@ fn refuse(req: &HttpRequest, issuer: &Issuer, err: &OAuthError) -> HttpResponse 
 }
 
 /// OpenID Connect Core §5.3: UserInfo, with the token in the header, form or query.
-pub async fn userinfo(
-    engine: &Engine,
-    issuer: &Issuer,
-    req: &HttpRequest,
-    payload: web::Payload,
-) -> HttpResponse {
-    let params = match extract::params(req, payload).await {
+pub async fn userinfo(at: ClientCall<'_>, payload: web::Payload) -> HttpResponse {
+    let ClientCall {
+        engine,
+        issuer,
+        req,
+    } = at;
+    let params = match bearer_params(issuer, req, payload).await {
         Ok(p) => p,
-        Err(e) => return oauth_error(dialect::bearer_error(&e, issuer, true)),
+        Err(resp) => return resp,
     };
     protected(
         issuer,

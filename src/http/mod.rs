@@ -234,6 +234,11 @@ async fn answer(at: At<'_>, payload: web::Payload, (mount, rel): (&str, &str)) -
     // `mount` is the path up to the endpoint: the issuer's, with `/auth` when the caller used it;
     // `rel` the rest.
     let urls = extract::urls(req, issuer, mount);
+    let call = handlers::ClientCall {
+        engine,
+        issuer,
+        req,
+    };
     match endpoint {
         Endpoint::Discovery => handlers::discovery(issuer, &urls),
         Endpoint::Jwks => handlers::jwks(engine, issuer),
@@ -241,12 +246,10 @@ async fn answer(at: At<'_>, payload: web::Payload, (mount, rel): (&str, &str)) -
         Endpoint::SessionStatusInit => handlers::session_status_init(issuer, req),
         Endpoint::Page => dialect_page(issuer, rel),
         Endpoint::Token => handlers::token(engine, issuer, req, payload, urls.issuer).await,
-        Endpoint::Userinfo => handlers::userinfo(engine, issuer, req, payload).await,
-        Endpoint::Introspect => handlers::introspect(engine, issuer, req, payload).await,
-        Endpoint::Revoke => handlers::revoke(engine, issuer, req, payload).await,
-        Endpoint::DeviceAuthorization => {
-            handlers::device_authorization(engine, issuer, req, payload, &urls).await
-        }
+        Endpoint::Userinfo => handlers::userinfo(call, payload).await,
+        Endpoint::Introspect => handlers::introspect(call, payload).await,
+        Endpoint::Revoke => handlers::revoke(call, payload).await,
+        Endpoint::DeviceAuthorization => handlers::device_authorization(call, payload, &urls).await,
         Endpoint::Authorize | Endpoint::Login | Endpoint::Logout | Endpoint::DeviceVerify => {
             let site = Site {
                 engine,

@@ -40,10 +40,31 @@ pub const REALM_MANAGEMENT_ROLES: &[&str] = &[
     "view-users",
 ];
 
-/// What a call needs. Keycloak's `manage-*` roles imply `view-*`, and `view-users` implies
-/// `query-users` and `query-groups` (UserPermissions, GroupPermissions).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Permission {
+/// The enum [`Permission`] and, in [`need`], each variant as a type (for the extractors'
+/// signatures, [`super::found::Realm`]).
+macro_rules! permissions {
+    ($($(#[$doc:meta])* $name:ident),* $(,)?) => {
+        /// What a call needs. Keycloak's `manage-*` roles imply `view-*`, and `view-users`
+        /// implies `query-users` and `query-groups` (UserPermissions, GroupPermissions).
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum Permission {
+            $($(#[$doc])* $name,)*
+        }
+
+        /// Each [`Permission`] as a type.
+        pub mod need {
+            $(
+                #[doc = concat!("Needs [`super::Permission::", stringify!($name), "`].")]
+                pub struct $name;
+                impl crate::keycloak_admin::found::Need for $name {
+                    const PERMISSION: super::Permission = super::Permission::$name;
+                }
+            )*
+        }
+    };
+}
+
+permissions!(
     QueryUsers,
     ViewUsers,
     ManageUsers,
@@ -56,7 +77,7 @@ pub enum Permission {
     AnyAdmin,
     /// Create or delete realms: master admins only (`create-realm`).
     CreateRealm,
-}
+);
 
 impl Permission {
     /// The realm-management roles that allow this.

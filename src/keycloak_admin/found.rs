@@ -18,24 +18,7 @@ pub trait Need {
     const PERMISSION: Permission;
 }
 
-macro_rules! needs {
-    ($($name:ident),* $(,)?) => {$(
-        #[doc = concat!("Needs [`Permission::", stringify!($name), "`].")]
-        pub struct $name;
-        impl Need for $name {
-            const PERMISSION: Permission = Permission::$name;
-        }
-    )*};
-}
-needs!(
-    QueryUsers,
-    ViewUsers,
-    ManageUsers,
-    QueryClients,
-    ViewClients,
-    ManageClients,
-    QueryGroups,
-);
+pub use super::auth::need::*;
 
 /// `FromRequest` for an extractor whose `of(&HttpRequest)` does the work synchronously.
 macro_rules! from_request {

@@ -10,7 +10,7 @@ use serde_json::{Value, json};
 
 use super::found::{GroupAt, ManageUsers, QueryGroups, Realm, ViewUsers};
 use super::repr::{self, group_by_id};
-use super::{KcError, Reply, change, created, ensure_room, no_content, ok, page};
+use super::{KcError, ListQuery, Reply, change, created, ensure_room, no_content, ok, page};
 use crate::config::GroupConfig;
 use crate::engine::{Engine, Issuer};
 
@@ -33,18 +33,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/{realm}/group-by-path/{path:.*}", web::get().to(by_path));
 }
 
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Query {
-    search: Option<String>,
-    first: Option<i64>,
-    max: Option<i64>,
-    #[serde(default, deserialize_with = "super::jaxrs_bool")]
-    brief_representation: Option<bool>,
-    #[serde(default, deserialize_with = "super::jaxrs_bool")]
-    top: Option<bool>,
-}
-
 /// `GroupRepresentation` as create and update take it.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -58,7 +46,7 @@ fn depth(brief: Option<bool>) -> usize {
     if brief == Some(true) { 0 } else { DEPTH }
 }
 
-async fn list(realm: Realm<QueryGroups>, query: web::Query<Query>) -> Reply {
+async fn list(realm: Realm<QueryGroups>, query: web::Query<ListQuery>) -> Reply {
     let Realm { issuer, .. } = realm;
     let found: Vec<&GroupConfig> = match &query.search {
         Some(s) => {
@@ -81,7 +69,7 @@ async fn list(realm: Realm<QueryGroups>, query: web::Query<Query>) -> Reply {
     ok(json!(page(reps, query.first, query.max)))
 }
 
-async fn count(realm: Realm<QueryGroups>, query: web::Query<Query>) -> Reply {
+async fn count(realm: Realm<QueryGroups>, query: web::Query<ListQuery>) -> Reply {
     let Realm { issuer, .. } = realm;
     let n = match query.top {
         Some(true) => repr::children(&issuer, None).len(),
@@ -179,7 +167,7 @@ async fn get(found: GroupAt<ViewUsers>) -> Reply {
     ok(repr::group(found.issuer(), &found.entry, DEPTH))
 }
 
-async fn children(found: GroupAt<ViewUsers>, query: web::Query<Query>) -> Reply {
+async fn children(found: GroupAt<ViewUsers>, query: web::Query<ListQuery>) -> Reply {
     let id = found.issuer().group_id(&found.entry);
     let reps: Vec<Value> = repr::children(found.issuer(), Some(&id))
         .into_iter()
@@ -249,7 +237,7 @@ async fn delete(found: GroupAt<ManageUsers>) -> Reply {
 }
 
 /// GroupResource.getMembers: the users in the group (not in its sub-groups).
-async fn members(found: GroupAt<ViewUsers>, query: web::Query<Query>) -> Reply {
+async fn members(found: GroupAt<ViewUsers>, query: web::Query<ListQuery>) -> Reply {
     let id = found.issuer().group_id(&found.entry);
     let brief = query.brief_representation == Some(true);
     let reps: Vec<Value> = found

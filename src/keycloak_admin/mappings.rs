@@ -151,27 +151,27 @@ async fn all(m: Mapping<ViewUsers>) -> Reply {
     ok(Value::Object(out))
 }
 
+/// The container's roles the holder has directly (or, `effective`, through groups too).
+fn held<N: Need>(m: &Mapping<N>, effective: bool) -> Result<Vec<String>, KcError> {
+    let roles = if effective {
+        effective_roles(&m.issuer, &m.kind, &m.id)?
+    } else {
+        direct_roles(&m.issuer, &m.kind, &m.id)?
+    };
+    Ok(names_in(&roles, &m.container))
+}
+
 async fn direct(m: Mapping<ViewUsers>) -> Reply {
-    let roles = direct_roles(&m.issuer, &m.kind, &m.id)?;
-    ok(reps(
-        &m.issuer,
-        &m.container,
-        &names_in(&roles, &m.container),
-    ))
+    ok(reps(&m.issuer, &m.container, &held(&m, false)?))
 }
 
 async fn composite(m: Mapping<ViewUsers>) -> Reply {
-    let roles = effective_roles(&m.issuer, &m.kind, &m.id)?;
-    ok(reps(
-        &m.issuer,
-        &m.container,
-        &names_in(&roles, &m.container),
-    ))
+    ok(reps(&m.issuer, &m.container, &held(&m, true)?))
 }
 
 /// The container's roles the holder has not got, directly or through a group.
 async fn available(m: Mapping<ViewUsers>) -> Reply {
-    let held = names_in(&effective_roles(&m.issuer, &m.kind, &m.id)?, &m.container);
+    let held = held(&m, true)?;
     let free: Vec<String> = repr::roles_in(&m.issuer, &m.container)
         .into_iter()
         .filter(|n| !held.contains(n))
@@ -208,68 +208,53 @@ fn role_names(
         .collect()
 }
 
-/// Applies `edit` to the holder's mappings in `container`.
+/// Applies `edit` to the holder's mappings in the path's container, with the names of the
+/// roles `refs` names there (404 for an unknown holder or role).
 fn edit_mappings(
-    engine: &Engine,
-    issuer: &Issuer,
-    (kind, id): (&str, &str),
-    container: &Container,
-    edit: impl FnOnce(&mut Vec<String>),
-) -> Result<(), KcError> {
-    change(engine, issuer, |cfg: &mut IssuerConfig| {
-        let (realm, clients) = if kind == "users" {
-            let u = cfg.users.iter_mut().find(|u| issuer.user_id(u) == id);
+    m: &Mapping<ManageUsers>,
+    refs: &[RoleRef],
+    edit: impl FnOnce(&mut Vec<String>, Vec<String>),
+) -> Reply {
+    direct_roles(&m.issuer, &m.kind, &m.id)?;
+    let names = role_names(&m.issuer, &m.container, refs)?;
+    let issuer = &m.issuer;
+    change(&m.engine, issuer, |cfg: &mut IssuerConfig| {
+        let (realm, clients) = if m.kind == "users" {
+            let u = cfg.users.iter_mut().find(|u| issuer.user_id(u) == m.id);
             let u = u.ok_or_else(|| KcError::not_found("User not found"))?;
             (&mut u.roles, &mut u.client_roles)
         } else {
-            let g = cfg.groups.iter_mut().find(|g| issuer.group_id(g) == id);
+            let g = cfg.groups.iter_mut().find(|g| issuer.group_id(g) == m.id);
             let g = g.ok_or_else(|| KcError::not_found("Could not find group by id"))?;
             (&mut g.roles, &mut g.client_roles)
         };
-        match container {
-            Container::Realm => edit(realm),
+        match &m.container {
+            Container::Realm => edit(realm, names),
             Container::Client(id) => {
-                let names = clients.entry(id.clone()).or_default();
-                edit(names);
-                if names.is_empty() {
+                let held = clients.entry(id.clone()).or_default();
+                edit(held, names);
+                if held.is_empty() {
                     clients.remove(id);
                 }
             }
         }
         Ok(())
-    })
+    })?;
+    no_content()
 }
 
 async fn add(m: Mapping<ManageUsers>, body: web::Json<Vec<RoleRef>>) -> Reply {
-    direct_roles(&m.issuer, &m.kind, &m.id)?;
-    let names = role_names(&m.issuer, &m.container, &body)?;
-    edit_mappings(
-        &m.engine,
-        &m.issuer,
-        (&m.kind, &m.id),
-        &m.container,
-        |held| {
-            for n in names {
-                if !held.contains(&n) {
-                    held.push(n);
-                }
+    edit_mappings(&m, &body, |held, names| {
+        for n in names {
+            if !held.contains(&n) {
+                held.push(n);
             }
-        },
-    )?;
-    no_content()
+        }
+    })
 }
 
 async fn remove(m: Mapping<ManageUsers>, body: web::Json<Vec<RoleRef>>) -> Reply {
-    direct_roles(&m.issuer, &m.kind, &m.id)?;
-    let names = role_names(&m.issuer, &m.container, &body)?;
-    edit_mappings(
-        &m.engine,
-        &m.issuer,
-        (&m.kind, &m.id),
-        &m.container,
-        |held| {
-            held.retain(|n| !names.contains(n));
-        },
-    )?;
-    no_content()
+    edit_mappings(&m, &body, |held, names| {
+        held.retain(|n| !names.contains(n));
+    })
 }

@@ -224,6 +224,20 @@ pub fn page<T>(items: Vec<T>, first: Option<i64>, max: Option<i64>) -> Vec<T> {
     items.into_iter().skip(first).take(max).collect()
 }
 
+/// The query parameters of Keycloak's listings (groups, roles, a role's users): `search`,
+/// paging, `briefRepresentation`, and the groups' `top`.
+#[derive(Debug, Default, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ListQuery {
+    pub search: Option<String>,
+    pub first: Option<i64>,
+    pub max: Option<i64>,
+    #[serde(default, deserialize_with = "jaxrs_bool")]
+    pub brief_representation: Option<bool>,
+    #[serde(default, deserialize_with = "jaxrs_bool")]
+    pub top: Option<bool>,
+}
+
 /// A boolean query parameter as JAX-RS reads one (`Boolean.valueOf`): `true` in any case is
 /// true, anything else false (python-keycloak sends `True`).
 pub fn jaxrs_bool<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<bool>, D::Error> {

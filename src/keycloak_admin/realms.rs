@@ -5,6 +5,7 @@
 use actix_web::{HttpRequest, web};
 use serde_json::{Map, Value, json};
 
+use super::found::{AnyAdmin, CreateRealm, ManageRealm, Realm};
 use super::{Caller, KcError, Permission, Reply, created, find_realm, no_content, ok};
 use crate::config::DialectKind;
 use crate::config::realm_import::{apply_realm_lifetimes, issuer_from_realm_export};
@@ -101,21 +102,15 @@ async fn create(
     Ok(created(&req, &name))
 }
 
-async fn get(caller: Caller, engine: web::Data<Engine>, realm: web::Path<String>) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::AnyAdmin)?;
-    ok(realm_rep(&issuer))
+async fn get(realm: Realm<AnyAdmin>) -> Reply {
+    ok(realm_rep(&realm.issuer))
 }
 
 /// RealmAdminResource.updateRealm: the lifetimes given replace the realm's.
-async fn update(
-    caller: Caller,
-    engine: web::Data<Engine>,
-    realm: web::Path<String>,
-    body: web::Json<Map<String, Value>>,
-) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::ManageRealm)?;
+async fn update(realm: Realm<ManageRealm>, body: web::Json<Map<String, Value>>) -> Reply {
+    let Realm { engine, issuer, .. } = realm;
     if let Some(new) = body.get("realm").and_then(Value::as_str)
-        && new != realm.as_str()
+        && new != issuer.config.realm_name()
     {
         return Err(KcError::invalid("mockidp cannot rename a realm"));
     }
@@ -126,8 +121,8 @@ async fn update(
 }
 
 /// RealmAdminResource.deleteRealm: master admins only; the master realm stays.
-async fn delete(caller: Caller, engine: web::Data<Engine>, realm: web::Path<String>) -> Reply {
-    let issuer = caller.realm(&engine, &realm, Permission::CreateRealm)?;
+async fn delete(realm: Realm<CreateRealm>) -> Reply {
+    let Realm { engine, issuer, .. } = realm;
     if issuer.config.is_master_realm() {
         return Err(KcError::invalid("Can't delete master realm"));
     }

@@ -13,7 +13,8 @@ use serde_json::{Value, json};
 use super::found::{from_request, realm_for};
 use super::repr::{self, Container};
 use super::{
-    Caller, KcError, Permission, Reply, change, created, ensure_room, no_content, ok, page,
+    Caller, KcError, ListQuery, Permission, Reply, change, created, ensure_room, no_content, ok,
+    page,
 };
 use crate::config::IssuerConfig;
 use crate::engine::{Engine, Issuer};
@@ -27,16 +28,6 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(&format!("{base}/{{name}}"), web::delete().to(delete))
             .route(&format!("{base}/{{name}}/users"), web::get().to(users));
     }
-}
-
-#[derive(Debug, Default, Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct Query {
-    search: Option<String>,
-    first: Option<i64>,
-    max: Option<i64>,
-    #[serde(default, deserialize_with = "super::jaxrs_bool")]
-    brief_representation: Option<bool>,
 }
 
 /// `RoleRepresentation` as create and update take it.
@@ -108,7 +99,7 @@ impl<A: Access> RolesIn<A> {
 }
 from_request!(RolesIn<A: Access>);
 
-async fn list(roles: RolesIn<Read>, query: web::Query<Query>) -> Reply {
+async fn list(roles: RolesIn<Read>, query: web::Query<ListQuery>) -> Reply {
     let RolesIn {
         issuer, container, ..
     } = &roles;
@@ -125,12 +116,7 @@ async fn list(roles: RolesIn<Read>, query: web::Query<Query>) -> Reply {
 }
 
 async fn create(roles: RolesIn<Write>, req: HttpRequest, body: web::Json<RoleBody>) -> Reply {
-    let RolesIn {
-        engine,
-        issuer,
-        container,
-        ..
-    } = &roles;
+    let (engine, issuer, container) = (&roles.engine, &roles.issuer, &roles.container);
     let name = body
         .name
         .clone()
@@ -209,12 +195,7 @@ fn rename_role(cfg: &mut IssuerConfig, container: &Container, from: &str, to: Op
 }
 
 async fn update(roles: RolesIn<Write>, body: web::Json<RoleBody>) -> Reply {
-    let RolesIn {
-        engine,
-        issuer,
-        container,
-        ..
-    } = &roles;
+    let (engine, issuer, container) = (&roles.engine, &roles.issuer, &roles.container);
     let old = roles.name.clone();
     let new = body
         .name
@@ -237,12 +218,7 @@ async fn update(roles: RolesIn<Write>, body: web::Json<RoleBody>) -> Reply {
 }
 
 async fn delete(roles: RolesIn<Write>) -> Reply {
-    let RolesIn {
-        engine,
-        issuer,
-        container,
-        ..
-    } = &roles;
+    let (engine, issuer, container) = (&roles.engine, &roles.issuer, &roles.container);
     let name = roles.name.clone();
     change(engine, issuer, |cfg| {
         rename_role(cfg, container, &name, None);
@@ -252,7 +228,7 @@ async fn delete(roles: RolesIn<Write>) -> Reply {
 }
 
 /// RoleContainerResource.getUsersInRole: the users holding the role directly.
-async fn users(roles: RolesIn<Read>, query: web::Query<Query>) -> Reply {
+async fn users(roles: RolesIn<Read>, query: web::Query<ListQuery>) -> Reply {
     let RolesIn {
         issuer, container, ..
     } = &roles;
