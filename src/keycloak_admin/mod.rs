@@ -41,22 +41,19 @@ const MAX_ENTRIES: usize = 10_000;
 /// Mounts the API under `/admin/realms` and `/auth/admin/realms` (Keycloak before 17), and
 /// the same under a namespace's `/ns/{namespace}` (its realms, its master realm's admins).
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    for prefix in PREFIXES {
-        cfg.service(api(prefix.to_string()));
-        cfg.service(
-            api(format!("{}{prefix}", crate::http::NAMESPACE_SCOPE))
-                .wrap(actix_web::middleware::from_fn(crate::http::enter_namespace)),
-        );
-    }
+    cfg.service(api().wrap(actix_web::middleware::from_fn(
+        crate::http::enter_prefixed_namespace,
+    )));
 }
 
-/// Where Keycloak serves the API.
-const PREFIXES: [&str; 2] = ["/admin/realms", "/auth/admin/realms"];
+/// Where Keycloak serves the API: `/admin/realms`, `/auth/admin/realms` (the `/auth` of
+/// Keycloak before 17), and both in a namespace (`/ns/{id}/…`). One scope for the four, so that
+/// each worker builds the API's routes once, not four times (most of a start's time:
+/// bench/README.md, "Embedding"); `api_prefix` is the optional part.
+const SCOPE: &str = "/{api_prefix:(ns/[^/]+/)?(auth/)?}admin/realms";
 
-/// The API's resources under `prefix`.
-fn api(
-    prefix: String,
-) -> actix_web::Scope<
+/// The API's resources.
+fn api() -> actix_web::Scope<
     impl actix_web::dev::ServiceFactory<
         actix_web::dev::ServiceRequest,
         Config = (),
@@ -65,7 +62,7 @@ fn api(
         InitError = (),
     >,
 > {
-    web::scope(&prefix)
+    web::scope(SCOPE)
         // RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both).
         .wrap(actix_web::middleware::NormalizePath::trim())
         .app_data(
