@@ -187,6 +187,7 @@ impl MockIdpBuilder {
             config.namespace_limit = Some(max);
             config.namespace_idle_secs = Some(idle);
         }
+        config.read_files().map_err(|r| Error::Config(r.message))?;
         config.check()?;
         Ok((config, addr))
     }

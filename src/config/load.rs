@@ -4,7 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use super::location::{FixturePath, LineCol, Refusal};
-use super::{Config, DEFAULT_FIXTURES};
+use super::{CaCertificates, Config, DEFAULT_FIXTURES};
 use crate::error::Error;
 
 impl Config {
@@ -33,7 +33,7 @@ impl Config {
     fn loaded_from(self, dir: Option<&Path>) -> Result<Self, Refusal> {
         let mut config = self;
         config.base_dir = dir.map(Path::to_path_buf);
-        config.read_client_jwks_files()?;
+        config.read_files()?;
         let written = config.issuers.len();
         let import_file = |j: usize| {
             FixturePath::default()
@@ -69,6 +69,72 @@ impl Config {
         Ok(config)
     }
 
+    /// Reads every file the fixtures name (the signing key, JWKS files, CA files) into the
+    /// values the engine takes, which reads no files. Done when fixtures are loaded, and again
+    /// (a no-op for what was read) by the embedded server's builder for issuers it was given.
+    pub(crate) fn read_files(&mut self) -> Result<(), Refusal> {
+        self.read_key_files()?;
+        self.read_client_jwks_files()?;
+        self.read_trusted_issuer_files()
+    }
+
+    /// `keys.private_key` and `keys.certificate`, as PEM text.
+    fn read_key_files(&mut self) -> Result<(), Refusal> {
+        let read = |config: &Config, key: &'static str, p: &Path| {
+            let path = config.resolve(p);
+            std::fs::read_to_string(&path).map_err(|e| {
+                let at = FixturePath::default().key("keys").key(key);
+                Refusal::new(at, format!("cannot read {}: {e}", path.display()))
+            })
+        };
+        if let (Some(p), None) = (&self.keys.private_key, &self.keys.private_key_pem) {
+            self.keys.private_key_pem = Some(read(self, "private_key", p)?);
+        }
+        if let (Some(p), None) = (&self.keys.certificate, &self.keys.certificate_pem) {
+            self.keys.certificate_pem = Some(read(self, "certificate", p)?);
+        }
+        Ok(())
+    }
+
+    /// Each trusted issuer's `jwks_file` into its `jwks`, and its `ca_file`'s certificates.
+    fn read_trusted_issuer_files(&mut self) -> Result<(), Refusal> {
+        let base = self.base_dir.clone();
+        let resolve = |p: &Path| match &base {
+            Some(dir) if p.is_relative() => dir.join(p),
+            _ => p.to_path_buf(),
+        };
+        for (i, issuer) in self.issuers.iter_mut().enumerate() {
+            for (k, trusted) in issuer.trusted_issuers.iter_mut().enumerate() {
+                let at = FixturePath::default()
+                    .key("issuer")
+                    .index(i)
+                    .key("trusted_issuer")
+                    .index(k);
+                let bad = |key: &'static str, why: String| {
+                    let why = format!("trusted issuer {:?}: {why}", trusted.issuer);
+                    Refusal::new(at.clone().key(key), why)
+                };
+                if trusted.jwks_url.is_some() {
+                    let ca_file = trusted.ca_file.as_deref().map(resolve);
+                    trusted.ca_certs = read_ca(ca_file.as_deref(), &trusted.ca_certs)
+                        .map_err(|why| bad("ca_file", why))?;
+                }
+                let Some(file) = trusted.jwks_file.take() else {
+                    continue;
+                };
+                let path = resolve(&file);
+                let text = std::fs::read_to_string(&path).map_err(|e| {
+                    bad("jwks_file", format!("cannot read {}: {e}", path.display()))
+                })?;
+                let jwks = serde_json::from_str(&text).map_err(|e| {
+                    bad("jwks_file", format!("{} is not JSON: {e}", path.display()))
+                })?;
+                trusted.jwks = Some(jwks);
+            }
+        }
+        Ok(())
+    }
+
     /// Reads each client's `jwks_file` into its `jwks`, so that issuers built later (also by
     /// the admin API) need no file access, and resolves its `ca_file` against the fixture.
     fn read_client_jwks_files(&mut self) -> Result<(), Refusal> {
@@ -79,6 +145,16 @@ impl Config {
                     && ca.is_relative()
                 {
                     client.ca_file = Some(dir.join(ca));
+                }
+                let at = FixturePath::default()
+                    .key("issuer")
+                    .index(i)
+                    .key("client")
+                    .index(j);
+                // Only a `jwks_url` uses it (validation refuses a `ca_file` without one).
+                if client.jwks_url.is_some() {
+                    client.ca_certs = read_ca(client.ca_file.as_deref(), &client.ca_certs)
+                        .map_err(|why| Refusal::new(at.clone().key("ca_file"), why))?;
                 }
                 let Some(file) = client.jwks_file.take() else {
                     continue;
@@ -131,6 +207,16 @@ impl Config {
     }
 }
 
+/// The certificates of `ca_file` (none without one); `read` when they were read already.
+fn read_ca(ca_file: Option<&Path>, read: &CaCertificates) -> Result<CaCertificates, String> {
+    match ca_file {
+        Some(path) if read.is_empty() => crate::tls::ca_certificates(path)
+            .map(Into::into)
+            .map_err(|e| format!("ca_file {e}")),
+        _ => Ok(read.clone()),
+    }
+}
+
 /// Fixtures that did not load: why, and where the culprit is in the TOML text when known.
 pub(super) struct LoadError {
     pub(super) message: String,
@@ -176,5 +262,56 @@ mod tests {
         assert!(paths.contains(&"/realms/iopole".to_string()));
         assert!(paths.contains(&"/identity".to_string()));
         assert!(paths.contains(&String::new()));
+    }
+
+    /// The engine reads no files: loading puts the key's PEM, a trusted issuer's JWKS file and
+    /// its CA certificates into the fixtures, and the engine builds from those alone.
+    #[test]
+    fn loading_reads_every_file_the_fixtures_name() {
+        let dir = std::env::temp_dir().join(format!("mockidp-load-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let jwks = std::fs::read_to_string(root.join("tests/keys/client-jwks.json")).unwrap();
+        std::fs::write(dir.join("partner.json"), &jwks).unwrap();
+        let toml = format!(
+            r#"
+[keys]
+private_key = "{key}"
+certificate = "{cert}"
+
+[[issuer]]
+name = "kc"
+dialect = "keycloak"
+
+[[issuer.trusted_issuer]]
+issuer = "https://partner.test"
+jwks_file = "partner.json"
+
+[[issuer.trusted_issuer]]
+issuer = "https://other.test"
+jwks_url = "https://other.test/jwks"
+ca_file = "{ca}"
+"#,
+            key = root.join("fixtures/keys/signing.pem").display(),
+            cert = root.join("fixtures/keys/signing.crt").display(),
+            ca = root.join("fixtures/tls/ca.crt").display(),
+        );
+        let file = dir.join("fixtures.toml");
+        std::fs::write(&file, toml).unwrap();
+        let c = Config::from_file(&file).unwrap();
+        assert!(
+            c.keys
+                .private_key_pem
+                .as_deref()
+                .unwrap()
+                .contains("PRIVATE KEY")
+        );
+        assert!(c.keys.certificate_pem.is_some());
+        let trusted = &c.issuers[0].trusted_issuers;
+        assert_eq!(trusted[0].jwks, Some(serde_json::from_str(&jwks).unwrap()));
+        assert!(trusted[0].jwks_file.is_none());
+        assert!(!trusted[1].ca_certs.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+        crate::engine::Engine::new(c, crate::clock::Clock::default()).unwrap();
     }
 }

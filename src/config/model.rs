@@ -68,6 +68,12 @@ pub struct KeysConfig {
     /// Make a fresh key at start instead (takes about half a second).
     #[serde(default)]
     pub generate: bool,
+    /// `private_key`'s PEM text, read when the fixtures are loaded (the engine reads no files).
+    #[serde(skip)]
+    pub private_key_pem: Option<String>,
+    /// `certificate`'s PEM text, read with it.
+    #[serde(skip)]
+    pub certificate_pem: Option<String>,
 }
 
 /// Which product an issuer imitates: an entry of the dialect registry.
@@ -190,6 +196,9 @@ pub struct GroupConfig {
     pub attributes: BTreeMap<String, Vec<String>>,
 }
 
+/// The certificates of a `ca_file` (empty without one).
+pub type CaCertificates = std::sync::Arc<[rustls::pki_types::CertificateDer<'static>]>;
+
 /// An external issuer and where its signing keys come from (exactly one of the three).
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields)]
@@ -206,6 +215,9 @@ pub struct TrustedIssuerConfig {
     /// A PEM file of the private CA that `jwks_url`'s server certificate chains to (besides
     /// the webpki roots), relative to the fixture file.
     pub ca_file: Option<PathBuf>,
+    /// `ca_file`'s certificates, read when the fixtures are loaded.
+    #[serde(skip)]
+    pub ca_certs: CaCertificates,
 }
 
 /// A protected resource: a path that answers with who called it when the token is good.
@@ -252,6 +264,9 @@ pub struct ClientConfig {
     /// A PEM file of the private CA that `jwks_url`'s server certificate chains to (besides
     /// the webpki roots), relative to the fixture file.
     pub ca_file: Option<PathBuf>,
+    /// `ca_file`'s certificates, read when the fixtures are loaded.
+    #[serde(skip)]
+    pub ca_certs: CaCertificates,
     /// Scopes the client may ask for.
     #[serde(default)]
     pub scopes: Vec<String>,

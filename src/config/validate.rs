@@ -343,8 +343,12 @@ fn client_auth_valid(
                     .map_err(|why| ("jwks", format!("jwks: {why}")))?;
             }
             if let Some(url) = &client.jwks_url {
-                crate::engine::trust::JwksSource::new(url, client.ca_file.clone())
-                    .map_err(|why| ("jwks_url", why))?;
+                crate::engine::trust::JwksSource::new(
+                    url,
+                    client.ca_file.clone(),
+                    client.ca_certs.clone(),
+                )
+                .map_err(|why| ("jwks_url", why))?;
             }
             Ok(())
         }

@@ -42,10 +42,9 @@ impl Issuer {
                 .as_ref()
                 .and_then(|j| JwkSet::from_jwks(j).ok())
                 .map(Arc::new);
-            let source = c
-                .jwks_url
-                .as_ref()
-                .and_then(|url| trust::JwksSource::new(url, c.ca_file.clone()).ok());
+            let source = c.jwks_url.as_ref().and_then(|url| {
+                trust::JwksSource::new(url, c.ca_file.clone(), c.ca_certs.clone()).ok()
+            });
             for id in std::iter::once(&c.id).chain(&c.aliases) {
                 clients.insert(id.clone(), i);
                 if let Some(k) = &keys {

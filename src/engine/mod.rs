@@ -204,13 +204,15 @@ impl Engine {
         let key = if keys.generate {
             Arc::new(SigningKey::generate()?)
         } else if let Some(path) = &keys.private_key {
-            let read = |p: &std::path::Path| {
-                std::fs::read_to_string(config.resolve(p)).map_err(|e| {
-                    Error::Config(format!("cannot read {}: {e}", config.resolve(p).display()))
-                })
-            };
-            let cert = keys.certificate.as_deref().map(read).transpose()?;
-            Arc::new(SigningKey::from_pem(&read(path)?, cert.as_deref())?)
+            // Read with the fixtures (config/load.rs): the engine reads no files.
+            let pem = keys.private_key_pem.as_deref().ok_or_else(|| {
+                Error::Config(format!(
+                    "keys.private_key {}: not read (fixtures are read by Config::from_file, \
+                     from_toml or from_json)",
+                    path.display()
+                ))
+            })?;
+            Arc::new(SigningKey::from_pem(pem, keys.certificate_pem.as_deref())?)
         } else {
             SigningKey::shared_fixture()?
         };

@@ -7,11 +7,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use rustls::pki_types::CertificateDer;
-use serde_json::Value;
 
 use super::jwk_set::JwkSet;
 
-use crate::config::{Config, TrustedIssuerConfig};
+use crate::config::{CaCertificates, Config, TrustedIssuerConfig};
 use crate::error::Error;
 
 /// Where a JWKS document is fetched from: its URL and, for a server whose certificate a
@@ -26,23 +25,31 @@ pub(crate) struct JwksSource {
 }
 
 impl JwksSource {
-    /// A source at `url` (`https://`, or `http://`), trusting `ca_file`'s CA besides the
-    /// webpki roots; the file is read now, so a broken one is refused at load.
-    pub(crate) fn new(url: &str, ca_file: Option<PathBuf>) -> Result<Self, String> {
+    /// A source at `url` (`https://`, or `http://`), trusting the certificates of `ca_file`
+    /// (read with the fixtures: [`crate::config::CaCertificates`]) besides the webpki roots.
+    pub(crate) fn new(
+        url: &str,
+        ca_file: Option<PathBuf>,
+        ca_certs: CaCertificates,
+    ) -> Result<Self, String> {
         if !(url.starts_with("http://") || url.starts_with("https://")) {
             return Err(format!(
                 "jwks_url {:?} must start with https:// (or http://)",
                 crate::error::clipped(url, 200)
             ));
         }
-        let ca_certs = match &ca_file {
-            Some(path) => crate::tls::ca_certificates(path).map_err(|e| format!("ca_file {e}"))?,
-            None => Vec::new(),
-        };
+        if let Some(file) = &ca_file
+            && ca_certs.is_empty()
+        {
+            return Err(format!(
+                "ca_file {}: not read (fixtures are read by Config::from_file, from_toml or from_json)",
+                file.display()
+            ));
+        }
         Ok(Self {
             url: url.to_string(),
             ca_file,
-            ca_certs: ca_certs.into(),
+            ca_certs,
         })
     }
 }
@@ -81,15 +88,14 @@ impl TrustedIssuer {
         let source = if let Some(jwks) = &cfg.jwks {
             Source::Static(Arc::new(JwkSet::from_jwks(jwks).map_err(bad)?))
         } else if let Some(file) = &cfg.jwks_file {
-            let path = config.resolve(file);
-            let text = std::fs::read_to_string(&path)
-                .map_err(|e| bad(format!("cannot read {}: {e}", path.display())))?;
-            let json: Value = serde_json::from_str(&text)
-                .map_err(|e| bad(format!("{} is not JSON: {e}", path.display())))?;
-            Source::Static(Arc::new(JwkSet::from_jwks(&json).map_err(bad)?))
+            // Loading the fixtures replaces the file by its JWKS (`jwks`).
+            return Err(bad(format!(
+                "jwks_file {}: not read (fixtures are read by Config::from_file, from_toml or from_json)",
+                file.display()
+            )));
         } else if let Some(url) = &cfg.jwks_url {
             let ca_file = cfg.ca_file.as_ref().map(|f| config.resolve(f));
-            Source::Url(JwksSource::new(url, ca_file).map_err(bad)?)
+            Source::Url(JwksSource::new(url, ca_file, cfg.ca_certs.clone()).map_err(bad)?)
         } else {
             return Err(bad("no keys: set jwks, jwks_file or jwks_url".into()));
         };
