@@ -61,11 +61,18 @@ trait Entry: Serialize + DeserializeOwned + Clone + 'static {
     fn find<'a>(issuer: &'a Issuer, key: &str) -> Option<&'a Self>;
     /// What else goes when the entry is deleted.
     fn forget(_engine: &Engine, _issuer: &Issuer, _key: &str) {}
+    /// Reads the files the entry names (the engine reads none).
+    fn read_files(&mut self) -> Result<(), String> {
+        Ok(())
+    }
 }
 
 impl Entry for ClientConfig {
     const KIND: &'static str = "client";
     const KEY: &'static str = "id";
+    fn read_files(&mut self) -> Result<(), String> {
+        self.read_ca_file()
+    }
     fn key(&self) -> &str {
         &self.id
     }
@@ -122,8 +129,9 @@ async fn put<E: Entry>(
 ) -> Answer {
     let (name, key) = path.into_inner();
     let i = issuer(&engine, &name)?;
-    let entry: E = serde_json::from_value(with_key::<E>(body, &key)?)
+    let mut entry: E = serde_json::from_value(with_key::<E>(body, &key)?)
         .map_err(|e| bad_request(format!("invalid JSON body: {e}")))?;
+    entry.read_files().map_err(bad_request)?;
     let existed = E::find(&i, &key).is_some();
     engine
         .update_issuer(&name, |cfg| {

@@ -207,6 +207,18 @@ impl Config {
     }
 }
 
+impl crate::config::ClientConfig {
+    /// Reads `ca_file`'s certificates (used with a `jwks_url` only), for a client given
+    /// outside a fixture file (the admin API); a relative path is the server's working
+    /// directory's.
+    pub(crate) fn read_ca_file(&mut self) -> Result<(), String> {
+        if self.jwks_url.is_some() {
+            self.ca_certs = read_ca(self.ca_file.as_deref(), &self.ca_certs)?;
+        }
+        Ok(())
+    }
+}
+
 /// The certificates of `ca_file` (none without one); `read` when they were read already.
 fn read_ca(ca_file: Option<&Path>, read: &CaCertificates) -> Result<CaCertificates, String> {
     match ca_file {

@@ -1599,3 +1599,21 @@ async fn a_namespace_answers_a_wrong_method_like_the_server() {
     let (status, body) = admin_raw(&idp, "GET", &format!("/ns/{}/nope", ns.id()), None).await;
     assert_eq!((status, body["error"].as_str()), (404, Some("not_found")));
 }
+
+/// A client the admin API is given with a `jwks_url` and a `ca_file`: the file is read then
+/// (the engine reads no files), and a missing one is refused with its name.
+#[actix_web::test]
+async fn a_client_put_with_a_ca_file_reads_it() {
+    let idp = MockIdp::start().await.unwrap();
+    let ca = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/tls/ca.crt");
+    let client = |ca: &str| {
+        json!({"jwks_url": "https://keys.test/jwks", "ca_file": ca,
+                           "grants": ["client_credentials"]})
+    };
+    let path = "/issuers/iopole/clients/partner";
+    let (status, _) = admin_put(&idp, path, client(&ca.display().to_string())).await;
+    assert_eq!(status, 201);
+    let (status, body) = admin_put(&idp, path, client("/no/such/ca.pem")).await;
+    assert_eq!(status, 400, "{body}");
+    assert!(body.to_string().contains("/no/such/ca.pem"), "{body}");
+}
