@@ -5,12 +5,12 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::Json;
-use super::{AdminError, Answer, bad_request, ok, resource};
+use super::{AdminError, Answer, Routes, bad_request, ok};
 use crate::clock::{Clock, MAX_OFFSET_SECS};
 use crate::engine::Engine;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/clock").get(show).post(change));
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/clock").get(show).post(change);
 }
 
 async fn show(engine: web::Data<Engine>) -> Answer {

@@ -6,24 +6,24 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 use super::body::{Body, Json, declared_json, parse};
-use super::{Answer, bad_request, base_url, conflict, no_content, ok, resource};
+use super::{Answer, Routes, bad_request, base_url, conflict, no_content, ok};
 use crate::engine::Engine;
 use crate::engine::control::{Defect, Failure, Override};
 use crate::engine::mint::MintRequest;
 use crate::keys::SigningKey;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/health").get(health))
-        .service(resource("/ready").get(ready))
-        .service(resource("/overrides").post(add_override).delete(clear))
-        .service(resource("/defects").post(add_defect).delete(clear))
-        .service(resource("/failures").post(add_failure).delete(clear))
-        .service(resource("/queue").get(queue).delete(clear_queue))
-        .service(resource("/keys").get(keys))
-        .service(resource("/keys/rotate").post(rotate))
-        .service(resource("/reset").post(reset))
-        .service(resource("/tokens").post(mint))
-        .service(resource("/metrics").get(metrics));
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/health").get(health);
+    cfg.at("/ready").get(ready);
+    cfg.at("/overrides").post(add_override).delete(clear);
+    cfg.at("/defects").post(add_defect).delete(clear);
+    cfg.at("/failures").post(add_failure).delete(clear);
+    cfg.at("/queue").get(queue).delete(clear_queue);
+    cfg.at("/keys").get(keys);
+    cfg.at("/keys/rotate").post(rotate);
+    cfg.at("/reset").post(reset);
+    cfg.at("/tokens").post(mint);
+    cfg.at("/metrics").get(metrics);
 }
 
 async fn health() -> Answer {

@@ -13,7 +13,7 @@ use askama::Template;
 use serde_json::Value;
 
 use super::guard::Authorized;
-use super::{Answer, base_url, resource, server_error};
+use super::{Answer, Routes, base_url, server_error};
 use crate::config::{ClientConfig, UserConfig};
 use crate::dialect::{Endpoint, endpoint_url};
 use crate::engine::control::JournalEntry;
@@ -25,16 +25,16 @@ pub const STYLE: &str = include_str!("../../assets/dashboard.css");
 
 /// The page, its script and its style sheet: the server's only (the guard lets them through
 /// without the token).
-pub fn frame_routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("").get(page))
-        .service(resource("/dashboard.js").get(script))
-        .service(resource("/dashboard.css").get(style));
+pub fn frame_routes(cfg: &mut Routes) {
+    cfg.at("").get(page);
+    cfg.at("/dashboard.js").get(script);
+    cfg.at("/dashboard.css").get(style);
 }
 
 /// The fragments the script refreshes.
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/dashboard/state").get(state))
-        .service(resource("/dashboard/journal").get(journal));
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/dashboard/state").get(state);
+    cfg.at("/dashboard/journal").get(journal);
 }
 
 /// `GET /_mockidp/`: with data only when the admin token came along.

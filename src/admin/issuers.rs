@@ -11,24 +11,20 @@ use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
 
 use super::body::Json;
-use super::{AdminError, Answer, bad_request, no_content, not_found, ok, resource};
+use super::{AdminError, Answer, Routes, bad_request, no_content, not_found, ok};
 use crate::config::{ClientConfig, IssuerConfig, UserConfig};
 use crate::engine::{Engine, Issuer};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/issuers").get(list))
-        .service(
-            resource("/issuers/{issuer}/clients/{client_id}")
-                .get(get::<ClientConfig>)
-                .put(put::<ClientConfig>)
-                .delete(delete::<ClientConfig>),
-        )
-        .service(
-            resource("/issuers/{issuer}/users/{username}")
-                .get(get::<UserConfig>)
-                .put(put::<UserConfig>)
-                .delete(delete::<UserConfig>),
-        );
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/issuers").get(list);
+    cfg.at("/issuers/{issuer}/clients/{client_id}")
+        .get(get::<ClientConfig>)
+        .put(put::<ClientConfig>)
+        .delete(delete::<ClientConfig>);
+    cfg.at("/issuers/{issuer}/users/{username}")
+        .get(get::<UserConfig>)
+        .put(put::<UserConfig>)
+        .delete(delete::<UserConfig>);
 }
 
 /// `GET /issuers`: name, dialect, path, client ids and usernames of each.

@@ -4,15 +4,15 @@
 use actix_web::{HttpRequest, web};
 use serde_json::json;
 
-use super::{Answer, bad_request, no_content, ok, resource};
+use super::{Answer, Routes, bad_request, no_content, ok};
 use crate::engine::Engine;
 use crate::engine::control::JournalEntry;
 
 /// Longest `GET /_mockidp/journal?wait=` hold.
 const MAX_WAIT_SECS: u64 = 300;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/journal").get(read).delete(clear));
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/journal").get(read).delete(clear);
 }
 
 /// The entries the query selects; with `wait=SECONDS`, held until there is one.

@@ -14,6 +14,8 @@ use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
 
+use crate::http::lazy_routes::Routes;
+
 mod body;
 mod clock;
 mod control;
@@ -32,6 +34,8 @@ pub const PREFIX: &str = "/_mockidp/";
 const SCOPE: &str = "/_mockidp";
 
 /// Mounts the API: the server's at `/_mockidp`, a namespace's at `/_mockidp/ns/{namespace}`.
+/// The operations are built on a worker's first admin request (crate::http::lazy_routes says
+/// why).
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope(SCOPE)
@@ -41,49 +45,45 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             .service(
                 web::scope(crate::http::NAMESPACE_SCOPE)
                     .wrap(from_fn(crate::http::enter_namespace))
-                    .configure(routes)
-                    .default_service(web::to(unknown_path)),
+                    .default_service(Routes::lazy(routes, wrong_method, misrouted)),
             )
-            .configure(dashboard::frame_routes)
-            .configure(routes)
-            .default_service(web::to(unknown_path)),
+            .default_service(Routes::lazy(server_routes, wrong_method, misrouted)),
     );
+}
+
+/// The server's operations: a namespace's, and the dashboard's page.
+fn server_routes(cfg: &mut Routes) {
+    dashboard::frame_routes(cfg);
+    routes(cfg);
 }
 
 /// The operations, the same for the server and for a namespace (each handler takes the
 /// engine the request addresses as `web::Data<Engine>`).
-fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.configure(control::routes)
-        .configure(issuers::routes)
-        .configure(namespaces::routes)
-        .configure(scripted::routes)
-        .configure(journal::routes)
-        .configure(clock::routes)
-        .configure(dashboard::routes)
-        .configure(openapi::routes);
+fn routes(cfg: &mut Routes) {
+    control::routes(cfg);
+    issuers::routes(cfg);
+    namespaces::routes(cfg);
+    scripted::routes(cfg);
+    journal::routes(cfg);
+    clock::routes(cfg);
+    dashboard::routes(cfg);
+    openapi::routes(cfg);
 }
 
-/// A resource at `path` (relative to the scope) whose other methods get 405 listing the
-/// methods the API document gives that path (RFC 9110 §15.5.6), or 404 when it gives none.
-fn resource(path: &'static str) -> actix_web::Resource {
-    web::resource(path).default_service(web::to(move |req: HttpRequest| async move {
-        // A namespace's copy of the path takes the same methods (`openapi` generates it).
-        let allow = openapi::documented_methods(path);
-        if allow.is_empty() {
-            return unknown_path(req).await;
-        }
-        let mut resp = method_not_allowed().error_response();
-        if let Ok(allow) = actix_web::http::header::HeaderValue::from_str(&allow) {
-            resp.headers_mut()
-                .insert(actix_web::http::header::ALLOW, allow);
-        }
-        resp
-    }))
-}
-
-/// What no operation serves: 404, pointing at the API's description.
-async fn unknown_path(req: HttpRequest) -> HttpResponse {
-    misrouted(&req)
+/// A path of the API asked with a method it does not take: 405 listing the methods the API
+/// document gives that path (RFC 9110 §15.5.6), or 404 when it gives none.
+fn wrong_method(req: &HttpRequest, path: &str) -> HttpResponse {
+    // A namespace's copy of the path takes the same methods (`openapi` generates it).
+    let allow = openapi::documented_methods(path);
+    if allow.is_empty() {
+        return misrouted(req);
+    }
+    let mut resp = method_not_allowed().error_response();
+    if let Ok(allow) = actix_web::http::header::HeaderValue::from_str(&allow) {
+        resp.headers_mut()
+            .insert(actix_web::http::header::ALLOW, allow);
+    }
+    resp
 }
 
 /// 404 for a path no operation serves, including one that only looks like the API once its

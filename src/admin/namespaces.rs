@@ -9,7 +9,7 @@ use serde_json::{Value, json};
 
 use super::body::Body;
 use super::{
-    AdminError, Answer, bad_request, base_url, no_content, not_found, ok, resource, server_error,
+    AdminError, Answer, Routes, bad_request, base_url, no_content, not_found, ok, server_error,
 };
 use crate::config::Config;
 use crate::engine::Engine;
@@ -29,9 +29,9 @@ struct Create {
     own_keys: bool,
 }
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/namespaces").get(list).post(create))
-        .service(resource("/namespaces/{id}").get(one).delete(delete));
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/namespaces").get(list).post(create);
+    cfg.at("/namespaces/{id}").get(one).delete(delete);
 }
 
 /// `POST /_mockidp/namespaces`: a JSON body (see [`Create`]), a TOML fixture document sent as

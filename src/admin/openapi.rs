@@ -4,7 +4,7 @@
 
 use std::sync::LazyLock;
 
-use actix_web::{HttpResponse, web};
+use actix_web::HttpResponse;
 use serde_json::{Map, Value, json};
 
 /// The server's operations, as written.
@@ -25,8 +25,8 @@ static DOCUMENT: LazyLock<Value> = LazyLock::new(|| with_namespaces(SERVER));
 /// [`DOCUMENT`] as sent.
 static TEXT: LazyLock<String> = LazyLock::new(|| DOCUMENT.to_string());
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(super::resource("/openapi.json").get(serve));
+pub fn routes(cfg: &mut super::Routes) {
+    cfg.at("/openapi.json").get(serve);
 }
 
 /// `GET /_mockidp/openapi.json`.

@@ -6,14 +6,14 @@ use serde::Deserialize;
 use serde_json::json;
 
 use super::body::Json;
-use super::{AdminError, Answer, bad_request, base_url, conflict, not_found, resource};
+use super::{AdminError, Answer, Routes, bad_request, base_url, conflict, not_found};
 use crate::engine::Engine;
 use crate::engine::device::{DeviceScript, ScriptRefusal};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
-    cfg.service(resource("/issuers/{issuer}/sessions").post(new_session))
-        .service(resource("/issuers/{issuer}/device/{user_code}").post(device))
-        .service(resource("/session-links/{ticket}").get(open_link));
+pub fn routes(cfg: &mut Routes) {
+    cfg.at("/issuers/{issuer}/sessions").post(new_session);
+    cfg.at("/issuers/{issuer}/device/{user_code}").post(device);
+    cfg.at("/session-links/{ticket}").get(open_link);
 }
 
 /// How long a session link stays usable.

@@ -12,6 +12,7 @@ pub(crate) mod headless;
 pub(crate) mod journal;
 mod namespace;
 pub(crate) use namespace::{NAMESPACE_SCOPE, enter_namespace, enter_prefixed_namespace};
+pub(crate) mod lazy_routes;
 mod pages;
 pub(crate) mod remote_jwks;
 mod routing;

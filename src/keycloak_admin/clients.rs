@@ -1,6 +1,7 @@
 //! `ClientsResource` and `ClientResource`: `/admin/realms/{realm}/clients[/{id}[/...]]`, where
 //! `{id}` is the client's Keycloak id (a UUID), not its `clientId`.
 
+use crate::http::lazy_routes::Routes;
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
@@ -12,7 +13,7 @@ use crate::config::ClientConfig;
 use crate::config::realm_import::client_from_representation;
 use crate::engine::{Engine, Issuer};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.route("/{realm}/clients", web::get().to(list))
         .route("/{realm}/clients", web::post().to(create))
         .route("/{realm}/clients/{id}", web::get().to(get))

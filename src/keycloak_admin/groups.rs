@@ -2,6 +2,7 @@
 //! `group-by-path`. Groups are governed by the user roles (GroupPermissions: `view-users`,
 //! `manage-users`, `query-groups`).
 
+use crate::http::lazy_routes::Routes;
 use std::collections::BTreeMap;
 
 use actix_web::{HttpRequest, web};
@@ -17,7 +18,7 @@ use crate::engine::{Engine, Issuer};
 /// How deep `subGroups` go in a full representation.
 const DEPTH: usize = 32;
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.route("/{realm}/groups", web::get().to(list))
         .route("/{realm}/groups", web::post().to(create_top))
         .route("/{realm}/groups/count", web::get().to(count))

@@ -2,6 +2,7 @@
 //! a group holds, `/admin/realms/{realm}/{users|groups}/{id}/role-mappings[/...]`, with the
 //! `composite` (effective) and `available` views the client libraries call.
 
+use crate::http::lazy_routes::Routes;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -18,19 +19,19 @@ use crate::engine::{Engine, Issuer};
 
 const BASE: &str = "/{realm}/{kind:(users|groups)}/{id}/role-mappings";
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     let at = |rest: &str| format!("{BASE}{rest}");
-    cfg.route(&at(""), web::get().to(all))
-        .route(&at("/realm"), web::get().to(direct))
-        .route(&at("/realm"), web::post().to(add))
-        .route(&at("/realm"), web::delete().to(remove))
-        .route(&at("/realm/composite"), web::get().to(composite))
-        .route(&at("/realm/available"), web::get().to(available))
-        .route(&at("/clients/{client}"), web::get().to(direct))
-        .route(&at("/clients/{client}"), web::post().to(add))
-        .route(&at("/clients/{client}"), web::delete().to(remove))
-        .route(&at("/clients/{client}/composite"), web::get().to(composite))
-        .route(&at("/clients/{client}/available"), web::get().to(available));
+    cfg.route(at(""), web::get().to(all))
+        .route(at("/realm"), web::get().to(direct))
+        .route(at("/realm"), web::post().to(add))
+        .route(at("/realm"), web::delete().to(remove))
+        .route(at("/realm/composite"), web::get().to(composite))
+        .route(at("/realm/available"), web::get().to(available))
+        .route(at("/clients/{client}"), web::get().to(direct))
+        .route(at("/clients/{client}"), web::post().to(add))
+        .route(at("/clients/{client}"), web::delete().to(remove))
+        .route(at("/clients/{client}/composite"), web::get().to(composite))
+        .route(at("/clients/{client}/available"), web::get().to(available));
 }
 
 /// A role mapping path's holder (`{kind}`: users or groups, `{id}`) and role container, with

@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 
 use crate::config::IssuerConfig;
 use crate::engine::{Engine, Issuer};
+use crate::http::lazy_routes::Routes;
 
 pub use auth::{Caller, Permission};
 
@@ -76,17 +77,28 @@ fn api() -> actix_web::Scope<
                 KcError::error(StatusCode::BAD_REQUEST, &e.to_string()).into()
             }),
         )
-        .configure(realms::routes)
-        .configure(users::routes)
-        .configure(mappings::routes)
-        .configure(roles::routes)
-        .configure(clients::routes)
-        .configure(groups::routes)
-        .default_service(web::to(unknown_path))
+        // Built on a worker's first admin request (crate::http::lazy_routes says why).
+        .default_service(Routes::lazy(
+            routes,
+            |req, _| unknown_path(req),
+            unknown_path,
+        ))
 }
 
-/// JAX-RS's answer to a path no resource serves.
-async fn unknown_path() -> HttpResponse {
+/// The resources, in the order they are matched.
+fn routes(cfg: &mut Routes) {
+    realms::routes(cfg);
+    users::routes(cfg);
+    mappings::routes(cfg);
+    roles::routes(cfg);
+    clients::routes(cfg);
+    groups::routes(cfg);
+}
+
+/// JAX-RS's answer to a path no resource serves. A served path asked with another method gets
+/// the same: the routes are matched by path and method together, as they always were here
+/// (RESTEasy would answer 405).
+fn unknown_path(_: &HttpRequest) -> HttpResponse {
     KcError::error(StatusCode::NOT_FOUND, "HTTP 404 Not Found").error_response()
 }
 

@@ -2,6 +2,7 @@
 //! here is read as a realm import is ([`crate::config::realm_import`]) and becomes a Keycloak issuer
 //! at `/realms/{realm}` at once.
 
+use crate::http::lazy_routes::Routes;
 use actix_web::{HttpRequest, web};
 use serde_json::{Map, Value, json};
 
@@ -11,7 +12,7 @@ use crate::config::DialectKind;
 use crate::config::realm_import::{apply_realm_lifetimes, issuer_from_realm_export};
 use crate::engine::{Engine, Issuer};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.route("", web::get().to(list))
         .route("", web::post().to(create))
         .route("/{realm}", web::get().to(get))

@@ -2,6 +2,7 @@
 //! (`/admin/realms/{realm}/clients/{id}/roles`): list, create, get by name, update (renaming
 //! follows every holder), delete, and the users holding a role.
 
+use crate::http::lazy_routes::Routes;
 use std::collections::BTreeMap;
 use std::marker::PhantomData;
 use std::sync::Arc;
@@ -19,14 +20,14 @@ use super::{
 use crate::config::IssuerConfig;
 use crate::engine::{Engine, Issuer};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     for base in ["/{realm}/roles", "/{realm}/clients/{client}/roles"] {
         cfg.route(base, web::get().to(list))
             .route(base, web::post().to(create))
-            .route(&format!("{base}/{{name}}"), web::get().to(get))
-            .route(&format!("{base}/{{name}}"), web::put().to(update))
-            .route(&format!("{base}/{{name}}"), web::delete().to(delete))
-            .route(&format!("{base}/{{name}}/users"), web::get().to(users));
+            .route(format!("{base}/{{name}}"), web::get().to(get))
+            .route(format!("{base}/{{name}}"), web::put().to(update))
+            .route(format!("{base}/{{name}}"), web::delete().to(delete))
+            .route(format!("{base}/{{name}}/users"), web::get().to(users));
     }
 }
 

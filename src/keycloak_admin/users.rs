@@ -1,5 +1,6 @@
 //! `UsersResource` and `UserResource`: `/admin/realms/{realm}/users[/{id}[/...]]`.
 
+use crate::http::lazy_routes::Routes;
 use actix_web::http::StatusCode;
 use actix_web::{HttpRequest, web};
 use serde::Deserialize;
@@ -12,7 +13,7 @@ use crate::config::UserConfig;
 use crate::config::realm_import::user_from_representation;
 use crate::engine::{Engine, Issuer};
 
-pub fn routes(cfg: &mut web::ServiceConfig) {
+pub fn routes(cfg: &mut Routes) {
     cfg.route("/{realm}/users", web::get().to(list))
         .route("/{realm}/users", web::post().to(create))
         .route("/{realm}/users/count", web::get().to(count))
