@@ -78,6 +78,7 @@ pub struct MockIdpBuilder {
     clock: Option<Clock>,
     namespace_limits: Option<(usize, u64)>,
     seed: Option<u64>,
+    workers: Option<usize>,
 }
 
 impl MockIdpBuilder {
@@ -156,6 +157,15 @@ impl MockIdpBuilder {
         self
     }
 
+    /// Serve on `n` worker threads instead of one. One serves a test's requests, as
+    /// wiremock-rs's single thread does, and starts fastest (a worker is a thread and an async
+    /// runtime, started one after the other: bench/README.md, "Embedding"); more let requests
+    /// that sign tokens run in parallel, for a server shared by many concurrent tests.
+    pub fn workers(mut self, n: usize) -> Self {
+        self.workers = Some(n);
+        self
+    }
+
     /// The configuration with every addition applied and checked.
     fn build_config(self) -> Result<(Config, Option<SocketAddr>), Error> {
         let addr = self.addr;
@@ -206,6 +216,7 @@ impl MockIdpBuilder {
             .transpose()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let clock = self.clock.clone().unwrap_or_default();
+        let workers = self.workers.unwrap_or(1).max(1);
         let (config, addr) = self.build_config()?;
         let edge = Arc::new(http::Edge::new(config.trust_forwarded));
         let engine = Arc::new(Engine::new(config, clock)?);
@@ -222,7 +233,7 @@ impl MockIdpBuilder {
                     let server = HttpServer::new(move || {
                         App::new().configure(http::configure(server_engine.clone(), edge.clone()))
                     })
-                    .workers(2)
+                    .workers(workers)
                     .disable_signals()
                     .shutdown_timeout(1);
                     let server = match tls {

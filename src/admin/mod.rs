@@ -14,7 +14,7 @@ use actix_web::middleware::{NormalizePath, from_fn};
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
 
-use crate::http::lazy_routes::Routes;
+use crate::http::{self, lazy_routes::Routes};
 
 mod body;
 mod clock;
@@ -43,8 +43,12 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
             // `/_mockidp/clock/` is `/_mockidp/clock`, and `/_mockidp//clock` too.
             .wrap(NormalizePath::trim())
             .service(
-                web::scope(crate::http::NAMESPACE_SCOPE)
-                    .wrap(from_fn(crate::http::enter_namespace))
+                // `/_mockidp/ns/{id}`: a namespace's.
+                web::scope("")
+                    .guard(http::found(SCOPE, http::namespace_prefix))
+                    .wrap(from_fn(|req, next| {
+                        http::enter(req, next, http::namespace_prefix)
+                    }))
                     .default_service(Routes::lazy(routes, wrong_method, misrouted)),
             )
             .default_service(Routes::lazy(server_routes, wrong_method, misrouted)),

@@ -11,7 +11,7 @@ mod handlers;
 pub(crate) mod headless;
 pub(crate) mod journal;
 mod namespace;
-pub(crate) use namespace::{NAMESPACE_SCOPE, enter_namespace, enter_prefixed_namespace};
+pub(crate) use namespace::{Prefix, enter, found, namespace_at, namespace_prefix};
 pub(crate) mod lazy_routes;
 mod pages;
 pub(crate) mod remote_jwks;

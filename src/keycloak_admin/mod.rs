@@ -28,6 +28,7 @@ use serde_json::{Value, json};
 
 use crate::config::IssuerConfig;
 use crate::engine::{Engine, Issuer};
+use crate::http::Prefix;
 use crate::http::lazy_routes::Routes;
 
 pub use auth::{Caller, Permission};
@@ -40,18 +41,31 @@ const MAX_BODY: usize = 1024 * 1024;
 const MAX_ENTRIES: usize = 10_000;
 
 /// Mounts the API under `/admin/realms` and `/auth/admin/realms` (Keycloak before 17), and
-/// the same under a namespace's `/ns/{namespace}` (its realms, its master realm's admins).
+/// the same under a namespace's `/ns/{namespace}` (its realms, its master realm's admins): one
+/// scope for the four, which finds them with [`api_prefix`].
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(api().wrap(actix_web::middleware::from_fn(
-        crate::http::enter_prefixed_namespace,
-    )));
+    cfg.service(api().wrap(actix_web::middleware::from_fn(|req, next| {
+        crate::http::enter(req, next, api_prefix)
+    })));
 }
 
-/// Where Keycloak serves the API: `/admin/realms`, `/auth/admin/realms` (the `/auth` of
-/// Keycloak before 17), and both in a namespace (`/ns/{id}/…`). One scope for the four, so that
-/// each worker builds the API's routes once, not four times (most of a start's time:
-/// bench/README.md, "Embedding"); `api_prefix` is the optional part.
-const SCOPE: &str = "/{api_prefix:(ns/[^/]+/)?(auth/)?}admin/realms";
+/// Where Keycloak serves the API: `[/ns/{id}][/auth]/admin/realms`, followed by `/` or
+/// nothing.
+fn api_prefix(path: &str) -> Option<Prefix<'_>> {
+    let (namespace, rest) = match crate::http::namespace_at(path) {
+        Some((id, rest)) => (Some(id), rest),
+        None => (None, path),
+    };
+    let rest = rest
+        .strip_prefix("/auth")
+        .filter(|r| r.starts_with('/'))
+        .unwrap_or(rest);
+    let after = rest.strip_prefix("/admin/realms")?;
+    (after.is_empty() || after.starts_with('/')).then(|| Prefix {
+        len: path.len() - after.len(),
+        namespace,
+    })
+}
 
 /// The API's resources.
 fn api() -> actix_web::Scope<
@@ -63,7 +77,8 @@ fn api() -> actix_web::Scope<
         InitError = (),
     >,
 > {
-    web::scope(SCOPE)
+    web::scope("")
+        .guard(crate::http::found("", api_prefix))
         // RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both).
         .wrap(actix_web::middleware::NormalizePath::trim())
         .app_data(

@@ -163,3 +163,35 @@ async fn fixtures_from_a_file_with_a_realm_import() {
         .await;
     assert!(query_params(&loc).contains_key("code"), "{loc}");
 }
+
+/// One worker by default, more on request: either serves requests that arrive together,
+/// each its own token.
+#[tokio::test]
+async fn concurrent_requests_on_one_worker_and_on_several() {
+    for workers in [None, Some(3)] {
+        let builder = MockIdp::builder();
+        let builder = match workers {
+            Some(n) => builder.workers(n),
+            None => builder,
+        };
+        let idp = builder.start().await.unwrap();
+        let token_url = format!(
+            "{}/protocol/openid-connect/token",
+            idp.issuer_url("iopole").unwrap()
+        );
+        let mut requests = tokio::task::JoinSet::new();
+        for _ in 0..8 {
+            let token_url = token_url.clone();
+            requests.spawn(async move { cc_basic(&token_url, "clientId", "clientSecret").await });
+        }
+        let mut tokens = Vec::new();
+        while let Some(answer) = requests.join_next().await {
+            let (status, body) = answer.unwrap();
+            assert_eq!(status, 200, "{body}");
+            tokens.push(body["access_token"].as_str().unwrap().to_string());
+        }
+        tokens.sort_unstable();
+        tokens.dedup();
+        assert_eq!(tokens.len(), 8, "workers {workers:?}");
+    }
+}

@@ -98,12 +98,29 @@ async fn main() {
         kept.push(server);
     }
     let phases = phases(runs).await;
+    let floors = [1, 2].map(|workers| {
+        stats(
+            (0..runs)
+                .map(|_| {
+                    let t = Instant::now();
+                    let (addr, handle) = bare_actix(workers);
+                    assert_eq!(get(addr, "/x"), 200);
+                    let ms = t.elapsed().as_secs_f64() * 1000.0;
+                    drop(handle.stop(false));
+                    ms
+                })
+                .collect(),
+        )
+    });
     let (m50, m90) = stats(ours);
     let (w50, w90) = stats(theirs);
     println!("| start to first answer ({runs} runs each, alternating) | median ms | p90 ms |");
     println!("|---|---|---|");
     println!("| `mockidp::MockIdp::start()` (default fixtures, discovery) | {m50:.2} | {m90:.2} |");
     println!("| `wiremock::MockServer::start()` (one mock mounted; a new server each time, none dropped) | {w50:.2} | {w90:.2} |");
+    for (workers, (p50, p90)) in [1, 2].iter().zip(floors) {
+        println!("| the floor: a bare actix-web server with one route, {workers} worker(s), started as mockidp starts its own | {p50:.2} | {p90:.2} |");
+    }
     println!("| the process's first `MockIdp::start()` (before the runs above) | {first:.2} | |");
     println!("| ... then its first token (the process's first RSA signature) | {first_token:.2} | |");
     println!("| ... and its second token | {second_token:.2} | |");
@@ -116,6 +133,32 @@ async fn main() {
     }
     // Without dropping the MockServers (see above).
     std::process::exit(0);
+}
+
+/// An actix-web server with one route and `workers` workers, started as `MockIdp` starts its
+/// own (its own thread and actix system, a loopback listener bound beforehand); its address
+/// once it accepts connections.
+fn bare_actix(workers: usize) -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
+    use actix_web::{App, HttpResponse, HttpServer, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    let addr = listener.local_addr().expect("its address");
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let server = HttpServer::new(|| {
+                App::new().route("/x", web::get().to(|| async { HttpResponse::Ok().finish() }))
+            })
+            .workers(workers)
+            .disable_signals()
+            .shutdown_timeout(1)
+            .listen(listener)
+            .expect("listens")
+            .run();
+            let _ = tx.send(server.handle());
+            let _ = server.await;
+        });
+    });
+    (addr, rx.recv().expect("the server thread starts"))
 }
 
 /// Each step of a start on its own: the default fixtures parsed, an engine built from parsed
