@@ -90,7 +90,14 @@ uid=$(awk '/^Uid:/{print $2}' "/proc/$pid/status")
 token=$(iopole_token "$BASE")
 iss=$(python3 -c 'import base64,json,sys; p=sys.argv[1].split(".")[1]; print(json.loads(base64.urlsafe_b64decode(p+"=="))["iss"])' "$token")
 [ "$iss" = "$BASE/realms/iopole" ] || fail "iss $iss"
-docker logs "$NAME" 2>&1 | grep -q 'listening on http://127.0.0.1' || fail "no banner in the logs"
+# The banner is printed once the port is bound, and docker's log pipe may deliver it after the
+# first answers on a loaded host: wait for it (up to 5 s) rather than read the logs once.
+banner=""
+for _ in $(seq 1 100); do
+    docker logs "$NAME" 2>&1 | grep -q 'listening on http://127.0.0.1' && { banner=yes; break; }
+    sleep 0.05
+done
+[ -n "$banner" ] || fail "no banner in the logs"
 # A host name, not an address: getaddrinfo in the static glibc binary, on scratch (glibc >= 2.34
 # has its `files` module built in; it reads the /etc/hosts Docker writes).
 docker exec "$NAME" /usr/local/bin/mockidp health --url "http://localhost:$PORT" \

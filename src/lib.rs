@@ -28,6 +28,7 @@ mod admin;
 pub mod clock;
 pub mod config;
 mod dialect;
+mod embedded;
 mod engine;
 pub mod error;
 mod http;

@@ -1,11 +1,11 @@
-//! Running mockidp: the embedded [`MockIdp`] handle for test suites (own thread, own actix
-//! runtime, random port, stops on drop) and the server of the command line
+//! Running mockidp: the embedded [`MockIdp`] handle for test suites (threads and actix
+//! runtimes of its own, random port, stops on drop: [`crate::embedded`]) and the server of the
+//! command line
 //! ([`crate::Server`]).
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 
-use actix_web::dev::ServerHandle;
 use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
@@ -38,7 +38,8 @@ use crate::tls::TlsFiles;
 /// dereferences to; [`MockIdp::namespace`] makes more.
 pub struct MockIdp {
     addr: SocketAddr,
-    handle: ServerHandle,
+    /// Stops the serving threads when dropped.
+    _running: crate::embedded::Running,
     root: Namespace,
 }
 
@@ -202,7 +203,8 @@ impl MockIdpBuilder {
         Ok((config, addr))
     }
 
-    /// Starts the server on its own thread and returns once it accepts connections.
+    /// Starts the server on threads of its own and returns once its port is bound (connections
+    /// wait there until a thread accepts them).
     pub async fn start(self) -> Result<MockIdp, Error> {
         self.start_blocking()
     }
@@ -223,42 +225,11 @@ impl MockIdpBuilder {
         let listener =
             TcpListener::bind(addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))))?;
         let addr = listener.local_addr()?;
-        let (tx, rx) = std::sync::mpsc::channel();
-        let server_engine = engine.clone();
-        std::thread::Builder::new()
-            .name(format!("mockidp-{}", addr.port()))
-            .spawn(move || {
-                let system = actix_web::rt::System::new();
-                system.block_on(async move {
-                    let server = HttpServer::new(move || {
-                        App::new().configure(http::configure(server_engine.clone(), edge.clone()))
-                    })
-                    .workers(workers)
-                    .disable_signals()
-                    .shutdown_timeout(1);
-                    let server = match tls {
-                        Some(tls) => server.listen_rustls_0_23(listener, tls),
-                        None => server.listen(listener),
-                    };
-                    match server {
-                        Ok(server) => {
-                            let server = server.run();
-                            let _ = tx.send(Ok(server.handle()));
-                            let _ = server.await;
-                        }
-                        Err(e) => {
-                            let _ = tx.send(Err(e));
-                        }
-                    }
-                });
-            })?;
-        let handle = rx
-            .recv()
-            .map_err(|_| Error::Io(std::io::Error::other("server thread died")))??;
+        let running = crate::embedded::serve(engine.clone(), edge, listener, workers, tls)?;
         let url = format!("{scheme}://{addr}");
         Ok(MockIdp {
             addr,
-            handle,
+            _running: running,
             root: Namespace {
                 base: url.clone(),
                 server: url,
@@ -453,13 +424,6 @@ impl MockIdp {
 
     pub fn address(&self) -> SocketAddr {
         self.addr
-    }
-}
-
-impl Drop for MockIdp {
-    fn drop(&mut self) {
-        // actix sends the stop command now; the returned future only waits for completion.
-        drop(self.handle.stop(false));
     }
 }
 

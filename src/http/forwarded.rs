@@ -36,17 +36,19 @@ impl ForwardedPolicy {
 
     /// The scheme, host and prefix the caller sees this server at.
     pub fn origin(&self, req: &HttpRequest) -> Origin {
-        let own_scheme = if req.app_config().secure() {
-            "https"
-        } else {
-            "http"
+        // The embedded server says where a connection arrived in its data; under
+        // `HttpServer` (the binary), the app's configuration says it.
+        let (secure, local_addr) = match req.conn_data::<crate::embedded::Listener>() {
+            Some(own) => (own.secure, own.addr),
+            None => (req.app_config().secure(), req.app_config().local_addr()),
         };
+        let own_scheme = if secure { "https" } else { "http" };
         let own_host = req
             .headers()
             .get(header::HOST)
             .and_then(|h| h.to_str().ok())
             .filter(|h| usable_host(h))
-            .map_or_else(|| req.app_config().local_addr().to_string(), str::to_string);
+            .map_or_else(|| local_addr.to_string(), str::to_string);
         if !self.trust {
             return Origin {
                 scheme: own_scheme,
@@ -54,10 +56,13 @@ impl ForwardedPolicy {
                 prefix: String::new(),
             };
         }
-        let info = req.connection_info();
+        let (proto, host) = forwarded_proto_and_host(req);
         Origin {
-            scheme: self.forwarded_scheme(info.scheme(), own_scheme),
-            host: self.forwarded_host(info.host(), own_host),
+            scheme: proto.map_or(own_scheme, |p| self.forwarded_scheme(p, own_scheme)),
+            host: match host {
+                Some(h) => self.forwarded_host(h, own_host),
+                None => own_host,
+            },
             prefix: self.forwarded_prefix(req).to_string(),
         }
     }
@@ -117,6 +122,36 @@ impl ForwardedPolicy {
     }
 }
 
+/// The scheme and host a proxy forwarded, read as actix's `ConnectionInfo` reads them: the
+/// first `proto=` and `host=` of `Forwarded` (RFC 7239 §4), else the first value of
+/// `X-Forwarded-Proto` and `X-Forwarded-Host`. Not `ConnectionInfo` itself: where there is
+/// none, it falls back to the app's configuration, which the embedded server leaves default.
+fn forwarded_proto_and_host(req: &HttpRequest) -> (Option<&str>, Option<&str>) {
+    let (mut proto, mut host) = (None, None);
+    let pairs = req
+        .headers()
+        .get_all(header::FORWARDED)
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split([';', ',']))
+        .filter_map(|pair| pair.trim().split_once('='));
+    for (name, value) in pairs {
+        let value = value.trim().trim_matches('"');
+        match name.trim() {
+            n if n.eq_ignore_ascii_case("proto") => _ = proto.get_or_insert(value),
+            n if n.eq_ignore_ascii_case("host") => _ = host.get_or_insert(value),
+            _ => {}
+        }
+    }
+    let first = |name: &str| {
+        let value = req.headers().get(name)?.to_str().ok()?;
+        value.split(',').next().map(str::trim)
+    };
+    (
+        proto.or_else(|| first("x-forwarded-proto")),
+        host.or_else(|| first("x-forwarded-host")),
+    )
+}
+
 /// A host, optionally with a port: letters, digits, `-._:` and IPv6 brackets only.
 fn usable_host(h: &str) -> bool {
     !h.is_empty()
@@ -137,6 +172,38 @@ pub fn plain_path(p: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn forwarded_wins_over_x_forwarded_and_the_first_value_counts() {
+        let req = |headers: &[(&str, &str)]| {
+            let mut r = actix_web::test::TestRequest::default();
+            for h in headers {
+                r = r.insert_header(*h);
+            }
+            r.to_http_request()
+        };
+        let both = req(&[
+            (
+                "forwarded",
+                "for=1.2.3.4;proto=https;host=\"a.test:8443\", for=5.6.7.8;host=b",
+            ),
+            ("x-forwarded-proto", "http"),
+            ("x-forwarded-host", "c.test"),
+        ]);
+        assert_eq!(
+            forwarded_proto_and_host(&both),
+            (Some("https"), Some("a.test:8443"))
+        );
+        let x = req(&[
+            ("x-forwarded-proto", "https, http"),
+            ("x-forwarded-host", "c.test"),
+        ]);
+        assert_eq!(
+            forwarded_proto_and_host(&x),
+            (Some("https"), Some("c.test"))
+        );
+        assert_eq!(forwarded_proto_and_host(&req(&[])), (None, None));
+    }
 
     #[test]
     fn only_plain_paths_pass() {

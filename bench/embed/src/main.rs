@@ -2,7 +2,8 @@
 //! fixtures, discovery answered) and wiremock-rs's `MockServer` (one mock answered); the first
 //! mockidp start of the process apart (it pays what is done once per process: AWS-LC's
 //! entropy self-test when built with it, the default fixtures' parse); then where a start's
-//! time goes (fixture parse, engine, server). Prints the figures in milliseconds as markdown.
+//! time goes (fixture parse, engine, server), and two floors: a one-route app served the way
+//! mockidp serves now and the way it did. Prints the figures in milliseconds as markdown.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -98,6 +99,18 @@ async fn main() {
         kept.push(server);
     }
     let phases = phases(runs).await;
+    let light = stats(
+        (0..runs)
+            .map(|_| {
+                let t = Instant::now();
+                let (addr, served) = bare_actix_http();
+                assert_eq!(get(addr, "/x"), 200);
+                let ms = t.elapsed().as_secs_f64() * 1000.0;
+                let _ = served.join();
+                ms
+            })
+            .collect(),
+    );
     let floors = [1, 2].map(|workers| {
         stats(
             (0..runs)
@@ -118,8 +131,10 @@ async fn main() {
     println!("|---|---|---|");
     println!("| `mockidp::MockIdp::start()` (default fixtures, discovery) | {m50:.2} | {m90:.2} |");
     println!("| `wiremock::MockServer::start()` (one mock mounted; a new server each time, none dropped) | {w50:.2} | {w90:.2} |");
+    let (l50, l90) = light;
+    println!("| the floor: the same app on actix-http, one thread of its own, as mockidp serves now | {l50:.2} | {l90:.2} |");
     for (workers, (p50, p90)) in [1, 2].iter().zip(floors) {
-        println!("| the floor: a bare actix-web server with one route, {workers} worker(s), started as mockidp starts its own | {p50:.2} | {p90:.2} |");
+        println!("| actix-web's `HttpServer` with one route, {workers} worker(s), as mockidp served before | {p50:.2} | {p90:.2} |");
     }
     println!("| the process's first `MockIdp::start()` (before the runs above) | {first:.2} | |");
     println!("| ... then its first token (the process's first RSA signature) | {first_token:.2} | |");
@@ -135,9 +150,9 @@ async fn main() {
     std::process::exit(0);
 }
 
-/// An actix-web server with one route and `workers` workers, started as `MockIdp` starts its
-/// own (its own thread and actix system, a loopback listener bound beforehand); its address
-/// once it accepts connections.
+/// An actix-web `HttpServer` with one route and `workers` workers, started as `MockIdp` started
+/// its own before it served through actix-http (its own thread and actix system, a loopback
+/// listener bound beforehand); its address once it accepts connections.
 fn bare_actix(workers: usize) -> (std::net::SocketAddr, actix_web::dev::ServerHandle) {
     use actix_web::{App, HttpResponse, HttpServer, web};
     let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
@@ -159,6 +174,29 @@ fn bare_actix(workers: usize) -> (std::net::SocketAddr, actix_web::dev::ServerHa
         });
     });
     (addr, rx.recv().expect("the server thread starts"))
+}
+
+/// The same app served as mockidp now serves its own (src/embedded.rs): actix-http on a thread
+/// and actix system of its own, no `HttpServer`; it serves one connection, then its thread ends.
+fn bare_actix_http() -> (std::net::SocketAddr, std::thread::JoinHandle<()>) {
+    use actix_service::{Service, ServiceFactory};
+    use actix_web::{App, HttpResponse, web};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a loopback port");
+    listener.set_nonblocking(true).expect("non-blocking");
+    let addr = listener.local_addr().expect("its address");
+    let served = std::thread::spawn(move || {
+        actix_web::rt::System::new().block_on(async move {
+            let app = App::new().route("/x", web::get().to(|| async { HttpResponse::Ok().finish() }));
+            let app = actix_service::map_config(app, |()| actix_web::dev::AppConfig::default());
+            let factory = actix_http::HttpService::build().finish(app).tcp();
+            let service = factory.new_service(()).await.expect("the service starts");
+            let listener = actix_web::rt::net::TcpListener::from_std(listener).expect("a listener");
+            if let Ok((stream, _)) = listener.accept().await {
+                let _ = service.call(stream).await;
+            }
+        });
+    });
+    (addr, served)
 }
 
 /// Each step of a start on its own: the default fixtures parsed, an engine built from parsed
