@@ -8,7 +8,7 @@ use std::future::{Future, poll_fn};
 use std::net::{SocketAddr, TcpListener};
 use std::pin::Pin;
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, mpsc};
 use std::task::Poll;
 use std::time::Duration;
 
@@ -42,52 +42,107 @@ impl Drop for Running {
     }
 }
 
-/// Starts `workers` threads serving `engine` on `listener` (TLS with `tls`). Returns at once:
-/// the listener is bound, so connections wait in its backlog until a thread accepts them.
-pub fn serve(
+/// Serving threads started before the engine is built, so that their own start (a thread, an
+/// actix system: ~80 µs) runs while the caller builds it. Dropped unused, its threads end.
+pub struct Starting {
+    port: u16,
+    workers: Vec<mpsc::Sender<Work>>,
+}
+
+/// What a serving thread needs once the engine exists.
+struct Work {
     engine: Arc<Engine>,
     edge: Arc<http::Edge>,
     listener: TcpListener,
-    workers: usize,
     tls: Option<rustls::ServerConfig>,
-) -> std::io::Result<Running> {
-    listener.set_nonblocking(true)?;
-    let own = Listener {
-        secure: tls.is_some(),
-        addr: listener.local_addr()?,
-    };
-    let mut stops = Vec::new();
+    own: Listener,
+    stopped: oneshot::Receiver<()>,
+}
+
+/// Starts `workers` threads for the server that will listen on `port`.
+pub fn start(port: u16, workers: usize) -> std::io::Result<Starting> {
+    let mut senders = Vec::new();
     for worker in 0..workers.max(1) {
-        let (stop, stopped) = oneshot::channel();
-        let listener = listener.try_clone()?;
-        let (engine, edge, tls) = (engine.clone(), edge.clone(), tls.clone());
+        let (send, work) = mpsc::channel::<Work>();
         std::thread::Builder::new()
-            .name(format!("mockidp-{}-{worker}", own.addr.port()))
+            .name(format!("mockidp-{port}-{worker}"))
             .spawn(move || {
-                actix_web::rt::System::new().block_on(async move {
-                    let app = App::new().configure(http::configure(engine, edge));
-                    let app = actix_service::map_config(app, |()| AppConfig::default());
-                    match tls {
-                        Some(tls) => {
-                            let service = actix_http::HttpService::build()
-                                .on_connect_ext(move |_, data| _ = data.insert(own))
-                                .finish(app)
-                                .rustls_0_23(tls);
-                            accept(listener, service, stopped).await;
-                        }
-                        None => {
-                            let service = actix_http::HttpService::build()
-                                .on_connect_ext(move |_, data| _ = data.insert(own))
-                                .finish(app)
-                                .tcp();
-                            accept(listener, service, stopped).await;
-                        }
-                    }
-                });
+                let system = actix_web::rt::System::new();
+                if let Ok(work) = work.recv() {
+                    system.block_on(serve(work));
+                }
             })?;
-        stops.push(stop);
+        senders.push(send);
     }
-    Ok(Running { stops })
+    Ok(Starting {
+        port,
+        workers: senders,
+    })
+}
+
+impl Starting {
+    /// Has the threads serve `engine` on `listener` (TLS with `tls`). Returns at once: the
+    /// listener is bound, so connections wait in its backlog until a thread accepts them.
+    pub fn serve(
+        self,
+        engine: Arc<Engine>,
+        edge: Arc<http::Edge>,
+        listener: TcpListener,
+        tls: Option<rustls::ServerConfig>,
+    ) -> std::io::Result<Running> {
+        listener.set_nonblocking(true)?;
+        let own = Listener {
+            secure: tls.is_some(),
+            addr: listener.local_addr()?,
+        };
+        let mut stops = Vec::new();
+        for worker in &self.workers {
+            let (stop, stopped) = oneshot::channel();
+            let work = Work {
+                engine: engine.clone(),
+                edge: edge.clone(),
+                listener: listener.try_clone()?,
+                tls: tls.clone(),
+                own,
+                stopped,
+            };
+            worker.send(work).map_err(|_| {
+                std::io::Error::other(format!("a server thread of port {} died", self.port))
+            })?;
+            stops.push(stop);
+        }
+        Ok(Running { stops })
+    }
+}
+
+/// One thread's serving, until told to stop.
+async fn serve(work: Work) {
+    let Work {
+        engine,
+        edge,
+        listener,
+        tls,
+        own,
+        stopped,
+    } = work;
+    let app = App::new().configure(http::configure(engine, edge));
+    let app = actix_service::map_config(app, |()| AppConfig::default());
+    match tls {
+        Some(tls) => {
+            let service = actix_http::HttpService::build()
+                .on_connect_ext(move |_, data| _ = data.insert(own))
+                .finish(app)
+                .rustls_0_23(tls);
+            accept(listener, service, stopped).await;
+        }
+        None => {
+            let service = actix_http::HttpService::build()
+                .on_connect_ext(move |_, data| _ = data.insert(own))
+                .finish(app)
+                .tcp();
+            accept(listener, service, stopped).await;
+        }
+    }
 }
 
 /// Accepts connections until told to stop, each served by `factory`'s service on this thread.

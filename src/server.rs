@@ -168,8 +168,7 @@ impl MockIdpBuilder {
     }
 
     /// The configuration with every addition applied and checked.
-    fn build_config(self) -> Result<(Config, Option<SocketAddr>), Error> {
-        let addr = self.addr;
+    fn build_config(self) -> Result<Config, Error> {
         let mut config = match self.config {
             Some(c) => c?,
             None => default_fixtures()?,
@@ -200,7 +199,7 @@ impl MockIdpBuilder {
         }
         config.read_files().map_err(|r| Error::Config(r.message))?;
         config.check()?;
-        Ok((config, addr))
+        Ok(config)
     }
 
     /// Starts the server on threads of its own and returns once its port is bound (connections
@@ -211,6 +210,11 @@ impl MockIdpBuilder {
 
     /// [`MockIdpBuilder::start`] for callers outside an async runtime.
     pub fn start_blocking(self) -> Result<MockIdp, Error> {
+        // The port and the serving threads first: the threads start while the engine is built.
+        let bind = self.addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let listener = TcpListener::bind(bind)?;
+        let addr = listener.local_addr()?;
+        let threads = crate::embedded::start(addr.port(), self.workers.unwrap_or(1))?;
         let tls = self
             .tls
             .as_ref()
@@ -218,14 +222,10 @@ impl MockIdpBuilder {
             .transpose()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let clock = self.clock.clone().unwrap_or_default();
-        let workers = self.workers.unwrap_or(1).max(1);
-        let (config, addr) = self.build_config()?;
+        let config = self.build_config()?;
         let edge = Arc::new(http::Edge::new(config.trust_forwarded));
         let engine = Arc::new(Engine::new(config, clock)?);
-        let listener =
-            TcpListener::bind(addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0))))?;
-        let addr = listener.local_addr()?;
-        let running = crate::embedded::serve(engine.clone(), edge, listener, workers, tls)?;
+        let running = threads.serve(engine.clone(), edge, listener, tls)?;
         let url = format!("{scheme}://{addr}");
         Ok(MockIdp {
             addr,
