@@ -10,8 +10,8 @@ use actix_web::{App, HttpServer};
 
 use crate::clock::Clock;
 use crate::config::{ClientConfig, Config, IssuerConfig, UserConfig};
-use crate::engine::Engine;
 use crate::engine::mint::MintRequest;
+use crate::engine::{Engine, Issuers};
 use crate::error::Error;
 use crate::http;
 use crate::tls::TlsFiles;
@@ -167,6 +167,48 @@ impl MockIdpBuilder {
         self
     }
 
+    /// The fixtures with every addition applied, checked and loaded into issuers; the default
+    /// ones, loaded once per process, when there is no addition.
+    fn build_fixtures(self) -> Result<(Arc<Config>, Arc<Issuers>), Error> {
+        // Every field named, so that a new one is considered here.
+        let Self {
+            config,
+            issuers,
+            clients,
+            users,
+            admin_token,
+            addr: _,
+            tls: _,
+            clock: _,
+            namespace_limits,
+            seed,
+            workers: _,
+        } = self;
+        if config.is_none()
+            && issuers.is_empty()
+            && clients.is_empty()
+            && users.is_empty()
+            && admin_token.is_none()
+            && namespace_limits.is_none()
+            && seed.is_none()
+        {
+            return default_loaded();
+        }
+        let config = Self {
+            config,
+            issuers,
+            clients,
+            users,
+            admin_token,
+            namespace_limits,
+            seed,
+            ..Self::default()
+        }
+        .build_config()?;
+        let issuers = Arc::new(Issuers::load(&config)?);
+        Ok((Arc::new(config), issuers))
+    }
+
     /// The configuration with every addition applied and checked.
     fn build_config(self) -> Result<Config, Error> {
         let mut config = match self.config {
@@ -211,7 +253,9 @@ impl MockIdpBuilder {
     /// [`MockIdpBuilder::start`] for callers outside an async runtime.
     pub fn start_blocking(self) -> Result<MockIdp, Error> {
         // The port and the serving threads first: the threads start while the engine is built.
-        let bind = self.addr.unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
+        let bind = self
+            .addr
+            .unwrap_or_else(|| SocketAddr::from(([127, 0, 0, 1], 0)));
         let listener = TcpListener::bind(bind)?;
         let addr = listener.local_addr()?;
         let threads = crate::embedded::start(addr.port(), self.workers.unwrap_or(1))?;
@@ -222,9 +266,9 @@ impl MockIdpBuilder {
             .transpose()?;
         let scheme = if tls.is_some() { "https" } else { "http" };
         let clock = self.clock.clone().unwrap_or_default();
-        let config = self.build_config()?;
-        let edge = Arc::new(http::Edge::new(config.trust_forwarded));
-        let engine = Arc::new(Engine::new(config, clock)?);
+        let (fixtures, issuers) = self.build_fixtures()?;
+        let edge = Arc::new(http::Edge::new(fixtures.trust_forwarded));
+        let engine = Arc::new(Engine::loaded(fixtures, issuers, clock)?);
         let running = threads.serve(engine.clone(), edge, listener, tls)?;
         let url = format!("{scheme}://{addr}");
         Ok(MockIdp {
@@ -249,6 +293,20 @@ fn default_fixtures() -> Result<Config, Error> {
     }
     let config = Config::default_fixtures()?;
     Ok(PARSED.get_or_init(|| config).clone())
+}
+
+/// The default fixtures, checked and loaded into issuers, once per process: most tests start
+/// a server on them, and copying them for each was a third of a start (bench/README.md,
+/// "Stop 23").
+fn default_loaded() -> Result<(Arc<Config>, Arc<Issuers>), Error> {
+    static LOADED: std::sync::OnceLock<(Arc<Config>, Arc<Issuers>)> = std::sync::OnceLock::new();
+    if let Some((config, issuers)) = LOADED.get() {
+        return Ok((config.clone(), issuers.clone()));
+    }
+    let config = MockIdpBuilder::default().build_config()?;
+    let issuers = Arc::new(Issuers::load(&config)?);
+    let (config, issuers) = LOADED.get_or_init(|| (Arc::new(config), issuers));
+    Ok((config.clone(), issuers.clone()))
 }
 
 fn find<'c>(config: &'c mut Config, name: &str) -> Result<&'c mut IssuerConfig, Error> {

@@ -186,6 +186,18 @@ impl Engine {
 
     /// Builds the engine for `config`, loading or generating its signing key.
     pub(crate) fn new(config: Config, clock: Clock) -> Result<Self, Error> {
+        let issuers = Arc::new(Issuers::load(&config)?);
+        Self::loaded(Arc::new(config), issuers, clock)
+    }
+
+    /// [`Engine::new`] for fixtures already loaded into `issuers` (theirs: an engine shares
+    /// both, and copies an issuer only when it changes). The embedded server loads its default
+    /// fixtures once per process (bench/README.md, "Stop 23").
+    pub(crate) fn loaded(
+        config: Arc<Config>,
+        issuers: Arc<Issuers>,
+        clock: Clock,
+    ) -> Result<Self, Error> {
         let ids = match config.seed {
             Some(seed) => {
                 clock.freeze();
@@ -216,7 +228,6 @@ impl Engine {
         } else {
             SigningKey::shared_fixture()?
         };
-        let issuers = Arc::new(Issuers::load(&config)?);
         let refresh_key = match config.seed {
             // Its own stream, so that a reset (which restarts `ids`) replays the same values.
             Some(seed) => aws_lc_rs::hmac::Key::new(
@@ -238,7 +249,7 @@ impl Engine {
             owns_keys: true,
             initial_key: key,
             admin_token: config.admin_token.clone(),
-            fixtures: Arc::new(config),
+            fixtures: config,
             clock,
             namespace: None,
             namespaces: namespaces::Namespaces::new(limits),
