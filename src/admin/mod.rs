@@ -10,7 +10,7 @@
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::WWW_AUTHENTICATE;
-use actix_web::middleware::{NormalizePath, from_fn};
+use actix_web::middleware::from_fn;
 use actix_web::{HttpRequest, HttpResponse, ResponseError, web};
 use serde_json::{Value, json};
 
@@ -41,7 +41,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         web::scope(SCOPE)
             .wrap(from_fn(guard::admit))
             // `/_mockidp/clock/` is `/_mockidp/clock`, and `/_mockidp//clock` too.
-            .wrap(NormalizePath::trim())
+            .wrap(from_fn(http::trim_path))
             .service(
                 // `/_mockidp/ns/{id}`: a namespace's.
                 web::scope("")

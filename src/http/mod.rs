@@ -16,6 +16,8 @@ pub(crate) mod lazy_routes;
 mod pages;
 pub(crate) mod remote_jwks;
 mod routing;
+mod trim_path;
+pub(crate) use trim_path::trim_path;
 
 /// Renders a page template (the dialects' own pages use it too).
 pub(crate) use pages::render as render_page;

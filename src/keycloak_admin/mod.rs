@@ -80,7 +80,7 @@ fn api() -> actix_web::Scope<
     web::scope("")
         .guard(crate::http::found("", api_prefix))
         // RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both).
-        .wrap(actix_web::middleware::NormalizePath::trim())
+        .wrap(actix_web::middleware::from_fn(crate::http::trim_path))
         .app_data(
             web::JsonConfig::default()
                 .limit(MAX_BODY)

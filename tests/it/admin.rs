@@ -1617,3 +1617,26 @@ async fn a_client_put_with_a_ca_file_reads_it() {
     assert_eq!(status, 400, "{body}");
     assert!(body.to_string().contains("/no/such/ca.pem"), "{body}");
 }
+
+/// Doubled and trailing slashes reach the same operation, on the server and in a namespace.
+#[tokio::test]
+async fn slashes_are_normalised_on_the_server_and_in_a_namespace() {
+    let idp = MockIdp::start().await.unwrap();
+    let ns = idp.namespace().unwrap();
+    for base in [idp.admin_url(), ns.admin_url()] {
+        let base = base.trim_end_matches('/');
+        for path in ["/clock", "/clock/", "//clock//"] {
+            let resp = http().get(format!("{base}{path}")).send().await.unwrap();
+            let (status, body) = status_json(resp).await;
+            assert_eq!(status, 200, "{base}{path}: {body}");
+            assert!(body["now"].is_u64(), "{base}{path}: {body}");
+        }
+        // The query survives the rewrite.
+        let resp = http()
+            .get(format!("{base}//journal/?limit=1"))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200, "{base}//journal/?limit=1");
+    }
+}

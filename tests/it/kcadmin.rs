@@ -1,6 +1,7 @@
 //! Keycloak's admin REST API over HTTP: the master realm's admin, realm-management roles,
 //! every refusal in Keycloak's words, and changes that are live at once for the OIDC side.
 
+use mockidp::MockIdp;
 use serde_json::{Value, json};
 
 use crate::util::*;
@@ -1118,4 +1119,23 @@ async fn a_namespace_serves_the_admin_api_of_its_own_realms() {
     assert_eq!((status, body), (401, unauthorized));
     let gone = format!("{}/ns/no-such-ns/admin/realms/iopole/users", idp.url());
     assert_eq!(call("GET", &gone, Some(&admin), None).await.0, 404);
+}
+
+/// RESTEasy matches `/users/` as `/users` (keycloak-admin-client sends both), in a namespace too.
+#[tokio::test]
+async fn a_trailing_slash_reaches_the_same_resource() {
+    let idp = MockIdp::start().await.unwrap();
+    let ns = idp.namespace().unwrap();
+    for base in [idp.url(), ns.url()] {
+        let token = master_token(&base).await;
+        let (status, _, users) = call(
+            "GET",
+            &format!("{base}/admin/realms/iopole/users/?username=alice"),
+            Some(&token),
+            None,
+        )
+        .await;
+        assert_eq!(status, 200, "{base}: {users}");
+        assert_eq!(users[0]["username"], "alice", "{base}: {users}");
+    }
 }

@@ -131,6 +131,7 @@ async fn main() {
     println!("|---|---|---|");
     println!("| `mockidp::MockIdp::start()` (default fixtures, discovery) | {m50:.2} | {m90:.2} |");
     println!("| `wiremock::MockServer::start()` (one mock mounted; a new server each time, none dropped) | {w50:.2} | {w90:.2} |");
+    println!("| ratio of the medians, mockidp / wiremock | {:.2} | |", m50 / w50);
     let (l50, l90) = light;
     println!("| the floor: the same app on actix-http, one thread of its own, as mockidp serves now | {l50:.2} | {l90:.2} |");
     for (workers, (p50, p90)) in [1, 2].iter().zip(floors) {
