@@ -43,7 +43,7 @@ impl Drop for Running {
 }
 
 /// Serving threads started before the engine is built, so that their own start (a thread, an
-/// actix system: ~80 µs) runs while the caller builds it. Dropped unused, its threads end.
+/// actix system: ~100 µs) runs while the caller builds it. Dropped unused, its threads end.
 pub struct Starting {
     port: u16,
     workers: Vec<mpsc::Sender<Work>>,

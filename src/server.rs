@@ -159,9 +159,9 @@ impl MockIdpBuilder {
     }
 
     /// Serve on `n` worker threads instead of one. One serves a test's requests, as
-    /// wiremock-rs's single thread does, and starts fastest (a worker is a thread and an async
-    /// runtime, started one after the other: bench/README.md, "Embedding"); more let requests
-    /// that sign tokens run in parallel, for a server shared by many concurrent tests.
+    /// wiremock-rs's single thread does, and starts fastest (each worker is a thread and an
+    /// async runtime of its own); more let requests that sign tokens run in parallel, for a
+    /// server shared by many concurrent tests.
     pub fn workers(mut self, n: usize) -> Self {
         self.workers = Some(n);
         self
@@ -170,6 +170,16 @@ impl MockIdpBuilder {
     /// The fixtures with every addition applied, checked and loaded into issuers; the default
     /// ones, loaded once per process, when there is no addition.
     fn build_fixtures(self) -> Result<(Arc<Config>, Arc<Issuers>), Error> {
+        if self.adds_nothing() {
+            return default_loaded();
+        }
+        let config = self.build_config()?;
+        let issuers = Arc::new(Issuers::load(&config)?);
+        Ok((Arc::new(config), issuers))
+    }
+
+    /// Whether the fixtures are the default ones as they are.
+    fn adds_nothing(&self) -> bool {
         // Every field named, so that a new one is considered here.
         let Self {
             config,
@@ -177,36 +187,20 @@ impl MockIdpBuilder {
             clients,
             users,
             admin_token,
+            namespace_limits,
+            seed,
             addr: _,
             tls: _,
             clock: _,
-            namespace_limits,
-            seed,
             workers: _,
         } = self;
-        if config.is_none()
+        config.is_none()
             && issuers.is_empty()
             && clients.is_empty()
             && users.is_empty()
             && admin_token.is_none()
             && namespace_limits.is_none()
             && seed.is_none()
-        {
-            return default_loaded();
-        }
-        let config = Self {
-            config,
-            issuers,
-            clients,
-            users,
-            admin_token,
-            namespace_limits,
-            seed,
-            ..Self::default()
-        }
-        .build_config()?;
-        let issuers = Arc::new(Issuers::load(&config)?);
-        Ok((Arc::new(config), issuers))
     }
 
     /// The configuration with every addition applied and checked.
