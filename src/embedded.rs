@@ -20,6 +20,9 @@ use tokio::sync::oneshot;
 use crate::engine::Engine;
 use crate::http;
 
+/// How long the accept loop waits after a failed accept (out of file descriptors, say).
+const PAUSE: Duration = Duration::from_millis(50);
+
 /// What a connection's data says about where it arrived, for `HttpRequest::conn_data`: an app
 /// served without `HttpServer` has a default `AppConfig`, which knows neither.
 #[derive(Debug, Clone, Copy)]
@@ -161,11 +164,19 @@ where
     };
     let service = Rc::new(service);
     loop {
+        // Accept only when the service is ready: the TLS acceptor caps handshakes in flight,
+        // as it does under `HttpServer`.
         let next = poll_fn(|cx| {
             if Pin::new(&mut stopped).poll(cx).is_ready() {
                 return Poll::Ready(None);
             }
-            listener.poll_accept(cx).map(Some)
+            match service.poll_ready(cx) {
+                Poll::Pending => Poll::Pending,
+                Poll::Ready(Err(e)) => Poll::Ready(Some(Err(std::io::Error::other(format!(
+                    "the service is not ready: {e:?}"
+                ))))),
+                Poll::Ready(Ok(())) => listener.poll_accept(cx).map(Some),
+            }
         });
         match next.await {
             None => return,
@@ -177,10 +188,19 @@ where
                     }
                 });
             }
-            // Out of file descriptors, say: wait rather than spin.
+            // Out of file descriptors, say: wait rather than spin, unless told to stop.
             Some(Err(e)) => {
                 tracing::warn!("accepting a connection failed: {e}");
-                actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+                let mut pause = std::pin::pin!(actix_web::rt::time::sleep(PAUSE));
+                let stop = poll_fn(|cx| {
+                    if Pin::new(&mut stopped).poll(cx).is_ready() {
+                        return Poll::Ready(true);
+                    }
+                    pause.as_mut().poll(cx).map(|()| false)
+                });
+                if stop.await {
+                    return;
+                }
             }
         }
     }

@@ -40,7 +40,17 @@ pub async fn admit<B: MessageBody>(
 
 /// The rules, in order: a readable path, then the token, the origin and the host.
 fn admission(req: &ServiceRequest) -> Result<Authorized, AdminError> {
-    let rest = req.path().strip_prefix(SCOPE).unwrap_or("");
+    // The scope is routed on the decoded path, so `/%5Fmockidp/...` reaches it too; the rules
+    // below read the raw path's segments, which then must start with the scope as written.
+    let rest = req
+        .path()
+        .strip_prefix(SCOPE)
+        .filter(|rest| rest.is_empty() || rest.starts_with('/'))
+        .ok_or_else(|| {
+            bad_request(format!(
+                "write the admin API's prefix as {SCOPE}, not percent-encoded"
+            ))
+        })?;
     let decoded = decoded_segments(rest.trim_matches('/')).ok_or_else(|| {
         bad_request(
             "a path segment is not valid percent-encoded UTF-8 or holds control characters".into(),

@@ -10,7 +10,7 @@
 use std::rc::Rc;
 
 use actix_web::body::{EitherBody, MessageBody};
-use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse};
+use actix_web::dev::{Extensions, ServiceRequest, ServiceResponse, Url};
 use actix_web::guard::{Guard, GuardContext};
 use actix_web::middleware::Next;
 use actix_web::web;
@@ -55,7 +55,11 @@ struct FoundGuard {
 
 impl Guard for FoundGuard {
     fn check(&self, ctx: &GuardContext<'_>) -> bool {
-        let path = ctx.head().uri.path();
+        // Decoded as actix routes it (`/%61dmin/realms` is `/admin/realms`), so that the guard
+        // and the middleware, which reads the routed path, see the same prefix.
+        let uri = &ctx.head().uri;
+        let url = uri.path().contains('%').then(|| Url::new(uri.clone()));
+        let path = url.as_ref().map_or(uri.path(), Url::path);
         path.strip_prefix(self.mount).and_then(self.find).is_some()
     }
 }

@@ -1640,3 +1640,58 @@ async fn slashes_are_normalised_on_the_server_and_in_a_namespace() {
         assert_eq!(resp.status(), 200, "{base}//journal/?limit=1");
     }
 }
+
+/// The admin token cannot be side-stepped by percent-encoding the prefix (actix routes
+/// `/%5Fmockidp/...` to the API); an encoded namespace prefix reaches the namespace.
+#[tokio::test]
+async fn a_percent_encoded_prefix_neither_bypasses_the_token_nor_loses_the_namespace() {
+    let idp = MockIdp::builder()
+        .admin_token("s3cret")
+        .start()
+        .await
+        .unwrap();
+    let base = idp.url();
+    for (method, path) in [
+        ("GET", "/%5Fmockidp/issuers"),
+        ("POST", "/%5Fmockidp/reset"),
+        ("GET", "/_m%6Fckidp/journal"),
+    ] {
+        let method = reqwest::Method::from_bytes(method.as_bytes()).unwrap();
+        let resp = http()
+            .request(method, format!("{base}{path}"))
+            .send()
+            .await
+            .unwrap();
+        let (status, body) = status_json(resp).await;
+        assert_eq!(status, 400, "{path}: {body}");
+        assert!(
+            body["error_description"]
+                .as_str()
+                .unwrap()
+                .contains("/_mockidp"),
+            "{body}"
+        );
+    }
+    let resp = http()
+        .get(format!("{base}/_mockidp/issuers"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+
+    let open = MockIdp::start().await.unwrap();
+    let ns = open.namespace().unwrap();
+    let resp = http()
+        .get(format!("{}/_mockidp/n%73/{}/clock", open.url(), ns.id()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    // Keycloak's admin API too: reached (and refused without a token), not an issuer's 404.
+    let resp = http()
+        .get(format!("{}/%61dmin/realms/iopole/users", open.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 401);
+}
