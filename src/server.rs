@@ -278,26 +278,24 @@ impl MockIdpBuilder {
     }
 }
 
-/// The compiled-in default fixtures, parsed once per process: a test suite starts a server per
-/// test, and the TOML parse was the largest part of a start (bench/README.md, "Embedding").
+/// A copy of the compiled-in default fixtures, for a builder that adds to them: parsed once
+/// per process with [`default_loaded`] (the TOML parse was the largest part of a start:
+/// bench/README.md, "Embedding").
 fn default_fixtures() -> Result<Config, Error> {
-    static PARSED: std::sync::OnceLock<Config> = std::sync::OnceLock::new();
-    if let Some(config) = PARSED.get() {
-        return Ok(config.clone());
-    }
-    let config = Config::default_fixtures()?;
-    Ok(PARSED.get_or_init(|| config).clone())
+    Ok(Config::clone(&default_loaded()?.0))
 }
 
-/// The default fixtures, checked and loaded into issuers, once per process: most tests start
-/// a server on them, and copying them for each was a third of a start (bench/README.md,
-/// "Stop 23").
+/// The default fixtures, parsed, checked and loaded into issuers once per process: most tests
+/// start a server on them as they are, and copying them for each was a third of a start
+/// (bench/README.md, "Stop 23").
 fn default_loaded() -> Result<(Arc<Config>, Arc<Issuers>), Error> {
     static LOADED: std::sync::OnceLock<(Arc<Config>, Arc<Issuers>)> = std::sync::OnceLock::new();
     if let Some((config, issuers)) = LOADED.get() {
         return Ok((config.clone(), issuers.clone()));
     }
-    let config = MockIdpBuilder::default().build_config()?;
+    let mut config = Config::default_fixtures()?;
+    config.read_files().map_err(|r| Error::Config(r.message))?;
+    config.check()?;
     let issuers = Arc::new(Issuers::load(&config)?);
     let (config, issuers) = LOADED.get_or_init(|| (Arc::new(config), issuers));
     Ok((config.clone(), issuers.clone()))

@@ -4,7 +4,7 @@
 //!
 //! Such a scope is mounted at `""` and finds its prefix in the path with a [`Find`] (its guard
 //! and its middleware), not with an actix path pattern: a pattern with a parameter is a regex
-//! that each worker compiles at start (~30 µs, twice: bench/README.md, "Embedding") and that
+//! that each worker compiles at start (~30 µs, twice: bench/README.md, "Stop 23") and that
 //! every request to an issuer would run.
 
 use std::rc::Rc;
